@@ -1,0 +1,3 @@
+#ifndef ROOST_BIRD_H
+#define ROOST_BIRD_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef ROOST_CONF_H
+#define ROOST_CONF_H
+#endif

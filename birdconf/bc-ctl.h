@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bc-ctl.h - BIRD 2 control-socket client and reply parsers.
+ *
+ * Protocol (nest/cli.c, doc/reply_codes): every reply line is "DDDD-text"
+ * (more follows), "DDDD text" (the last line of the reply), " text" (a
+ * continuation carrying the previous line's code) or "+text" (asynchronous,
+ * not part of any reply). A reply ends at the first "DDDD " line. 0xxx is
+ * success, 1xxx a table row, 2xxx a heading, 8xxx a run-time error and 9xxx
+ * a parse error.
+ *
+ * A library: no globals, no logging, no exit(). Every read and write is
+ * bounded by the timeout given to bc_ctl_open().
+ */
+#ifndef ROOST_BC_CTL_H
+#define ROOST_BC_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rst.h"
+
+/* ---- reply lines and replies -------------------------------------------- */
+
+enum bc_line_kind {
+	BC_LINE_MORE,  /* "DDDD-text" */
+	BC_LINE_FINAL, /* "DDDD text": ends the reply */
+	BC_LINE_CONT,  /* " text": same code as the line before */
+	BC_LINE_ASYNC, /* "+text" */
+	BC_LINE_BAD,   /* none of the above */
+};
+
+/* Classifies one line (without its '\n'). *ret_code gets the line's code
+ * (prev_code for a continuation, 0 for async/bad); *ret_text points into line
+ * after the prefix, untrimmed. */
+enum bc_line_kind bc_line_classify(const char *line, int prev_code, int *ret_code,
+				   const char **ret_text);
+
+struct bc_line {
+	int code;
+	char *text; /* owned; the text after the prefix, untrimmed */
+};
+
+struct bc_reply {
+	int code; /* code of the final line */
+	struct bc_line *lines; /* owned; every line of the reply, the final one included */
+	size_t n_lines;
+	char **async; /* owned; "+" lines seen while reading this reply, without the '+' */
+	size_t n_async;
+};
+
+/* Parses one complete reply from buf (several lines). Returns the number of
+ * bytes consumed (> 0), 0 when buf holds no final line yet, or -EBADMSG on a
+ * malformed line. *ret is filled only on success; free with bc_reply_done(). */
+long bc_reply_parse(const char *buf, size_t len, struct bc_reply *ret);
+void bc_reply_done(struct bc_reply *r);
+
+static inline bool bc_code_is_error(int code)
+{
+	return code >= 8000;
+}
+
+/* ---- client -------------------------------------------------------------- */
+
+struct bc_ctl; /* one connection to one BIRD */
+
+/* Connects to the control socket at path and reads the greeting
+ * ("0001 BIRD 2.0.12 ready."). Every later read/write waits at most
+ * timeout_ms. Returns 0 and an owned *ret, or a negative errno (-ENOENT,
+ * -ECONNREFUSED, -ETIMEDOUT, -EBADMSG for a bad greeting...). */
+int bc_ctl_open(const char *path, int timeout_ms, struct bc_ctl **ret);
+void bc_ctl_free(struct bc_ctl *c);
+DEFINE_CLEANUP(struct bc_ctl *, bc_ctl_free)
+
+/* "2.0.12" from the greeting (borrowed from c). */
+const char *bc_ctl_version(const struct bc_ctl *c);
+
+/* Sends cmd (one line, no '\n', < 4096 bytes) and reads its whole reply.
+ * Returns 0 when a reply arrived (whatever its code; check ret->code), or a
+ * negative errno for transport failures and timeouts. */
+int bc_ctl_cmd(struct bc_ctl *c, const char *cmd, struct bc_reply *ret);
+
+/* ---- reconfiguration ------------------------------------------------------
+ * Each returns 0 on success, -EINVAL with BIRD's message in reterr when BIRD
+ * refused (e.g. 8002 "file:line:col msg"), or a transport errno. file may be
+ * NULL for the file BIRD was started with. */
+int bc_ctl_configure_check(struct bc_ctl *c, const char *file, struct rst_err *reterr);
+/* `configure ["file"] timeout N` (timeout_s > 0) or plain `configure`.
+ * 0003, 0004 and 0005 count as success. */
+int bc_ctl_configure(struct bc_ctl *c, const char *file, unsigned timeout_s,
+		     struct rst_err *reterr);
+int bc_ctl_configure_confirm(struct bc_ctl *c, struct rst_err *reterr); /* 0018 or 0019 */
+int bc_ctl_configure_undo(struct bc_ctl *c, struct rst_err *reterr);    /* 0021 then 000x/0019 */
+
+/* ---- show protocols [all] ----------------------------------------------- */
+
+struct bc_protocol {
+	char name[65];
+	char proto[16];  /* "BGP", "Kernel", ... */
+	char table[32];  /* "---" for BGP */
+	char state[8];   /* up|start|stop|down|flush */
+	char since[32];  /* "09:26:05.074" or "2026-11-28" */
+	char info[128];  /* trimmed: "Established", "Active Socket: No route to host" */
+	/* BGP details, from `show protocols all` (empty/0 otherwise) */
+	char bgp_state[32];   /* "Established" */
+	char neighbor[64];    /* "Neighbor address:" or "Neighbor range:" */
+	uint32_t neighbor_as; /* 0 when unknown */
+	uint32_t local_as;
+	char neighbor_id[16];
+	char last_error[128];
+	char session[64];  /* "internal AS4" */
+	char input_filter[65];
+	char output_filter[65];
+	/* first channel's "Routes: N imported, N filtered?, N exported, N preferred" */
+	unsigned routes_imported, routes_filtered, routes_exported, routes_preferred;
+	bool has_routes;
+};
+
+/* Parses a `show protocols` or `show protocols all` reply. Returns 0 with an
+ * owned array (free()) in *ret and its length in *ret_n, -EINVAL when the
+ * reply is an error, -EBADMSG when it cannot be understood, -ENOMEM. */
+int bc_parse_protocols(const struct bc_reply *r, struct bc_protocol **ret, size_t *ret_n);
+int bc_ctl_show_protocols(struct bc_ctl *c, bool all, struct bc_protocol **ret, size_t *ret_n);
+
+/* ---- show route [all] ---------------------------------------------------- */
+
+struct bc_lc {
+	uint32_t asn, d1, d2;
+};
+
+struct bc_route {
+	char table[32];  /* "master4" */
+	char prefix[64]; /* "10.244.2.0/24" */
+	char type[16];   /* unicast|blackhole|unreachable|prohibit */
+	char proto[65];  /* "node_node2" */
+	char since[32];
+	char from[64];    /* "from IP" part, "" when absent */
+	bool best;        /* '*' */
+	bool sync_error;  /* '!' : best, but the kernel refused it */
+	unsigned pref;    /* (100) */
+	char via[64];     /* first next hop "via A on IF" -> A; "" for "dev IF" */
+	char dev[32];     /* interface of the first next hop */
+	/* `all` only */
+	char route_type[32]; /* "BGP univ" */
+	char bgp_next_hop[64];
+	struct bc_lc lc[8]; /* BGP.large_community values */
+	size_t n_lc;
+};
+
+/* Parses a `show route [all] ...` reply; several routes for one prefix each
+ * get an entry (the prefix is repeated). Same returns as bc_parse_protocols;
+ * an empty result ("0000 " only) is success with *ret_n = 0. A reply that is
+ * 8001 "Network not found" also gives success with *ret_n = 0. */
+int bc_parse_routes(const struct bc_reply *r, struct bc_route **ret, size_t *ret_n);
+/* args: what follows "show route", e.g. "all" or "all where net ~ [...]" */
+int bc_ctl_show_route(struct bc_ctl *c, const char *args, struct bc_route **ret, size_t *ret_n);
+
+/* `show status`: version, router id, whether the daemon is "up and running"
+ * (0013), and graceful-restart recovery (0024) in progress. */
+struct bc_status {
+	char version[32];
+	char router_id[16];
+	char last_reboot[40];
+	char last_reconfiguration[40];
+	bool running;
+	bool gr_recovery;
+};
+int bc_parse_status(const struct bc_reply *r, struct bc_status *ret);
+int bc_ctl_show_status(struct bc_ctl *c, struct bc_status *ret);
+
+#endif

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * birdconf.h - node model -> BIRD 2 configuration text, and `bird -p` checks.
+ *
+ * A library: no globals, no logging, no exit(). It never sees libnl,
+ * libconfig or roostd types; the agent fills a struct bc_node and asks for
+ * text. Rendering is deterministic: the same model gives the same bytes, so
+ * the agent can compare renders and skip a reconfigure when nothing changed.
+ */
+#ifndef ROOST_BIRDCONF_H
+#define ROOST_BIRDCONF_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rst.h"
+
+#define BC_NAME_MAX 40 /* node and peer names: [a-z0-9-]{1,40} */
+
+enum bc_bfd_mode {
+	BC_BFD_OFF,
+	BC_BFD_GRACEFUL, /* BFD down hands the session to graceful restart: routes stay */
+	BC_BFD_STRICT,   /* BFD down drops the session and its routes */
+};
+
+struct bc_peer {
+	char name[BC_NAME_MAX + 1];
+	struct in_addr address;
+};
+
+struct bc_node {
+	/* Where the model came from, for the header comment (borrowed). */
+	const char *source;      /* config file path as given */
+	const char *source_hash; /* sha256 of its bytes, hex */
+
+	char name[BC_NAME_MAX + 1];
+	struct in_addr address; /* router id, BGP source and next hop */
+	struct in_addr pod_net; /* this node's pod subnet */
+	unsigned pod_len;
+	struct in_addr cluster_net; /* the cluster pod CIDR */
+	unsigned cluster_len;
+	uint32_t cluster_asn;
+	uint32_t asn; /* this node's ASN (cluster_asn unless overridden) */
+
+	const struct bc_peer *mesh; /* iBGP full-mesh neighbours (borrowed) */
+	size_t n_mesh;
+
+	enum bc_bfd_mode bfd_mode;
+	unsigned bfd_interval_ms;
+	unsigned bfd_multiplier;
+	bool gr_enabled;
+	unsigned gr_restart_time; /* seconds */
+	unsigned hold_time, keepalive_time;
+	unsigned import_limit; /* prefixes per session */
+	unsigned kernel_metric;
+	const char *include; /* operator's BIRD snippet, NULL or "" for none */
+};
+
+/* The kernel metric roost's BIRD installs routes with, unless configured. */
+#define BC_KERNEL_METRIC_DEFAULT 33
+
+/* Name used for the origin-node large community: (cluster asn, 1, BC node id). */
+uint32_t bc_node_id(const struct bc_node *node);
+
+/* Checks that every string of the model is safe to place in BIRD syntax and
+ * every number in range. Returns 0 or -EINVAL with reterr->msg set. */
+int bc_node_validate(const struct bc_node *node, struct rst_err *reterr);
+
+/* Writes the BIRD 2 configuration for node to out. Validates first.
+ * Returns 0, -EINVAL (reterr says why) or -EIO. */
+int bc_render(const struct bc_node *node, FILE *out, struct rst_err *reterr);
+
+/* As bc_render, into a malloc'ed NUL-terminated string the caller frees. */
+int bc_render_string(const struct bc_node *node, char **ret_text, struct rst_err *reterr);
+
+/* Runs `bird_bin -p -c path`. Returns 0 when BIRD accepts the file,
+ * -EINVAL with BIRD's "file:line:col message" in reterr when it does not,
+ * another negative errno when bird could not be run. */
+int bc_check(const char *bird_bin, const char *path, struct rst_err *reterr);
+
+/* SHA-256 of buf as 64 hex digits plus NUL. */
+void bc_sha256_hex(const void *buf, size_t len, char out[65]);
+
+#endif
