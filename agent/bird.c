@@ -1,3 +1,496 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder */
-extern int roost_placeholder_bird;
+/*
+ * bird.c - spawn, adopt, supervise and reconfigure BIRD (see bird.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bc-ctl.h"
+#include "bird.h"
+#include "log.h"
+#include "netdev.h"
+
+#define CTL_TIMEOUT_MS 5000
+#define READY_TIMEOUT_MS 10000
+#define RESTART_BACKOFF_MAX_S 30
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+void bird_init(struct bird *b, const struct roostd_conf *conf)
+{
+	memset(b, 0, sizeof(*b));
+	b->conf = conf;
+	b->pidfd = -1;
+}
+
+void bird_done(struct bird *b)
+{
+	if (b->pidfd >= 0)
+		close(b->pidfd);
+	b->pidfd = -1;
+	free(b->applied);
+	b->applied = NULL;
+}
+
+int bird_fd(const struct bird *b)
+{
+	return b->pidfd;
+}
+
+/* ---- files ----------------------------------------------------------------- */
+
+static int mkdir_parents(const char *path, mode_t mode)
+{
+	char buf[4096];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Writes text to path through path.new + fsync + rename, mode 0600 (the file
+ * may hold BGP passwords). */
+static int write_atomic(const char *path, const char *text)
+{
+	char tmp[4200];
+	size_t len = strlen(text), off = 0;
+	int fd, r = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	r = mkdir_parents(path, 0755);
+	if (r < 0)
+		return r;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (r == 0 && (fchmod(fd, 0600) < 0 || fsync(fd) < 0))
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+static char *read_text(const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	char chunk[4096];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(m);
+	return buf;
+}
+
+/* Checks text with `bird -p` through a scratch file next to the real one. */
+static int check_text(const struct roostd_conf *c, const char *text, struct rst_err *reterr)
+{
+	char tmp[4200];
+	int r;
+
+	snprintf(tmp, sizeof(tmp), "%s.check", c->bird_config);
+	r = write_atomic(tmp, text);
+	if (r < 0)
+		return rst_err_set(reterr, r, tmp, 0, "cannot write: %s", strerror(-r));
+	r = bc_check(c->bird_binary, tmp, reterr);
+	unlink(tmp);
+	return r;
+}
+
+/* ---- process --------------------------------------------------------------- */
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static pid_t read_pidfile(const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	long pid;
+
+	if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1 || pid > 1 << 22)
+		return 0;
+	return (pid_t)pid;
+}
+
+/* Does the BIRD control socket answer with a greeting? */
+static bool socket_answers(const char *sock, int timeout_ms)
+{
+	_cleanup_(bc_ctl_freep) struct bc_ctl *ctl = NULL;
+
+	return bc_ctl_open(sock, timeout_ms, &ctl) == 0;
+}
+
+/* Waits, polling with a bound, until the socket answers. */
+static bool wait_ready(const struct bird *b)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ms_since(&start) < READY_TIMEOUT_MS) {
+		if (socket_answers(b->conf->bird_socket, 1000))
+			return true;
+		if (b->child && b->pid > 0) {
+			siginfo_t si = {0};
+
+			/* Died? Leave the zombie for bird_on_exit() to report. */
+			if (waitid(P_PID, (id_t)b->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+			    si.si_pid != 0)
+				return false;
+		}
+		(void)poll(NULL, 0, 20);
+	}
+	return false;
+}
+
+/* Whether the kernel holds routes a previous BIRD installed: then BIRD must
+ * start with -R, so its kernel protocol keeps them until BGP has relearned
+ * them. Without any, -R would only delay the first routes (the kernel sync
+ * waits for every graceful-restart peer, up to `graceful restart wait`). */
+static bool kernel_has_bird_routes(void)
+{
+	struct netdev *nd = NULL;
+	int n = 0;
+
+	if (netdev_open(&nd) == 0) {
+		n = netdev_route_count_proto(nd, RTPROT_BIRD);
+		netdev_free(nd);
+	}
+	return n > 0;
+}
+
+static int spawn(struct bird *b)
+{
+	const struct roostd_conf *c = b->conf;
+	bool recover = kernel_has_bird_routes();
+	const char *argv[12];
+	int argc = 0, r;
+	pid_t pid;
+
+	r = mkdir_parents(c->bird_socket, 0755);
+	if (r < 0 || (r = mkdir_parents(c->bird_pidfile, 0755)) < 0)
+		return log_errno(LOG_ERR, r, "bird: cannot create the folder of '%s'",
+				 c->bird_socket);
+	argv[argc++] = c->bird_binary;
+	argv[argc++] = "-f";
+	if (recover)
+		argv[argc++] = "-R";
+	argv[argc++] = "-c";
+	argv[argc++] = c->bird_config;
+	argv[argc++] = "-s";
+	argv[argc++] = c->bird_socket;
+	argv[argc++] = "-P";
+	argv[argc++] = c->bird_pidfile;
+	argv[argc] = NULL;
+
+	pid = fork();
+	if (pid < 0)
+		return log_errno(LOG_ERR, errno, "bird: fork failed");
+	if (pid == 0) {
+		sigset_t none;
+		int fd;
+
+		/* Own session and process group: BIRD outlives roostd and gets
+		 * no signal meant for roostd's group. stderr stays roostd's. */
+		setsid();
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, STDIN_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		syscall(SYS_close_range, 3U, ~0U, 0U);
+		execvp(argv[0], (char *const *)argv);
+		dprintf(STDERR_FILENO, "roostd: bird: cannot run '%s': %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	b->pid = pid;
+	b->child = true;
+	b->starts++;
+	clock_gettime(CLOCK_MONOTONIC, &b->started);
+	b->pidfd = pidfd_open_(pid);
+	if (b->pidfd < 0)
+		log_errno(LOG_WARNING, errno, "bird: pid %d: pidfd_open failed, not supervised",
+			  (int)pid);
+	log_info("bird: started pid=%d recovery=%s config='%s' socket='%s'", (int)pid,
+		 recover ? "yes (-R: kernel routes kept until BGP has relearned them)" : "no",
+		 c->bird_config, c->bird_socket);
+	return 0;
+}
+
+static int adopt(struct bird *b)
+{
+	pid_t pid = read_pidfile(b->conf->bird_pidfile);
+
+	b->child = false;
+	b->pid = 0;
+	if (pid == 0) {
+		log_warn("bird: answers on '%s' but pid file '%s' is unreadable; not supervised",
+			 b->conf->bird_socket, b->conf->bird_pidfile);
+		return 0;
+	}
+	b->pidfd = pidfd_open_(pid);
+	if (b->pidfd < 0) {
+		log_errno(LOG_WARNING, errno, "bird: pid %d from '%s': not supervised", (int)pid,
+			  b->conf->bird_pidfile);
+		return 0;
+	}
+	b->pid = pid;
+	log_info("bird: adopted running pid=%d socket='%s'", (int)pid, b->conf->bird_socket);
+	return 0;
+}
+
+/* ---- configuration ----------------------------------------------------------- */
+
+static int restore(const struct roostd_conf *c, const char *prev)
+{
+	int r;
+
+	if (!prev)
+		return 0;
+	r = write_atomic(c->bird_config, prev);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "bird: cannot restore previous '%s'", c->bird_config);
+	return r;
+}
+
+int bird_apply(struct bird *b, const char *text, struct rst_err *reterr)
+{
+	const struct roostd_conf *c = b->conf;
+	_cleanup_free_ char *prev = read_text(c->bird_config);
+	_cleanup_(bc_ctl_freep) struct bc_ctl *ctl = NULL;
+	struct bc_status st;
+	struct rst_err e;
+	int r;
+
+	/* Only a changed text is applied: even a no-op `configure` costs BIRD
+	 * 2.0.12 up to 3 s of held UPDATEs. */
+	if (prev && strcmp(prev, text) == 0) {
+		if (!b->applied)
+			b->applied = strdup(text);
+		return 0;
+	}
+
+	r = check_text(c, text, reterr);
+	if (r < 0)
+		return r;
+	r = write_atomic(c->bird_config, text);
+	if (r < 0)
+		return rst_err_set(reterr, r, c->bird_config, 0, "cannot write: %s", strerror(-r));
+
+	r = bc_ctl_open(c->bird_socket, CTL_TIMEOUT_MS, &ctl);
+	if (r < 0) {
+		/* Not running: the next start reads the new file. */
+		log_warn("bird: socket '%s' does not answer (%s); new configuration takes effect when BIRD starts",
+			 c->bird_socket, strerror(-r));
+		goto applied;
+	}
+	r = bc_ctl_configure_check(ctl, c->bird_config, reterr);
+	if (r < 0)
+		goto undo_file;
+	r = bc_ctl_configure(ctl, c->bird_config, c->configure_timeout, reterr);
+	if (r < 0)
+		goto undo_file;
+
+	/* Confirm only once BIRD answers on a fresh connection. */
+	bc_ctl_free(TAKE_PTR(ctl));
+	r = bc_ctl_open(c->bird_socket, CTL_TIMEOUT_MS, &ctl);
+	if (r == 0)
+		r = bc_ctl_show_status(ctl, &st);
+	if (r == 0 && !st.running)
+		r = -EAGAIN;
+	if (r == 0)
+		r = bc_ctl_configure_confirm(ctl, &e);
+	if (r < 0) {
+		rst_err_set(reterr, r, NULL, 0,
+			    "BIRD did not answer after `configure` (%s); undoing", strerror(-r));
+		if (ctl && bc_ctl_configure_undo(ctl, &e) < 0)
+			log_warn("bird: configure undo failed: %s; BIRD undoes by itself in %u s",
+				 e.msg, c->configure_timeout);
+		goto undo_file;
+	}
+	log_info("bird: configuration applied and confirmed config='%s'", c->bird_config);
+applied:
+	free(b->applied);
+	b->applied = strdup(text);
+	return 0;
+
+undo_file:
+	restore(c, prev);
+	return r;
+}
+
+int bird_start(struct bird *b, const char *text)
+{
+	const struct roostd_conf *c = b->conf;
+	struct rst_err e;
+	int r;
+
+	if (socket_answers(c->bird_socket, CTL_TIMEOUT_MS)) {
+		adopt(b);
+		r = bird_apply(b, text, &e);
+		if (r < 0) {
+			char buf[1024];
+
+			rst_err_format(&e, buf, sizeof(buf));
+			log_error("bird: new configuration not applied, the running one stays: %s",
+				  buf);
+		}
+		return 0;
+	}
+	if (!c->bird_spawn) {
+		log_warn("bird: nothing answers on '%s' and bird.spawn is false; waiting for it",
+			 c->bird_socket);
+		r = write_atomic(c->bird_config, text);
+		clock_gettime(CLOCK_MONOTONIC, &b->next_start);
+		return r;
+	}
+
+	r = check_text(c, text, &e);
+	if (r < 0) {
+		char buf[1024];
+
+		rst_err_format(&e, buf, sizeof(buf));
+		return log_errno(LOG_ERR, r, "bird: rendered configuration rejected by `%s -p`: %s",
+				 c->bird_binary, buf);
+	}
+	r = write_atomic(c->bird_config, text);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "bird: cannot write '%s'", c->bird_config);
+	free(b->applied);
+	b->applied = strdup(text);
+	if (spawn(b) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &b->next_start);
+		b->next_start.tv_sec += 5;
+		return 0;
+	}
+	if (wait_ready(b))
+		log_info("bird: ready pid=%d", (int)b->pid);
+	else
+		log_warn("bird: pid=%d does not answer on '%s' after %d ms", (int)b->pid,
+			 c->bird_socket, READY_TIMEOUT_MS);
+	return 0;
+}
+
+void bird_on_exit(struct bird *b)
+{
+	int status;
+	long uptime = ms_since(&b->started);
+
+	if (b->child && waitpid(b->pid, &status, WNOHANG) == b->pid) {
+		if (WIFSIGNALED(status))
+			log_error("bird: pid=%d killed by signal %d (%s)", (int)b->pid,
+				  WTERMSIG(status), strsignal(WTERMSIG(status)));
+		else
+			log_error("bird: pid=%d exited with status %d", (int)b->pid,
+				  WEXITSTATUS(status));
+	} else {
+		log_error("bird: pid=%d is gone", (int)b->pid);
+	}
+	close(b->pidfd);
+	b->pidfd = -1;
+	b->pid = 0;
+
+	/* Restart at once; back off (1, 2, 4 ... 30 s) while it keeps dying
+	 * within 10 s of its start. */
+	if (b->child && uptime < 10000)
+		b->fast_failures++;
+	else
+		b->fast_failures = 0;
+	clock_gettime(CLOCK_MONOTONIC, &b->next_start);
+	if (b->fast_failures > 1) {
+		unsigned delay = 1u << (b->fast_failures - 2 < 5 ? b->fast_failures - 2 : 5);
+
+		if (delay > RESTART_BACKOFF_MAX_S)
+			delay = RESTART_BACKOFF_MAX_S;
+		b->next_start.tv_sec += delay;
+		log_warn("bird: died %u times in a row soon after start; next start in %u s",
+			 b->fast_failures, delay);
+	}
+}
+
+int bird_timeout_ms(const struct bird *b)
+{
+	long left;
+
+	if (b->next_start.tv_sec == 0 && b->next_start.tv_nsec == 0)
+		return -1;
+	left = -ms_since(&b->next_start);
+	return left < 0 ? 0 : (int)(left > 60000 ? 60000 : left);
+}
+
+void bird_tick(struct bird *b, const char *text)
+{
+	if (bird_timeout_ms(b) != 0)
+		return;
+	memset(&b->next_start, 0, sizeof(b->next_start));
+	if (!b->conf->bird_spawn) {
+		if (socket_answers(b->conf->bird_socket, 1000)) {
+			bird_start(b, text);
+			return;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &b->next_start);
+		b->next_start.tv_sec += 2;
+		return;
+	}
+	if (socket_answers(b->conf->bird_socket, 1000)) {
+		/* Someone else started one meanwhile: adopt it. */
+		bird_start(b, text);
+		return;
+	}
+	if (spawn(b) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &b->next_start);
+		b->next_start.tv_sec += 5;
+	}
+}

@@ -1,3 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bird.h - roostd's side of BIRD: spawn or adopt it, restart it when it dies,
+ * and apply a rendered configuration safely.
+ *
+ * BIRD runs in its own session (setsid), so it outlives roostd: roostd
+ * exiting or crashing changes nothing on the data path. A restarted roostd
+ * finds BIRD through its control socket and pid file and adopts it.
+ *
+ * Applying a configuration (bird_apply):
+ *   1. write <config>.new (0600) and check it with `bird -p`;
+ *   2. rename it over <config> (atomic), keeping the previous text;
+ *   3. `configure check`, then `configure timeout N`: BIRD undoes the change
+ *      by itself unless confirmed within N s;
+ *   4. reconnect (the socket must answer again) and `configure confirm`;
+ *   5. on any failure: `configure undo` where possible and restore the
+ *      previous file, since BIRD never rolls back the file on disk.
+ * One operation at a time: a second `configure` while a timeout runs would
+ * silently make the first permanent (reference/bird.md §3.2).
+ */
 #ifndef ROOST_BIRD_H
 #define ROOST_BIRD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "conf.h"
+#include "rst.h"
+
+struct bird {
+	const struct roostd_conf *conf; /* borrowed; replaced on reload */
+	pid_t pid;      /* 0 when unknown or not running */
+	int pidfd;      /* -1 when not watched */
+	bool child;     /* spawned by this roostd (reaped with waitpid) */
+	char *applied;  /* owned; the text BIRD runs, NULL when unknown */
+	unsigned starts;             /* spawns by this roostd */
+	unsigned fast_failures;      /* consecutive deaths soon after start */
+	struct timespec started;     /* CLOCK_MONOTONIC of the last spawn */
+	struct timespec next_start;  /* when a pending (re)start is due; 0 = none */
+};
+
+void bird_init(struct bird *b, const struct roostd_conf *conf);
+void bird_done(struct bird *b); /* closes fds; never stops BIRD */
+
+/* At roostd start: adopt a BIRD that answers on the socket (applying text if
+ * it differs from the file), or write text and spawn BIRD. 0 or -errno. */
+int bird_start(struct bird *b, const char *text);
+
+/* Applies text to the running BIRD (see above). 0 when applied or unchanged;
+ * -EINVAL with reterr when BIRD refused it (the old config stays); other
+ * -errno when BIRD could not be reached (the file is restored too). */
+int bird_apply(struct bird *b, const char *text, struct rst_err *reterr);
+
+/* fd that becomes readable when the watched BIRD exits, or -1. */
+int bird_fd(const struct bird *b);
+/* Call when bird_fd() is readable: logs how BIRD ended, schedules a restart. */
+void bird_on_exit(struct bird *b);
+/* ms until a scheduled restart is due (-1: none); call bird_tick() then. */
+int bird_timeout_ms(const struct bird *b);
+void bird_tick(struct bird *b, const char *text);
+
 #endif

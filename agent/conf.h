@@ -1,3 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf.h - roostd.conf (libconfig) -> an owned, validated struct roostd_conf.
+ *
+ * Every error names file:line (the setting's own line, or its group's line
+ * when a key is missing). Unknown keys are errors: a typo must not silently
+ * fall back to a default on a router.
+ */
 #ifndef ROOST_CONF_H
 #define ROOST_CONF_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "birdconf.h"
+#include "rst.h"
+
+#define CONF_DEFAULT_PATH "/etc/roost/roostd.conf"
+
+struct roostd_conf {
+	char *path;      /* owned; as given */
+	char hash[65];   /* sha256 of the file's bytes */
+
+	/* node */
+	char name[BC_NAME_MAX + 1];
+	struct in_addr address;
+	struct in_addr pod_net;
+	unsigned pod_len;
+	struct in_addr gateway; /* first address of pod_net, on the bridge */
+	uint32_t asn;           /* node.asn, or cluster.asn */
+
+	/* cluster */
+	struct in_addr cluster_net;
+	unsigned cluster_len;
+	uint32_t cluster_asn;
+
+	/* bgp */
+	struct bc_peer *mesh; /* owned */
+	size_t n_mesh;
+	enum bc_bfd_mode bfd_mode;
+	unsigned bfd_interval_ms, bfd_multiplier;
+	bool gr_enabled;
+	unsigned gr_restart_time;
+	unsigned hold_time, keepalive_time;
+	unsigned import_limit;
+
+	/* bridge */
+	char bridge_name[16];
+	unsigned bridge_mtu;
+
+	/* bird (all strings owned) */
+	char *bird_binary, *bird_config, *bird_socket, *bird_pidfile, *bird_include;
+	bool bird_spawn;
+	unsigned kernel_metric;
+	unsigned configure_timeout; /* s BIRD waits for `configure confirm` */
+
+	/* agent (strings owned) */
+	char *agent_socket, *state_dir;
+	int log_level; /* LOG_* */
+};
+
+/* Reads and validates path. Returns 0 and an owned *ret, or -EINVAL/-ENOENT/
+ * -ENOMEM with reterr naming file:line and what is wrong. */
+int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr);
+void conf_free(struct roostd_conf *c);
+DEFINE_CLEANUP(struct roostd_conf *, conf_free)
+
+/* Fills *node from c; node borrows c's strings and arrays. */
+void conf_to_node(const struct roostd_conf *c, struct bc_node *node);
+
 #endif

@@ -62,7 +62,8 @@ static const char *prio_name(int prio)
 	}
 }
 
-static void log_vline(int prio, const char *suffix, const char *fmt, va_list ap)
+static __attribute__((format(printf, 3, 0))) void log_vline(int prio, const char *suffix,
+							     const char *fmt, va_list ap)
 {
 	char buf[2048];
 	struct timespec ts;

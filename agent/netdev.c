@@ -1,3 +1,593 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder */
-extern int roost_placeholder_netdev;
+/*
+ * netdev.c - links, addresses and routes, through libnl-route-3.
+ *
+ * DOC: the only file that includes <netlink/...>. It owns the rtnetlink
+ * socket inside struct netdev and nothing else: the links, addresses and
+ * routes it creates belong to the caller, who deletes them.
+ *
+ * Every libnl object is held by a _cleanup_ local (rtnl_link_putp, ...) and
+ * put back on every path; TAKE_PTR() hands one over when libnl takes it.
+ * libnl errors (-NLE_*) are logged once here with their nl_geterror() text
+ * and leave this file as -errno (nle_errno()). A "no such link" answer to a
+ * question (netdev_link_index(), netdev_link_get(), ...) is a result, not a
+ * failure, and is not logged.
+ */
+#include "netdev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <netlink/cache.h>
+#include <netlink/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/route.h>
+#include <netlink/route/nexthop.h>
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+
+#include "rst.h"
+#include "log.h"
+
+DEFINE_CLEANUP(struct nl_sock *, nl_socket_free)
+DEFINE_CLEANUP(struct nl_cache *, nl_cache_free)
+DEFINE_CLEANUP(struct nl_addr *, nl_addr_put)
+DEFINE_CLEANUP(struct rtnl_link *, rtnl_link_put)
+DEFINE_CLEANUP(struct rtnl_addr *, rtnl_addr_put)
+DEFINE_CLEANUP(struct rtnl_route *, rtnl_route_put)
+DEFINE_CLEANUP(struct rtnl_nexthop *, rtnl_route_nh_free)
+
+struct netdev {
+	struct nl_sock *sk; /* owned; connected to NETLINK_ROUTE */
+};
+
+/* -NLE_* (or NLE_*) -> -errno. libnl folds several kernel errnos into one
+ * NLE code (EEXIST and EADDRINUSE both become NLE_EXIST), so the mapping is
+ * lossy; the log line keeps the libnl text. */
+static int nle_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_OBJ_NOTFOUND:
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_RANGE:
+		return -ERANGE;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_INTR:
+		return -EINTR;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_NOADDR:
+		return -EADDRNOTAVAIL;
+	default:
+		return -EIO;
+	}
+}
+
+/* Logs "<what>: <libnl text>" at prio and returns nle as -errno. */
+static __attribute__((format(printf, 3, 4))) int nle_log(int prio, int nle, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	log_msg(prio, "%s: %s", what, nl_geterror(nle));
+	return nle_errno(nle);
+}
+
+static bool nle_is_nodev(int nle)
+{
+	return nle == -NLE_NODEV || nle == -NLE_OBJ_NOTFOUND;
+}
+
+/* libnl truncates a long name silently (rtnl_link_set_name), so check it
+ * here: 1 to IFNAMSIZ-1 characters. */
+static int ifname_check(const char *what, const char *name)
+{
+	if (name && name[0] && strlen(name) < IFNAMSIZ)
+		return 0;
+	log_error("%s '%s': invalid interface name (1 to %d characters)", what, name ? name : "",
+		  IFNAMSIZ - 1);
+	return -EINVAL;
+}
+
+int netdev_open(struct netdev **ret)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	struct netdev *nd;
+	int err;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return log_errno(LOG_ERR, ENOMEM, "netlink: socket allocation failed");
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "netlink: connect failed");
+	nd = calloc(1, sizeof(*nd));
+	if (!nd)
+		return log_errno(LOG_ERR, ENOMEM, "netlink: allocation failed");
+	nd->sk = TAKE_PTR(sk);
+	*ret = nd;
+	return 0;
+}
+
+void netdev_free(struct netdev *nd)
+{
+	if (!nd)
+		return;
+	nl_socket_free(nd->sk);
+	free(nd);
+}
+
+int netdev_bridge_ensure(struct netdev *nd, const char *name, unsigned mtu, bool *ret_created)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *change = NULL;
+	const char *kind;
+	bool created = false, set_mtu;
+	int r, err;
+
+	r = ifname_check("bridge", name);
+	if (r < 0)
+		return r;
+
+	err = rtnl_link_get_kernel(nd->sk, 0, name, &link);
+	if (nle_is_nodev(err)) {
+		_cleanup_(rtnl_link_putp) struct rtnl_link *br = rtnl_link_bridge_alloc();
+
+		if (!br)
+			return log_errno(LOG_ERR, ENOMEM, "bridge '%s': allocation failed", name);
+		rtnl_link_set_name(br, name);
+		err = rtnl_link_add(nd->sk, br, NLM_F_CREATE | NLM_F_EXCL);
+		/* NLE_EXIST: someone created it since we looked; adopt it below
+		 * (or refuse it if it is not a bridge). */
+		if (err < 0 && err != -NLE_EXIST)
+			return nle_log(LOG_ERR, err, "bridge '%s': create failed", name);
+		created = err == 0;
+		err = rtnl_link_get_kernel(nd->sk, 0, name, &link);
+	}
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "bridge '%s': lookup failed", name);
+
+	kind = rtnl_link_get_type(link);
+	if (!kind || strcmp(kind, "bridge") != 0) {
+		log_error("bridge '%s': name taken by a link of type '%s'", name,
+			  kind ? kind : "unknown");
+		return -EEXIST;
+	}
+
+	/* A fresh bridge gets its MTU through a change even when it already
+	 * matches: only a change (not IFLA_MTU at create time) makes the
+	 * kernel remember it was set by us and stop lowering it to the
+	 * smallest port MTU as ports come and go. */
+	set_mtu = mtu && (created || rtnl_link_get_mtu(link) != mtu);
+	if (set_mtu || !(rtnl_link_get_flags(link) & IFF_UP)) {
+		change = rtnl_link_alloc();
+		if (!change)
+			return log_errno(LOG_ERR, ENOMEM, "bridge '%s': allocation failed", name);
+		if (set_mtu)
+			rtnl_link_set_mtu(change, mtu);
+		rtnl_link_set_flags(change, IFF_UP);
+		err = rtnl_link_change(nd->sk, link, change, 0);
+		if (err < 0) {
+			r = nle_log(LOG_ERR, err, "bridge '%s': setting mtu %u and up failed", name,
+				    mtu);
+			/* undo: a bridge we made but could not set up */
+			if (created)
+				(void)netdev_link_delete(nd, name);
+			return r;
+		}
+	}
+
+	if (ret_created)
+		*ret_created = created;
+	return rtnl_link_get_ifindex(link);
+}
+
+static bool addr_matches(struct rtnl_addr *a, int ifindex, struct in_addr addr, unsigned plen)
+{
+	struct nl_addr *local;
+
+	if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_ifindex(a) != ifindex ||
+	    rtnl_addr_get_prefixlen(a) != (int)plen)
+		return false;
+	local = rtnl_addr_get_local(a); /* borrowed */
+	return local && nl_addr_get_len(local) == sizeof(addr) &&
+	       memcmp(nl_addr_get_binary_addr(local), &addr, sizeof(addr)) == 0;
+}
+
+int netdev_addr_ensure(struct netdev *nd, int ifindex, struct in_addr addr, unsigned plen)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = NULL;
+	_cleanup_(nl_addr_putp) struct nl_addr *local = NULL;
+	_cleanup_(nl_addr_putp) struct nl_addr *bcast = NULL;
+	char text[INET_ADDRSTRLEN];
+	struct nl_object *obj;
+	int err;
+
+	inet_ntop(AF_INET, &addr, text, sizeof(text));
+	if (ifindex <= 0 || plen > 32) {
+		log_error("link %d: address %s/%u: invalid", ifindex, text, plen);
+		return -EINVAL;
+	}
+
+	err = rtnl_addr_alloc_cache(nd->sk, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: address %s/%u: address dump failed", ifindex,
+			       text, plen);
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
+		if (addr_matches((struct rtnl_addr *)obj, ifindex, addr, plen))
+			return 0;
+
+	ra = rtnl_addr_alloc();
+	local = nl_addr_build(AF_INET, &addr, sizeof(addr));
+	if (!ra || !local)
+		return log_errno(LOG_ERR, ENOMEM, "link %d: address %s/%u: allocation failed",
+				 ifindex, text, plen);
+	nl_addr_set_prefixlen(local, (int)plen);
+	rtnl_addr_set_family(ra, AF_INET);
+	rtnl_addr_set_ifindex(ra, ifindex);
+	err = rtnl_addr_set_local(ra, local); /* takes its own reference */
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: address %s/%u: setting local failed",
+			       ifindex, text, plen);
+	rtnl_addr_set_prefixlen(ra, (int)plen);
+	/* /31 and /32 have no broadcast address (RFC 3021). */
+	if (plen < 31) {
+		struct in_addr b = {.s_addr = addr.s_addr | htonl(0xffffffffu >> plen)};
+
+		bcast = nl_addr_build(AF_INET, &b, sizeof(b));
+		if (!bcast)
+			return log_errno(LOG_ERR, ENOMEM,
+					 "link %d: address %s/%u: allocation failed", ifindex, text,
+					 plen);
+		err = rtnl_addr_set_broadcast(ra, bcast);
+		if (err < 0)
+			return nle_log(LOG_ERR, err,
+				       "link %d: address %s/%u: setting broadcast failed", ifindex,
+				       text, plen);
+	}
+
+	err = rtnl_addr_add(nd->sk, ra, NLM_F_EXCL);
+	if (err == -NLE_EXIST) /* added since the dump */
+		return 0;
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: address %s/%u: add failed", ifindex, text,
+			       plen);
+	return 1;
+}
+
+int netdev_link_index(struct netdev *nd, const char *name)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	int r, err;
+
+	r = ifname_check("link", name);
+	if (r < 0)
+		return r;
+	err = rtnl_link_get_kernel(nd->sk, 0, name, &link);
+	if (nle_is_nodev(err))
+		return -ENODEV;
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link '%s': lookup failed", name);
+	return rtnl_link_get_ifindex(link);
+}
+
+int netdev_link_is_up(struct netdev *nd, int ifindex)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	int err;
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	err = rtnl_link_get_kernel(nd->sk, ifindex, NULL, &link);
+	if (nle_is_nodev(err))
+		return -ENODEV;
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: lookup failed", ifindex);
+	return !!(rtnl_link_get_flags(link) & IFF_UP);
+}
+
+/* Hairpin mode of bridge port ifindex. The kernel reports bridge port flags
+ * (IFLA_PROTINFO) only in an AF_BRIDGE dump, and libnl only parses them into
+ * a link whose family is AF_BRIDGE, so a plain get cannot tell. */
+static int port_hairpin(struct netdev *nd, int ifindex, bool *ret)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err, flags;
+
+	err = rtnl_link_alloc_cache(nd->sk, AF_BRIDGE, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: bridge port dump failed", ifindex);
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_link *port = (struct rtnl_link *)obj; /* borrowed */
+
+		if (rtnl_link_get_ifindex(port) != ifindex || !rtnl_link_is_bridge(port))
+			continue;
+		flags = rtnl_link_bridge_get_flags(port);
+		*ret = flags >= 0 && (flags & RTNL_BRIDGE_HAIRPIN_MODE);
+		return 0;
+	}
+	*ret = false;
+	return 0;
+}
+
+int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	struct netdev_link_info info = {0};
+	const char *s;
+	int r, err;
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	err = rtnl_link_get_kernel(nd->sk, ifindex, NULL, &link);
+	if (nle_is_nodev(err))
+		return -ENODEV;
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: lookup failed", ifindex);
+
+	info.ifindex = rtnl_link_get_ifindex(link);
+	info.master = rtnl_link_get_master(link);
+	info.mtu = rtnl_link_get_mtu(link);
+	info.up = rtnl_link_get_flags(link) & IFF_UP;
+	s = rtnl_link_get_name(link);
+	snprintf(info.name, sizeof(info.name), "%s", s ? s : "");
+	s = rtnl_link_get_type(link);
+	snprintf(info.kind, sizeof(info.kind), "%s", s ? s : "");
+	if (info.master > 0) {
+		r = port_hairpin(nd, ifindex, &info.hairpin);
+		if (r < 0)
+			return r;
+	}
+	*ret = info;
+	return 0;
+}
+
+int netdev_route_count_proto(struct netdev *nd, unsigned char proto)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int n = 0, err;
+
+	err = rtnl_route_alloc_cache(nd->sk, AF_INET, 0, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "routes: dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
+
+		if (rtnl_route_get_family(route) == AF_INET &&
+		    rtnl_route_get_table(route) == RT_TABLE_MAIN &&
+		    rtnl_route_get_protocol(route) == proto)
+			n++;
+	}
+	return n;
+}
+
+int netdev_ipv4_forwarding_enable(void)
+{
+	static const char path[] = "/proc/sys/net/ipv4/ip_forward";
+	ssize_t n;
+	int fd, e;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return log_errno(LOG_ERR, errno, "sysctl '%s': open failed", path);
+	n = write(fd, "1\n", 2);
+	e = errno;
+	(void)close(fd);
+	if (n < 0)
+		return log_errno(LOG_ERR, e, "sysctl '%s': writing 1 failed", path);
+	if (n != 2)
+		return log_errno(LOG_ERR, EIO, "sysctl '%s': short write", path);
+	return 0;
+}
+
+int netdev_veth_create(struct netdev *nd, const char *host_name, const char *peer_name,
+		       int peer_netns_fd, unsigned mtu, int *ret_host_ifindex)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *veth = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *peer = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *host = NULL;
+	int r, err;
+
+	r = ifname_check("veth", host_name);
+	if (r < 0)
+		return r;
+	r = ifname_check("veth peer", peer_name);
+	if (r < 0)
+		return r;
+
+	veth = rtnl_link_veth_alloc();
+	if (!veth)
+		return log_errno(LOG_ERR, ENOMEM, "veth '%s': allocation failed", host_name);
+	peer = rtnl_link_veth_get_peer(veth); /* a new reference */
+	rtnl_link_set_name(veth, host_name);
+	rtnl_link_set_name(peer, peer_name);
+	if (mtu) {
+		rtnl_link_set_mtu(veth, mtu);
+		rtnl_link_set_mtu(peer, mtu);
+	}
+	/* IFLA_NET_NS_FD inside VETH_INFO_PEER: the kernel creates the peer
+	 * in that namespace, so it never appears in ours. */
+	if (peer_netns_fd >= 0)
+		rtnl_link_set_ns_fd(peer, peer_netns_fd);
+
+	err = rtnl_link_add(nd->sk, veth, NLM_F_CREATE | NLM_F_EXCL);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "veth '%s': create with peer '%s' failed", host_name,
+			       peer_name);
+
+	if (ret_host_ifindex) {
+		err = rtnl_link_get_kernel(nd->sk, 0, host_name, &host);
+		if (err < 0) {
+			r = nle_log(LOG_ERR, err, "veth '%s': lookup after create failed",
+				    host_name);
+			(void)netdev_link_delete(nd, host_name);
+			return r;
+		}
+		*ret_host_ifindex = rtnl_link_get_ifindex(host);
+	}
+	return 0;
+}
+
+int netdev_link_delete(struct netdev *nd, const char *name)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	int r, err;
+
+	r = ifname_check("link", name);
+	if (r < 0)
+		return r;
+	link = rtnl_link_alloc();
+	if (!link)
+		return log_errno(LOG_ERR, ENOMEM, "link '%s': allocation failed", name);
+	rtnl_link_set_name(link, name);
+	err = rtnl_link_delete(nd->sk, link);
+	if (nle_is_nodev(err))
+		return 0;
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link '%s': delete failed", name);
+	return 0;
+}
+
+/* Sends the change to link ifindex; family AF_BRIDGE addresses its bridge
+ * port. */
+static int link_change(struct netdev *nd, int ifindex, int family, struct rtnl_link *change)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *orig = rtnl_link_alloc();
+
+	if (!orig)
+		return -NLE_NOMEM;
+	rtnl_link_set_ifindex(orig, ifindex);
+	if (family != AF_UNSPEC)
+		rtnl_link_set_family(orig, family);
+	return rtnl_link_change(nd->sk, orig, change, 0);
+}
+
+int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *enslave = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *port = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *up = NULL;
+	int err;
+
+	if (ifindex <= 0 || master_ifindex <= 0) {
+		log_error("link %d: enslaving to bridge %d: invalid ifindex", ifindex,
+			  master_ifindex);
+		return -EINVAL;
+	}
+	enslave = rtnl_link_alloc();
+	port = rtnl_link_alloc();
+	up = rtnl_link_alloc();
+	if (!enslave || !port || !up)
+		return log_errno(LOG_ERR, ENOMEM, "link %d: allocation failed", ifindex);
+
+	rtnl_link_set_master(enslave, master_ifindex);
+	err = link_change(nd, ifindex, AF_UNSPEC, enslave);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: enslaving to bridge %d failed", ifindex,
+			       master_ifindex);
+
+	/* Bridge port flags go out as IFLA_PROTINFO in an AF_BRIDGE
+	 * RTM_SETLINK; libnl picks RTM_SETLINK itself once the change has
+	 * AF_BRIDGE family and bridge flags set. */
+	rtnl_link_set_family(port, AF_BRIDGE);
+	if (hairpin)
+		err = rtnl_link_bridge_set_flags(port, RTNL_BRIDGE_HAIRPIN_MODE);
+	else
+		err = rtnl_link_bridge_unset_flags(port, RTNL_BRIDGE_HAIRPIN_MODE);
+	if (err >= 0)
+		err = link_change(nd, ifindex, AF_BRIDGE, port);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: setting hairpin %s failed", ifindex,
+			       hairpin ? "on" : "off");
+
+	rtnl_link_set_flags(up, IFF_UP);
+	err = link_change(nd, ifindex, AF_UNSPEC, up);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: setting up failed", ifindex);
+	return 0;
+}
+
+int netdev_route_add(struct netdev *nd, struct in_addr dst, unsigned plen, struct in_addr gw,
+		     int oif, unsigned char proto)
+{
+	_cleanup_(rtnl_route_putp) struct rtnl_route *route = NULL;
+	_cleanup_(rtnl_route_nh_freep) struct rtnl_nexthop *nh = NULL;
+	_cleanup_(nl_addr_putp) struct nl_addr *dst_addr = NULL;
+	_cleanup_(nl_addr_putp) struct nl_addr *gw_addr = NULL;
+	char dtext[INET_ADDRSTRLEN], gtext[INET_ADDRSTRLEN];
+	bool has_gw = gw.s_addr != INADDR_ANY;
+	int err;
+
+	inet_ntop(AF_INET, &dst, dtext, sizeof(dtext));
+	inet_ntop(AF_INET, &gw, gtext, sizeof(gtext));
+	if (plen > 32 || (!has_gw && oif <= 0) ||
+	    (plen < 32 && (dst.s_addr & htonl(0xffffffffu >> plen)))) {
+		log_error("route %s/%u via %s dev %d: invalid", dtext, plen, gtext, oif);
+		return -EINVAL;
+	}
+
+	route = rtnl_route_alloc();
+	nh = rtnl_route_nh_alloc();
+	dst_addr = nl_addr_build(AF_INET, &dst, sizeof(dst));
+	gw_addr = has_gw ? nl_addr_build(AF_INET, &gw, sizeof(gw)) : NULL;
+	if (!route || !nh || !dst_addr || (has_gw && !gw_addr))
+		return log_errno(LOG_ERR, ENOMEM, "route %s/%u: allocation failed", dtext, plen);
+
+	nl_addr_set_prefixlen(dst_addr, (int)plen);
+	rtnl_route_set_family(route, AF_INET);
+	rtnl_route_set_table(route, RT_TABLE_MAIN);
+	rtnl_route_set_type(route, RTN_UNICAST);
+	rtnl_route_set_protocol(route, proto ? proto : RTPROT_BOOT);
+	rtnl_route_set_scope(route, has_gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+	err = rtnl_route_set_dst(route, dst_addr); /* takes its own reference */
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "route %s/%u: setting destination failed", dtext,
+			       plen);
+	if (oif > 0)
+		rtnl_route_nh_set_ifindex(nh, oif);
+	if (has_gw)
+		rtnl_route_nh_set_gateway(nh, gw_addr); /* takes its own reference */
+	rtnl_route_add_nexthop(route, TAKE_PTR(nh));	/* the route owns it now */
+
+	err = rtnl_route_add(nd->sk, route, NLM_F_EXCL);
+	if (err == -NLE_EXIST)
+		/* The caller decides whether that is a problem. */
+		return nle_log(LOG_DEBUG, err, "route %s/%u via %s dev %d: add", dtext, plen, gtext,
+			       oif);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "route %s/%u via %s dev %d: add failed", dtext, plen,
+			       gtext, oif);
+	return 0;
+}

@@ -39,4 +39,45 @@ int netdev_route_count_proto(struct netdev *nd, unsigned char proto);
 /* Writes 1 to this network namespace's net.ipv4.ip_forward. 0 or -errno. */
 int netdev_ipv4_forwarding_enable(void);
 
+/* Creates the veth pair host_name <-> peer_name. The peer end is created
+ * directly in the network namespace referred to by peer_netns_fd (-1: this
+ * one), so it never shows up here. Both ends get MTU mtu (0: kernel default)
+ * and stay down. *ret_host_ifindex (may be NULL) receives the ifindex of the
+ * host end. 0, -EEXIST when a name is taken, or -errno. Nothing is left
+ * behind on failure. */
+int netdev_veth_create(struct netdev *nd, const char *host_name, const char *peer_name,
+		       int peer_netns_fd, unsigned mtu, int *ret_host_ifindex);
+
+/* Deletes the link called name (a veth takes its peer with it). 0 when
+ * deleted or when there was no such link, or -errno. */
+int netdev_link_delete(struct netdev *nd, const char *name);
+
+/* Enslaves ifindex to the bridge master_ifindex, sets the bridge port's
+ * hairpin mode to hairpin (so a pod can reach itself through a service
+ * address), and brings ifindex up. 0 or -errno. */
+int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin);
+
+/* Adds the IPv4 route dst/plen (plen 0: the default route) to the main table,
+ * via gw (INADDR_ANY: none, the destination is on-link) and/or out of oif
+ * (0: let the kernel pick from gw), with protocol proto (0: RTPROT_BOOT, as
+ * `ip route add` does). 0, -EEXIST when a route to dst/plen is already there
+ * (it is not replaced), or -errno. */
+int netdev_route_add(struct netdev *nd, struct in_addr dst, unsigned plen, struct in_addr gw,
+		     int oif, unsigned char proto);
+
+/* A link as the kernel reports it, for checks and status output. */
+struct netdev_link_info {
+	int ifindex;
+	int master; /* ifindex of the bridge it is a port of, 0 when none */
+	unsigned mtu;
+	bool up;       /* IFF_UP */
+	bool hairpin;  /* bridge port in hairpin mode; false when not a port */
+	char name[16]; /* IFNAMSIZ */
+	char kind[16]; /* "bridge", "veth", ...; "" when the kernel gives none */
+};
+
+/* Reads link ifindex into *ret (left alone on failure). 0, -ENODEV when there
+ * is no such link, or -errno. */
+int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret);
+
 #endif

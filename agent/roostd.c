@@ -1,5 +1,335 @@
 /* SPDX-License-Identifier: MIT */
-int main(void)
+/*
+ * roostd.c - the roost node agent: main() and its poll() loop.
+ *
+ * At start: load and check the config, make sure the bridge has the pod
+ * gateway address and is up, turn on IPv4 forwarding, render BIRD's config,
+ * then adopt the running BIRD or spawn one. Afterwards the loop waits for
+ * signals (HUP reload, TERM/INT exit) and for BIRD's death (pidfd).
+ * roostd never stops BIRD: leaving, for whatever reason, changes no route.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "bird.h"
+#include "birdconf.h"
+#include "conf.h"
+#include "log.h"
+#include "netdev.h"
+
+static void usage(FILE *f)
 {
+	fprintf(f,
+		"Usage: roostd [-c FILE] [--check-config | --render]\n"
+		"\n"
+		"roostd is roost's node agent. It keeps the pod bridge (cni0) up with the\n"
+		"gateway address of the node's pod subnet, and runs BIRD 2 with a rendered\n"
+		"configuration that announces that subnet over iBGP and installs the other\n"
+		"nodes' subnets into the kernel. It runs in the foreground and logs to stderr.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE  configuration file (default " CONF_DEFAULT_PATH ")\n"
+		"      --check-config check FILE and the BIRD configuration it renders\n"
+		"                     (with `bird -p`); print \"file:line: message\" for each\n"
+		"                     problem and exit 1, or exit 0 when all is well\n"
+		"      --render       print the BIRD configuration FILE renders, and exit\n"
+		"  -h, --help         show this help and exit\n"
+		"  -V, --version      show the version and exit\n"
+		"\n"
+		"Signals:\n"
+		"  SIGHUP   reload: parse, render and check the new configuration first; on\n"
+		"           any error log it and keep running the old one\n"
+		"  SIGTERM  exit; BIRD keeps running and keeps every route, and a restarted\n"
+		"           roostd adopts it without restarting it\n"
+		"\n"
+		"BIRD runs as `bird -f [-R] -c bird.config -s bird.socket -P bird.pidfile` in a\n"
+		"session of its own; roostd restarts it when it dies, with -R whenever the\n"
+		"kernel holds routes it installed, so no pod route is lost meanwhile.\n"
+		"\n"
+		"Exit status: 0 on SIGTERM or a successful check, 1 on a configuration\n"
+		"error, 2 on a usage error.\n"
+		"\n"
+		"See roostd.conf(5) in README.md for every configuration key.\n");
+}
+
+/* The node side that roostd owns: bridge up with the gateway, forwarding. */
+static int setup_node(const struct roostd_conf *c)
+{
+	struct netdev *nd = NULL;
+	bool created = false;
+	int ifindex, r;
+
+	r = netdev_open(&nd);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "netlink: cannot open a route socket");
+	ifindex = netdev_bridge_ensure(nd, c->bridge_name, c->bridge_mtu, &created);
+	if (ifindex < 0) {
+		netdev_free(nd);
+		return log_errno(LOG_ERR, ifindex, "bridge '%s': setup failed", c->bridge_name);
+	}
+	r = netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len);
+	netdev_free(nd);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "bridge '%s': gateway address failed",
+				 c->bridge_name);
+	log_info("bridge: '%s' %s, up, mtu=%u gateway=%s/%u", c->bridge_name,
+		 created ? "created" : "adopted", c->bridge_mtu, inet_ntoa(c->gateway), c->pod_len);
+	r = netdev_ipv4_forwarding_enable();
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "sysctl: cannot enable net.ipv4.ip_forward");
 	return 0;
+}
+
+static int render(const struct roostd_conf *c, char **ret_text)
+{
+	struct bc_node node;
+	struct rst_err e;
+	char buf[1024];
+	int r;
+
+	conf_to_node(c, &node);
+	r = bc_render_string(&node, ret_text, &e);
+	if (r < 0) {
+		rst_err_format(&e, buf, sizeof(buf));
+		log_error("%s: cannot render the BIRD configuration: %s", c->path, buf);
+	}
+	return r;
+}
+
+static void print_conf_error(const char *path, const struct rst_err *e)
+{
+	char buf[1024];
+
+	rst_err_format(e, buf, sizeof(buf));
+	fprintf(stderr, "%s\n", buf);
+}
+
+/* --check-config: FILE and its rendered BIRD config, through `bird -p`. */
+static int check_config(const char *path)
+{
+	_cleanup_(conf_freep) struct roostd_conf *c = NULL;
+	_cleanup_free_ char *text = NULL;
+	char tmp[] = "/tmp/roostd-check.XXXXXX";
+	struct bc_node node;
+	struct rst_err e;
+	int fd, r;
+
+	if (conf_load(path, &c, &e) < 0) {
+		print_conf_error(path, &e);
+		return 1;
+	}
+	conf_to_node(c, &node);
+	if (bc_render_string(&node, &text, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", path, e.msg);
+		return 1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		fprintf(stderr, "roostd: cannot write a scratch file in /tmp: %s\n", strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return 1;
+	}
+	close(fd);
+	r = bc_check(c->bird_binary, tmp, &e);
+	unlink(tmp);
+	if (r < 0) {
+		fprintf(stderr, "%s: rendered BIRD configuration rejected: %s\n", path, e.msg);
+		return 1;
+	}
+	printf("%s: configuration OK\n", path);
+	return 0;
+}
+
+static int render_only(const char *path)
+{
+	_cleanup_(conf_freep) struct roostd_conf *c = NULL;
+	struct bc_node node;
+	struct rst_err e;
+
+	if (conf_load(path, &c, &e) < 0) {
+		print_conf_error(path, &e);
+		return 1;
+	}
+	conf_to_node(c, &node);
+	if (bc_render(&node, stdout, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", path, e.msg);
+		return 1;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+struct agent {
+	struct roostd_conf *conf; /* owned */
+	char *text;               /* owned; the rendered BIRD config in force */
+	struct bird bird;
+};
+
+/* SIGHUP: everything is checked before anything changes. */
+static void reload(struct agent *a)
+{
+	struct roostd_conf *nc = NULL;
+	struct roostd_conf *old = a->conf;
+	char *text = NULL, buf[1024];
+	struct rst_err e;
+	int r;
+
+	log_info("reload: reading '%s'", old->path);
+	if (conf_load(old->path, &nc, &e) < 0) {
+		rst_err_format(&e, buf, sizeof(buf));
+		log_error("reload: '%s' has errors, not reloading: %s", old->path, buf);
+		return;
+	}
+	if (render(nc, &text) < 0) {
+		conf_free(nc);
+		return;
+	}
+	a->bird.conf = nc;
+	r = bird_apply(&a->bird, text, &e);
+	if (r < 0) {
+		rst_err_format(&e, buf, sizeof(buf));
+		log_error("reload: BIRD refused the new configuration, keeping the old one: %s",
+			  buf);
+		a->bird.conf = old;
+		conf_free(nc);
+		free(text);
+		return;
+	}
+	if (strcmp(old->bridge_name, nc->bridge_name) != 0 || old->bridge_mtu != nc->bridge_mtu ||
+	    old->gateway.s_addr != nc->gateway.s_addr)
+		(void)setup_node(nc);
+	log_set_level(nc->log_level);
+	log_info("reload: done hash=%s%s", nc->hash,
+		 strcmp(a->text, text) == 0 ? " (BIRD configuration unchanged)" : "");
+	free(a->text);
+	a->text = text;
+	a->conf = nc;
+	conf_free(old);
+}
+
+static int run(const char *path)
+{
+	struct agent a = {0};
+	struct rst_err e;
+	sigset_t mask;
+	int sfd, r = 1;
+
+	if (conf_load(path, &a.conf, &e) < 0) {
+		print_conf_error(path, &e);
+		return 1;
+	}
+	log_set_level(a.conf->log_level);
+	log_info("starting: node='%s' address=%s config='%s' hash=%s", a.conf->name,
+		 inet_ntoa(a.conf->address), path, a.conf->hash);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		log_errno(LOG_ERR, errno, "signalfd failed");
+		goto out;
+	}
+
+	if (setup_node(a.conf) < 0 || render(a.conf, &a.text) < 0)
+		goto out;
+	bird_init(&a.bird, a.conf);
+	if (bird_start(&a.bird, a.text) < 0) {
+		log_error("not starting: BIRD cannot run the rendered configuration");
+		goto out;
+	}
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = bird_fd(&a.bird), .events = POLLIN}};
+		struct signalfd_siginfo si;
+
+		if (poll(p, 2, bird_timeout_ms(&a.bird)) < 0 && errno != EINTR) {
+			log_errno(LOG_ERR, errno, "poll failed");
+			break;
+		}
+		if (p[1].fd >= 0 && (p[1].revents & POLLIN))
+			bird_on_exit(&a.bird);
+		bird_tick(&a.bird, a.text);
+		if (!(p[0].revents & POLLIN))
+			continue;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			reload(&a);
+		} else {
+			log_info("exiting on signal %u; BIRD pid=%d keeps running and keeps its routes",
+				 si.ssi_signo, (int)a.bird.pid);
+			r = 0;
+			break;
+		}
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	bird_done(&a.bird);
+	free(a.text);
+	conf_free(a.conf);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"render", no_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	const char *path = CONF_DEFAULT_PATH;
+	int mode = 0, o;
+
+	log_init("roostd", LOG_INFO);
+	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+		case 'r':
+			mode = o;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("roostd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "roostd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (mode == 'k')
+		return check_config(path);
+	if (mode == 'r')
+		return render_only(path);
+	return run(path);
 }

@@ -1,2 +1,16 @@
 #!/bin/sh
-echo "1..0 # SKIP not written yet"
+# SPDX-License-Identifier: MIT
+# examples-check.sh - every configuration shipped in examples/ passes
+# `roostd --check-config` (which also runs `bird -p` on what it renders).
+. "$(dirname "$0")/tap.sh"
+
+for f in "$top_srcdir"/examples/*.conf; do
+	if out=$(sed "s|binary = \"bird\"|binary = \"$BIRD\"|" "$f" >"${TMPDIR:-/tmp}/roost-ex.$$" &&
+		"$ROOSTD" --check-config -c "${TMPDIR:-/tmp}/roost-ex.$$" 2>&1); then
+		tap_ok "examples/$(basename "$f") passes --check-config"
+	else
+		tap_not_ok "examples/$(basename "$f") passes --check-config" "$out"
+	fi
+	rm -f "${TMPDIR:-/tmp}/roost-ex.$$"
+done
+tap_done
