@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* placeholder */
+extern int roost_placeholder_api;

@@ -1,0 +1,3 @@
+#ifndef ROOST_API_H
+#define ROOST_API_H
+#endif

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipam.h - pod addresses out of the node's pod subnet, kept on disk.
+ *
+ * The pool is the node subnet minus its network address, its gateway (the
+ * first address, on the bridge) and its broadcast address. One record per
+ * attachment (container id, ifname), as one file per address, like
+ * host-local, so "who holds 10.244.1.37?" is `cat <dir>/10.244.1.37`:
+ *
+ *   <state_dir>/<network>/10.244.1.37    "<container id>\n<ifname>\n<since epoch s>\n<origin>\n"
+ *   <state_dir>/<network>/last_reserved  the last address handed out
+ *   <state_dir>/<network>/lock           flock()ed while the pool is open
+ *
+ * Records are written crash-safely (temp file, fsync, rename, fsync of the
+ * folder), so a crash leaves either the old or the new record, never half
+ * of one. Allocation is round-robin from the last address handed out (as
+ * host-local does): a pod that is re-created at once does not get the
+ * address its predecessor's peers may still have in their caches.
+ *
+ * Not thread-safe: roostd serialises requests. The flock keeps a second
+ * roostd away from the same folder.
+ */
+#ifndef ROOST_IPAM_H
+#define ROOST_IPAM_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define IPAM_ID_MAX 255    /* CNI container id, bytes */
+#define IPAM_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+
+struct ipam;
+
+struct ipam_record {
+	char container_id[IPAM_ID_MAX + 1];
+	char ifname[IPAM_IFNAME_MAX + 1];
+	struct in_addr address;
+	time_t since;
+	char origin[16]; /* "roost", or "host-local" for an imported reservation */
+};
+
+struct ipam_key {
+	const char *container_id;
+	const char *ifname;
+};
+
+/* Opens (creating folders as needed, mode 0700) the pool of network `network`
+ * ([A-Za-z0-9][A-Za-z0-9_.-]*, at most 64) for subnet net/plen under
+ * state_dir, and loads its records. Records outside the subnet, unreadable or
+ * for reserved addresses are logged and moved aside (renamed *.bad), never
+ * silently dropped. Returns 0 and an owned *ret, -EBUSY when another process
+ * holds the lock, -EINVAL for bad arguments, or another -errno. */
+int ipam_open(const char *state_dir, const char *network, struct in_addr net, unsigned plen,
+	      struct ipam **ret);
+void ipam_free(struct ipam *p);
+
+/* Hands out an address to (container_id, ifname) and writes its record.
+ * -EEXIST when the attachment has one already (*ret_addr gets it),
+ * -ENOSPC when the pool is exhausted, -EINVAL for a bad id or ifname
+ * (CNI rules: id ^[A-Za-z0-9][A-Za-z0-9_.-]*$ up to 255 bytes; ifname 1-15
+ * bytes, not "." or "..", no '/', ':' or whitespace), -errno on I/O errors
+ * (nothing half-written stays behind; the pool is unchanged). */
+int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
+		  struct in_addr *ret_addr);
+
+/* Releases the attachment's address. 0 when released (*ret_addr, may be
+ * NULL, gets it), -ENOENT when it had none (DEL is idempotent: callers treat
+ * that as success), -errno on I/O errors. */
+int ipam_release(struct ipam *p, const char *container_id, const char *ifname,
+		 struct in_addr *ret_addr);
+
+/* Looks up an attachment: 0 and *ret, or -ENOENT. */
+int ipam_find(const struct ipam *p, const char *container_id, const char *ifname,
+	      struct ipam_record *ret);
+
+/* Every record, ordered by address. *ret is an owned array (free()). */
+int ipam_list(const struct ipam *p, struct ipam_record **ret, size_t *ret_n);
+
+size_t ipam_used(const struct ipam *p);
+size_t ipam_size(const struct ipam *p); /* addresses the pool can hand out */
+
+/* Releases every record whose (container_id, ifname) is not in valid[0..n).
+ * Keeps going after an I/O error and returns the first one. *ret_released
+ * (owned array, may be NULL when the caller does not want it) lists what went. */
+int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
+	    struct ipam_record **ret_released, size_t *ret_n_released);
+
+/* Imports host-local's reservations from dir (e.g.
+ * /var/lib/cni/networks/cbr0): every file named after an IPv4 address of the
+ * pool, content "<id>\r\n<ifname>" or the older "<id>" alone (ifname then
+ * taken as "eth0"), becomes a record with origin "host-local" unless that
+ * address or attachment already has one. host-local's files are left as they
+ * are. Returns the number imported or -errno; a missing dir imports 0. */
+int ipam_import_host_local(struct ipam *p, const char *dir);
+
+#endif

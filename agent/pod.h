@@ -1,0 +1,3 @@
+#ifndef ROOST_POD_H
+#define ROOST_POD_H
+#endif
