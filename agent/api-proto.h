@@ -54,6 +54,8 @@
 #define ROOST_CNI_ERR_POOL_EXHAUSTED 100 /* no free address in the node's pod subnet */
 #define ROOST_CNI_ERR_DUPLICATE 101      /* (container, ifname) already has an address */
 #define ROOST_CNI_ERR_INTERNAL 102       /* netlink or file failure on the node */
+#define ROOST_CNI_ERR_CHECK 103          /* CHECK: the attachment is not as ADD left it */
+#define ROOST_CNI_ERR_DENIED 104         /* the caller is not root */
 
 /* Writes header + body of msg to fd, waiting at most timeout_ms in total.
  * 0 or -errno (-EMSGSIZE when the body is too large). */

@@ -318,6 +318,20 @@ static int get_path(struct ctx *x, const config_setting_t *g, const char *key, c
 	return *out ? 0 : -ENOMEM;
 }
 
+static bool valid_network(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+				  (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
 static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
 	static const char *const keys[] = {"name", "address", "pod_cidr", "asn", NULL};
@@ -558,10 +572,11 @@ static int load_bird(struct ctx *x, const config_setting_t *root, struct roostd_
 
 static int load_agent(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
-	static const char *const keys[] = {"socket", "state_dir", "log_level", NULL};
+	static const char *const keys[] = {"socket", "state_dir", "log_level", "network",
+					   "host_local_dir", NULL};
 	const size_t sun_max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
 	const config_setting_t *g;
-	const char *level = "info";
+	const char *level = "info", *network = "roost";
 	int r;
 
 	if ((r = get_group(x, root, "agent", false, &g)) < 0 ||
@@ -570,8 +585,17 @@ static int load_agent(struct ctx *x, const config_setting_t *root, struct roostd
 			  &c->agent_socket)) < 0 ||
 	    (r = get_path(x, g, "state_dir", "/var/lib/roost", false, PATH_MAX, &c->state_dir)) <
 		    0 ||
-	    (r = get_string(x, g, "log_level", false, &level)) < 0)
+	    (r = get_path(x, g, "host_local_dir", "", true, PATH_MAX, &c->host_local_dir)) < 0 ||
+	    (r = get_string(x, g, "log_level", false, &level)) < 0 ||
+	    (r = get_string(x, g, "network", false, &network)) < 0)
 		return r;
+	if (!valid_network(network))
+		return fail(x, member(g, "network"),
+			    "agent.network: '%s' is not a CNI network name ([A-Za-z0-9][A-Za-z0-9_.-]*, at most 64)",
+			    network);
+	c->agent_network = strdup(network);
+	if (!c->agent_network)
+		return -ENOMEM;
 	c->log_level = log_level_parse(level);
 	if (c->log_level < 0)
 		return fail(x, member(g, "log_level"),
@@ -706,6 +730,8 @@ void conf_free(struct roostd_conf *c)
 	free(c->bird_include);
 	free(c->agent_socket);
 	free(c->state_dir);
+	free(c->agent_network);
+	free(c->host_local_dir);
 	free(c);
 }
 

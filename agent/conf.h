@@ -57,6 +57,8 @@ struct roostd_conf {
 
 	/* agent (strings owned) */
 	char *agent_socket, *state_dir;
+	char *agent_network;  /* the CNI network name served ("roost") */
+	char *host_local_dir; /* host-local reservations to import, "" = none */
 	int log_level; /* LOG_* */
 };
 

@@ -67,7 +67,9 @@ int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
 
 /* Releases the attachment's address. 0 when released (*ret_addr, may be
  * NULL, gets it), -ENOENT when it had none (DEL is idempotent: callers treat
- * that as success), -errno on I/O errors. */
+ * that as success), -errno on I/O errors. An id or ifname that breaks the CNI
+ * rules never had an address: -ENOENT, not -EINVAL. After an I/O error the
+ * address stays reserved; calling again finishes the job. */
 int ipam_release(struct ipam *p, const char *container_id, const char *ifname,
 		 struct in_addr *ret_addr);
 
@@ -75,7 +77,8 @@ int ipam_release(struct ipam *p, const char *container_id, const char *ifname,
 int ipam_find(const struct ipam *p, const char *container_id, const char *ifname,
 	      struct ipam_record *ret);
 
-/* Every record, ordered by address. *ret is an owned array (free()). */
+/* Every record, ordered by address. *ret is an owned array (free()), NULL
+ * when there is none. */
 int ipam_list(const struct ipam *p, struct ipam_record **ret, size_t *ret_n);
 
 size_t ipam_used(const struct ipam *p);
@@ -83,7 +86,9 @@ size_t ipam_size(const struct ipam *p); /* addresses the pool can hand out */
 
 /* Releases every record whose (container_id, ifname) is not in valid[0..n).
  * Keeps going after an I/O error and returns the first one. *ret_released
- * (owned array, may be NULL when the caller does not want it) lists what went. */
+ * (owned array, may be NULL when the caller does not want it) lists what went.
+ * *ret_released and *ret_n_released are set on that error too (what did go),
+ * and *ret_released is NULL when nothing went. */
 int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
 	    struct ipam_record **ret_released, size_t *ret_n_released);
 
@@ -92,7 +97,16 @@ int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
  * pool, content "<id>\r\n<ifname>" or the older "<id>" alone (ifname then
  * taken as "eth0"), becomes a record with origin "host-local" unless that
  * address or attachment already has one. host-local's files are left as they
- * are. Returns the number imported or -errno; a missing dir imports 0. */
+ * are until such a record is released (DEL or GC): then its host-local file
+ * goes too, when it still names the same container, so the next import does
+ * not bring the reservation back. Returns the number imported or -errno; a missing dir imports 0. The
+ * record's since is the host-local file's mtime (host-local writes it at
+ * ADD); files that are not reservations are logged and skipped. */
 int ipam_import_host_local(struct ipam *p, const char *dir);
+
+/* CNI's rules for a container id and an interface name, as ipam_allocate()
+ * applies them, for callers that want to check before doing anything else. */
+bool ipam_container_id_valid(const char *id);
+bool ipam_ifname_valid(const char *ifname);
 
 #endif

@@ -20,6 +20,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -364,6 +366,14 @@ int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret
 	snprintf(info.name, sizeof(info.name), "%s", s ? s : "");
 	s = rtnl_link_get_type(link);
 	snprintf(info.kind, sizeof(info.kind), "%s", s ? s : "");
+	if (rtnl_link_get_addr(link) && nl_addr_get_len(rtnl_link_get_addr(link)) == 6) {
+		const unsigned char *m = nl_addr_get_binary_addr(rtnl_link_get_addr(link));
+
+		snprintf(info.mac, sizeof(info.mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+			 m[2], m[3], m[4], m[5]);
+	}
+	if (rtnl_link_get_link_netnsid(link, &info.link_netnsid) < 0)
+		info.link_netnsid = -1;
 	if (info.master > 0) {
 		r = port_hairpin(nd, ifindex, &info.hairpin);
 		if (r < 0)
@@ -589,5 +599,91 @@ int netdev_route_add(struct netdev *nd, struct in_addr dst, unsigned plen, struc
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "route %s/%u via %s dev %d: add failed", dtext, plen,
 			       gtext, oif);
+	return 0;
+}
+
+int netdev_open_netns(int netns_fd, struct netdev **ret)
+{
+	int self, r, err;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return log_errno(LOG_ERR, errno, "netns: cannot open our own namespace");
+	if (setns(netns_fd, CLONE_NEWNET) < 0) {
+		r = log_errno(LOG_ERR, errno, "netns: cannot enter the pod's namespace");
+		close(self);
+		return r;
+	}
+	/* A netlink socket stays in the namespace it was created in. */
+	r = netdev_open(ret);
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* Cannot get back: carrying on would act on the wrong
+		 * namespace; this process must not continue. */
+		err = errno;
+		log_errno(LOG_ERR, err, "netns: cannot return to our own namespace; aborting");
+		abort();
+	}
+	close(self);
+	return r;
+}
+
+int netdev_link_set_up(struct netdev *nd, int ifindex)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *up = rtnl_link_alloc();
+	int err;
+
+	if (!up)
+		return log_errno(LOG_ERR, ENOMEM, "link %d: allocation failed", ifindex);
+	rtnl_link_set_flags(up, IFF_UP);
+	err = link_change(nd, ifindex, AF_UNSPEC, up);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: setting up failed", ifindex);
+	return 0;
+}
+
+int netdev_addr_exists(struct netdev *nd, int ifindex, struct in_addr addr, unsigned plen)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err;
+
+	err = rtnl_addr_alloc_cache(nd->sk, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: address dump failed", ifindex);
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
+		if (addr_matches((struct rtnl_addr *)obj, ifindex, addr, plen))
+			return 1;
+	return 0;
+}
+
+int netdev_route_exists(struct netdev *nd, struct in_addr dst, unsigned plen, struct in_addr gw)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err;
+
+	err = rtnl_route_alloc_cache(nd->sk, AF_INET, 0, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "routes: dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
+		struct nl_addr *d = rtnl_route_get_dst(route);
+		struct rtnl_nexthop *nh;
+		struct nl_addr *g;
+
+		if (rtnl_route_get_family(route) != AF_INET ||
+		    rtnl_route_get_table(route) != RT_TABLE_MAIN || !d ||
+		    nl_addr_get_prefixlen(d) != plen)
+			continue;
+		if (plen > 0 && (nl_addr_get_len(d) != 4 ||
+				 memcmp(nl_addr_get_binary_addr(d), &dst, 4) != 0))
+			continue;
+		if (gw.s_addr == INADDR_ANY)
+			return 1;
+		nh = rtnl_route_nexthop_n(route, 0);
+		g = nh ? rtnl_route_nh_get_gateway(nh) : NULL;
+		if (g && nl_addr_get_len(g) == 4 && memcmp(nl_addr_get_binary_addr(g), &gw, 4) == 0)
+			return 1;
+	}
 	return 0;
 }

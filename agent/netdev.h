@@ -74,10 +74,27 @@ struct netdev_link_info {
 	bool hairpin;  /* bridge port in hairpin mode; false when not a port */
 	char name[16]; /* IFNAMSIZ */
 	char kind[16]; /* "bridge", "veth", ...; "" when the kernel gives none */
+	char mac[18];  /* "aa:bb:cc:dd:ee:ff", "" when the link has none */
+	int link_netnsid; /* veth: the peer's netns id (-1: same netns or unknown) */
 };
 
 /* Reads link ifindex into *ret (left alone on failure). 0, -ENODEV when there
  * is no such link, or -errno. */
 int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret);
+
+/* Opens a netdev whose socket lives in the network namespace netns_fd
+ * (the caller's namespace is left as it was). Everything done through it
+ * happens in that namespace. 0 or -errno. */
+int netdev_open_netns(int netns_fd, struct netdev **ret);
+
+/* Sets IFF_UP on ifindex. 0 or -errno. */
+int netdev_link_set_up(struct netdev *nd, int ifindex);
+
+/* 1 when addr/plen is on ifindex, 0 when not, or -errno. */
+int netdev_addr_exists(struct netdev *nd, int ifindex, struct in_addr addr, unsigned plen);
+
+/* 1 when the main table has an IPv4 route to dst/plen whose first next hop
+ * is gw (any gateway when gw is INADDR_ANY), 0 when not, or -errno. */
+int netdev_route_exists(struct netdev *nd, struct in_addr dst, unsigned plen, struct in_addr gw);
 
 #endif

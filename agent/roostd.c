@@ -21,9 +21,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "bird.h"
 #include "birdconf.h"
 #include "conf.h"
+#include "ipam.h"
 #include "log.h"
 #include "netdev.h"
 
@@ -175,7 +177,26 @@ struct agent {
 	struct roostd_conf *conf; /* owned */
 	char *text;               /* owned; the rendered BIRD config in force */
 	struct bird bird;
+	struct ipam *ipam; /* owned */
+	struct api *api;   /* owned */
 };
+
+/* What a reload cannot change while pods hold addresses and clients hold
+ * the socket path; NULL when nothing of that changed. */
+static const char *fixed_key_changed(const struct roostd_conf *o, const struct roostd_conf *n)
+{
+	if (o->pod_net.s_addr != n->pod_net.s_addr || o->pod_len != n->pod_len)
+		return "node.pod_cidr";
+	if (strcmp(o->state_dir, n->state_dir) != 0)
+		return "agent.state_dir";
+	if (strcmp(o->agent_network, n->agent_network) != 0)
+		return "agent.network";
+	if (strcmp(o->agent_socket, n->agent_socket) != 0)
+		return "agent.socket";
+	if (strcmp(o->bird_socket, n->bird_socket) != 0)
+		return "bird.socket";
+	return NULL;
+}
 
 /* SIGHUP: everything is checked before anything changes. */
 static void reload(struct agent *a)
@@ -190,6 +211,12 @@ static void reload(struct agent *a)
 	if (conf_load(old->path, &nc, &e) < 0) {
 		rst_err_format(&e, buf, sizeof(buf));
 		log_error("reload: '%s' has errors, not reloading: %s", old->path, buf);
+		return;
+	}
+	if (fixed_key_changed(old, nc)) {
+		log_error("reload: %s changed in '%s'; it cannot change while roostd runs (restart roostd after draining the node), not reloading",
+			  fixed_key_changed(old, nc), old->path);
+		conf_free(nc);
 		return;
 	}
 	if (render(nc, &text) < 0) {
@@ -217,6 +244,29 @@ static void reload(struct agent *a)
 	a->text = text;
 	a->conf = nc;
 	conf_free(old);
+}
+
+/* The node's address pool, and host-local's reservations when configured. */
+static int open_pool(struct agent *a)
+{
+	const struct roostd_conf *c = a->conf;
+	int r = ipam_open(c->state_dir, c->agent_network, c->pod_net, c->pod_len, &a->ipam);
+
+	if (r == -EBUSY)
+		return log_errno(LOG_ERR, r, "ipam: '%s/%s' is in use by another roostd",
+				 c->state_dir, c->agent_network);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "ipam: cannot open '%s/%s'", c->state_dir,
+				 c->agent_network);
+	if (c->host_local_dir[0]) {
+		r = ipam_import_host_local(a->ipam, c->host_local_dir);
+		if (r < 0)
+			return log_errno(LOG_ERR, r, "ipam: importing host-local reservations from '%s'",
+					 c->host_local_dir);
+		log_info("ipam: imported %d host-local reservation(s) from '%s'", r,
+			 c->host_local_dir);
+	}
+	return 0;
 }
 
 static int run(const char *path)
@@ -248,24 +298,35 @@ static int run(const char *path)
 
 	if (setup_node(a.conf) < 0 || render(a.conf, &a.text) < 0)
 		goto out;
+	if (open_pool(&a) < 0 || api_open(a.conf->agent_socket, &a.api) < 0)
+		goto out;
 	bird_init(&a.bird, a.conf);
 	if (bird_start(&a.bird, a.text) < 0) {
 		log_error("not starting: BIRD cannot run the rendered configuration");
 		goto out;
 	}
 
+	log_info("ready: node='%s' pod_cidr=%s/%u pool=%zu/%zu agent='%s'", a.conf->name,
+		 inet_ntoa(a.conf->pod_net), a.conf->pod_len, ipam_used(a.ipam), ipam_size(a.ipam),
+		 a.conf->agent_socket);
 	for (;;) {
-		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
-				      {.fd = bird_fd(&a.bird), .events = POLLIN}};
+		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = bird_fd(&a.bird), .events = POLLIN},
+				      {.fd = api_fd(a.api), .events = POLLIN}};
 		struct signalfd_siginfo si;
 
-		if (poll(p, 2, bird_timeout_ms(&a.bird)) < 0 && errno != EINTR) {
+		if (poll(p, 3, bird_timeout_ms(&a.bird)) < 0 && errno != EINTR) {
 			log_errno(LOG_ERR, errno, "poll failed");
 			break;
 		}
 		if (p[1].fd >= 0 && (p[1].revents & POLLIN))
 			bird_on_exit(&a.bird);
 		bird_tick(&a.bird, a.text);
+		if (p[2].revents & POLLIN) {
+			struct api_ctx ctx = {.conf = a.conf, .ipam = a.ipam, .bird = &a.bird};
+
+			api_serve(a.api, &ctx);
+		}
 		if (!(p[0].revents & POLLIN))
 			continue;
 		if (read(sfd, &si, sizeof(si)) != sizeof(si))
@@ -283,6 +344,8 @@ out:
 	if (sfd >= 0)
 		close(sfd);
 	bird_done(&a.bird);
+	api_free(a.api);
+	ipam_free(a.ipam);
 	free(a.text);
 	conf_free(a.conf);
 	return r;

@@ -17,6 +17,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir/build}"
 ROOSTD=${ROOSTD:-$top_builddir/agent/roostd}
+ROOST_CNI=${ROOST_CNI:-$top_builddir/cni/roost}
 BIRD=${BIRD:-bird}
 BIRDC=${BIRDC:-birdc}
 
@@ -126,6 +127,40 @@ bgp = {
 bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
 agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
 EOF
+}
+
+# pod_ns K J: a pod namespace on node K (its path is /run/netns/<name>).
+pod_ns_add() {
+	ns_add "n$1p$2"
+}
+
+# netconf K [VERSION]: the plugin configuration a runtime sends node K's plugin.
+netconf() {
+	printf '{"cniVersion":"%s","name":"roost","type":"roost","agentSocket":"%s"}' \
+		"${2:-1.0.0}" "$RST_TMP/n$1/roostd.sock"
+}
+
+# cni K VERB CID IFNAME NETNS [STDIN]: runs the plugin as a runtime does, in
+# node K's namespace, with a clean environment. Output in $RST_TMP/cni.out,
+# exit status returned.
+cni() {
+	local k=$1 verb=$2 cid=$3 ifname=$4 netns=$5 in=${6:-}
+	[ -n "$in" ] || in=$(netconf "$k")
+	printf '%s' "$in" | ip netns exec "$(ns "n$k")" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		CNI_COMMAND="$verb" CNI_CONTAINERID="$cid" CNI_IFNAME="$ifname" CNI_NETNS="$netns" \
+		CNI_PATH=/opt/cni/bin \
+		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$cid;K8S_POD_INFRA_CONTAINER_ID=$cid" \
+		"$ROOST_CNI" >"$RST_TMP/cni.out" 2>"$RST_TMP/cni.err"
+}
+
+# pool_used K: addresses node K's roostd has handed out (one file each).
+pool_used() {
+	find "$RST_TMP/n$1/state/roost" -maxdepth 1 -name '10.*' ! -name '*.bad' 2>/dev/null | wc -l
+}
+
+# host_veths K: roost's host-side veths on node K.
+host_veths() {
+	ip -n "$(ns "n$1")" -o link show | awk -F': ' '{print $2}' | grep -c '^veth' || true
 }
 
 # roostd_start K: runs roostd in nK's namespace, logging to nK/roostd.log.
