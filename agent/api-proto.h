@@ -22,7 +22,7 @@
  *    "prev": {"ips":["10.244.1.2/24"], "mac":"..", "routes":[{"dst":..,"gw":..}]}}
  *   {"verb":"STATUS", "network":...}
  *   {"verb":"GC", "network":..., "valid":[{"container_id":..,"ifname":..}, ...]}
- *   {"verb":"PODS"}            (roostctl)
+ *   {"verb":"PODS"}, {"verb":"NODE_STATUS"}, {"verb":"AUDIT"}   (roostctl)
  *
  * Replies:
  *   success: {"ok":true, "result":{...}}
@@ -34,7 +34,9 @@
  *                  "routes":[{"dst":"0.0.0.0/0","gw":"10.244.1.1"},
  *                            {"dst":"10.244.0.0/16","gw":"10.244.1.1"}]}
  *     GC result: {"released":[{"container_id":..,"ifname":..,"address":..}, ...]}
- *     PODS result: {"pods":[{"container_id","ifname","address","host_veth","since"}...]}
+ *     PODS result: {"pods":[{"container_id","ifname","address","host_veth","since",
+ *                   "origin"}...], "pool_size":N, "pool_used":N}
+ *     NODE_STATUS, AUDIT results: see status.h
  *     other verbs: {}
  *   failure: {"ok":false, "error":{"code":N, "msg":"...", "details":"..."}}
  *     code is a CNI error code (spec: 1-7, 11, 50, 51; >= 100 roost's own).

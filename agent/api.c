@@ -21,6 +21,7 @@
 #include "bc-ctl.h"
 #include "log.h"
 #include "pod.h"
+#include "status.h"
 
 struct api {
 	int fd;
@@ -335,6 +336,14 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 		return reply_err(7, "request has no 'verb'", NULL);
 	if (strcmp(verb, "PODS") == 0)
 		return do_pods(x);
+	if (strcmp(verb, "NODE_STATUS") == 0)
+		return reply_ok(status_node(x->conf, x->bird, x->ipam));
+	if (strcmp(verb, "AUDIT") == 0) {
+		char why[256] = "";
+		json_t *audit = status_audit(x->conf, why, sizeof(why));
+
+		return audit ? reply_ok(audit) : reply_err(ROOST_CNI_ERR_INTERNAL, why, NULL);
+	}
 	if (!network || strcmp(network, x->conf->agent_network) != 0) {
 		snprintf(msg, sizeof(msg),
 			 "network '%s' is not served by this roostd (agent.network = '%s')",

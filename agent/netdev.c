@@ -687,3 +687,55 @@ int netdev_route_exists(struct netdev *nd, struct in_addr dst, unsigned plen, st
 	}
 	return 0;
 }
+
+int netdev_route_list(struct netdev *nd, unsigned char proto, struct netdev_route **ret,
+		      size_t *ret_n)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct netdev_route *list = NULL, *grown;
+	struct nl_object *obj;
+	size_t n = 0, cap = 0;
+	int err;
+
+	err = rtnl_route_alloc_cache(nd->sk, AF_INET, 0, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "routes: dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
+		struct nl_addr *d = rtnl_route_get_dst(route), *g;
+		struct rtnl_nexthop *nh;
+		struct netdev_route *r;
+
+		if (rtnl_route_get_family(route) != AF_INET ||
+		    rtnl_route_get_table(route) != RT_TABLE_MAIN ||
+		    (proto && rtnl_route_get_protocol(route) != proto))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				free(list);
+				return log_errno(LOG_ERR, ENOMEM, "routes: out of memory");
+			}
+			list = grown;
+		}
+		r = &list[n++];
+		memset(r, 0, sizeof(*r));
+		if (d && nl_addr_get_len(d) == 4)
+			memcpy(&r->dst, nl_addr_get_binary_addr(d), 4);
+		r->plen = d ? nl_addr_get_prefixlen(d) : 0;
+		r->metric = rtnl_route_get_priority(route);
+		r->type = rtnl_route_get_type(route);
+		r->proto = rtnl_route_get_protocol(route);
+		nh = rtnl_route_nexthop_n(route, 0);
+		if (nh) {
+			r->oif = rtnl_route_nh_get_ifindex(nh);
+			g = rtnl_route_nh_get_gateway(nh);
+			if (g && nl_addr_get_len(g) == 4)
+				memcpy(&r->gw, nl_addr_get_binary_addr(g), 4);
+		}
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}

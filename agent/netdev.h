@@ -97,4 +97,20 @@ int netdev_addr_exists(struct netdev *nd, int ifindex, struct in_addr addr, unsi
  * is gw (any gateway when gw is INADDR_ANY), 0 when not, or -errno. */
 int netdev_route_exists(struct netdev *nd, struct in_addr dst, unsigned plen, struct in_addr gw);
 
+/* An IPv4 route of the main table, as the kernel has it. */
+struct netdev_route {
+	struct in_addr dst;
+	unsigned plen;
+	struct in_addr gw; /* first next hop's gateway, INADDR_ANY when none */
+	int oif;           /* first next hop's interface, 0 when none */
+	unsigned metric;
+	unsigned char type;  /* RTN_UNICAST, RTN_UNREACHABLE, ... */
+	unsigned char proto; /* RTPROT_* */
+};
+
+/* Every IPv4 route of the main table whose protocol is proto (0: all), as
+ * an owned array (free(); NULL when none). 0 or -errno. */
+int netdev_route_list(struct netdev *nd, unsigned char proto, struct netdev_route **ret,
+		      size_t *ret_n);
+
 #endif

@@ -149,6 +149,10 @@ struct bc_protocol {
 	/* first channel's "Routes: N imported, N filtered?, N exported, N preferred" */
 	unsigned routes_imported, routes_filtered, routes_exported, routes_preferred;
 	bool has_routes;
+	/* first channel's "Import updates:" row of "Route change stats" */
+	unsigned import_received, import_rejected, import_filtered, import_ignored,
+		import_accepted;
+	bool has_import_stats;
 };
 
 /* Parses a `show protocols` or `show protocols all` reply. Returns 0 with an

@@ -346,6 +346,7 @@ enum proto_key {
 	PK_INPUT_FILTER,
 	PK_OUTPUT_FILTER,
 	PK_ROUTES,
+	PK_IMPORT_UPDATES,
 };
 
 /* Detail lines of `show protocols all` we read; the rest are skipped. */
@@ -365,6 +366,7 @@ static const struct {
 	{"Input filter:", PK_INPUT_FILTER, true},
 	{"Output filter:", PK_OUTPUT_FILTER, true},
 	{"Routes:", PK_ROUTES, true},
+	{"Import updates:", PK_IMPORT_UPDATES, true},
 };
 
 /* "1 imported, 1 filtered, 0 exported, 1 preferred" (filtered only with
@@ -401,6 +403,25 @@ static int parse_route_counts(struct span s, struct bc_protocol *p)
 	if (!imported || !exported || !preferred)
 		return -EBADMSG;
 	p->has_routes = true;
+	return 0;
+}
+
+/* "Import updates:  1  0  0  0  1": received, rejected, filtered, ignored,
+ * accepted (the "Route change stats" table of a channel). */
+static int parse_import_updates(struct span s, struct bc_protocol *p)
+{
+	uint32_t v[5];
+	struct span w;
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		if (!span_word(&s, &w) || span_u32(w, &v[i]) < 0)
+			return -EBADMSG;
+	p->import_received = v[0];
+	p->import_rejected = v[1];
+	p->import_filtered = v[2];
+	p->import_ignored = v[3];
+	p->import_accepted = v[4];
+	p->has_import_stats = true;
 	return 0;
 }
 
@@ -449,6 +470,8 @@ static int parse_proto_detail(const char *text, struct bc_protocol *p, unsigned 
 			return span_copy(val, p->output_filter, sizeof(p->output_filter));
 		case PK_ROUTES:
 			return parse_route_counts(val, p);
+		case PK_IMPORT_UPDATES:
+			return parse_import_updates(val, p);
 		}
 	}
 	return 0;

@@ -339,6 +339,7 @@ enum pf {
 	PF_INPUT_FILTER,
 	PF_OUTPUT_FILTER,
 	PF_ROUTES, /* "imported/filtered/exported/preferred" or "none" */
+	PF_IMPORT, /* "received/rejected/filtered/ignored/accepted" or "none" */
 };
 
 static const struct {
@@ -358,6 +359,9 @@ static const struct {
 	{"raw-show-protocols.bin", "node_n2", PF_ROUTES, "none"},
 	{"raw-show-protocols-all.bin", NULL, PF_COUNT, "5"},
 	{"raw-show-protocols-all.bin", "node_n2", PF_INFO, "Established"},
+	{"raw-show-protocols-all.bin", "node_n2", PF_IMPORT, "1/0/0/0/1"},
+	{"raw-show-protocols-all.bin", "kernel4", PF_IMPORT, "0/0/0/0/0"},
+	{"raw-show-protocols.bin", "node_n2", PF_IMPORT, "none"},
 	{"raw-show-protocols-all.bin", "node_n2", PF_BGP_STATE, "Established"},
 	{"raw-show-protocols-all.bin", "node_n2", PF_NEIGHBOR, "172.31.0.2"},
 	{"raw-show-protocols-all.bin", "node_n2", PF_NEIGHBOR_AS, "64512"},
@@ -465,6 +469,13 @@ static void proto_field(const struct bc_protocol *p, enum pf f, char *buf, size_
 		if (p->has_routes)
 			snprintf(buf, size, "%u/%u/%u/%u", p->routes_imported, p->routes_filtered,
 				 p->routes_exported, p->routes_preferred);
+		else
+			snprintf(buf, size, "none");
+		break;
+	case PF_IMPORT:
+		if (p->has_import_stats)
+			snprintf(buf, size, "%u/%u/%u/%u/%u", p->import_received, p->import_rejected,
+				 p->import_filtered, p->import_ignored, p->import_accepted);
 		else
 			snprintf(buf, size, "none");
 		break;

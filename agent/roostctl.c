@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * roostctl.c - the operator's view of a roost node.
+ *
+ * A client of roostd's agent socket: it asks, roostd gathers the answer from
+ * its config, BIRD and the kernel, and roostctl prints it as a table or as
+ * JSON. It changes nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api-proto.h"
+
+#define DEFAULT_SOCKET "/run/roost/roostd.sock"
+#define TIMEOUT_MS 10000
+
+enum { EXIT_OK = 0, EXIT_DRIFT = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: roostctl [-s SOCKET] [-o table|json] status|pods|audit\n"
+		"\n"
+		"Shows a roost node as roostd, BIRD and the kernel see it. Changes nothing.\n"
+		"\n"
+		"Commands:\n"
+		"  status  the node, its pod subnet and address pool, BIRD (pid, version,\n"
+		"          uptime), the hash of the configuration in force, and every BGP\n"
+		"          session: kind (mesh, reflector, client, peer), address, ASN,\n"
+		"          state, since, BFD state, routes imported, exported and filtered.\n"
+		"          Exit 0 only when BIRD answers and every expected session is\n"
+		"          Established.\n"
+		"  pods    every address handed out: address, container id, ifname, host\n"
+		"          veth, since.\n"
+		"  audit   compares BIRD's routes with the kernel's `proto bird` routes and\n"
+		"          the configured nodes, and lists every difference: missing, extra,\n"
+		"          nexthop, unreachable, sync_error, filtered. Exit 1 on any.\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket PATH   roostd's agent socket (default " DEFAULT_SOCKET ")\n"
+		"  -o, --output FMT    table (default) or json\n"
+		"  -h, --help          show this help and exit\n"
+		"  -V, --version       show the version and exit\n"
+		"\n"
+		"Exit status: 0 healthy / nothing found, 1 unhealthy or drift found,\n"
+		"2 usage error, 3 roostd not reachable or refused the request.\n");
+}
+
+static const char *s_(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v && v[0] ? v : "-";
+}
+
+static long long i_(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static void print_status(const json_t *r)
+{
+	const json_t *node = json_object_get(r, "node"), *pool = json_object_get(r, "pool");
+	const json_t *conf = json_object_get(r, "config"), *bird = json_object_get(r, "bird");
+	const json_t *sessions = json_object_get(r, "sessions"), *s;
+	size_t i;
+
+	printf("node      %s (%s), AS %lld\n", s_(node, "name"), s_(node, "address"),
+	       i_(node, "asn"));
+	printf("pods      %s of cluster %s; pool %lld of %lld addresses used\n",
+	       s_(node, "pod_cidr"), s_(node, "cluster_cidr"), i_(pool, "used"), i_(pool, "size"));
+	printf("config    %s sha256 %.16s\n", s_(conf, "path"), s_(conf, "sha256"));
+	if (json_is_true(json_object_get(bird, "running")))
+		printf("bird      running, pid %lld, BIRD %s, router id %s, started %s%s\n",
+		       i_(bird, "pid"), s_(bird, "version"), s_(bird, "router_id"),
+		       s_(bird, "started"),
+		       json_is_true(json_object_get(bird, "recovering")) ?
+			       ", graceful-restart recovery in progress" :
+			       "");
+	else
+		printf("bird      NOT ANSWERING on %s (pid %lld)\n", s_(bird, "socket"),
+		       i_(bird, "pid"));
+	printf("\n%-16s %-9s %-15s %-10s %-12s %-13s %-5s %8s %8s %8s\n", "SESSION", "KIND",
+	       "ADDRESS", "ASN", "STATE", "SINCE", "BFD", "IMPORTED", "EXPORTED", "FILTERED");
+	json_array_foreach(sessions, i, s)
+	{
+		printf("%-16s %-9s %-15s %-10lld %-12s %-13s %-5s %8lld %8lld %8lld\n",
+		       s_(s, "name"), s_(s, "kind"), s_(s, "address"), i_(s, "asn"),
+		       s_(s, "state"), s_(s, "since"), s_(s, "bfd"), i_(s, "imported"),
+		       i_(s, "exported"), i_(s, "filtered"));
+	}
+	if (json_array_size(sessions) == 0)
+		printf("(no BGP sessions configured)\n");
+	printf("\n");
+	if (json_is_true(json_object_get(r, "healthy"))) {
+		printf("healthy: BIRD answers and every session is Established\n");
+		return;
+	}
+	printf("NOT healthy:");
+	if (!json_is_true(json_object_get(bird, "running")))
+		printf(" BIRD does not answer;");
+	json_array_foreach(sessions, i, s)
+	{
+		if (strcmp(s_(s, "state"), "Established") == 0)
+			continue;
+		printf(" %s is %s", s_(s, "name"), s_(s, "state"));
+		if (strcmp(s_(s, "last_error"), "-") != 0)
+			printf(" (%s)", s_(s, "last_error"));
+		printf(";");
+	}
+	printf("\n");
+}
+
+static void print_pods(const json_t *r)
+{
+	const json_t *pods = json_object_get(r, "pods"), *p;
+	size_t i;
+
+	printf("%-15s %-40s %-8s %-13s %-20s %s\n", "ADDRESS", "CONTAINER", "IFNAME", "HOST VETH",
+	       "SINCE", "ORIGIN");
+	json_array_foreach(pods, i, p)
+	{
+		time_t t = (time_t)i_(p, "since");
+		char since[32] = "-";
+		struct tm tm;
+
+		if (t > 0 && gmtime_r(&t, &tm))
+			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%SZ", &tm);
+		printf("%-15s %-40.64s %-8s %-13s %-20s %s\n", s_(p, "address"),
+		       s_(p, "container_id"), s_(p, "ifname"), s_(p, "host_veth"), since,
+		       s_(p, "origin"));
+	}
+	printf("\npool: %lld of %lld addresses used\n", i_(r, "pool_used"), i_(r, "pool_size"));
+}
+
+static void print_audit(const json_t *r)
+{
+	const json_t *d = json_object_get(r, "drift"), *e;
+	size_t i;
+
+	if (json_array_size(d) == 0) {
+		printf("%lld route(s) checked: BIRD, the kernel and the configuration agree\n",
+		       i_(r, "checked"));
+		return;
+	}
+	printf("%-11s %-18s %-15s %-15s %s\n", "KIND", "PREFIX", "BIRD VIA", "KERNEL VIA",
+	       "DETAIL");
+	json_array_foreach(d, i, e)
+	{
+		printf("%-11s %-18s %-15s %-15s %s\n", s_(e, "kind"), s_(e, "prefix"),
+		       s_(e, "bird_via"), s_(e, "kernel_via"), s_(e, "detail"));
+	}
+	printf("\n%lld route(s) checked, %zu difference(s)\n", i_(r, "checked"),
+	       json_array_size(d));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},	  {"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	static const struct {
+		const char *cmd, *verb;
+		void (*print)(const json_t *);
+	} cmds[] = {
+		{"status", "NODE_STATUS", print_status},
+		{"pods", "PODS", print_pods},
+		{"audit", "AUDIT", print_audit},
+	};
+	const char *sock = DEFAULT_SOCKET, *fmt = "table";
+	json_t *req, *rep = NULL, *result;
+	char why[256] = "";
+	size_t c;
+	int o, r, code = EXIT_OK;
+
+	while ((o = getopt_long(argc, argv, "s:o:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'o':
+			fmt = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("roostctl %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (strcmp(fmt, "table") != 0 && strcmp(fmt, "json") != 0) {
+		fprintf(stderr, "roostctl: -o '%s': use table or json\n", fmt);
+		return EXIT_USAGE;
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
+		if (strcmp(argv[optind], cmds[c].cmd) == 0)
+			break;
+	if (c == sizeof(cmds) / sizeof(cmds[0])) {
+		fprintf(stderr, "roostctl: unknown command '%s' (status, pods, audit)\n",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+
+	req = json_pack("{s:s}", "verb", cmds[c].verb);
+	r = api_call(sock, req, &rep, TIMEOUT_MS, why);
+	json_decref(req);
+	if (r < 0) {
+		fprintf(stderr, "roostctl: roostd is not reachable: %s\n", why);
+		return EXIT_UNREACHABLE;
+	}
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		const json_t *err = json_object_get(rep, "error");
+
+		fprintf(stderr, "roostctl: roostd refused '%s': %s\n", cmds[c].cmd,
+			s_(err, "msg"));
+		json_decref(rep);
+		return EXIT_UNREACHABLE;
+	}
+	result = json_object_get(rep, "result");
+	if (strcmp(fmt, "json") == 0) {
+		char *text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		printf("%s\n", text ? text : "null");
+		free(text);
+	} else {
+		cmds[c].print(result);
+	}
+	if (strcmp(cmds[c].cmd, "status") == 0 && !json_is_true(json_object_get(result, "healthy")))
+		code = EXIT_DRIFT;
+	if (strcmp(cmds[c].cmd, "audit") == 0 && json_array_size(json_object_get(result, "drift")))
+		code = EXIT_DRIFT;
+	json_decref(rep);
+	return fflush(stdout) == 0 ? code : EXIT_DRIFT;
+}
