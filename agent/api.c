@@ -376,6 +376,7 @@ static void serve_one(int fd, const struct api_ctx *ctx)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	json_t *req = NULL, *rep;
+	struct timespec t0, t1;
 	char why[256] = "";
 	int r;
 
@@ -395,9 +396,15 @@ static void serve_one(int fd, const struct api_ctx *ctx)
 		json_decref(rep);
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rep = api_dispatch(ctx, req);
 	if (!rep)
 		rep = reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ctx->metrics)
+		metrics_request(ctx->metrics, str(req, "verb"),
+				json_is_true(json_object_get(rep, "ok")),
+				(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	r = api_send(fd, rep, API_CLIENT_TIMEOUT_MS);
 	if (r < 0)
 		log_warn("agent: reply to pid %d failed: %s", (int)cred.pid, strerror(-r));

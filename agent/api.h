@@ -16,6 +16,7 @@
 #include "bird.h"
 #include "conf.h"
 #include "ipam.h"
+#include "metrics.h"
 
 #define API_CLIENT_TIMEOUT_MS 2000
 
@@ -25,6 +26,7 @@ struct api_ctx {
 	const struct roostd_conf *conf; /* borrowed */
 	struct ipam *ipam;              /* borrowed */
 	const struct bird *bird;        /* borrowed */
+	struct metrics *metrics;        /* borrowed; may be NULL */
 };
 
 /* Binds the socket at path (unlinking a stale one; -EADDRINUSE when another

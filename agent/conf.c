@@ -570,13 +570,37 @@ static int load_bird(struct ctx *x, const config_setting_t *root, struct roostd_
 	return c->bird_binary ? 0 : -ENOMEM;
 }
 
+/* "a.b.c.d:port" */
+static int parse_listen(const char *s, struct sockaddr_in *ret)
+{
+	char buf[32], *colon, *end;
+	unsigned long port;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return -EINVAL;
+	*colon = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || errno || port < 1 || port > 65535)
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	ret->sin_family = AF_INET;
+	ret->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, buf, &ret->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
 static int load_agent(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
-	static const char *const keys[] = {"socket", "state_dir", "log_level", "network",
-					   "host_local_dir", NULL};
+	static const char *const keys[] = {"socket",	   "state_dir",	      "log_level",
+					   "network",	   "host_local_dir",  "metrics_listen",
+					   "metrics_textfile", NULL};
 	const size_t sun_max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
 	const config_setting_t *g;
-	const char *level = "info", *network = "roost";
+	const char *level = "info", *network = "roost", *listen = "127.0.0.1:9638";
 	int r;
 
 	if ((r = get_group(x, root, "agent", false, &g)) < 0 ||
@@ -587,8 +611,16 @@ static int load_agent(struct ctx *x, const config_setting_t *root, struct roostd
 		    0 ||
 	    (r = get_path(x, g, "host_local_dir", "", true, PATH_MAX, &c->host_local_dir)) < 0 ||
 	    (r = get_string(x, g, "log_level", false, &level)) < 0 ||
-	    (r = get_string(x, g, "network", false, &network)) < 0)
+	    (r = get_string(x, g, "network", false, &network)) < 0 ||
+	    (r = get_string(x, g, "metrics_listen", false, &listen)) < 0 ||
+	    (r = get_path(x, g, "metrics_textfile", "", true, PATH_MAX, &c->metrics_textfile)) <
+		    0)
 		return r;
+	if (listen[0] && parse_listen(listen, &c->metrics_addr) < 0)
+		return fail(x, member(g, "metrics_listen"),
+			    "agent.metrics_listen: '%s' is not IPv4:port (like 127.0.0.1:9638), or \"\" for none",
+			    listen);
+	c->metrics_on = listen[0] != '\0';
 	if (!valid_network(network))
 		return fail(x, member(g, "network"),
 			    "agent.network: '%s' is not a CNI network name ([A-Za-z0-9][A-Za-z0-9_.-]*, at most 64)",
@@ -732,6 +764,7 @@ void conf_free(struct roostd_conf *c)
 	free(c->state_dir);
 	free(c->agent_network);
 	free(c->host_local_dir);
+	free(c->metrics_textfile);
 	free(c);
 }
 

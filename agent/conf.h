@@ -10,6 +10,7 @@
 #define ROOST_CONF_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,6 +60,9 @@ struct roostd_conf {
 	char *agent_socket, *state_dir;
 	char *agent_network;  /* the CNI network name served ("roost") */
 	char *host_local_dir; /* host-local reservations to import, "" = none */
+	bool metrics_on;                 /* agent.metrics_listen is not "" */
+	struct sockaddr_in metrics_addr; /* where Prometheus scrapes /metrics */
+	char *metrics_textfile;          /* node_exporter textfile, "" = none */
 	int log_level; /* LOG_* */
 };
 

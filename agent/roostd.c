@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "ipam.h"
 #include "log.h"
+#include "metrics.h"
 #include "netdev.h"
 
 static void usage(FILE *f)
@@ -179,6 +180,8 @@ struct agent {
 	struct bird bird;
 	struct ipam *ipam; /* owned */
 	struct api *api;   /* owned */
+	struct metrics metrics;
+	struct timespec next_textfile; /* CLOCK_MONOTONIC */
 };
 
 /* What a reload cannot change while pods hold addresses and clients hold
@@ -211,15 +214,18 @@ static void reload(struct agent *a)
 	if (conf_load(old->path, &nc, &e) < 0) {
 		rst_err_format(&e, buf, sizeof(buf));
 		log_error("reload: '%s' has errors, not reloading: %s", old->path, buf);
+		a->metrics.reloads_failed++;
 		return;
 	}
 	if (fixed_key_changed(old, nc)) {
 		log_error("reload: %s changed in '%s'; it cannot change while roostd runs (restart roostd after draining the node), not reloading",
 			  fixed_key_changed(old, nc), old->path);
+		a->metrics.reloads_failed++;
 		conf_free(nc);
 		return;
 	}
 	if (render(nc, &text) < 0) {
+		a->metrics.reloads_failed++;
 		conf_free(nc);
 		return;
 	}
@@ -230,6 +236,7 @@ static void reload(struct agent *a)
 		log_error("reload: BIRD refused the new configuration, keeping the old one: %s",
 			  buf);
 		a->bird.conf = old;
+		a->metrics.reloads_failed++;
 		conf_free(nc);
 		free(text);
 		return;
@@ -243,7 +250,39 @@ static void reload(struct agent *a)
 	free(a->text);
 	a->text = text;
 	a->conf = nc;
+	a->metrics.reloads_ok++;
 	conf_free(old);
+}
+
+static long ms_until(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* poll() timeout: the nearer of BIRD's pending restart and the textfile. */
+static int loop_timeout_ms(const struct agent *a)
+{
+	int t = bird_timeout_ms(&a->bird);
+	long f;
+
+	if (!a->conf->metrics_textfile[0])
+		return t;
+	f = ms_until(&a->next_textfile);
+	if (f < 0)
+		f = 0;
+	return t < 0 || f < t ? (int)f : t;
+}
+
+static void textfile_tick(struct agent *a)
+{
+	if (!a->conf->metrics_textfile[0] || ms_until(&a->next_textfile) > 0)
+		return;
+	(void)metrics_write_textfile(&a->metrics, a->conf, &a->bird, a->ipam);
+	clock_gettime(CLOCK_MONOTONIC, &a->next_textfile);
+	a->next_textfile.tv_sec += METRICS_TEXTFILE_INTERVAL_S;
 }
 
 /* The node's address pool, and host-local's reservations when configured. */
@@ -271,7 +310,7 @@ static int open_pool(struct agent *a)
 
 static int run(const char *path)
 {
-	struct agent a = {0};
+	struct agent a = {.metrics = {.fd = -1}};
 	struct rst_err e;
 	sigset_t mask;
 	int sfd, r = 1;
@@ -298,7 +337,8 @@ static int run(const char *path)
 
 	if (setup_node(a.conf) < 0 || render(a.conf, &a.text) < 0)
 		goto out;
-	if (open_pool(&a) < 0 || api_open(a.conf->agent_socket, &a.api) < 0)
+	if (open_pool(&a) < 0 || api_open(a.conf->agent_socket, &a.api) < 0 ||
+	    metrics_open(&a.metrics, a.conf) < 0)
 		goto out;
 	bird_init(&a.bird, a.conf);
 	if (bird_start(&a.bird, a.text) < 0) {
@@ -310,12 +350,13 @@ static int run(const char *path)
 		 inet_ntoa(a.conf->pod_net), a.conf->pod_len, ipam_used(a.ipam), ipam_size(a.ipam),
 		 a.conf->agent_socket);
 	for (;;) {
-		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+		struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
 				      {.fd = bird_fd(&a.bird), .events = POLLIN},
-				      {.fd = api_fd(a.api), .events = POLLIN}};
+				      {.fd = api_fd(a.api), .events = POLLIN},
+				      {.fd = a.metrics.fd, .events = POLLIN}};
 		struct signalfd_siginfo si;
 
-		if (poll(p, 3, bird_timeout_ms(&a.bird)) < 0 && errno != EINTR) {
+		if (poll(p, 4, loop_timeout_ms(&a)) < 0 && errno != EINTR) {
 			log_errno(LOG_ERR, errno, "poll failed");
 			break;
 		}
@@ -323,10 +364,16 @@ static int run(const char *path)
 			bird_on_exit(&a.bird);
 		bird_tick(&a.bird, a.text);
 		if (p[2].revents & POLLIN) {
-			struct api_ctx ctx = {.conf = a.conf, .ipam = a.ipam, .bird = &a.bird};
+			struct api_ctx ctx = {.conf = a.conf,
+					      .ipam = a.ipam,
+					      .bird = &a.bird,
+					      .metrics = &a.metrics};
 
 			api_serve(a.api, &ctx);
 		}
+		if (p[3].fd >= 0 && (p[3].revents & POLLIN))
+			metrics_serve(&a.metrics, a.conf, &a.bird, a.ipam);
+		textfile_tick(&a);
 		if (!(p[0].revents & POLLIN))
 			continue;
 		if (read(sfd, &si, sizeof(si)) != sizeof(si))
@@ -344,6 +391,7 @@ out:
 	if (sfd >= 0)
 		close(sfd);
 	bird_done(&a.bird);
+	metrics_close(&a.metrics);
 	api_free(a.api);
 	ipam_free(a.ipam);
 	free(a.text);

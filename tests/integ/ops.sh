@@ -18,6 +18,11 @@ fabric_up
 for k in 1 2 3; do
 	node_add "$k"
 	node_conf "$k" 3
+done
+# node2 also writes a node_exporter textfile.
+sed -i "s|log_level = \"debug\";|log_level = \"debug\"; metrics_textfile = \"$RST_TMP/n2/metrics.prom\";|" \
+	"$RST_TMP/n2/roostd.conf"
+for k in 1 2 3; do
 	roostd_start "$k"
 done
 for k in 1 2 3; do
@@ -79,6 +84,36 @@ check "roostctl audit on a healthy cluster: exit 0" ctl 1 audit
 check "audit: says BIRD, kernel and configuration agree" grep -q 'agree' "$RST_TMP/ctl.out"
 check "roostctl -o json audit: no drift, 2 routes checked" ctl 1 -o json audit
 check "audit json: drift empty, checked 2" jq -e '.drift == [] and .checked == 2' "$RST_TMP/ctl.out"
+
+# ---- metrics ---------------------------------------------------------------------------------
+scrape() {
+	ip netns exec "$(ns n1)" curl -sf --max-time 5 "http://127.0.0.1:9638$1" >"$RST_TMP/metrics.txt"
+}
+check "metrics: GET /metrics on 127.0.0.1:9638 answers" scrape /metrics
+M=$RST_TMP/metrics.txt
+check "metrics: both mesh sessions up, labelled with name, kind, address" \
+	bash -c "grep -q '^roost_bgp_session_up{name=\"node_node2\",kind=\"mesh\",address=\"172.31.0.12\"} 1$' $M &&
+		grep -q '^roost_bgp_session_up{name=\"node_node3\",kind=\"mesh\",address=\"172.31.0.13\"} 1$' $M"
+check "metrics: sessions by state match status (2 Established)" \
+	grep -q '^roost_bgp_sessions{state="Established"} 2$' "$M"
+check "metrics: routes per session (node_node2 imported 1)" \
+	grep -q '^roost_bgp_session_routes{name="node_node2",direction="imported"} 1$' "$M"
+check "metrics: pods 2, pool size 253, used 2 (as status says)" \
+	bash -c "grep -q '^roost_pods 2$' $M && grep -q '^roost_pool_size 253$' $M &&
+		grep -q '^roost_pool_used 2$' $M"
+check "metrics: BIRD up, started once" \
+	bash -c "grep -q '^roost_bird_up 1$' $M && grep -q '^roost_bird_starts_total 1$' $M"
+check "metrics: 2 successful CNI ADDs counted, with a latency histogram" \
+	bash -c "grep -q '^roost_cni_requests_total{verb=\"ADD\",result=\"ok\"} 2$' $M &&
+		grep -q '^roost_cni_request_duration_seconds_count{verb=\"ADD\"} 2$' $M &&
+		grep -q '^roost_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"+Inf\"} 2$' $M"
+check "metrics: every series has HELP and TYPE" \
+	bash -c "[ \$(grep -c '^# TYPE ' $M) = \$(grep -c '^# HELP ' $M) ] && [ \$(grep -c '^# TYPE ' $M) -ge 10 ]"
+check "metrics: another path is 404" bash -c "! ip netns exec $(ns n1) curl -sf --max-time 5 http://127.0.0.1:9638/"
+check "metrics: node2's textfile written with its sessions" \
+	wait_until 20 grep -q '^roost_bgp_session_up{name="node_node1",kind="mesh",address="172.31.0.11"} 1$' \
+	"$RST_TMP/n2/metrics.prom"
+sed -n '/roost_bgp_sessions/,/roost_pool_used [0-9]/p' "$M" | grep -v '^#' | sed 's/^/# | /'
 
 # audit_finds KIND PREFIX DESC: audit exits 1 and lists a drift of KIND for PREFIX.
 audit_finds() {
