@@ -190,12 +190,17 @@ int netdev_bridge_ensure(struct netdev *nd, const char *name, unsigned mtu, bool
 	 * kernel remember it was set by us and stop lowering it to the
 	 * smallest port MTU as ports come and go. */
 	set_mtu = mtu && (created || rtnl_link_get_mtu(link) != mtu);
-	if (set_mtu || !(rtnl_link_get_flags(link) & IFF_UP)) {
+	if (set_mtu || created || !(rtnl_link_get_flags(link) & IFF_UP)) {
 		change = rtnl_link_alloc();
 		if (!change)
 			return log_errno(LOG_ERR, ENOMEM, "bridge '%s': allocation failed", name);
 		if (set_mtu)
 			rtnl_link_set_mtu(change, mtu);
+		/* Pin the bridge's MAC: left to the kernel, a bridge takes the
+		 * lowest MAC of its ports and changes it as pods come and go,
+		 * which leaves every pod's ARP entry for the gateway stale. */
+		if (created && rtnl_link_get_addr(link))
+			rtnl_link_set_addr(change, rtnl_link_get_addr(link));
 		rtnl_link_set_flags(change, IFF_UP);
 		err = rtnl_link_change(nd->sk, link, change, 0);
 		if (err < 0) {
@@ -737,5 +742,62 @@ int netdev_route_list(struct netdev *nd, unsigned char proto, struct netdev_rout
 	}
 	*ret = list;
 	*ret_n = n;
+	return 0;
+}
+
+int netdev_link_list(struct netdev *nd, struct netdev_link_info **ret, size_t *ret_n)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct netdev_link_info *list = NULL;
+	struct nl_object *obj;
+	size_t n = 0, i = 0;
+	int err;
+
+	err = rtnl_link_alloc_cache(nd->sk, AF_UNSPEC, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "links: dump failed");
+	n = (size_t)nl_cache_nitems(cache);
+	if (n) {
+		list = calloc(n, sizeof(*list));
+		if (!list)
+			return log_errno(LOG_ERR, ENOMEM, "links: out of memory");
+	}
+	for (obj = nl_cache_get_first(cache); obj && i < n; obj = nl_cache_get_next(obj), i++) {
+		struct rtnl_link *link = (struct rtnl_link *)obj; /* borrowed */
+		const char *s;
+
+		list[i].ifindex = rtnl_link_get_ifindex(link);
+		list[i].master = rtnl_link_get_master(link);
+		list[i].mtu = rtnl_link_get_mtu(link);
+		list[i].up = rtnl_link_get_flags(link) & IFF_UP;
+		list[i].link_netnsid = -1;
+		s = rtnl_link_get_name(link);
+		snprintf(list[i].name, sizeof(list[i].name), "%s", s ? s : "");
+		s = rtnl_link_get_type(link);
+		snprintf(list[i].kind, sizeof(list[i].kind), "%s", s ? s : "");
+	}
+	*ret = list;
+	*ret_n = i;
+	return 0;
+}
+
+int netdev_link_pin_addr(struct netdev *nd, int ifindex)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *change = NULL;
+	int err;
+
+	err = rtnl_link_get_kernel(nd->sk, ifindex, NULL, &link);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: lookup failed", ifindex);
+	if (!rtnl_link_get_addr(link))
+		return 0;
+	change = rtnl_link_alloc();
+	if (!change)
+		return log_errno(LOG_ERR, ENOMEM, "link %d: allocation failed", ifindex);
+	rtnl_link_set_addr(change, rtnl_link_get_addr(link));
+	err = rtnl_link_change(nd->sk, link, change, 0);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: pinning its MAC address failed", ifindex);
 	return 0;
 }

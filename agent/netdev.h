@@ -87,6 +87,11 @@ int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret
  * happens in that namespace. 0 or -errno. */
 int netdev_open_netns(int netns_fd, struct netdev **ret);
 
+/* Sets the link's MAC address to the one it has, so that the kernel stops
+ * choosing it (a bridge otherwise follows the lowest MAC of its ports).
+ * 0 or -errno. */
+int netdev_link_pin_addr(struct netdev *nd, int ifindex);
+
 /* Sets IFF_UP on ifindex. 0 or -errno. */
 int netdev_link_set_up(struct netdev *nd, int ifindex);
 
@@ -96,6 +101,10 @@ int netdev_addr_exists(struct netdev *nd, int ifindex, struct in_addr addr, unsi
 /* 1 when the main table has an IPv4 route to dst/plen whose first next hop
  * is gw (any gateway when gw is INADDR_ANY), 0 when not, or -errno. */
 int netdev_route_exists(struct netdev *nd, struct in_addr dst, unsigned plen, struct in_addr gw);
+
+/* Every link of the namespace, as an owned array (free(); NULL when none;
+ * hairpin is not filled in). 0 or -errno. */
+int netdev_link_list(struct netdev *nd, struct netdev_link_info **ret, size_t *ret_n);
 
 /* An IPv4 route of the main table, as the kernel has it. */
 struct netdev_route {

@@ -99,6 +99,11 @@ static int reserve(const struct roostd_conf *c, struct ipam *ipam, const char *c
 				"container '%s' ifname '%s' already has %s: ADD again without DEL",
 				cid, ifname, a);
 	case -ENOSPC:
+		if (ipam_used(ipam) < ipam_size(ipam))
+			/* Not the pool: the disk under state_dir is full. */
+			return cni_fail(e, ROOST_CNI_ERR_INTERNAL, ENOSPC,
+					"cannot record the address reservation in '%s': %s",
+					c->state_dir, strerror(ENOSPC));
 		return cni_fail(e, ROOST_CNI_ERR_POOL_EXHAUSTED, ENOSPC,
 				"no free address in %s/%u: all %zu in use", net, c->pod_len,
 				ipam_size(ipam));
@@ -383,5 +388,70 @@ out:
 	netdev_free(pnd);
 	netdev_free(hnd);
 	close(nsfd);
+	return r;
+}
+
+static bool roost_veth_name(const char *name)
+{
+	if (strncmp(name, "veth", 4) != 0 || strlen(name) != 12)
+		return false;
+	for (const char *p = name + 4; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam)
+{
+	struct netdev_link_info *links = NULL;
+	struct ipam_record *recs = NULL;
+	struct netdev *nd = NULL;
+	size_t n_links = 0, n_recs = 0, i, j;
+	int bridge, r, repairs = 0;
+	char host[16], a[INET_ADDRSTRLEN];
+
+	r = netdev_open(&nd);
+	if (r < 0)
+		return r;
+	bridge = netdev_link_index(nd, c->bridge_name);
+	if ((r = netdev_link_list(nd, &links, &n_links)) < 0 ||
+	    (r = ipam_list(ipam, &recs, &n_recs)) < 0)
+		goto out;
+
+	for (i = 0; i < n_links; i++) {
+		bool owned = false;
+
+		if (bridge <= 0 || links[i].master != bridge || !roost_veth_name(links[i].name))
+			continue;
+		for (j = 0; j < n_recs && !owned; j++) {
+			pod_host_veth_name(recs[j].container_id, recs[j].ifname, host);
+			owned = strcmp(host, links[i].name) == 0;
+		}
+		if (owned)
+			continue;
+		if (netdev_link_delete(nd, links[i].name) == 0) {
+			log_warn("reconcile: deleted host veth '%s': no address is reserved for it (an ADD interrupted by a crash)",
+				 links[i].name);
+			repairs++;
+		}
+	}
+	for (j = 0; j < n_recs; j++) {
+		if (strcmp(recs[j].origin, "roost") != 0)
+			continue;
+		pod_host_veth_name(recs[j].container_id, recs[j].ifname, host);
+		if (netdev_link_index(nd, host) > 0)
+			continue;
+		ntoa(recs[j].address, a);
+		if (ipam_release(ipam, recs[j].container_id, recs[j].ifname, NULL) == 0) {
+			log_warn("reconcile: released %s of container=%s ifname=%s: its host veth '%s' is gone",
+				 a, recs[j].container_id, recs[j].ifname, host);
+			repairs++;
+		}
+	}
+	r = repairs;
+out:
+	free(recs);
+	free(links);
+	netdev_free(nd);
 	return r;
 }

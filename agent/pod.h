@@ -61,4 +61,11 @@ int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *contai
 	      const char *ifname, const char *netns, const struct pod_prev *prev,
 	      struct rst_err *reterr);
 
+/* After a crash: makes the bridge's veths and the address pool agree.
+ * A host veth named like roost's ("veth" + 8 hex) in the bridge without a
+ * reservation is deleted; a reservation roost made whose host veth is gone
+ * is released. Imported host-local reservations are left alone. Logs each
+ * repair; returns how many there were, or -errno. */
+int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam);
+
 #endif

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "netdev.h"
+#include "pod.h"
 
 static void usage(FILE *f)
 {
@@ -81,6 +82,10 @@ static int setup_node(const struct roostd_conf *c)
 		return log_errno(LOG_ERR, ifindex, "bridge '%s': setup failed", c->bridge_name);
 	}
 	r = netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len);
+	/* An adopted bridge (made by an older roost or by hand) may let its
+	 * MAC follow its ports; pin it once at start. */
+	if (r >= 0 && !created)
+		r = netdev_link_pin_addr(nd, ifindex);
 	netdev_free(nd);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "bridge '%s': gateway address failed",
@@ -337,8 +342,15 @@ static int run(const char *path)
 
 	if (setup_node(a.conf) < 0 || render(a.conf, &a.text) < 0)
 		goto out;
-	if (open_pool(&a) < 0 || api_open(a.conf->agent_socket, &a.api) < 0 ||
-	    metrics_open(&a.metrics, a.conf) < 0)
+	if (open_pool(&a) < 0)
+		goto out;
+	r = pod_reconcile(a.conf, a.ipam);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "reconcile: pods and address pool not compared, ignoring");
+	else
+		log_info("reconcile: %d repair(s); %zu pod(s) with an address", r, ipam_used(a.ipam));
+	r = 1;
+	if (api_open(a.conf->agent_socket, &a.api) < 0 || metrics_open(&a.metrics, a.conf) < 0)
 		goto out;
 	bird_init(&a.bird, a.conf);
 	if (bird_start(&a.bird, a.text) < 0) {

@@ -174,6 +174,11 @@ roostd_start() {
 
 roostd_pid() { cat "$RST_TMP/n$1/roostd.pid"; }
 
+# roostd_ready K: the roostd started last on node K logged that it serves.
+roostd_ready() {
+	grep -q "roostd\[$(roostd_pid "$1")\] info: ready:" "$RST_TMP/n$1/roostd.log"
+}
+
 # bird_pid K: BIRD's pid from its pid file (empty when none).
 bird_pid() {
 	local f="$RST_TMP/n$1/bird.pid"
