@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,21 @@
 #include "pod.h"
 #include "status.h"
 
+struct api_client {
+	int fd;
+	pid_t pid;
+	unsigned char hdr[ROOST_API_HDR_LEN];
+	size_t hdr_len;
+	char *body; /* owned; body_len bytes once the header is in */
+	uint32_t body_len, got;
+	long long deadline; /* CLOCK_MONOTONIC ms: complete request by then */
+};
+
 struct api {
 	int fd;
 	char *path; /* owned */
+	struct api_client clients[API_MAX_CLIENTS];
+	size_t n_clients;
 };
 
 int api_fd(const struct api *a)
@@ -97,10 +110,19 @@ int api_open(const char *path, struct api **ret)
 	return 0;
 }
 
+static void client_close(struct api *a, size_t i)
+{
+	close(a->clients[i].fd);
+	free(a->clients[i].body);
+	a->clients[i] = a->clients[--a->n_clients];
+}
+
 void api_free(struct api *a)
 {
 	if (!a)
 		return;
+	while (a->n_clients)
+		client_close(a, 0);
 	close(a->fd);
 	unlink(a->path);
 	free(a->path);
@@ -332,8 +354,18 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 	const char *netns = str(req, "netns");
 	char msg[256];
 
+	static const char *const verbs[] = {"ADD", "DEL",  "CHECK",	"STATUS",
+					    "GC",  "PODS", "NODE_STATUS", "AUDIT"};
+	bool known = false;
+
 	if (!verb)
 		return reply_err(7, "request has no 'verb'", NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		known = known || strcmp(verb, verbs[i]) == 0;
+	if (!known) {
+		snprintf(msg, sizeof(msg), "unknown verb '%.64s'", verb);
+		return reply_err(4, msg, NULL);
+	}
 	if (strcmp(verb, "PODS") == 0)
 		return do_pods(x);
 	if (strcmp(verb, "NODE_STATUS") == 0)
@@ -371,28 +403,24 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 	return reply_err(4, msg, NULL);
 }
 
-static void serve_one(int fd, const struct api_ctx *ctx)
+/* Serves one complete request body from client c and replies. */
+static void serve_request(struct api_client *c, const struct api_ctx *ctx)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	json_t *req = NULL, *rep;
+	json_t *req, *rep;
+	json_error_t jerr;
 	struct timespec t0, t1;
-	char why[256] = "";
 	int r;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
-		rep = reply_err(ROOST_CNI_ERR_DENIED, "only root may use the agent socket", NULL);
-		log_warn("agent: refused a request from uid %d pid %d", (int)cred.uid,
-			 (int)cred.pid);
-		(void)api_send(fd, rep, API_CLIENT_TIMEOUT_MS);
-		json_decref(rep);
-		return;
-	}
-	r = api_recv(fd, &req, API_CLIENT_TIMEOUT_MS, why);
-	if (r < 0) {
-		log_warn("agent: bad request from pid %d: %s", (int)cred.pid, why);
-		rep = reply_err(r == -ETIMEDOUT ? 11 : 6, "bad request on the agent socket", why);
-		(void)api_send(fd, rep, API_CLIENT_TIMEOUT_MS);
+	req = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(req)) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "message body is not a JSON object%s%s",
+			 req ? "" : ": ", req ? "" : jerr.text);
+		log_warn("agent: bad request from pid %d: %s", (int)c->pid, why);
+		json_decref(req);
+		rep = reply_err(6, "bad request on the agent socket", why);
+		(void)api_send(c->fd, rep, API_CLIENT_TIMEOUT_MS);
 		json_decref(rep);
 		return;
 	}
@@ -405,17 +433,38 @@ static void serve_one(int fd, const struct api_ctx *ctx)
 		metrics_request(ctx->metrics, str(req, "verb"),
 				json_is_true(json_object_get(rep, "ok")),
 				(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	r = api_send(fd, rep, API_CLIENT_TIMEOUT_MS);
+	r = api_send(c->fd, rep, API_CLIENT_TIMEOUT_MS);
 	if (r < 0)
-		log_warn("agent: reply to pid %d failed: %s", (int)cred.pid, strerror(-r));
+		log_warn("agent: reply to pid %d failed: %s", (int)c->pid, strerror(-r));
 	json_decref(req);
 	json_decref(rep);
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Replies with an error (best effort, bounded) and drops the client. */
+static void client_reject(struct api *a, size_t i, int code, const char *msg, const char *why)
+{
+	json_t *rep = reply_err(code, msg, why);
+
+	(void)api_send(a->clients[i].fd, rep, 200);
+	json_decref(rep);
+	client_close(a, i);
 }
 
 void api_serve(struct api *a, const struct api_ctx *ctx)
 {
 	/* A bounded batch, so signals and BIRD's death are noticed between. */
 	for (int i = 0; i < 64; i++) {
+		struct ucred cred = {0};
+		socklen_t len = sizeof(cred);
+		struct api_client *c;
 		int fd = accept4(a->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd < 0) {
@@ -423,7 +472,148 @@ void api_serve(struct api *a, const struct api_ctx *ctx)
 				log_errno(LOG_WARNING, errno, "agent: accept failed");
 			return;
 		}
-		serve_one(fd, ctx);
-		close(fd);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+			json_t *rep = reply_err(ROOST_CNI_ERR_DENIED,
+						"only root may use the agent socket", NULL);
+
+			log_warn("agent: refused a request from uid %d pid %d", (int)cred.uid,
+				 (int)cred.pid);
+			(void)api_send(fd, rep, 200);
+			json_decref(rep);
+			close(fd);
+			continue;
+		}
+		if (a->n_clients == API_MAX_CLIENTS) {
+			json_t *rep = reply_err(11, "roostd is busy: too many open connections", NULL);
+
+			log_warn("agent: %d connections open, refusing one from pid %d",
+				 API_MAX_CLIENTS, (int)cred.pid);
+			(void)api_send(fd, rep, 200);
+			json_decref(rep);
+			close(fd);
+			continue;
+		}
+		c = &a->clients[a->n_clients++];
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->pid = cred.pid;
+		c->deadline = now_ms() + API_CLIENT_TIMEOUT_MS;
 	}
+}
+
+size_t api_pollfds(const struct api *a, struct pollfd *p, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_clients && n < max; i++, n++) {
+		p[n].fd = a->clients[i].fd;
+		p[n].events = POLLIN;
+		p[n].revents = 0;
+	}
+	return n;
+}
+
+/* Reads what client i has sent. Returns true when the client is done with
+ * (served or dropped; it is gone from the array). */
+static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
+{
+	struct api_client *c = &a->clients[i];
+	char why[256];
+	ssize_t n;
+
+	if (c->hdr_len < ROOST_API_HDR_LEN) {
+		n = recv(c->fd, c->hdr + c->hdr_len, ROOST_API_HDR_LEN - c->hdr_len, MSG_DONTWAIT);
+		if (n <= 0) {
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				return false;
+			if (c->hdr_len)
+				log_warn("agent: pid %d closed after %zu of %d header bytes",
+					 (int)c->pid, c->hdr_len, ROOST_API_HDR_LEN);
+			client_close(a, i);
+			return true;
+		}
+		c->hdr_len += (size_t)n;
+		if (c->hdr_len < ROOST_API_HDR_LEN)
+			return false;
+		{
+			uint32_t h[3];
+
+			memcpy(h, c->hdr, sizeof(h));
+			if (ntohl(h[0]) != ROOST_API_MAGIC) {
+				snprintf(why, sizeof(why), "not a roost agent message (magic 0x%08x)",
+					 ntohl(h[0]));
+			} else if (ntohl(h[1]) != ROOST_API_VERSION) {
+				snprintf(why, sizeof(why),
+					 "protocol version %u; this roostd speaks version %u",
+					 ntohl(h[1]), ROOST_API_VERSION);
+			} else if (ntohl(h[2]) < 2 || ntohl(h[2]) > ROOST_API_MAX_BODY) {
+				snprintf(why, sizeof(why), "message length %u out of range 2..%u",
+					 ntohl(h[2]), ROOST_API_MAX_BODY);
+			} else {
+				why[0] = '\0';
+				c->body_len = ntohl(h[2]);
+			}
+			if (why[0]) {
+				log_warn("agent: bad request from pid %d: %s", (int)c->pid, why);
+				client_reject(a, i, 6, "bad request on the agent socket", why);
+				return true;
+			}
+			c->body = malloc(c->body_len);
+			if (!c->body) {
+				client_reject(a, i, ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+				return true;
+			}
+		}
+	}
+	n = recv(c->fd, c->body + c->got, c->body_len - c->got, MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return false;
+		log_warn("agent: pid %d closed after %u of %u body bytes", (int)c->pid, c->got,
+			 c->body_len);
+		client_close(a, i);
+		return true;
+	}
+	c->got += (uint32_t)n;
+	if (c->got < c->body_len)
+		return false;
+	serve_request(c, ctx);
+	client_close(a, i);
+	return true;
+}
+
+void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct api_ctx *ctx)
+{
+	/* Match by fd: serving a client reorders the array. */
+	for (size_t k = 0; k < n; k++) {
+		if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		for (size_t i = 0; i < a->n_clients; i++)
+			if (a->clients[i].fd == p[k].fd) {
+				client_read(a, i, ctx);
+				break;
+			}
+	}
+	/* Clients that sent nothing complete in time are dropped. */
+	for (size_t i = 0; i < a->n_clients;) {
+		if (now_ms() < a->clients[i].deadline) {
+			i++;
+			continue;
+		}
+		log_warn("agent: pid %d sent no complete request within %d ms; dropped",
+			 (int)a->clients[i].pid, API_CLIENT_TIMEOUT_MS);
+		client_reject(a, i, 11, "request incomplete: timed out", NULL);
+	}
+}
+
+int api_timeout_ms(const struct api *a)
+{
+	long long first = -1, now = now_ms();
+
+	for (size_t i = 0; i < a->n_clients; i++)
+		if (first < 0 || a->clients[i].deadline < first)
+			first = a->clients[i].deadline;
+	if (first < 0)
+		return -1;
+	return first <= now ? 0 : (int)(first - now);
 }

@@ -3,15 +3,19 @@
  * api.h - roostd's agent socket: the server side of api-proto.h.
  *
  * A unix stream socket, mode 0600, owned by root; peers that are not root
- * (SO_PEERCRED) are refused. One request per connection, handled to the end
- * before the next (roostd is single-threaded, so requests are serialised,
- * and IPAM needs no locks). Every read is bounded, so a client that sends
- * nothing costs at most API_CLIENT_TIMEOUT_MS.
+ * (SO_PEERCRED) are refused. One request per connection. Requests are read
+ * from up to API_MAX_CLIENTS connections at once in roostd's poll loop, and
+ * each complete one is served to the end before the next (roostd is
+ * single-threaded, so requests are serialised and IPAM needs no locks). A
+ * client that does not send a complete request within API_CLIENT_TIMEOUT_MS
+ * is dropped; a connection beyond API_MAX_CLIENTS gets "busy" (code 11) at
+ * once. Memory is bounded: API_MAX_CLIENTS * ROOST_API_MAX_BODY at most.
  */
 #ifndef ROOST_API_H
 #define ROOST_API_H
 
 #include <jansson.h>
+#include <poll.h>
 
 #include "bird.h"
 #include "conf.h"
@@ -19,6 +23,7 @@
 #include "metrics.h"
 
 #define API_CLIENT_TIMEOUT_MS 2000
+#define API_MAX_CLIENTS 64
 
 struct api;
 
@@ -35,8 +40,18 @@ int api_open(const char *path, struct api **ret);
 void api_free(struct api *a); /* closes and unlinks the socket */
 int api_fd(const struct api *a);
 
-/* Accepts and serves every connection that is pending. */
+/* Accepts the connections that are pending (call when api_fd() is readable). */
 void api_serve(struct api *a, const struct api_ctx *ctx);
+
+/* Fills p[0..max) with the open client connections; returns how many. */
+size_t api_pollfds(const struct api *a, struct pollfd *p, size_t max);
+
+/* Reads from the clients poll() marked in p[0..n) and serves each complete
+ * request; drops clients whose time is up. */
+void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct api_ctx *ctx);
+
+/* ms until the first client's deadline, -1 when none. */
+int api_timeout_ms(const struct api *a);
 
 /* Handles one decoded request; returns the reply (new reference). Exposed
  * for tests. */

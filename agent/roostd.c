@@ -362,27 +362,28 @@ static int run(const char *path)
 		 inet_ntoa(a.conf->pod_net), a.conf->pod_len, ipam_used(a.ipam), ipam_size(a.ipam),
 		 a.conf->agent_socket);
 	for (;;) {
-		struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
-				      {.fd = bird_fd(&a.bird), .events = POLLIN},
-				      {.fd = api_fd(a.api), .events = POLLIN},
-				      {.fd = a.metrics.fd, .events = POLLIN}};
+		struct pollfd p[4 + API_MAX_CLIENTS] = {{.fd = sfd, .events = POLLIN},
+							{.fd = bird_fd(&a.bird), .events = POLLIN},
+							{.fd = api_fd(a.api), .events = POLLIN},
+							{.fd = a.metrics.fd, .events = POLLIN}};
+		size_t n_clients = api_pollfds(a.api, p + 4, API_MAX_CLIENTS);
+		struct api_ctx ctx = {
+			.conf = a.conf, .ipam = a.ipam, .bird = &a.bird, .metrics = &a.metrics};
 		struct signalfd_siginfo si;
+		int timeout = loop_timeout_ms(&a), at = api_timeout_ms(a.api);
 
-		if (poll(p, 4, loop_timeout_ms(&a)) < 0 && errno != EINTR) {
+		if (at >= 0 && (timeout < 0 || at < timeout))
+			timeout = at;
+		if (poll(p, 4 + n_clients, timeout) < 0 && errno != EINTR) {
 			log_errno(LOG_ERR, errno, "poll failed");
 			break;
 		}
 		if (p[1].fd >= 0 && (p[1].revents & POLLIN))
 			bird_on_exit(&a.bird);
 		bird_tick(&a.bird, a.text);
-		if (p[2].revents & POLLIN) {
-			struct api_ctx ctx = {.conf = a.conf,
-					      .ipam = a.ipam,
-					      .bird = &a.bird,
-					      .metrics = &a.metrics};
-
+		api_handle(a.api, p + 4, n_clients, &ctx);
+		if (p[2].revents & POLLIN)
 			api_serve(a.api, &ctx);
-		}
 		if (p[3].fd >= 0 && (p[3].revents & POLLIN))
 			metrics_serve(&a.metrics, a.conf, &a.bird, a.ipam);
 		textfile_tick(&a);
