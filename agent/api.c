@@ -330,7 +330,7 @@ static json_t *do_pods(const struct api_ctx *x)
 	json_t *pods;
 	char a[INET_ADDRSTRLEN], host[16];
 
-	if (ipam_list(x->ipam, &recs, &n) < 0)
+	if (x->ipam && ipam_list(x->ipam, &recs, &n) < 0)
 		return reply_err(ROOST_CNI_ERR_INTERNAL, "cannot list the address pool", NULL);
 	pods = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -382,6 +382,10 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 			 network ? network : "", x->conf->agent_network);
 		return reply_err(7, msg, NULL);
 	}
+	if (!x->ipam && strcmp(verb, "PODS") != 0)
+		return reply_err(strcmp(verb, "STATUS") == 0 ? 50 : 7,
+				 "this node has no pod subnet (node.pod_cidr is not set): it serves no pods",
+				 NULL);
 	if (strcmp(verb, "STATUS") == 0)
 		return do_status(x);
 	if (strcmp(verb, "GC") == 0)

@@ -339,11 +339,21 @@ static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_
 	const char *v;
 	int r;
 
+	const config_setting_t *bgp = member(root, "bgp");
+	/* A route reflector may run without pods: then node.pod_cidr is left out. */
+	bool pods_optional = bgp && config_setting_is_group(bgp) && member(bgp, "reflector");
+
 	if ((r = get_group(x, root, "node", true, &g)) < 0 || (r = check_keys(x, g, keys)) < 0 ||
 	    (r = get_name(x, g, "name", c->name)) < 0 ||
 	    (r = get_addr(x, g, "address", &c->address)) < 0 ||
-	    (r = get_string(x, g, "pod_cidr", true, &v)) < 0 ||
-	    (r = parse_cidr(x, member(g, "pod_cidr"), v, &c->pod_net, &c->pod_len)) < 0)
+	    (r = get_string(x, g, "pod_cidr", !pods_optional, &v)) < 0)
+		return r;
+	if (r == 0) {
+		c->no_pods = true;
+		c->asn = 0;
+		return get_asn(x, g, "asn", &c->asn) < 0 ? -EINVAL : 0;
+	}
+	if ((r = parse_cidr(x, member(g, "pod_cidr"), v, &c->pod_net, &c->pod_len)) < 0)
 		return r;
 	if (c->pod_len < 16 || c->pod_len > 30)
 		return fail(x, member(g, "pod_cidr"),
@@ -355,10 +365,11 @@ static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_
 
 static int load_cluster(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
-	static const char *const keys[] = {"pod_cidr", "asn", NULL};
+	static const char *const keys[] = {"pod_cidr", "asn", "node_prefix_len", NULL};
 	const config_setting_t *g;
 	const char *v;
 	uint32_t cn, cm;
+	unsigned plen = 0;
 	int r;
 
 	if ((r = get_group(x, root, "cluster", true, &g)) < 0 || (r = check_keys(x, g, keys)) < 0 ||
@@ -366,10 +377,28 @@ static int load_cluster(struct ctx *x, const config_setting_t *root, struct roos
 	    (r = parse_cidr(x, member(g, "pod_cidr"), v, &c->cluster_net, &c->cluster_len)) < 0)
 		return r;
 	c->cluster_asn = 64512;
-	if (get_asn(x, g, "asn", &c->cluster_asn) < 0)
+	if (get_asn(x, g, "asn", &c->cluster_asn) < 0 ||
+	    get_uint(x, g, "node_prefix_len", 16, 30, &plen) < 0)
 		return -EINVAL;
 	if (c->asn == 0)
 		c->asn = c->cluster_asn;
+	if (c->no_pods) {
+		c->pod_len = plen ? plen : 24;
+		if (c->cluster_len < 8 || c->cluster_len >= c->pod_len)
+			return fail(x, member(g, "pod_cidr"),
+				    "cluster.pod_cidr: /%u must be shorter than the node subnets (/%u) and at least /8",
+				    c->cluster_len, c->pod_len);
+		cm = 0xffffffffu << (32 - c->cluster_len);
+		if ((ntohl(c->address.s_addr) & cm) == ntohl(c->cluster_net.s_addr))
+			return fail(x, member(config_setting_get_member(root, "node"), "address"),
+				    "node.address: %s is inside cluster.pod_cidr; it must be the node's address on the node network",
+				    inet_ntoa(c->address));
+		return 0;
+	}
+	if (plen && plen != c->pod_len)
+		return fail(x, member(g, "node_prefix_len"),
+			    "cluster.node_prefix_len: %u differs from node.pod_cidr's length /%u", plen,
+			    c->pod_len);
 	if (c->cluster_len < 8 || c->cluster_len >= c->pod_len)
 		return fail(x, member(g, "pod_cidr"),
 			    "cluster.pod_cidr: /%u must be shorter than node.pod_cidr (/%u) and at least /8",
@@ -392,52 +421,253 @@ static int load_cluster(struct ctx *x, const config_setting_t *root, struct roos
 	return 0;
 }
 
-static int load_mesh(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
+/* Where address a is already used by a session: "bgp.mesh[1] ('node2')". */
+static bool address_used(const struct roostd_conf *c, struct in_addr a, char *where, size_t len)
+{
+	for (size_t i = 0; i < c->n_mesh; i++)
+		if (c->mesh[i].address.s_addr == a.s_addr) {
+			snprintf(where, len, "bgp.mesh[%zu] ('%s')", i, c->mesh[i].name);
+			return true;
+		}
+	for (size_t i = 0; i < c->n_route_reflectors; i++)
+		if (c->route_reflectors[i].address.s_addr == a.s_addr) {
+			snprintf(where, len, "bgp.route_reflectors[%zu] ('%s')", i,
+				 c->route_reflectors[i].name);
+			return true;
+		}
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (c->peers[i].address.s_addr == a.s_addr) {
+			snprintf(where, len, "bgp.peers[%zu] ('%s')", i, c->peers[i].name);
+			return true;
+		}
+	return false;
+}
+
+/* bgp.mesh or bgp.route_reflectors: ( { name = ...; address = ...; }, ... ). */
+static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char *key,
+			  struct roostd_conf *c, struct bc_peer **ret, size_t *ret_n)
 {
 	static const char *const keys[] = {"name", "address", NULL};
-	const config_setting_t *list = member(bgp, "mesh");
+	const config_setting_t *list = member(bgp, key);
+	char where[BC_NAME_MAX + 64];
 	int n;
 
 	if (!list)
 		return 0;
 	if (!config_setting_is_list(list) && !config_setting_is_array(list))
-		return fail(x, list, "bgp.mesh: expected a list ( { name = ...; address = ...; }, ... )");
+		return fail(x, list, "bgp.%s: expected a list ( { name = ...; address = ...; }, ... )",
+			    key);
 	n = config_setting_length(list);
 	if (n > 1024)
-		return fail(x, list, "bgp.mesh: %d neighbours; at most 1024 (use route reflectors)",
-			    n);
-	c->mesh = calloc((size_t)n + 1, sizeof(*c->mesh));
-	if (!c->mesh)
+		return fail(x, list, "bgp.%s: %d neighbours; at most 1024 (use route reflectors)",
+			    key, n);
+	*ret = calloc((size_t)n + 1, sizeof(**ret));
+	if (!*ret)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *p = config_setting_get_elem(list, (unsigned)i);
-		struct bc_peer *peer = &c->mesh[i];
+		struct bc_peer *peer = &(*ret)[i];
 		int r;
 
 		if (!config_setting_is_group(p))
-			return fail(x, p, "bgp.mesh[%d]: expected a group { name = ...; address = ...; }",
-				    i);
+			return fail(x, p, "bgp.%s[%d]: expected a group { name = ...; address = ...; }",
+				    key, i);
 		if ((r = check_keys(x, p, keys)) < 0 || (r = get_name(x, p, "name", peer->name)) < 0 ||
 		    (r = get_addr(x, p, "address", &peer->address)) < 0)
 			return r;
 		if (strcmp(peer->name, c->name) == 0)
-			return fail(x, member(p, "name"),
-				    "bgp.mesh[%d].name: '%s' is this node itself", i, peer->name);
+			return fail(x, member(p, "name"), "bgp.%s[%d].name: '%s' is this node itself",
+				    key, i, peer->name);
 		if (peer->address.s_addr == c->address.s_addr)
 			return fail(x, member(p, "address"),
-				    "bgp.mesh[%d].address: %s is this node's own address", i,
+				    "bgp.%s[%d].address: %s is this node's own address", key, i,
 				    inet_ntoa(peer->address));
-		for (int j = 0; j < i; j++) {
-			if (strcmp(c->mesh[j].name, peer->name) == 0)
+		for (int j = 0; j < i; j++)
+			if (strcmp((*ret)[j].name, peer->name) == 0)
 				return fail(x, member(p, "name"),
-					    "bgp.mesh[%d].name: '%s' is already bgp.mesh[%d]", i,
+					    "bgp.%s[%d].name: '%s' is already bgp.%s[%d]", key, i,
+					    peer->name, key, j);
+		if (address_used(c, peer->address, where, sizeof(where)))
+			return fail(x, member(p, "address"), "bgp.%s[%d].address: %s is already %s",
+				    key, i, inet_ntoa(peer->address), where);
+		(*ret_n)++;
+	}
+	return 0;
+}
+
+static int load_reflector(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
+{
+	static const char *const keys[] = {"clients", "cluster_id", NULL};
+	const config_setting_t *g;
+	const char *v;
+	int r;
+
+	if ((r = get_group(x, bgp, "reflector", false, &g)) < 0 || !g)
+		return r;
+	if ((r = check_keys(x, g, keys)) < 0 || (r = get_string(x, g, "clients", true, &v)) < 0 ||
+	    (r = parse_cidr(x, member(g, "clients"), v, &c->rr_clients_net, &c->rr_clients_len)) <
+		    0)
+		return r;
+	if (c->rr_clients_len < 8)
+		return fail(x, member(g, "clients"),
+			    "bgp.reflector.clients: /%u is too wide; at least /8", c->rr_clients_len);
+	c->reflector = true;
+	c->rr_cluster_id = c->address;
+	if (member(g, "cluster_id") && (r = get_addr(x, g, "cluster_id", &c->rr_cluster_id)) < 0)
+		return r;
+	if (c->n_route_reflectors > 0)
+		return fail(x, g,
+			    "bgp.reflector: a route reflector cannot also be a client of bgp.route_reflectors");
+	return 0;
+}
+
+static int parse_bfd_mode(struct ctx *x, const config_setting_t *s, const char *mode,
+			  enum bc_bfd_mode *ret)
+{
+	char name[256];
+
+	if (strcmp(mode, "graceful") == 0)
+		*ret = BC_BFD_GRACEFUL;
+	else if (strcmp(mode, "strict") == 0)
+		*ret = BC_BFD_STRICT;
+	else if (strcmp(mode, "off") == 0)
+		*ret = BC_BFD_OFF;
+	else {
+		setting_path(s, name, sizeof(name));
+		return fail(x, s, "%s: '%s' is not one of graceful, strict, off", name, mode);
+	}
+	return 0;
+}
+
+/* peers[i].import: ( "CIDR", ... ), outside the cluster pod CIDR, no default. */
+static int load_peer_import(struct ctx *x, const config_setting_t *p, const struct roostd_conf *c,
+			    struct bc_ext_peer *peer)
+{
+	const config_setting_t *list = member(p, "import");
+	struct bc_prefix *pfx;
+	char name[256];
+	int n;
+
+	if (!list)
+		return 0;
+	setting_path(list, name, sizeof(name));
+	if (!config_setting_is_list(list) && !config_setting_is_array(list))
+		return fail(x, list, "%s: expected a list of prefixes ( \"192.0.2.0/24\", ... )", name);
+	n = config_setting_length(list);
+	if (n > BC_IMPORT_MAX)
+		return fail(x, list, "%s: %d prefixes; at most %d", name, n, BC_IMPORT_MAX);
+	pfx = calloc((size_t)n + 1, sizeof(*pfx));
+	if (!pfx)
+		return -ENOMEM;
+	peer->import = pfx;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		uint32_t cm = 0xffffffffu << (32 - c->cluster_len), m;
+		int r;
+
+		setting_path(e, name, sizeof(name));
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(x, e, "%s: expected a prefix in double quotes", name);
+		if ((r = parse_cidr(x, e, config_setting_get_string(e), &pfx[i].net, &pfx[i].len)) <
+		    0)
+			return r;
+		if (pfx[i].len == 0)
+			return fail(x, e, "%s: a default route is never imported", name);
+		m = pfx[i].len < c->cluster_len ? 0xffffffffu << (32 - pfx[i].len) : cm;
+		if ((ntohl(pfx[i].net.s_addr) & m) == (ntohl(c->cluster_net.s_addr) & m))
+			return fail(x, e,
+				    "%s: '%s' overlaps cluster.pod_cidr; pod subnets are imported by the pod policy only",
+				    name, config_setting_get_string(e));
+		for (int j = 0; j < i; j++)
+			if (pfx[j].net.s_addr == pfx[i].net.s_addr && pfx[j].len == pfx[i].len)
+				return fail(x, e, "%s: '%s' is listed twice", name,
+					    config_setting_get_string(e));
+		peer->n_import++;
+	}
+	return 0;
+}
+
+static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
+{
+	static const char *const keys[] = {"name", "address", "asn", "password", "multihop", "bfd",
+					   "import", "ttl_security", "import_limit", NULL};
+	const config_setting_t *list = member(bgp, "peers");
+	char where[BC_NAME_MAX + 64];
+	int n;
+
+	if (!list)
+		return 0;
+	if (!config_setting_is_list(list))
+		return fail(x, list,
+			    "bgp.peers: expected a list ( { name = ...; address = ...; asn = ...; }, ... )");
+	if (c->no_pods)
+		return fail(x, list,
+			    "bgp.peers: a node without node.pod_cidr has nothing to announce to peers");
+	n = config_setting_length(list);
+	if (n > 64)
+		return fail(x, list, "bgp.peers: %d peers; at most 64", n);
+	c->peers = calloc((size_t)n + 1, sizeof(*c->peers));
+	if (!c->peers)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *p = config_setting_get_elem(list, (unsigned)i);
+		struct bc_ext_peer *peer = &c->peers[i];
+		const char *pw = "", *bfd = "strict";
+		int r;
+
+		if (!config_setting_is_group(p))
+			return fail(x, p,
+				    "bgp.peers[%d]: expected a group { name = ...; address = ...; asn = ...; }",
+				    i);
+		peer->bfd_mode = BC_BFD_STRICT;
+		peer->import_limit = c->import_limit;
+		if ((r = check_keys(x, p, keys)) < 0 || (r = get_name(x, p, "name", peer->name)) < 0 ||
+		    (r = get_addr(x, p, "address", &peer->address)) < 0)
+			return r;
+		c->n_peers++; /* from here on conf_free frees peer->import */
+		if (!member(p, "asn"))
+			return fail(x, p, "bgp.peers[%d].asn: missing (required)", i);
+		if ((r = get_asn(x, p, "asn", &peer->asn)) < 0 ||
+		    (r = get_string(x, p, "password", false, &pw)) < 0 ||
+		    (r = get_uint(x, p, "multihop", 0, 255, &peer->multihop)) < 0 ||
+		    (r = get_string(x, p, "bfd", false, &bfd)) < 0 ||
+		    (r = get_bool(x, p, "ttl_security", &peer->ttl_security)) < 0 ||
+		    (r = get_uint(x, p, "import_limit", 1, 1000000, &peer->import_limit)) < 0)
+			return r;
+		/* The password itself never goes into a message: messages reach logs. */
+		if (strlen(pw) > BC_PASSWORD_MAX)
+			return fail(x, member(p, "password"),
+				    "bgp.peers[%d].password: longer than %d characters", i,
+				    BC_PASSWORD_MAX);
+		for (const unsigned char *q = (const unsigned char *)pw; *q; q++)
+			if (*q < 0x20 || *q >= 0x7f || *q == '"' || *q == '\\')
+				return fail(x, member(p, "password"),
+					    "bgp.peers[%d].password: only printable ASCII without '\"' and '\\' is allowed",
+					    i);
+		strcpy(peer->password, pw);
+		if ((r = parse_bfd_mode(x, member(p, "bfd"), bfd, &peer->bfd_mode)) < 0 ||
+		    (r = load_peer_import(x, p, c, peer)) < 0)
+			return r;
+		if (strcmp(peer->name, c->name) == 0)
+			return fail(x, member(p, "name"), "bgp.peers[%d].name: '%s' is this node itself",
+				    i, peer->name);
+		if (peer->address.s_addr == c->address.s_addr)
+			return fail(x, member(p, "address"),
+				    "bgp.peers[%d].address: %s is this node's own address", i,
+				    inet_ntoa(peer->address));
+		for (int j = 0; j < i; j++)
+			if (strcmp(c->peers[j].name, peer->name) == 0)
+				return fail(x, member(p, "name"),
+					    "bgp.peers[%d].name: '%s' is already bgp.peers[%d]", i,
 					    peer->name, j);
-			if (c->mesh[j].address.s_addr == peer->address.s_addr)
-				return fail(x, member(p, "address"),
-					    "bgp.mesh[%d].address: %s is already bgp.mesh[%d] ('%s')",
-					    i, inet_ntoa(peer->address), j, c->mesh[j].name);
+		/* Compare with the sessions loaded before this one only. */
+		c->n_peers--;
+		if (address_used(c, peer->address, where, sizeof(where))) {
+			c->n_peers++;
+			return fail(x, member(p, "address"), "bgp.peers[%d].address: %s is already %s",
+				    i, inet_ntoa(peer->address), where);
 		}
-		c->n_mesh++;
+		c->n_peers++;
 	}
 	return 0;
 }
@@ -449,7 +679,6 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 					   "import_limit", NULL};
 	static const char *const bfd_keys[] = {"mode", "interval_ms", "multiplier", NULL};
 	static const char *const gr_keys[] = {"enabled", "restart_time", NULL};
-	static const char *const later[] = {"route_reflectors", "reflector", "peers"};
 	const config_setting_t *g, *bfd, *gr;
 	const char *mode = "graceful";
 	int r;
@@ -467,11 +696,14 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 		return r;
 	if ((r = check_keys(x, g, keys)) < 0)
 		return r;
-	for (size_t i = 0; i < ARRAY_SIZE(later); i++)
-		if (member(g, later[i]))
-			return fail(x, member(g, later[i]),
-				    "bgp.%s: not supported by this version of roostd yet", later[i]);
-	if ((r = load_mesh(x, g, c)) < 0)
+	if ((r = load_peer_list(x, g, "mesh", c, &c->mesh, &c->n_mesh)) < 0 ||
+	    (r = load_peer_list(x, g, "route_reflectors", c, &c->route_reflectors,
+				&c->n_route_reflectors)) < 0)
+		return r;
+	if (c->n_route_reflectors > 0 && member(g, "mesh") && c->n_mesh > 0)
+		return fail(x, member(g, "route_reflectors"),
+			    "bgp.route_reflectors: a route reflector client has no mesh sessions; remove bgp.mesh");
+	if ((r = load_reflector(x, g, c)) < 0)
 		return r;
 
 	if ((r = get_group(x, g, "bfd", false, &bfd)) < 0 ||
@@ -480,15 +712,8 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 	    get_uint(x, bfd, "interval_ms", 10, 10000, &c->bfd_interval_ms) < 0 ||
 	    get_uint(x, bfd, "multiplier", 1, 255, &c->bfd_multiplier) < 0)
 		return -EINVAL;
-	if (strcmp(mode, "graceful") == 0)
-		c->bfd_mode = BC_BFD_GRACEFUL;
-	else if (strcmp(mode, "strict") == 0)
-		c->bfd_mode = BC_BFD_STRICT;
-	else if (strcmp(mode, "off") == 0)
-		c->bfd_mode = BC_BFD_OFF;
-	else
-		return fail(x, member(bfd, "mode"),
-			    "bgp.bfd.mode: '%s' is not one of graceful, strict, off", mode);
+	if (parse_bfd_mode(x, member(bfd, "mode"), mode, &c->bfd_mode) < 0)
+		return -EINVAL;
 
 	if ((r = get_group(x, g, "graceful_restart", false, &gr)) < 0 ||
 	    (gr && (r = check_keys(x, gr, gr_keys)) < 0) ||
@@ -508,7 +733,8 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 							    : member(g, "hold_time"),
 			    "bgp.keepalive_time: %u is more than a third of bgp.hold_time (%u)",
 			    c->keepalive_time, c->hold_time);
-	return 0;
+	/* Last: peers inherit bgp.import_limit. */
+	return load_peers(x, g, c);
 }
 
 static int load_bridge(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
@@ -755,6 +981,10 @@ void conf_free(struct roostd_conf *c)
 		return;
 	free(c->path);
 	free(c->mesh);
+	free(c->route_reflectors);
+	for (size_t i = 0; i < c->n_peers; i++)
+		free((void *)c->peers[i].import);
+	free(c->peers);
 	free(c->bird_binary);
 	free(c->bird_config);
 	free(c->bird_socket);
@@ -793,4 +1023,13 @@ void conf_to_node(const struct roostd_conf *c, struct bc_node *node)
 	node->import_limit = c->import_limit;
 	node->kernel_metric = c->kernel_metric;
 	node->include = c->bird_include;
+	node->no_pods = c->no_pods;
+	node->route_reflectors = c->route_reflectors;
+	node->n_route_reflectors = c->n_route_reflectors;
+	node->reflector = c->reflector;
+	node->rr_clients_net = c->rr_clients_net;
+	node->rr_clients_len = c->rr_clients_len;
+	node->rr_cluster_id = c->rr_cluster_id;
+	node->peers = c->peers;
+	node->n_peers = c->n_peers;
 }

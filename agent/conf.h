@@ -26,9 +26,10 @@ struct roostd_conf {
 	/* node */
 	char name[BC_NAME_MAX + 1];
 	struct in_addr address;
-	struct in_addr pod_net;
-	unsigned pod_len;
-	struct in_addr gateway; /* first address of pod_net, on the bridge */
+	bool no_pods;           /* node.pod_cidr absent: a route reflector without pods */
+	struct in_addr pod_net; /* 0.0.0.0 when no_pods */
+	unsigned pod_len;       /* node subnet length (cluster.node_prefix_len when no_pods) */
+	struct in_addr gateway; /* first address of pod_net, on the bridge; 0 when no_pods */
 	uint32_t asn;           /* node.asn, or cluster.asn */
 
 	/* cluster */
@@ -45,6 +46,14 @@ struct roostd_conf {
 	unsigned gr_restart_time;
 	unsigned hold_time, keepalive_time;
 	unsigned import_limit;
+	struct bc_peer *route_reflectors; /* owned */
+	size_t n_route_reflectors;
+	bool reflector; /* bgp.reflector */
+	struct in_addr rr_clients_net;
+	unsigned rr_clients_len;
+	struct in_addr rr_cluster_id;
+	struct bc_ext_peer *peers; /* owned, and each peers[i].import */
+	size_t n_peers;
 
 	/* bridge */
 	char bridge_name[16];

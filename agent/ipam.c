@@ -874,12 +874,12 @@ int ipam_list(const struct ipam *p, struct ipam_record **ret, size_t *ret_n)
 
 size_t ipam_used(const struct ipam *p)
 {
-	return p->used;
+	return p ? p->used : 0;
 }
 
 size_t ipam_size(const struct ipam *p)
 {
-	return p->n_slots - 3;
+	return p ? p->n_slots - 3 : 0;
 }
 
 static int key_cmp(const void *a, const void *b)

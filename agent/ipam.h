@@ -81,6 +81,7 @@ int ipam_find(const struct ipam *p, const char *container_id, const char *ifname
  * when there is none. */
 int ipam_list(const struct ipam *p, struct ipam_record **ret, size_t *ret_n);
 
+/* Both 0 for p == NULL (a node without pods has no pool). */
 size_t ipam_used(const struct ipam *p);
 size_t ipam_size(const struct ipam *p); /* addresses the pool can hand out */
 

@@ -246,8 +246,9 @@ static void reload(struct agent *a)
 		free(text);
 		return;
 	}
-	if (strcmp(old->bridge_name, nc->bridge_name) != 0 || old->bridge_mtu != nc->bridge_mtu ||
-	    old->gateway.s_addr != nc->gateway.s_addr)
+	if (!nc->no_pods &&
+	    (strcmp(old->bridge_name, nc->bridge_name) != 0 || old->bridge_mtu != nc->bridge_mtu ||
+	     old->gateway.s_addr != nc->gateway.s_addr))
 		(void)setup_node(nc);
 	log_set_level(nc->log_level);
 	log_info("reload: done hash=%s%s", nc->hash,
@@ -340,16 +341,23 @@ static int run(const char *path)
 		goto out;
 	}
 
-	if (setup_node(a.conf) < 0 || render(a.conf, &a.text) < 0)
+	if (a.conf->no_pods) {
+		/* A route reflector without pods: no bridge, no pool. */
+		log_info("node: no node.pod_cidr, so no pods: no bridge, no address pool");
+	} else {
+		if (setup_node(a.conf) < 0 || open_pool(&a) < 0)
+			goto out;
+		r = pod_reconcile(a.conf, a.ipam);
+		if (r < 0)
+			log_errno(LOG_WARNING, r,
+				  "reconcile: pods and address pool not compared, ignoring");
+		else
+			log_info("reconcile: %d repair(s); %zu pod(s) with an address", r,
+				 ipam_used(a.ipam));
+		r = 1;
+	}
+	if (render(a.conf, &a.text) < 0)
 		goto out;
-	if (open_pool(&a) < 0)
-		goto out;
-	r = pod_reconcile(a.conf, a.ipam);
-	if (r < 0)
-		log_errno(LOG_WARNING, r, "reconcile: pods and address pool not compared, ignoring");
-	else
-		log_info("reconcile: %d repair(s); %zu pod(s) with an address", r, ipam_used(a.ipam));
-	r = 1;
 	if (api_open(a.conf->agent_socket, &a.api) < 0 || metrics_open(&a.metrics, a.conf) < 0)
 		goto out;
 	bird_init(&a.bird, a.conf);
@@ -359,8 +367,8 @@ static int run(const char *path)
 	}
 
 	log_info("ready: node='%s' pod_cidr=%s/%u pool=%zu/%zu agent='%s'", a.conf->name,
-		 inet_ntoa(a.conf->pod_net), a.conf->pod_len, ipam_used(a.ipam), ipam_size(a.ipam),
-		 a.conf->agent_socket);
+		 a.conf->no_pods ? "none" : inet_ntoa(a.conf->pod_net), a.conf->pod_len,
+		 ipam_used(a.ipam), ipam_size(a.ipam), a.conf->agent_socket);
 	for (;;) {
 		struct pollfd p[4 + API_MAX_CLIENTS] = {{.fd = sfd, .events = POLLIN},
 							{.fd = bird_fd(&a.bird), .events = POLLIN},

@@ -144,7 +144,10 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 	}
 
 	inet_ntop(AF_INET, &c->address, addr, sizeof(addr));
-	snprintf(pod, sizeof(pod), "%s/%u", inet_ntoa(c->pod_net), c->pod_len);
+	if (c->no_pods)
+		snprintf(pod, sizeof(pod), "none");
+	else
+		snprintf(pod, sizeof(pod), "%s/%u", inet_ntoa(c->pod_net), c->pod_len);
 	snprintf(cl, sizeof(cl), "%s/%u", inet_ntoa(c->cluster_net), c->cluster_len);
 	out = json_pack(
 		"{s:{s:s, s:s, s:s, s:s, s:I}, s:{s:I, s:I}, s:{s:s, s:s},"

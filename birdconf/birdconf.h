@@ -18,7 +18,9 @@
 
 #include "rst.h"
 
-#define BC_NAME_MAX 40 /* node and peer names: [a-z0-9-]{1,40} */
+#define BC_NAME_MAX 40     /* node and peer names: [a-z0-9-]{1,40} */
+#define BC_PASSWORD_MAX 80 /* MD5 password: printable ASCII, no '"' or '\\' */
+#define BC_IMPORT_MAX 64   /* allow-listed prefixes per external peer */
 
 enum bc_bfd_mode {
 	BC_BFD_OFF,
@@ -26,9 +28,30 @@ enum bc_bfd_mode {
 	BC_BFD_STRICT,   /* BFD down drops the session and its routes */
 };
 
+/* A node-mesh neighbour or a route reflector: iBGP on the shared segment. */
 struct bc_peer {
 	char name[BC_NAME_MAX + 1];
 	struct in_addr address;
+};
+
+struct bc_prefix {
+	struct in_addr net;
+	unsigned len;
+};
+
+/* An external peer (bgp.peers), e.g. a top-of-rack router: eBGP when its
+ * ASN differs from the node's, iBGP otherwise. */
+struct bc_ext_peer {
+	char name[BC_NAME_MAX + 1];
+	struct in_addr address;
+	uint32_t asn;
+	char password[BC_PASSWORD_MAX + 1]; /* MD5 (RFC 2385); "" for none */
+	unsigned multihop;                  /* 0: single hop (direct); N: multihop N (1-255) */
+	enum bc_bfd_mode bfd_mode;
+	bool ttl_security; /* GTSM (RFC 5082) */
+	unsigned import_limit;
+	const struct bc_prefix *import; /* extra prefixes accepted (borrowed) */
+	size_t n_import;
 };
 
 struct bc_node {
@@ -38,8 +61,8 @@ struct bc_node {
 
 	char name[BC_NAME_MAX + 1];
 	struct in_addr address; /* router id, BGP source and next hop */
-	struct in_addr pod_net; /* this node's pod subnet */
-	unsigned pod_len;
+	struct in_addr pod_net; /* this node's pod subnet (unless no_pods) */
+	unsigned pod_len;       /* its length: the length of every node's subnet */
 	struct in_addr cluster_net; /* the cluster pod CIDR */
 	unsigned cluster_len;
 	uint32_t cluster_asn;
@@ -57,10 +80,30 @@ struct bc_node {
 	unsigned import_limit; /* prefixes per session */
 	unsigned kernel_metric;
 	const char *include; /* operator's BIRD snippet, NULL or "" for none */
+
+	/* Route reflector client: iBGP with these only (no mesh; borrowed). */
+	const struct bc_peer *route_reflectors;
+	size_t n_route_reflectors;
+
+	/* Route reflector: accepts any iBGP client in clients_net/len. */
+	bool reflector;
+	bool no_pods; /* a reflector only: no pod subnet, nothing originated */
+	struct in_addr rr_clients_net;
+	unsigned rr_clients_len;
+	struct in_addr rr_cluster_id;
+
+	const struct bc_ext_peer *peers; /* external peers (borrowed) */
+	size_t n_peers;
 };
 
 /* The kernel metric roost's BIRD installs routes with, unless configured. */
 #define BC_KERNEL_METRIC_DEFAULT 33
+
+/* True when the node has a pod subnet of its own to announce. */
+static inline bool bc_node_has_pods(const struct bc_node *node)
+{
+	return !node->no_pods;
+}
 
 /* Name used for the origin-node large community: (cluster asn, 1, BC node id). */
 uint32_t bc_node_id(const struct bc_node *node);

@@ -82,8 +82,123 @@ static bool prefix_ok(struct in_addr net, unsigned len)
 	return len <= 32 && (ip4(net) & ~mask4(len)) == 0;
 }
 
+static bool password_ok(const char *s)
+{
+	size_t n = strnlen(s, BC_PASSWORD_MAX + 1);
+
+	if (n > BC_PASSWORD_MAX)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+			return false;
+	return true;
+}
+
+static bool overlaps(struct in_addr a, unsigned alen, struct in_addr b, unsigned blen)
+{
+	unsigned len = alen < blen ? alen : blen;
+
+	return (ip4(a) & mask4(len)) == (ip4(b) & mask4(len));
+}
+
+/* Every BGP session of the model goes to a distinct address. */
+static int check_session_addresses(const struct bc_node *node, struct rst_err *reterr)
+{
+	size_t n = node->n_mesh + node->n_route_reflectors + node->n_peers;
+
+	for (size_t i = 0; i < n; i++) {
+		struct in_addr ai;
+		const char *ni;
+
+		if (i < node->n_mesh) {
+			ai = node->mesh[i].address;
+			ni = node->mesh[i].name;
+		} else if (i < node->n_mesh + node->n_route_reflectors) {
+			ai = node->route_reflectors[i - node->n_mesh].address;
+			ni = node->route_reflectors[i - node->n_mesh].name;
+		} else {
+			ai = node->peers[i - node->n_mesh - node->n_route_reflectors].address;
+			ni = node->peers[i - node->n_mesh - node->n_route_reflectors].name;
+		}
+		if (ai.s_addr == 0 || ai.s_addr == node->address.s_addr)
+			return rst_err_set(reterr, EINVAL, NULL, 0,
+					   "neighbour '%s' has no address or this node's own", ni);
+		for (size_t j = 0; j < i; j++) {
+			struct in_addr aj;
+
+			if (j < node->n_mesh)
+				aj = node->mesh[j].address;
+			else if (j < node->n_mesh + node->n_route_reflectors)
+				aj = node->route_reflectors[j - node->n_mesh].address;
+			else
+				aj = node->peers[j - node->n_mesh - node->n_route_reflectors].address;
+			if (ai.s_addr == aj.s_addr)
+				return rst_err_set(reterr, EINVAL, NULL, 0,
+						   "neighbour '%s' has the address of another session", ni);
+		}
+	}
+	return 0;
+}
+
+static int check_names(const struct bc_peer *p, size_t n, const char *what,
+		       struct rst_err *reterr)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!name_ok(p[i].name))
+			return rst_err_set(reterr, EINVAL, NULL, 0,
+					   "%s name '%s' is not 1-%d characters of [a-z0-9-]", what,
+					   p[i].name, BC_NAME_MAX);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(p[i].name, p[j].name) == 0)
+				return rst_err_set(reterr, EINVAL, NULL, 0,
+						   "%s name '%s' is used twice", what, p[i].name);
+	}
+	return 0;
+}
+
+static int check_ext_peer(const struct bc_node *node, size_t i, struct rst_err *reterr)
+{
+	const struct bc_ext_peer *p = &node->peers[i];
+
+#define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
+	if (!name_ok(p->name))
+		return BAD("peer name '%s' is not 1-%d characters of [a-z0-9-]", p->name,
+			   BC_NAME_MAX);
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(p->name, node->peers[j].name) == 0)
+			return BAD("peer name '%s' is used twice", p->name);
+	if (p->asn == 0)
+		return BAD("peer '%s': ASN 0 is reserved", p->name);
+	/* Never echo the password: it must not reach a log. */
+	if (!password_ok(p->password))
+		return BAD("peer '%s': the password must be at most %d printable ASCII characters without '\"' or '\\'",
+			   p->name, BC_PASSWORD_MAX);
+	if (p->multihop > 255)
+		return BAD("peer '%s': multihop must be 0-255", p->name);
+	if (p->bfd_mode != BC_BFD_OFF && p->bfd_mode != BC_BFD_GRACEFUL &&
+	    p->bfd_mode != BC_BFD_STRICT)
+		return BAD("peer '%s': unknown BFD mode", p->name);
+	if (p->import_limit < 1)
+		return BAD("peer '%s': import limit must be at least 1", p->name);
+	if (p->n_import > BC_IMPORT_MAX)
+		return BAD("peer '%s': at most %d import prefixes", p->name, BC_IMPORT_MAX);
+	for (size_t k = 0; k < p->n_import; k++) {
+		if (!prefix_ok(p->import[k].net, p->import[k].len) || p->import[k].len == 0)
+			return BAD("peer '%s': import prefix %zu is not a network address, or is a default route",
+				   p->name, k);
+		if (overlaps(p->import[k].net, p->import[k].len, node->cluster_net,
+			     node->cluster_len))
+			return BAD("peer '%s': import prefix %zu overlaps the cluster pod CIDR",
+				   p->name, k);
+	}
+	return 0;
+#undef BAD
+}
+
 int bc_node_validate(const struct bc_node *node, struct rst_err *reterr)
 {
+	int r;
+
 #define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
 	if (!name_ok(node->name))
 		return BAD("node name '%s' is not 1-%d characters of [a-z0-9-]", node->name,
@@ -97,32 +212,47 @@ int bc_node_validate(const struct bc_node *node, struct rst_err *reterr)
 			   node->include);
 	if (node->include && node->include[0] && node->include[0] != '/')
 		return BAD("include path '%s' is not absolute", node->include);
-	if (!prefix_ok(node->pod_net, node->pod_len) || node->pod_len < 8)
-		return BAD("node pod subnet is not a network address with a length of 8-32");
-	if (!prefix_ok(node->cluster_net, node->cluster_len) ||
-	    node->cluster_len >= node->pod_len ||
-	    (ip4(node->pod_net) & mask4(node->cluster_len)) != ip4(node->cluster_net))
-		return BAD("node pod subnet is not inside the cluster pod CIDR");
+	if (!prefix_ok(node->cluster_net, node->cluster_len) || node->cluster_len < 1)
+		return BAD("cluster pod CIDR is not a network address");
+	if (bc_node_has_pods(node)) {
+		if (!prefix_ok(node->pod_net, node->pod_len) || node->pod_len < 8)
+			return BAD("node pod subnet is not a network address with a length of 8-32");
+		if (node->cluster_len >= node->pod_len ||
+		    (ip4(node->pod_net) & mask4(node->cluster_len)) != ip4(node->cluster_net))
+			return BAD("node pod subnet is not inside the cluster pod CIDR");
+	} else {
+		if (node->pod_len <= node->cluster_len || node->pod_len > 32)
+			return BAD("node subnet length must be longer than the cluster pod CIDR's, at most 32");
+		if (!node->reflector)
+			return BAD("a node without a pod subnet must be a route reflector");
+		if (node->n_peers > 0)
+			return BAD("a node without a pod subnet has nothing to announce to external peers");
+	}
 	if (node->address.s_addr == 0)
 		return BAD("node address is not set");
 	if (node->asn == 0 || node->cluster_asn == 0)
 		return BAD("ASN 0 is reserved");
-	for (size_t i = 0; i < node->n_mesh; i++) {
-		if (!name_ok(node->mesh[i].name))
-			return BAD("mesh peer name '%s' is not 1-%d characters of [a-z0-9-]",
-				   node->mesh[i].name, BC_NAME_MAX);
-		if (node->mesh[i].address.s_addr == node->address.s_addr)
-			return BAD("mesh peer '%s' has this node's own address",
-				   node->mesh[i].name);
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(node->mesh[i].name, node->mesh[j].name) == 0)
-				return BAD("mesh peer name '%s' is used twice", node->mesh[i].name);
-			if (node->mesh[i].address.s_addr == node->mesh[j].address.s_addr)
-				return BAD("mesh peers '%s' and '%s' have the same address",
-					   node->mesh[j].name, node->mesh[i].name);
-		}
+	if ((r = check_names(node->mesh, node->n_mesh, "mesh peer", reterr)) < 0 ||
+	    (r = check_names(node->route_reflectors, node->n_route_reflectors, "route reflector",
+			     reterr)) < 0)
+		return r;
+	if (node->n_route_reflectors > 0 && node->n_mesh > 0)
+		return BAD("a route reflector client has no mesh sessions");
+	if (node->n_route_reflectors > 0 && node->reflector)
+		return BAD("a route reflector cannot also be a client of route reflectors");
+	if (node->reflector) {
+		if (!prefix_ok(node->rr_clients_net, node->rr_clients_len) ||
+		    node->rr_clients_len < 8)
+			return BAD("route reflector clients are not a network address with a length of 8-32");
+		if (node->rr_cluster_id.s_addr == 0)
+			return BAD("route reflector cluster id 0.0.0.0 is not allowed");
 	}
-	if (node->bfd_mode != BC_BFD_OFF &&
+	for (size_t i = 0; i < node->n_peers; i++)
+		if ((r = check_ext_peer(node, i, reterr)) < 0)
+			return r;
+	if ((r = check_session_addresses(node, reterr)) < 0)
+		return r;
+	if ((node->bfd_mode != BC_BFD_OFF || node->n_peers > 0) &&
 	    (node->bfd_interval_ms < 10 || node->bfd_interval_ms > 10000 ||
 	     node->bfd_multiplier < 1 || node->bfd_multiplier > 255))
 		return BAD("BFD interval must be 10-10000 ms and multiplier 1-255");
@@ -161,41 +291,101 @@ static void render_header(const struct bc_node *n, FILE *f)
 		   "# put additions in the file named by bird.include in roostd.conf.\n\n");
 }
 
+static void ntop(struct in_addr a, char out[INET_ADDRSTRLEN])
+{
+	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
+static bool any_peer_import(const struct bc_node *n)
+{
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i].n_import > 0)
+			return true;
+	return false;
+}
+
+static bool prefix_seen(const struct bc_node *n, size_t pi, size_t k)
+{
+	const struct bc_prefix *x = &n->peers[pi].import[k];
+
+	for (size_t i = 0; i <= pi; i++)
+		for (size_t j = 0; j < (i == pi ? k : n->peers[i].n_import); j++)
+			if (n->peers[i].import[j].net.s_addr == x->net.s_addr &&
+			    n->peers[i].import[j].len == x->len)
+				return true;
+	return false;
+}
+
+/* A BIRD prefix set of the peers' allow-lists, in config order, once each. */
+static void render_peer_nets(const struct bc_node *n, FILE *f)
+{
+	const char *sep = "";
+	char a[INET_ADDRSTRLEN];
+
+	fprintf(f, "define PEER_NETS = [ ");
+	for (size_t i = 0; i < n->n_peers; i++)
+		for (size_t k = 0; k < n->peers[i].n_import; k++) {
+			if (prefix_seen(n, i, k))
+				continue;
+			ntop(n->peers[i].import[k].net, a);
+			fprintf(f, "%s%s/%u", sep, a, n->peers[i].import[k].len);
+			sep = ", ";
+		}
+	fprintf(f, " ];   # bgp.peers[].import, all peers\n");
+}
+
 static void render_globals(const struct bc_node *n, FILE *f)
 {
 	char addr[INET_ADDRSTRLEN], pod[INET_ADDRSTRLEN], cluster[INET_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &n->address, addr, sizeof(addr));
-	inet_ntop(AF_INET, &n->pod_net, pod, sizeof(pod));
-	inet_ntop(AF_INET, &n->cluster_net, cluster, sizeof(cluster));
+	ntop(n->address, addr);
+	ntop(n->pod_net, pod);
+	ntop(n->cluster_net, cluster);
 
 	fprintf(f, "log stderr all;\n");
 	fprintf(f, "router id %s;\n\n", addr);
 	fprintf(f, "# From roostd.conf: node, cluster and policy constants.\n");
 	fprintf(f, "define CLUSTER_AS = %u;\n", n->cluster_asn);
 	fprintf(f, "define NODE_AS = %u;\n", n->asn);
-	fprintf(f, "define NODE_ID = %u;       # index of this node's subnet in the cluster CIDR\n",
-		bc_node_id(n));
+	if (bc_node_has_pods(n))
+		fprintf(f,
+			"define NODE_ID = %u;       # index of this node's subnet in the cluster CIDR\n",
+			bc_node_id(n));
 	fprintf(f, "define NODE_ADDR = %s;\n", addr);
-	fprintf(f, "define OWN_POD_NET = %s/%u;\n", pod, n->pod_len);
-	fprintf(f, "define POD_NETS = [ %s/%u{%u,%u} ];\n\n", cluster, n->cluster_len, n->pod_len,
+	if (bc_node_has_pods(n))
+		fprintf(f, "define OWN_POD_NET = %s/%u;\n", pod, n->pod_len);
+	else
+		fprintf(f, "# No node.pod_cidr: this node reflects routes and has no pods.\n");
+	fprintf(f, "define POD_NETS = [ %s/%u{%u,%u} ];\n", cluster, n->cluster_len, n->pod_len,
 		n->pod_len);
+	if (any_peer_import(n))
+		render_peer_nets(n, f);
+	fprintf(f, "\n");
 }
 
 static void render_protocols(const struct bc_node *n, FILE *f)
 {
+	bool bfd = n->bfd_mode != BC_BFD_OFF;
+
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i].bfd_mode != BC_BFD_OFF)
+			bfd = true;
+
 	fprintf(f, "protocol device {\n}\n\n");
 
-	fprintf(f, "# This node's pod subnet, originated once. The blackhole lives in BIRD's\n"
-		   "# table only: the kernel already routes it to cni0.\n");
-	fprintf(f, "protocol static pods {\n"
-		   "\tipv4;\n"
-		   "\troute OWN_POD_NET blackhole;\n"
-		   "}\n\n");
+	if (bc_node_has_pods(n)) {
+		fprintf(f, "# This node's pod subnet, originated once. The blackhole lives in BIRD's\n"
+			   "# table only: the kernel already routes it to cni0.\n");
+		fprintf(f, "protocol static pods {\n"
+			   "\tipv4;\n"
+			   "\troute OWN_POD_NET blackhole;\n"
+			   "}\n\n");
+	}
 
-	fprintf(f, "# Install what BGP learned, and nothing else. Own metric (%u): a second\n"
-		   "# BIRD on the default metric cannot delete these routes. Graceful restart:\n"
-		   "# with `bird -R` the routes stay through a BIRD restart.\n",
+	fprintf(f, "# Install what BGP learned and roost_to_kernel allows, nothing else. Own\n"
+		   "# metric (%u): a second BIRD on the default metric cannot delete these\n"
+		   "# routes. Graceful restart: with `bird -R` the routes stay through a BIRD\n"
+		   "# restart.\n",
 		n->kernel_metric);
 	fprintf(f, "protocol kernel kernel4 {\n"
 		   "\tmetric %u;\n"
@@ -208,51 +398,98 @@ static void render_protocols(const struct bc_node *n, FILE *f)
 		   "}\n\n",
 		n->kernel_metric);
 
-	if (n->bfd_mode != BC_BFD_OFF)
+	if (bfd)
 		fprintf(f, "# BFD sessions are requested by the BGP sessions below.\n"
 			   "protocol bfd roost_bfd {\n}\n\n");
 }
 
-static void render_filters(FILE *f)
+static void render_filters(const struct bc_node *n, FILE *f)
 {
+	bool pods = bc_node_has_pods(n);
+
 	fprintf(f, "# Accept only node-sized subnets of the cluster CIDR, never our own and\n"
 		   "# never a default route.\n");
 	fprintf(f, "filter roost_import {\n"
 		   "\tif net.type != NET_IP4 then reject;\n"
-		   "\tif net.len = 0 then reject;\n"
-		   "\tif net = OWN_POD_NET then reject;\n"
-		   "\tif net ~ POD_NETS then accept;\n"
+		   "\tif net.len = 0 then reject;\n");
+	if (pods)
+		fprintf(f, "\tif net = OWN_POD_NET then reject;\n");
+	fprintf(f, "\tif net ~ POD_NETS then accept;\n"
 		   "\treject;\n"
 		   "}\n\n");
-	fprintf(f, "# Announce only this node's subnet, tagged (CLUSTER_AS, 1, NODE_ID).\n");
-	fprintf(f, "filter roost_export {\n"
-		   "\tif proto = \"pods\" && net = OWN_POD_NET then {\n"
-		   "\t\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n"
-		   "\t\taccept;\n"
-		   "\t}\n"
-		   "\treject;\n"
-		   "}\n\n");
+	if (pods) {
+		fprintf(f, "# Announce only this node's subnet, tagged (CLUSTER_AS, 1, NODE_ID).\n");
+		fprintf(f, "filter roost_export {\n"
+			   "\tif proto = \"pods\" && net = OWN_POD_NET then {\n"
+			   "\t\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n"
+			   "\t\taccept;\n"
+			   "\t}\n"
+			   "\treject;\n"
+			   "}\n\n");
+	}
+	if (n->reflector) {
+		fprintf(f, "# Route reflector: our own subnet (if any) and the pod subnets learned\n"
+			   "# inside the AS (empty AS path), with their next hop unchanged.\n");
+		fprintf(f, "filter roost_reflect {\n");
+		if (pods)
+			fprintf(f, "\tif proto = \"pods\" && net = OWN_POD_NET then {\n"
+				   "\t\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n"
+				   "\t\taccept;\n"
+				   "\t}\n");
+		fprintf(f, "\tif source = RTS_BGP && bgp_path.len = 0 && net ~ POD_NETS then accept;\n"
+			   "\treject;\n"
+			   "}\n\n");
+	}
+	for (size_t i = 0; i < n->n_peers; i++) {
+		const struct bc_ext_peer *p = &n->peers[i];
+		char sym[BC_NAME_MAX + 32], a[INET_ADDRSTRLEN];
+
+		symbol(sym, sizeof(sym), "roost_import_", p->name);
+		fprintf(f, "# From peer %s: pod subnets as from nodes%s.\n", p->name,
+			p->n_import ? ", and its allow-list" : "; nothing else");
+		fprintf(f, "filter %s {\n"
+			   "\tif net.type != NET_IP4 then reject;\n"
+			   "\tif net.len = 0 then reject;\n",
+			sym);
+		if (pods)
+			fprintf(f, "\tif net = OWN_POD_NET then reject;\n");
+		fprintf(f, "\tif net ~ POD_NETS then accept;\n");
+		if (p->n_import) {
+			fprintf(f, "\tif net ~ [ ");
+			for (size_t k = 0; k < p->n_import; k++) {
+				ntop(p->import[k].net, a);
+				fprintf(f, "%s%s/%u", k ? ", " : "", a, p->import[k].len);
+			}
+			fprintf(f, " ] then accept;\n");
+		}
+		fprintf(f, "\treject;\n"
+			   "}\n\n");
+	}
+	fprintf(f, "# The kernel gets unicast BGP routes to pod subnets of other nodes and to\n"
+		   "# the peers' allow-listed prefixes; never a default route, never our own\n"
+		   "# subnet, never an unresolved (unreachable) next hop.\n");
 	fprintf(f, "filter roost_to_kernel {\n"
-		   "\tif source = RTS_BGP && net ~ POD_NETS && net != OWN_POD_NET then accept;\n"
-		   "\treject;\n"
+		   "\tif source != RTS_BGP then reject;\n"
+		   "\tif dest != RTD_UNICAST then reject;\n"
+		   "\tif net.len = 0 then reject;\n");
+	if (pods)
+		fprintf(f, "\tif net = OWN_POD_NET then reject;\n");
+	fprintf(f, "\tif net ~ POD_NETS then accept;\n");
+	if (any_peer_import(n))
+		fprintf(f, "\tif net ~ PEER_NETS then accept;\n");
+	fprintf(f, "\treject;\n"
 		   "}\n\n");
 }
 
-static void render_bgp(const struct bc_node *n, FILE *f)
-{
-	static const char *const bfd_comment[] = {
-		[BC_BFD_OFF] = "off",
-		[BC_BFD_GRACEFUL] = "graceful: a lost peer's routes stay for the restart time",
-		[BC_BFD_STRICT] = "strict: a lost peer's routes go within the detection time",
-	};
-	char sym[BC_NAME_MAX + 16], addr[INET_ADDRSTRLEN];
+static const char *const bfd_comment[] = {
+	[BC_BFD_OFF] = "off",
+	[BC_BFD_GRACEFUL] = "graceful: a lost peer's routes stay for the restart time",
+	[BC_BFD_STRICT] = "strict: a lost peer's routes go within the detection time",
+};
 
-	fprintf(f, "# iBGP between nodes on the shared segment: single hop (direct), next hop\n"
-		   "# self. Short connect and error waits: a blip must not cost a minute.\n");
-	fprintf(f, "template bgp roost_node {\n"
-		   "\tlocal NODE_ADDR as NODE_AS;\n"
-		   "\tdirect;\n"
-		   "\thold time %u;\n"
+static void render_session_opts(const struct bc_node *n, enum bc_bfd_mode bfd, FILE *f)
+{
+	fprintf(f, "\thold time %u;\n"
 		   "\tkeepalive time %u;\n"
 		   "\tconnect delay time 1;\n"
 		   "\terror wait time 1, 30;\n",
@@ -262,29 +499,112 @@ static void render_bgp(const struct bc_node *n, FILE *f)
 			n->gr_restart_time);
 	else
 		fprintf(f, "\tgraceful restart aware;\n");
-	fprintf(f, "\t# BFD %s\n", bfd_comment[n->bfd_mode]);
-	if (n->bfd_mode != BC_BFD_OFF)
+	fprintf(f, "\t# BFD %s\n", bfd_comment[bfd]);
+	if (bfd != BC_BFD_OFF)
 		fprintf(f, "\tbfd { interval %u ms; multiplier %u;%s };\n", n->bfd_interval_ms,
-			n->bfd_multiplier, n->bfd_mode == BC_BFD_GRACEFUL ? " graceful;" : "");
+			n->bfd_multiplier, bfd == BC_BFD_GRACEFUL ? " graceful;" : "");
+}
+
+static void render_ext_peer(const struct bc_node *n, const struct bc_ext_peer *p, FILE *f)
+{
+	char sym[BC_NAME_MAX + 32], fsym[BC_NAME_MAX + 32], addr[INET_ADDRSTRLEN];
+	bool ebgp = p->asn != n->asn;
+
+	symbol(sym, sizeof(sym), "peer_", p->name);
+	symbol(fsym, sizeof(fsym), "roost_import_", p->name);
+	ntop(p->address, addr);
+	fprintf(f, "# External peer %s: %s, %s%s%s.\n", p->name, ebgp ? "eBGP" : "iBGP",
+		p->multihop ? "multihop" : "single hop", p->password[0] ? ", MD5 password" : "",
+		p->ttl_security ? ", TTL security" : "");
+	fprintf(f, "protocol bgp %s {\n"
+		   "\tdescription \"peer %s\";\n"
+		   "\tlocal NODE_ADDR as NODE_AS;\n"
+		   "\tneighbor %s as %u;\n",
+		sym, p->name, addr, p->asn);
+	if (p->multihop)
+		fprintf(f, "\tmultihop %u;\n", p->multihop);
+	else
+		fprintf(f, "\tdirect;\n");
+	if (p->password[0])
+		fprintf(f, "\tpassword \"%s\";\n", p->password);
+	if (p->ttl_security)
+		fprintf(f, "\tttl security on;\n");
+	render_session_opts(n, p->bfd_mode, f);
 	fprintf(f, "\tipv4 {\n"
+		   "\t\tpreference 90;   # a pod subnet learned from the nodes wins\n"
 		   "\t\tnext hop self;\n"
-		   "\t\tgateway direct;\n"
-		   "\t\timport filter roost_import;\n"
+		   "\t\tgateway %s;\n"
+		   "\t\timport filter %s;\n"
 		   "\t\texport filter roost_export;\n"
 		   "\t\treceive limit %u action block;\n"
 		   "\t};\n"
 		   "}\n\n",
-		n->import_limit);
+		p->multihop ? "recursive" : "direct", fsym, p->import_limit);
+}
+
+static void render_bgp(const struct bc_node *n, FILE *f)
+{
+	char sym[BC_NAME_MAX + 16], addr[INET_ADDRSTRLEN];
+
+	if (n->reflector)
+		fprintf(f, "# iBGP on the shared segment: single hop (direct). A route reflector\n"
+			   "# never rewrites the next hop of what it reflects: no next hop self.\n"
+			   "# Short connect and error waits: a blip must not cost a minute.\n");
+	else
+		fprintf(f, "# iBGP between nodes on the shared segment: single hop (direct), next hop\n"
+			   "# self. Short connect and error waits: a blip must not cost a minute.\n");
+	fprintf(f, "template bgp roost_node {\n"
+		   "\tlocal NODE_ADDR as NODE_AS;\n"
+		   "\tdirect;\n");
+	render_session_opts(n, n->bfd_mode, f);
+	fprintf(f, "\tipv4 {\n"
+		   "%s"
+		   "\t\tgateway direct;\n"
+		   "\t\timport filter roost_import;\n"
+		   "\t\texport filter %s;\n"
+		   "\t\treceive limit %u action block;\n"
+		   "\t};\n"
+		   "}\n\n",
+		n->reflector ? "" : "\t\tnext hop self;\n",
+		n->reflector ? "roost_reflect" : "roost_export", n->import_limit);
 
 	for (size_t i = 0; i < n->n_mesh; i++) {
 		symbol(sym, sizeof(sym), "node_", n->mesh[i].name);
-		inet_ntop(AF_INET, &n->mesh[i].address, addr, sizeof(addr));
+		ntop(n->mesh[i].address, addr);
 		fprintf(f, "protocol bgp %s from roost_node {\n"
 			   "\tdescription \"mesh node %s\";\n"
 			   "\tneighbor %s as NODE_AS;\n"
 			   "}\n\n",
 			sym, n->mesh[i].name, addr);
 	}
+	for (size_t i = 0; i < n->n_route_reflectors; i++) {
+		symbol(sym, sizeof(sym), "rr_", n->route_reflectors[i].name);
+		ntop(n->route_reflectors[i].address, addr);
+		fprintf(f, "protocol bgp %s from roost_node {\n"
+			   "\tdescription \"route reflector %s\";\n"
+			   "\tneighbor %s as NODE_AS;\n"
+			   "}\n\n",
+			sym, n->route_reflectors[i].name, addr);
+	}
+	if (n->reflector) {
+		char cid[INET_ADDRSTRLEN];
+
+		ntop(n->rr_clients_net, addr);
+		ntop(n->rr_cluster_id, cid);
+		fprintf(f, "# Route reflector: any iBGP speaker in %s/%u may connect; its session\n"
+			   "# shows up as client_<N>. Routes keep their originator's next hop.\n",
+			addr, n->rr_clients_len);
+		fprintf(f, "protocol bgp reflector from roost_node {\n"
+			   "\tdescription \"route reflector for %s/%u\";\n"
+			   "\tneighbor range %s/%u internal;\n"
+			   "\tdynamic name \"client_\";\n"
+			   "\trr client;\n"
+			   "\trr cluster id %s;\n"
+			   "}\n\n",
+			addr, n->rr_clients_len, addr, n->rr_clients_len, cid);
+	}
+	for (size_t i = 0; i < n->n_peers; i++)
+		render_ext_peer(n, &n->peers[i], f);
 }
 
 int bc_render(const struct bc_node *node, FILE *out, struct rst_err *reterr)
@@ -295,7 +615,7 @@ int bc_render(const struct bc_node *node, FILE *out, struct rst_err *reterr)
 		return r;
 	render_header(node, out);
 	render_globals(node, out);
-	render_filters(out);
+	render_filters(node, out);
 	render_protocols(node, out);
 	render_bgp(node, out);
 	if (node->include && node->include[0])

@@ -257,3 +257,178 @@ rst_finish() {
 
 trap rst_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# ---- appended for tests/bench (shared lab helpers) -------------------------------------
+
+# lab_down: stops every process this scenario started and removes its
+# namespaces and node folders, but keeps $RST_TMP (results) and the EXIT
+# trap: a script can build several labs one after the other.
+lab_down() {
+	local pid f n
+	for pid in "${RST_PIDS[@]}"; do
+		kill_ours TERM "$pid"
+	done
+	for f in "$RST_TMP"/n*/bird.pid; do
+		[ -s "$f" ] || continue
+		pid=$(cat "$f")
+		kill_ours CONT "$pid"
+		kill_ours KILL "$pid"
+	done
+	for pid in "${RST_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	RST_PIDS=()
+	for n in $(ip netns list | awk '{print $1}' | grep "^$RST_PREFIX-"); do
+		ip netns pids "$n" 2>/dev/null | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
+		ip netns del "$n"
+	done
+	rm -rf "$RST_TMP"/n[0-9]*
+}
+
+# bg_start NS LOGFILE command...: runs a command in namespace NS in the
+# background, remembered for cleanup; its pid in $BG_PID.
+bg_start() {
+	local n=$1 log=$2
+	shift 2
+	ip netns exec "$n" "$@" >"$log" 2>&1 &
+	BG_PID=$!
+	RST_PIDS+=("$BG_PID")
+}
+
+# bg_stop PID: stops a process bg_start started (TERM, then waits for it).
+bg_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# node_mac K: MAC address of nK's eth0.
+node_mac() {
+	ip -n "$(ns "n$1")" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2
+}
+
+# neigh_static K...: permanent neighbour entries on every listed node for
+# every other listed node. The kernel's neighbour table is shared by all
+# namespaces (gc_thresh3 1024); permanent entries are not counted against it.
+neigh_static() {
+	local k j
+	declare -A mac
+	for k in "$@"; do
+		mac[$k]=$(node_mac "$k")
+	done
+	for k in "$@"; do
+		for j in "$@"; do
+			[ "$j" = "$k" ] ||
+				echo "neigh replace 172.31.0.$((10 + j)) lladdr ${mac[$j]} dev eth0 nud permanent"
+		done | ip -n "$(ns "n$k")" -batch -
+	done
+}
+
+# bird_routes K: how many routes BIRD installed in nK's kernel.
+bird_routes() {
+	ip -n "$(ns "n$1")" route show proto bird | grep -c . || true
+}
+
+# converged N K...: every listed node has N-1 BIRD routes in its kernel.
+converged() {
+	local want=$(($1 - 1)) k
+	shift
+	for k in "$@"; do
+		[ "$(bird_routes "$k")" -ge "$want" ] || return 1
+	done
+	return 0
+}
+
+# proc_rss_kib PID / proc_pss_kib PID: resident / proportional set size.
+proc_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+proc_pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null; }
+
+# proc_cpu_ticks PID: utime + stime in clock ticks.
+proc_cpu_ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'
+}
+
+# route_monitor K FILE: `ip -ts monitor route` in nK, to FILE; pid in $BG_PID.
+route_monitor() {
+	bg_start "$(ns "n$1")" "$2" ip -ts monitor route
+}
+
+# monitor_ms FILE REGEX: epoch ms of the first line of a route monitor
+# matching REGEX (ip -ts prints "[2026-11-28T12:00:00.123456] ...").
+monitor_ms() {
+	local ts
+	ts=$(grep -E "$2" "$1" | head -n 1 | sed -n 's/^\[\([^]]*\)\].*/\1/p')
+	[ -n "$ts" ] && date -d "$ts" +%s%3N
+}
+
+# ---- appended for rr.sh, tor.sh, rogue.sh (topologies) ---------------------------------
+
+# topo_conf K BGP [NODE_EXTRA] [CLUSTER_EXTRA]: writes nK's roostd.conf (node$K,
+# 172.31.0.(10+K), 10.244.K.0/24) with BGP as the body of its bgp group.
+topo_conf() {
+	local k=$1 bgp=$2 extra=${3:-} cextra=${4:-} d="$RST_TMP/n$1"
+	cat >"$d/roostd.conf" <<EOF
+node = { name = "node$k"; address = "172.31.0.$((10 + k))"; pod_cidr = "10.244.$k.0/24"; $extra };
+cluster = { pod_cidr = "10.244.0.0/16"; asn = 64512; $cextra };
+bgp = { $bgp };
+bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
+agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
+EOF
+}
+
+# aux_add NAME ADDR: namespace NAME for a third-party daemon (FRR, GoBGP,
+# ExaBGP), eth0 = ADDR/24 on the fabric; its files go to $RST_TMP/NAME.
+aux_add() {
+	local name=$1 addr=$2 n
+	n=$(ns "$name")
+	ns_add "$name"
+	ip -n "$n" link add eth0 type veth peer name "x-$name" netns "$(ns fab)"
+	ip -n "$(ns fab)" link set "x-$name" master br0 up
+	ip -n "$n" addr add "$addr/24" dev eth0
+	ip -n "$n" link set eth0 up
+	mkdir -p "$RST_TMP/$name"
+}
+
+# aux_bg NAME LOG command...: runs a daemon in the foreground of namespace
+# NAME, in the background here; remembered for cleanup, pid in $BG_PID and
+# in $RST_TMP/NAME/daemon-<pid>.pid.
+aux_bg() {
+	local name=$1 log=$2
+	shift 2
+	ip netns exec "$(ns "$name")" "$@" >"$log" 2>&1 &
+	BG_PID=$!
+	RST_PIDS+=("$BG_PID")
+	echo "$BG_PID" >"$RST_TMP/$name/daemon-$BG_PID.pid"
+}
+
+# pod_add K J: pod J on node K through the plugin; its address in $POD_IP.
+pod_add() {
+	pod_ns_add "$1" "$2"
+	POD_IP=none
+	cni "$1" ADD "pod-$1-$2" eth0 "/run/netns/$(ns "n$1p$2")" || return 1
+	POD_IP=$(jq -r '.ips[0].address' "$RST_TMP/cni.out" | cut -d/ -f1)
+}
+
+# pod_ping K J ADDR: pod J of node K pings ADDR once.
+pod_ping() {
+	ip netns exec "$(ns "n$1p$2")" ping -c 1 -W 2 "$3" >/dev/null 2>&1
+}
+
+# bgp_protocols K: names of the BGP protocols in nK's BIRD.
+bgp_protocols() {
+	birdc_n "$1" show protocols | awk '$2 == "BGP" {print $1}'
+}
+
+# topo_cleanup: stops the third-party daemons (pid files under
+# $RST_TMP/*/*.pid other than BIRD's and roostd's, only when their command
+# line names $RST_TMP), then the usual cleanup. Scripts `trap topo_cleanup EXIT`.
+topo_cleanup() {
+	local f pid
+	for f in "$RST_TMP"/*/*.pid; do
+		[ -s "$f" ] || continue
+		case "$f" in */bird.pid | */roostd.pid) continue ;; esac
+		pid=$(cat "$f")
+		kill_ours TERM "$pid"
+	done
+	rst_cleanup
+}

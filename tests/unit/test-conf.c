@@ -143,6 +143,78 @@ static void test_include_error_names_included_file(void **state)
 	assert_string_equal(e.msg, "bgp.mesh[0].address: '10.0.0.300' is not an IPv4 address");
 }
 
+static void test_topology_keys(void **state)
+{
+	struct roostd_conf *c = NULL;
+	struct bc_node n;
+	struct rst_err e;
+	char path[256];
+
+	/* A client of two reflectors, with a ToR and a second external peer. */
+	write_file("client.conf",
+		   "node = { name = \"n1\"; address = \"172.31.0.11\"; pod_cidr = \"10.244.1.0/24\"; asn = 64601; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; };\n"
+		   "bgp = { route_reflectors = ( { name = \"rr1\"; address = \"172.31.0.2\"; },\n"
+		   "                             { name = \"rr2\"; address = \"172.31.0.3\"; } );\n"
+		   "  peers = ( { name = \"tor\"; address = \"172.31.0.1\"; asn = 65000; password = \"p w\";\n"
+		   "              ttl_security = true; import = ( \"198.51.100.0/24\" ); },\n"
+		   "            { name = \"x\"; address = \"192.0.2.1\"; asn = \"64601\"; multihop = 2;\n"
+		   "              bfd = \"graceful\"; import_limit = 7; } );\n"
+		   "  import_limit = 99; };\n",
+		   path, sizeof(path));
+	if (conf_load(path, &c, &e) < 0)
+		fail_msg("%s:%u: %s", e.file, e.line, e.msg);
+	assert_int_equal(c->n_mesh, 0);
+	assert_int_equal(c->n_route_reflectors, 2);
+	assert_string_equal(c->route_reflectors[1].name, "rr2");
+	assert_string_equal(ip(c->route_reflectors[1].address), "172.31.0.3");
+	assert_false(c->reflector);
+	assert_int_equal(c->n_peers, 2);
+	assert_string_equal(c->peers[0].name, "tor");
+	assert_int_equal(c->peers[0].asn, 65000);
+	assert_string_equal(c->peers[0].password, "p w");
+	assert_true(c->peers[0].ttl_security);
+	assert_int_equal(c->peers[0].multihop, 0);
+	assert_int_equal(c->peers[0].bfd_mode, BC_BFD_STRICT); /* the default for peers */
+	assert_int_equal(c->peers[0].import_limit, 99);         /* bgp.import_limit */
+	assert_int_equal(c->peers[0].n_import, 1);
+	assert_string_equal(ip(c->peers[0].import[0].net), "198.51.100.0");
+	assert_int_equal(c->peers[0].import[0].len, 24);
+	assert_int_equal(c->peers[1].asn, 64601);
+	assert_int_equal(c->peers[1].multihop, 2);
+	assert_int_equal(c->peers[1].bfd_mode, BC_BFD_GRACEFUL);
+	assert_int_equal(c->peers[1].import_limit, 7);
+	assert_false(c->peers[1].ttl_security);
+	assert_int_equal(c->peers[1].n_import, 0);
+	conf_to_node(c, &n);
+	assert_int_equal(n.n_peers, 2);
+	assert_int_equal(n.n_route_reflectors, 2);
+	assert_int_equal(n.asn, 64601);
+	conf_free(c);
+	c = NULL;
+
+	/* A reflector without pods. */
+	write_file("rr.conf",
+		   "node = { name = \"rr1\"; address = \"172.31.0.2\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; node_prefix_len = 26; };\n"
+		   "bgp = { reflector = { clients = \"172.31.0.0/24\"; };\n"
+		   "  mesh = ( { name = \"rr2\"; address = \"172.31.0.3\"; } ); };\n",
+		   path, sizeof(path));
+	if (conf_load(path, &c, &e) < 0)
+		fail_msg("%s:%u: %s", e.file, e.line, e.msg);
+	assert_true(c->no_pods);
+	assert_true(c->reflector);
+	assert_int_equal(c->pod_len, 26);
+	assert_int_equal(c->gateway.s_addr, 0);
+	assert_string_equal(ip(c->rr_clients_net), "172.31.0.0");
+	assert_int_equal(c->rr_clients_len, 24);
+	assert_string_equal(ip(c->rr_cluster_id), "172.31.0.2"); /* node.address */
+	conf_to_node(c, &n);
+	assert_true(n.no_pods);
+	assert_false(bc_node_has_pods(&n));
+	conf_free(c);
+}
+
 static void test_missing_file(void **state)
 {
 	struct roostd_conf *c = NULL;
@@ -173,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_include_error_names_included_file),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_topology_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,6 +17,9 @@
 #include "birdconf.h"
 
 static struct bc_peer peers[2];
+static struct bc_peer rrs[2];
+static struct bc_prefix allow[2];
+static struct bc_ext_peer ext[2];
 
 static void base_node(struct bc_node *n)
 {
@@ -45,6 +48,60 @@ static void base_node(struct bc_node *n)
 	n->kernel_metric = BC_KERNEL_METRIC_DEFAULT;
 	n->source = "/etc/roost/roostd.conf";
 	n->source_hash = "00ff";
+}
+
+/* base_node with an eBGP ToR and an iBGP multihop peer instead of nothing. */
+static void peers_node(struct bc_node *n)
+{
+	base_node(n);
+	memset(ext, 0, sizeof(ext));
+	inet_pton(AF_INET, "198.51.100.0", &allow[0].net);
+	allow[0].len = 24;
+	inet_pton(AF_INET, "203.0.113.0", &allow[1].net);
+	allow[1].len = 25;
+	strcpy(ext[0].name, "tor-1");
+	inet_pton(AF_INET, "172.31.0.1", &ext[0].address);
+	ext[0].asn = 65000;
+	strcpy(ext[0].password, "pa ss'w0rd");
+	ext[0].bfd_mode = BC_BFD_STRICT;
+	ext[0].ttl_security = true;
+	ext[0].import_limit = 100;
+	ext[0].import = allow;
+	ext[0].n_import = 2;
+	strcpy(ext[1].name, "rs");
+	inet_pton(AF_INET, "192.0.2.9", &ext[1].address);
+	ext[1].asn = 64512;
+	ext[1].multihop = 3;
+	ext[1].bfd_mode = BC_BFD_OFF;
+	ext[1].import_limit = 5;
+	n->peers = ext;
+	n->n_peers = 2;
+}
+
+/* A route reflector client of two reflectors. */
+static void rr_client_node(struct bc_node *n)
+{
+	base_node(n);
+	n->mesh = NULL;
+	n->n_mesh = 0;
+	strcpy(rrs[0].name, "rr1");
+	inet_pton(AF_INET, "172.31.0.2", &rrs[0].address);
+	strcpy(rrs[1].name, "rr-2");
+	inet_pton(AF_INET, "172.31.0.3", &rrs[1].address);
+	n->route_reflectors = rrs;
+	n->n_route_reflectors = 2;
+}
+
+/* A reflector without pods, meshed with node2 and node3 (the other reflectors). */
+static void reflector_node(struct bc_node *n)
+{
+	base_node(n);
+	n->no_pods = true;
+	n->pod_net.s_addr = 0;
+	n->reflector = true;
+	inet_pton(AF_INET, "172.31.0.0", &n->rr_clients_net);
+	n->rr_clients_len = 24;
+	n->rr_cluster_id = n->address;
 }
 
 static void test_valid_renders(void **state)
@@ -88,6 +145,28 @@ static void mut_keepalive(struct bc_node *n) { n->keepalive_time = 31; }
 static void mut_bfd(struct bc_node *n) { n->bfd_interval_ms = 1; }
 static void mut_asn0(struct bc_node *n) { n->asn = 0; }
 static void mut_limit0(struct bc_node *n) { n->import_limit = 0; }
+static void mut_rr_and_mesh(struct bc_node *n) { rr_client_node(n); n->mesh = peers; n->n_mesh = 2; }
+static void mut_rr_self(struct bc_node *n) { rr_client_node(n); rrs[1].address = n->address; }
+static void mut_rr_name(struct bc_node *n) { rr_client_node(n); strcpy(rrs[0].name, "rr1;"); }
+static void mut_rr_dup_addr(struct bc_node *n) { rr_client_node(n); rrs[1].address = rrs[0].address; }
+static void mut_refl_client(struct bc_node *n) { rr_client_node(n); n->reflector = true; n->rr_clients_len = 24; n->rr_cluster_id = n->address; }
+static void mut_refl_hostbits(struct bc_node *n) { reflector_node(n); n->rr_clients_len = 8; }
+static void mut_refl_cid0(struct bc_node *n) { reflector_node(n); n->rr_cluster_id.s_addr = 0; }
+static void mut_nopods_noreflector(struct bc_node *n) { n->no_pods = true; }
+static void mut_nopods_peers(struct bc_node *n) { peers_node(n); n->no_pods = true; n->reflector = true; n->rr_clients_len = 24; inet_pton(AF_INET, "172.31.0.0", &n->rr_clients_net); n->rr_cluster_id = n->address; }
+static void mut_pw_quote(struct bc_node *n) { peers_node(n); strcpy(ext[0].password, "x\"; }; protocol static pwinj {"); }
+static void mut_pw_backslash(struct bc_node *n) { peers_node(n); strcpy(ext[0].password, "a\\b"); }
+static void mut_pw_newline(struct bc_node *n) { peers_node(n); strcpy(ext[0].password, "a\nb"); }
+static void mut_pw_long(struct bc_node *n) { peers_node(n); memset(ext[0].password, 'a', BC_PASSWORD_MAX + 1); }
+static void mut_ext_name(struct bc_node *n) { peers_node(n); strcpy(ext[1].name, "a\""); }
+static void mut_ext_dup(struct bc_node *n) { peers_node(n); strcpy(ext[1].name, "tor-1"); }
+static void mut_ext_asn0(struct bc_node *n) { peers_node(n); ext[0].asn = 0; }
+static void mut_ext_mesh_addr(struct bc_node *n) { peers_node(n); ext[1].address = peers[0].address; }
+static void mut_ext_hop(struct bc_node *n) { peers_node(n); ext[1].multihop = 256; }
+static void mut_ext_default(struct bc_node *n) { peers_node(n); allow[1].net.s_addr = 0; allow[1].len = 0; }
+static void mut_ext_in_cluster(struct bc_node *n) { peers_node(n); inet_pton(AF_INET, "10.244.9.0", &allow[1].net); allow[1].len = 24; }
+static void mut_ext_hostbits(struct bc_node *n) { peers_node(n); allow[1].len = 8; }
+static void mut_ext_limit0(struct bc_node *n) { peers_node(n); ext[0].import_limit = 0; }
 
 static void test_invalid_refused(void **state)
 {
@@ -96,6 +175,11 @@ static void test_invalid_refused(void **state)
 		mut_peer_dup,   mut_peer_self,     mut_include_quote, mut_include_nl, mut_include_rel,
 		mut_source_nl,  mut_hash,          mut_pod_hostbits, mut_pod_outside, mut_metric32,
 		mut_keepalive,  mut_bfd,           mut_asn0,        mut_limit0,
+		mut_rr_and_mesh, mut_rr_self, mut_rr_name, mut_rr_dup_addr, mut_refl_client,
+		mut_refl_hostbits, mut_refl_cid0, mut_nopods_noreflector, mut_nopods_peers,
+		mut_pw_quote, mut_pw_backslash, mut_pw_newline, mut_pw_long, mut_ext_name,
+		mut_ext_dup, mut_ext_asn0, mut_ext_mesh_addr, mut_ext_hop, mut_ext_default,
+		mut_ext_in_cluster, mut_ext_hostbits, mut_ext_limit0,
 	};
 
 	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
@@ -106,11 +190,104 @@ static void test_invalid_refused(void **state)
 		base_node(&n);
 		muts[i](&n);
 		memset(&e, 0, sizeof(e));
-		assert_int_equal(bc_render_string(&n, &text, &e), -EINVAL);
+		if (bc_render_string(&n, &text, &e) != -EINVAL)
+			fail_msg("mutation %zu was not refused", i);
 		assert_null(text);
 		assert_true(e.msg[0] != '\0');
+		/* A password never reaches a message (messages reach logs). */
+		assert_null(strstr(e.msg, "pa ss"));
+		assert_null(strstr(e.msg, "pwinj"));
+		assert_null(strstr(e.msg, "aaaaaaaa"));
 	}
 }
+
+static char *render_ok(const struct bc_node *n)
+{
+	struct rst_err e;
+	char *a = NULL, *b = NULL;
+
+	if (bc_render_string(n, &a, &e) < 0)
+		fail_msg("render: %s", e.msg);
+	assert_int_equal(bc_render_string(n, &b, &e), 0);
+	assert_string_equal(a, b); /* deterministic */
+	free(b);
+	return a;
+}
+
+static void test_rr_client(void **state)
+{
+	struct bc_node n;
+	char *t;
+
+	rr_client_node(&n);
+	t = render_ok(&n);
+	assert_non_null(strstr(t, "protocol bgp rr_rr1 from roost_node {"));
+	assert_non_null(strstr(t, "protocol bgp rr_rr_2 from roost_node {"));
+	assert_non_null(strstr(t, "neighbor 172.31.0.3 as NODE_AS;"));
+	assert_null(strstr(t, "protocol bgp node_"));
+	assert_null(strstr(t, "rr client"));
+	assert_non_null(strstr(t, "next hop self;"));
+	free(t);
+}
+
+static void test_reflector(void **state)
+{
+	struct bc_node n;
+	char *t;
+
+	reflector_node(&n);
+	t = render_ok(&n);
+	assert_non_null(strstr(t, "neighbor range 172.31.0.0/24 internal;"));
+	assert_non_null(strstr(t, "dynamic name \"client_\";"));
+	assert_non_null(strstr(t, "rr client;"));
+	assert_non_null(strstr(t, "rr cluster id 172.31.0.11;"));
+	assert_non_null(strstr(t, "protocol bgp node_node2 from roost_node {"));
+	/* Reflected routes keep their next hop; nothing of our own. */
+	assert_null(strstr(t, "\tnext hop self;"));
+	assert_null(strstr(t, "OWN_POD_NET"));
+	assert_null(strstr(t, "protocol static"));
+	assert_non_null(strstr(t, "export filter roost_reflect;"));
+	free(t);
+
+	/* With pods, the reflector also announces its own subnet. */
+	reflector_node(&n);
+	n.no_pods = false;
+	inet_pton(AF_INET, "10.244.1.0", &n.pod_net);
+	t = render_ok(&n);
+	assert_non_null(strstr(t, "define OWN_POD_NET = 10.244.1.0/24;"));
+	assert_non_null(strstr(t, "protocol static pods {"));
+	assert_null(strstr(t, "\tnext hop self;"));
+	free(t);
+}
+
+static void test_ext_peers(void **state)
+{
+	struct bc_node n;
+	char *t;
+
+	peers_node(&n);
+	n.asn = 64601; /* node.asn override: tor-1 is eBGP, rs eBGP too */
+	ext[1].asn = 64601;
+	t = render_ok(&n);
+	assert_non_null(strstr(t, "define NODE_AS = 64601;"));
+	assert_non_null(strstr(t, "protocol bgp peer_tor_1 {"));
+	assert_non_null(strstr(t, "neighbor 172.31.0.1 as 65000;"));
+	assert_non_null(strstr(t, "password \"pa ss'w0rd\";"));
+	assert_non_null(strstr(t, "ttl security on;"));
+	assert_non_null(strstr(t, "bfd { interval 100 ms; multiplier 3; };"));
+	assert_non_null(strstr(t, "import filter roost_import_tor_1;"));
+	assert_non_null(strstr(t, "if net ~ [ 198.51.100.0/24, 203.0.113.0/25 ] then accept;"));
+	assert_non_null(strstr(t, "define PEER_NETS = [ 198.51.100.0/24, 203.0.113.0/25 ];"));
+	assert_non_null(strstr(t, "if net ~ PEER_NETS then accept;"));
+	assert_non_null(strstr(t, "receive limit 100 action block;"));
+	/* rs: iBGP (same ASN as the node), multihop, no BFD, recursive gateway */
+	assert_non_null(strstr(t, "# External peer rs: iBGP, multihop."));
+	assert_non_null(strstr(t, "multihop 3;"));
+	assert_non_null(strstr(t, "gateway recursive;"));
+	assert_non_null(strstr(t, "receive limit 5 action block;"));
+	free(t);
+}
+
 
 static void test_hyphen_symbols(void **state)
 {
@@ -175,7 +352,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_renders),  cmocka_unit_test(test_invalid_refused),
 		cmocka_unit_test(test_hyphen_symbols), cmocka_unit_test(test_node_id),
-		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_sha256),         cmocka_unit_test(test_rr_client),
+		cmocka_unit_test(test_reflector),      cmocka_unit_test(test_ext_peers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
