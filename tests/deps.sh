@@ -4,7 +4,7 @@
 
 ROOST_DEPS="build-essential autoconf automake libtool pkg-config
 	libnl-3-dev libnl-route-3-dev libconfig-dev libjansson-dev libcmocka-dev
-	bird2 iproute2 iputils-ping procps jq tcpdump util-linux curl man-db socat iperf3
+	bird2 iproute2 iputils-ping procps jq tcpdump util-linux curl man-db socat valgrind iperf3
 	frr gobgpd exabgp
 	golang-go golang-github-appc-cni-dev containernetworking-plugins"
 
