@@ -346,10 +346,18 @@ int bird_apply(struct bird *b, const char *text, struct rst_err *reterr)
 	/* Confirm only once BIRD answers on a fresh connection. */
 	bc_ctl_free(TAKE_PTR(ctl));
 	r = bc_ctl_open(c->bird_socket, CTL_TIMEOUT_MS, &ctl);
-	if (r == 0)
+	/* While a removed protocol shuts down BIRD says "Reconfiguration in
+	 * progress": wait for "up and running", bounded, before confirming. */
+	for (int tries = 0; r == 0; tries++) {
 		r = bc_ctl_show_status(ctl, &st);
-	if (r == 0 && !st.running)
-		r = -EAGAIN;
+		if (r < 0 || st.running)
+			break;
+		if (tries >= 200) {
+			r = -EAGAIN;
+			break;
+		}
+		(void)poll(NULL, 0, 50);
+	}
 	if (r == 0)
 		r = bc_ctl_configure_confirm(ctl, &e);
 	if (r < 0) {

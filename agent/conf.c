@@ -305,7 +305,7 @@ static int get_path(struct ctx *x, const config_setting_t *g, const char *key, c
 				return fail(x, member(g, key), "%s: '%s' is not an absolute path",
 					    name, v);
 			for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-				if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+				if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
 					return fail(x, member(g, key),
 						    "%s: quotes, backslashes and control characters are not allowed",
 						    name);

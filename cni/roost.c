@@ -863,7 +863,8 @@ static int cni_agent_error(const struct cni_req *req, const json_t *err, struct 
 				"roostd at '%s' answered ok=false without error.code 1..65535",
 				req->agent_socket);
 	e->code = (int)json_integer_value(code);
-	cni_copy(e->msg, sizeof(e->msg), msg ? msg : "roostd reported an error");
+	/* an empty msg would reach the runtime as an error saying nothing */
+	cni_copy(e->msg, sizeof(e->msg), msg && msg[0] ? msg : "roostd reported an error");
 	cni_copy(e->details, sizeof(e->details), details ? details : "");
 	return -EIO;
 }

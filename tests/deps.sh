@@ -2,7 +2,7 @@
 # deps.sh - the Debian packages roost's build, tests and demo need, installed
 # with apt-get when missing (sourced by tests/run and examples/demo).
 
-ROOST_DEPS="build-essential autoconf automake libtool pkg-config
+ROOST_DEPS="build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
 	libnl-3-dev libnl-route-3-dev libconfig-dev libjansson-dev libcmocka-dev
 	bird2 iproute2 iputils-ping procps jq tcpdump util-linux curl man-db socat valgrind iperf3
 	frr gobgpd exabgp

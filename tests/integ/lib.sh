@@ -265,6 +265,7 @@ trap 'exit 130' INT TERM
 # trap: a script can build several labs one after the other.
 lab_down() {
 	local pid f n
+	bg_stop_all
 	for pid in "${RST_PIDS[@]}"; do
 		kill_ours TERM "$pid"
 	done
@@ -285,14 +286,17 @@ lab_down() {
 	rm -rf "$RST_TMP"/n[0-9]*
 }
 
-# bg_start NS LOGFILE command...: runs a command in namespace NS in the
-# background, remembered for cleanup; its pid in $BG_PID.
+# bg_start NS LOGFILE command...: runs a command (iperf3 -s, ip monitor, …)
+# in namespace NS in the background; its pid in $BG_PID, remembered in
+# BG_PIDS for bg_stop_all (rst_cleanup only stops processes whose command
+# line names $RST_TMP: scripts using bg_start call bg_stop_all at exit).
+BG_PIDS=()
 bg_start() {
 	local n=$1 log=$2
 	shift 2
 	ip netns exec "$n" "$@" >"$log" 2>&1 &
 	BG_PID=$!
-	RST_PIDS+=("$BG_PID")
+	BG_PIDS+=("$BG_PID")
 }
 
 # bg_stop PID: stops a process bg_start started (TERM, then waits for it).
@@ -300,6 +304,18 @@ bg_stop() {
 	kill -TERM "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 	return 0
+}
+
+# bg_stop_all: stops every process bg_start started.
+bg_stop_all() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	BG_PIDS=()
 }
 
 # node_mac K: MAC address of nK's eth0.
@@ -431,4 +447,16 @@ topo_cleanup() {
 		kill_ours TERM "$pid"
 	done
 	rst_cleanup
+}
+
+# neigh_static_hub HUB K...: permanent neighbour entries between HUB (e.g. a
+# route reflector) and each K, both ways; the Ks get none for each other.
+neigh_static_hub() {
+	local hub=$1 k hmac
+	shift
+	hmac=$(node_mac "$hub")
+	for k in "$@"; do
+		echo "neigh replace 172.31.0.$((10 + k)) lladdr $(node_mac "$k") dev eth0 nud permanent"
+		ip -n "$(ns "n$k")" neigh replace "172.31.0.$((10 + hub))" lladdr "$hmac" dev eth0 nud permanent
+	done | ip -n "$(ns "n$hub")" -batch -
 }
