@@ -348,11 +348,34 @@ static int port_hairpin(struct netdev *nd, int ifindex, bool *ret)
 	return 0;
 }
 
+/* Everything but hairpin (which needs a bridge port dump) from one link. */
+static void link_info_fill(struct rtnl_link *link, struct netdev_link_info *info)
+{
+	struct nl_addr *mac = rtnl_link_get_addr(link);
+	const char *s;
+
+	info->ifindex = rtnl_link_get_ifindex(link);
+	info->master = rtnl_link_get_master(link);
+	info->mtu = rtnl_link_get_mtu(link);
+	info->up = rtnl_link_get_flags(link) & IFF_UP;
+	s = rtnl_link_get_name(link);
+	snprintf(info->name, sizeof(info->name), "%s", s ? s : "");
+	s = rtnl_link_get_type(link);
+	snprintf(info->kind, sizeof(info->kind), "%s", s ? s : "");
+	if (mac && nl_addr_get_len(mac) == 6) {
+		const unsigned char *m = nl_addr_get_binary_addr(mac);
+
+		snprintf(info->mac, sizeof(info->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+			 m[2], m[3], m[4], m[5]);
+	}
+	if (rtnl_link_get_link_netnsid(link, &info->link_netnsid) < 0)
+		info->link_netnsid = -1;
+}
+
 int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
 	struct netdev_link_info info = {0};
-	const char *s;
 	int r, err;
 
 	if (ifindex <= 0)
@@ -363,22 +386,7 @@ int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "link %d: lookup failed", ifindex);
 
-	info.ifindex = rtnl_link_get_ifindex(link);
-	info.master = rtnl_link_get_master(link);
-	info.mtu = rtnl_link_get_mtu(link);
-	info.up = rtnl_link_get_flags(link) & IFF_UP;
-	s = rtnl_link_get_name(link);
-	snprintf(info.name, sizeof(info.name), "%s", s ? s : "");
-	s = rtnl_link_get_type(link);
-	snprintf(info.kind, sizeof(info.kind), "%s", s ? s : "");
-	if (rtnl_link_get_addr(link) && nl_addr_get_len(rtnl_link_get_addr(link)) == 6) {
-		const unsigned char *m = nl_addr_get_binary_addr(rtnl_link_get_addr(link));
-
-		snprintf(info.mac, sizeof(info.mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
-			 m[2], m[3], m[4], m[5]);
-	}
-	if (rtnl_link_get_link_netnsid(link, &info.link_netnsid) < 0)
-		info.link_netnsid = -1;
+	link_info_fill(link, &info);
 	if (info.master > 0) {
 		r = port_hairpin(nd, ifindex, &info.hairpin);
 		if (r < 0)
@@ -764,17 +772,8 @@ int netdev_link_list(struct netdev *nd, struct netdev_link_info **ret, size_t *r
 	}
 	for (obj = nl_cache_get_first(cache); obj && i < n; obj = nl_cache_get_next(obj), i++) {
 		struct rtnl_link *link = (struct rtnl_link *)obj; /* borrowed */
-		const char *s;
 
-		list[i].ifindex = rtnl_link_get_ifindex(link);
-		list[i].master = rtnl_link_get_master(link);
-		list[i].mtu = rtnl_link_get_mtu(link);
-		list[i].up = rtnl_link_get_flags(link) & IFF_UP;
-		list[i].link_netnsid = -1;
-		s = rtnl_link_get_name(link);
-		snprintf(list[i].name, sizeof(list[i].name), "%s", s ? s : "");
-		s = rtnl_link_get_type(link);
-		snprintf(list[i].kind, sizeof(list[i].kind), "%s", s ? s : "");
+		link_info_fill(link, &list[i]);
 	}
 	*ret = list;
 	*ret_n = i;
