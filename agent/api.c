@@ -207,7 +207,7 @@ static int parse_cidr(const char *s, struct in_addr *addr, unsigned *plen)
 		return -EINVAL;
 	*slash = '\0';
 	l = strtoul(slash + 1, &end, 10);
-	if (*end || l > 32 || inet_pton(AF_INET, buf, addr) != 1)
+	if (slash[1] < '0' || slash[1] > '9' || *end || l > 32 || inet_pton(AF_INET, buf, addr) != 1)
 		return -EINVAL;
 	*plen = (unsigned)l;
 	return 0;

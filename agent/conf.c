@@ -17,6 +17,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "conf.h"
@@ -148,6 +149,13 @@ static int get_uint(struct ctx *x, const config_setting_t *g, const char *key, l
 	return 1;
 }
 
+/* strto*() skip leading blanks and take a sign; numbers in config strings
+ * must start with a digit. */
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 /* An ASN: 1..4294967295. libconfig reads a bare integer as 32-bit signed
  * (4200000002 wraps), so 4-byte ASNs are written 4200000002L or as a
  * string "4200000002". */
@@ -165,7 +173,7 @@ static int get_asn(struct ctx *x, const config_setting_t *g, const char *key, ui
 
 		errno = 0;
 		v = strtoll(t, &end, 10);
-		if (!t[0] || *end || errno || t[0] == '-' || t[0] == '+')
+		if (!is_digit(t[0]) || *end || errno)
 			return fail(x, s, "%s: '%s' is not an AS number", name, t);
 	} else if (config_setting_type(s) == CONFIG_TYPE_INT ||
 		   config_setting_type(s) == CONFIG_TYPE_INT64) {
@@ -225,7 +233,7 @@ static int parse_cidr(struct ctx *x, const config_setting_t *s, const char *v, s
 	*slash = '\0';
 	errno = 0;
 	l = strtoul(slash + 1, &end, 10);
-	if (!parse_ipv4(buf, net) || *end || end == slash + 1 || errno || l > 32)
+	if (!parse_ipv4(buf, net) || !is_digit(slash[1]) || *end || errno || l > 32)
 		return fail(x, s, "%s: '%s' is not an IPv4 CIDR like 10.244.0.0/16", name, v);
 	a = ntohl(net->s_addr);
 	mask = l ? 0xffffffffu << (32 - l) : 0;
@@ -811,7 +819,7 @@ static int parse_listen(const char *s, struct sockaddr_in *ret)
 	*colon = '\0';
 	errno = 0;
 	port = strtoul(colon + 1, &end, 10);
-	if (*end || end == colon + 1 || errno || port < 1 || port > 65535)
+	if (!is_digit(colon[1]) || *end || errno || port < 1 || port > 65535)
 		return -EINVAL;
 	memset(ret, 0, sizeof(*ret));
 	ret->sin_family = AF_INET;
@@ -920,6 +928,79 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 	return 0;
 }
 
+/* libconfig 1.5 opens an @include target with fopen() and, when that is a
+ * directory or a device, its scanner gives up with exit(2) from inside the
+ * library. Walk the @include lines first (as libconfig does: at the start of a
+ * line, outside comments, relative to the including file's folder, at most
+ * 10 deep) and refuse any target that is not a readable regular file, naming
+ * file:line. */
+static int check_includes(const char *file, const char *text, const char *dir, int depth,
+			  struct rst_err *reterr)
+{
+	bool in_comment = false;
+	unsigned line = 0;
+
+	for (const char *p = text; *p; line++) {
+		const char *ls = p, *eol = strchr(p, '\n'), *le, *q, *start, *end;
+		char target[PATH_MAX];
+		_cleanup_free_ char *sub = NULL;
+		size_t sublen;
+		struct stat st;
+		bool was_comment = in_comment;
+		int r;
+
+		le = eol ? eol : p + strlen(p);
+		p = eol ? eol + 1 : le;
+		/* Track block comments only well enough to skip lines inside them. */
+		for (const char *c = ls; c + 1 < le; c++) {
+			if (!in_comment && c[0] == '/' && c[1] == '*')
+				in_comment = true, c++;
+			else if (in_comment && c[0] == '*' && c[1] == '/')
+				in_comment = false, c++;
+		}
+		if (was_comment)
+			continue;
+		for (q = ls; *q == ' ' || *q == '\t'; q++)
+			;
+		if (le - q < 8 || strncmp(q, "@include", 8) != 0)
+			continue;
+		for (q += 8; *q == ' ' || *q == '\t'; q++)
+			;
+		if (*q != '"')
+			continue; /* libconfig reports the syntax error itself */
+		start = q + 1;
+		end = memchr(start, '"', (size_t)(le - start));
+		if (!end)
+			continue;
+		if (depth >= 10)
+			return rst_err_set(reterr, EINVAL, file, line + 1,
+					   "@include: nested more than 10 deep");
+		if ((size_t)(end - start) + (dir ? strlen(dir) : 0) + 2 > sizeof(target))
+			return rst_err_set(reterr, ENAMETOOLONG, file, line + 1,
+					   "@include: file name too long");
+		if (start[0] != '/' && dir)
+			snprintf(target, sizeof(target), "%s/%.*s", dir, (int)(end - start), start);
+		else
+			snprintf(target, sizeof(target), "%.*s", (int)(end - start), start);
+		if (stat(target, &st) < 0)
+			return rst_err_set(reterr, errno, file, line + 1, "@include \"%s\": %s",
+					   target, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return rst_err_set(reterr, EINVAL, file, line + 1,
+					   "@include \"%s\": not a regular file", target);
+		r = read_file(target, &sub, &sublen);
+		if (r < 0)
+			return rst_err_set(reterr, r, file, line + 1, "@include \"%s\": %s", target,
+					   strerror(-r));
+		if (strlen(sub) != sublen)
+			return rst_err_set(reterr, EINVAL, target, 0, "has a NUL byte; not a text file");
+		r = check_includes(target, sub, dir, depth + 1, reterr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr)
 {
 	struct ctx x = {.path = path, .err = reterr};
@@ -947,6 +1028,12 @@ int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr
 	if (dir && strrchr(dir, '/')) {
 		*strrchr(dir, '/') = '\0';
 		config_set_include_dir(&cfg, dir[0] ? dir : "/");
+	}
+	r = check_includes(path, text, dir && strrchr(path, '/') ? (dir[0] ? dir : "/") : NULL, 0,
+			   reterr);
+	if (r < 0) {
+		config_destroy(&cfg);
+		return r;
 	}
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		rst_err_set(reterr, EINVAL,
