@@ -163,6 +163,11 @@ char *metrics_render(const struct metrics *m, const struct roostd_conf *c, const
 	fprintf(f, "roost_reloads_total{result=\"ok\"} %lu\n", m->reloads_ok);
 	fprintf(f, "roost_reloads_total{result=\"failed\"} %lu\n", m->reloads_failed);
 
+	help(f, "roost_bgp_session_transitions_total", "counter",
+	     "BGP sessions going up (to Established) and down (from it), seen since roostd started");
+	fprintf(f, "roost_bgp_session_transitions_total{to=\"up\"} %lu\n", m->session_ups);
+	fprintf(f, "roost_bgp_session_transitions_total{to=\"down\"} %lu\n", m->session_downs);
+
 	help(f, "roost_cni_requests_total", "counter", "agent socket requests by verb and result");
 	for (int v = 0; v < MV_COUNT; v++) {
 		fprintf(f, "roost_cni_requests_total{verb=\"%s\",result=\"ok\"} %lu\n",

@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "netdev.h"
 #include "pod.h"
+#include "sessions.h"
 
 static void usage(FILE *f)
 {
@@ -186,6 +187,7 @@ struct agent {
 	struct ipam *ipam; /* owned */
 	struct api *api;   /* owned */
 	struct metrics metrics;
+	struct sessions sessions; /* logs BGP session changes */
 	struct timespec next_textfile; /* CLOCK_MONOTONIC */
 };
 
@@ -268,18 +270,24 @@ static long ms_until(const struct timespec *t)
 	return (t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-/* poll() timeout: the nearer of BIRD's pending restart and the textfile. */
+static int nearer_ms(int a, long b)
+{
+	if (b < 0)
+		return a;
+	return a < 0 || b < a ? (int)b : a;
+}
+
+/* poll() timeout: the nearest of BIRD's pending restart, the session
+ * watcher's next query and the textfile. */
 static int loop_timeout_ms(const struct agent *a)
 {
-	int t = bird_timeout_ms(&a->bird);
+	int t = nearer_ms(bird_timeout_ms(&a->bird), sessions_timeout_ms(&a->sessions));
 	long f;
 
 	if (!a->conf->metrics_textfile[0])
 		return t;
 	f = ms_until(&a->next_textfile);
-	if (f < 0)
-		f = 0;
-	return t < 0 || f < t ? (int)f : t;
+	return nearer_ms(t, f < 0 ? 0 : f);
 }
 
 static void textfile_tick(struct agent *a)
@@ -317,6 +325,8 @@ static int open_pool(struct agent *a)
 static int run(const char *path)
 {
 	struct agent a = {.metrics = {.fd = -1}};
+
+	sessions_init(&a.sessions);
 	struct rst_err e;
 	sigset_t mask;
 	int sfd, r = 1;
@@ -370,11 +380,12 @@ static int run(const char *path)
 		 a.conf->no_pods ? "none" : inet_ntoa(a.conf->pod_net), a.conf->pod_len,
 		 ipam_used(a.ipam), ipam_size(a.ipam), a.conf->agent_socket);
 	for (;;) {
-		struct pollfd p[4 + API_MAX_CLIENTS] = {{.fd = sfd, .events = POLLIN},
+		struct pollfd p[5 + API_MAX_CLIENTS] = {{.fd = sfd, .events = POLLIN},
 							{.fd = bird_fd(&a.bird), .events = POLLIN},
 							{.fd = api_fd(a.api), .events = POLLIN},
-							{.fd = a.metrics.fd, .events = POLLIN}};
-		size_t n_clients = api_pollfds(a.api, p + 4, API_MAX_CLIENTS);
+							{.fd = a.metrics.fd, .events = POLLIN},
+							{.fd = sessions_fd(&a.sessions), .events = POLLIN}};
+		size_t n_clients = api_pollfds(a.api, p + 5, API_MAX_CLIENTS);
 		struct api_ctx ctx = {
 			.conf = a.conf, .ipam = a.ipam, .bird = &a.bird, .metrics = &a.metrics};
 		struct signalfd_siginfo si;
@@ -382,14 +393,17 @@ static int run(const char *path)
 
 		if (at >= 0 && (timeout < 0 || at < timeout))
 			timeout = at;
-		if (poll(p, 4 + n_clients, timeout) < 0 && errno != EINTR) {
+		if (poll(p, 5 + n_clients, timeout) < 0 && errno != EINTR) {
 			log_errno(LOG_ERR, errno, "poll failed");
 			break;
 		}
 		if (p[1].fd >= 0 && (p[1].revents & POLLIN))
 			bird_on_exit(&a.bird);
 		bird_tick(&a.bird, a.text);
-		api_handle(a.api, p + 4, n_clients, &ctx);
+		sessions_tick(&a.sessions, a.conf);
+		a.metrics.session_ups = a.sessions.ups;
+		a.metrics.session_downs = a.sessions.downs;
+		api_handle(a.api, p + 5, n_clients, &ctx);
 		if (p[2].revents & POLLIN)
 			api_serve(a.api, &ctx);
 		if (p[3].fd >= 0 && (p[3].revents & POLLIN))
@@ -412,6 +426,7 @@ out:
 	if (sfd >= 0)
 		close(sfd);
 	bird_done(&a.bird);
+	sessions_done(&a.sessions);
 	metrics_close(&a.metrics);
 	api_free(a.api);
 	ipam_free(a.ipam);

@@ -34,15 +34,6 @@ static const char *session_kind(const char *name)
 	return "other";
 }
 
-/* BIRD protocol name of mesh neighbour `name` ('-' is not a symbol char). */
-static void mesh_symbol(const char *name, char *out, size_t len)
-{
-	snprintf(out, len, "node_%s", name);
-	for (char *p = out + 5; *p; p++)
-		if (*p == '-')
-			*p = '_';
-}
-
 /* `show bfd sessions` rows: "172.31.0.12  eth0  Up  12:00:01.000  0.100  0.300". */
 static const char *bfd_state(const struct bc_reply *bfd, const char *addr, char *buf, size_t len)
 {
@@ -112,7 +103,7 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 		char sym[64];
 		bool found = false;
 
-		mesh_symbol(c->mesh[i].name, sym, sizeof(sym));
+		bc_symbol(sym, sizeof(sym), "node_", c->mesh[i].name);
 		for (j = 0; j < n_protos; j++)
 			if (strcmp(protos[j].name, sym) == 0)
 				found = true;
@@ -282,7 +273,7 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 		char sym[64], addr[INET_ADDRSTRLEN], state[32] = "missing";
 		bool any = false;
 
-		mesh_symbol(c->mesh[i].name, sym, sizeof(sym));
+		bc_symbol(sym, sizeof(sym), "node_", c->mesh[i].name);
 		inet_ntop(AF_INET, &c->mesh[i].address, addr, sizeof(addr));
 		for (j = 0; j < n_routes; j++)
 			if (routes[j].best && strcmp(routes[j].proto, sym) == 0)

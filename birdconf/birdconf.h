@@ -108,6 +108,10 @@ static inline bool bc_node_has_pods(const struct bc_node *node)
 /* Name used for the origin-node large community: (cluster asn, 1, BC node id). */
 uint32_t bc_node_id(const struct bc_node *node);
 
+/* The BIRD protocol name roost gives a peer: prefix ("node_", "rr_",
+ * "peer_") + name with '-' turned into '_' (not allowed in a BIRD symbol). */
+void bc_symbol(char *out, size_t len, const char *prefix, const char *name);
+
 /* Checks that every string of the model is safe to place in BIRD syntax and
  * every number in range. Returns 0 or -EINVAL with reterr->msg set. */
 int bc_node_validate(const struct bc_node *node, struct rst_err *reterr);

@@ -271,8 +271,7 @@ int bc_node_validate(const struct bc_node *node, struct rst_err *reterr)
 #undef BAD
 }
 
-/* Protocol symbol for a peer: '-' is not allowed in a BIRD symbol. */
-static void symbol(char *out, size_t len, const char *prefix, const char *name)
+void bc_symbol(char *out, size_t len, const char *prefix, const char *name)
 {
 	size_t n = (size_t)snprintf(out, len, "%s%s", prefix, name);
 
@@ -444,7 +443,7 @@ static void render_filters(const struct bc_node *n, FILE *f)
 		const struct bc_ext_peer *p = &n->peers[i];
 		char sym[BC_NAME_MAX + 32], a[INET_ADDRSTRLEN];
 
-		symbol(sym, sizeof(sym), "roost_import_", p->name);
+		bc_symbol(sym, sizeof(sym), "roost_import_", p->name);
 		fprintf(f, "# From peer %s: pod subnets as from nodes%s.\n", p->name,
 			p->n_import ? ", and its allow-list" : "; nothing else");
 		fprintf(f, "filter %s {\n"
@@ -510,8 +509,8 @@ static void render_ext_peer(const struct bc_node *n, const struct bc_ext_peer *p
 	char sym[BC_NAME_MAX + 32], fsym[BC_NAME_MAX + 32], addr[INET_ADDRSTRLEN];
 	bool ebgp = p->asn != n->asn;
 
-	symbol(sym, sizeof(sym), "peer_", p->name);
-	symbol(fsym, sizeof(fsym), "roost_import_", p->name);
+	bc_symbol(sym, sizeof(sym), "peer_", p->name);
+	bc_symbol(fsym, sizeof(fsym), "roost_import_", p->name);
 	ntop(p->address, addr);
 	fprintf(f, "# External peer %s: %s, %s%s%s.\n", p->name, ebgp ? "eBGP" : "iBGP",
 		p->multihop ? "multihop" : "single hop", p->password[0] ? ", MD5 password" : "",
@@ -569,7 +568,7 @@ static void render_bgp(const struct bc_node *n, FILE *f)
 		n->reflector ? "roost_reflect" : "roost_export", n->import_limit);
 
 	for (size_t i = 0; i < n->n_mesh; i++) {
-		symbol(sym, sizeof(sym), "node_", n->mesh[i].name);
+		bc_symbol(sym, sizeof(sym), "node_", n->mesh[i].name);
 		ntop(n->mesh[i].address, addr);
 		fprintf(f, "protocol bgp %s from roost_node {\n"
 			   "\tdescription \"mesh node %s\";\n"
@@ -578,7 +577,7 @@ static void render_bgp(const struct bc_node *n, FILE *f)
 			sym, n->mesh[i].name, addr);
 	}
 	for (size_t i = 0; i < n->n_route_reflectors; i++) {
-		symbol(sym, sizeof(sym), "rr_", n->route_reflectors[i].name);
+		bc_symbol(sym, sizeof(sym), "rr_", n->route_reflectors[i].name);
 		ntop(n->route_reflectors[i].address, addr);
 		fprintf(f, "protocol bgp %s from roost_node {\n"
 			   "\tdescription \"route reflector %s\";\n"

@@ -148,9 +148,19 @@ ctl 1 status
 rc=$?
 check "status with node3 stopped: exit 1 and says node_node3 is not Established" \
 	bash -c "[ $rc = 1 ] && grep -q 'NOT healthy:.*node_node3 is' $RST_TMP/ctl.out"
+check "node1's log: node_node3 went down, with BIRD's reason" \
+	wait_until 5 log_has 1 'warning: session: down name=node_node3 kind=mesh address=172.31.0.13 state=[A-Za-z]+ reason="[^"]+"'
 roostd_start 3
 check "node3 back: node1's audit clean again" \
 	wait_until 30 bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock audit >/dev/null"
+# node1 logged node_node3 up once at the start; the second line is the return.
+check "node1's log: node_node3 up again" \
+	wait_until 5 bash -c "[ \$(grep -Ec 'info: session: up name=node_node3 kind=mesh address=172.31.0.13 was=[A-Za-z]+\$' $RST_TMP/n1/roostd.log) -ge 2 ]"
+grep -E 'session: (down|up) name=node_node3' "$RST_TMP/n1/roostd.log" | sed 's/^/# | /'
+scrape /metrics
+check "metrics: the watcher counted node_node3's down and up (transitions down=1, up=3)" \
+	bash -c "grep -q '^roost_bgp_session_transitions_total{to=\"down\"} 1$' $M &&
+		grep -q '^roost_bgp_session_transitions_total{to=\"up\"} 3$' $M"
 
 # ---- stale route sweep: node3 leaves node1's config while node1 is down ------------------------
 cni 1 DEL ops-a eth0 "/run/netns/$(ns n1p1)"

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sessions.h - watches BIRD's BGP sessions and logs each change of state,
+ * one line per event:
+ *   session: up name=node_node2 kind=mesh address=172.31.0.12 was=Connect
+ *   session: down name=node_node2 kind=mesh address=172.31.0.12 state=Active reason="Socket: Connection refused"
+ *
+ * BIRD logs nothing of this by itself (without `debug protocols`), and a
+ * network team asks "when did it go down, and why". The watcher asks BIRD
+ * `show protocols` once a second over a control connection of its own,
+ * without ever blocking roostd's loop: the socket is non-blocking and its
+ * replies are read as they come (a frozen BIRD only delays the watcher).
+ */
+#ifndef ROOST_SESSIONS_H
+#define ROOST_SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "conf.h"
+
+#define SESSIONS_INTERVAL_MS 1000
+
+struct sessions_seen;
+
+struct sessions {
+	int fd; /* control connection, -1 when closed */
+	enum { SW_IDLE, SW_GREETING, SW_REPLY } phase;
+	char *buf; /* reply bytes so far */
+	size_t len, cap;
+	struct timespec next; /* CLOCK_MONOTONIC: next query */
+	struct sessions_seen *seen; /* last known state of each BGP session */
+	size_t n_seen;
+	bool primed; /* one listing seen: later differences are events */
+	unsigned long ups, downs; /* counted since start, for metrics */
+};
+
+void sessions_init(struct sessions *s);
+void sessions_done(struct sessions *s);
+
+/* For poll(): the fd (or -1) and the ms until the watcher wants to run. */
+int sessions_fd(const struct sessions *s);
+int sessions_timeout_ms(const struct sessions *s);
+
+/* Does whatever is due: connect, send the query, read what arrived, and log
+ * the differences against the last listing. Never blocks. */
+void sessions_tick(struct sessions *s, const struct roostd_conf *c);
+
+#endif
