@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,17 @@ struct ipam {
 	/* Owned array of n_slots, by offset from net; each an owned record or NULL. */
 	struct ipam_record **slots;
 	char *hl_dir; /* owned; host-local's folder imported from, NULL when none */
+	/* The record being written in the background (ipam_allocate_deferred). */
+	struct {
+		bool pending; /* a record awaits ipam_commit() */
+		bool running; /* ... and a thread writes it */
+		pthread_t thread;
+		uint32_t off;
+		uint32_t prev_last; /* p->last before, restored on failure */
+		char content[IPAM_RECORD_MAX + 1];
+		int err;	/* the record: 0 or -errno */
+		int cursor_err; /* last_reserved: 0 or -errno */
+	} sync;
 };
 
 static void closep(int *fd)
@@ -206,9 +218,11 @@ static int write_all(int fd, const char *buf, size_t len)
 /* Puts content under name in the pool's folder, all or nothing: when this
  * fails, no temp file is left, and name is as it was unless the rename got
  * through and only the sync of the folder failed; with undo set, name is
- * then removed again (it was not there in memory). */
+ * then removed again (it was not there in memory). Without durable, nothing
+ * is synced: after a power loss the file may be old, empty or gone (fine for
+ * a hint such as the round-robin cursor, never for a reservation). */
 static int write_file_atomic(const struct ipam *p, const char *name, const char *content,
-			     size_t len, bool undo)
+			     size_t len, bool undo, bool durable)
 {
 	char tmp[NAME_MAX + 1];
 	int fd, r;
@@ -218,7 +232,7 @@ static int write_file_atomic(const struct ipam *p, const char *name, const char 
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, content, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -228,6 +242,8 @@ static int write_file_atomic(const struct ipam *p, const char *name, const char 
 		(void)unlinkat(p->dirfd, tmp, 0);
 		return r;
 	}
+	if (!durable)
+		return 0;
 	r = fsync_dir(p);
 	if (r < 0 && undo && unlinkat(p->dirfd, name, 0) == 0)
 		(void)fsync_dir(p);
@@ -240,29 +256,26 @@ static int record_format(const struct ipam_record *rec, char buf[static IPAM_REC
 			rec->ifname, (long long)rec->since, rec->origin);
 }
 
-/* Writes the record of slot off, which must not be in memory yet. On
- * failure nothing is left on disk under that address. */
-static int record_write(struct ipam *p, uint32_t off, const struct ipam_record *rec)
+/* Writes the record of slot off durably. On failure nothing is left on disk
+ * under that address. */
+static int record_write(const struct ipam *p, uint32_t off, const struct ipam_record *rec)
 {
 	char name[INET_ADDRSTRLEN], buf[IPAM_RECORD_MAX + 1];
 	int n = record_format(rec, buf);
 
 	addr_name(p, off, name);
-	return write_file_atomic(p, name, buf, (size_t)n, true);
+	return write_file_atomic(p, name, buf, (size_t)n, true, true);
 }
 
-static void last_reserved_write(struct ipam *p)
+/* The round-robin cursor, a hint: written without a sync, since losing it
+ * in a crash only restarts the round robin. */
+static int last_reserved_write(const struct ipam *p, uint32_t off)
 {
 	char name[INET_ADDRSTRLEN], buf[INET_ADDRSTRLEN + 1];
-	int r;
 
-	addr_name(p, p->last, name);
+	addr_name(p, off, name);
 	snprintf(buf, sizeof(buf), "%s\n", name);
-	r = write_file_atomic(p, IPAM_LAST_RESERVED, buf, strlen(buf), false);
-	if (r < 0)
-		log_errno(LOG_WARNING, r,
-			  "ipam: '%s': cannot write '" IPAM_LAST_RESERVED "' (%s), ignoring",
-			  p->path, name);
+	return write_file_atomic(p, IPAM_LAST_RESERVED, buf, strlen(buf), false, false);
 }
 
 /* Reads a small regular file in dirfd into buf (NUL-terminated). -EFBIG
@@ -638,6 +651,7 @@ void ipam_free(struct ipam *p)
 
 	if (!p)
 		return;
+	(void)ipam_commit(p);
 	if (p->slots)
 		for (off = 0; off < p->n_slots; off++)
 			free(p->slots[off]);
@@ -700,16 +714,65 @@ int ipam_open(const char *state_dir, const char *network, struct in_addr net, un
 	return 0;
 }
 
-int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
-		  struct in_addr *ret_addr)
+/* ---- the background write of a new record ----------------------------- */
+
+/* The record (temp file, fsync, rename, fsync of the folder), then the
+ * cursor: the disk work and waits an ADD would otherwise spend in line,
+ * done while roostd builds the pod's veth. The thread touches p->sync and
+ * the folder only; the reservation is already in memory. */
+static void *sync_main(void *arg)
+{
+	struct ipam *p = arg;
+	char name[INET_ADDRSTRLEN];
+
+	addr_name(p, p->sync.off, name);
+	p->sync.err = write_file_atomic(p, name, p->sync.content, strlen(p->sync.content), true,
+					true);
+	p->sync.cursor_err = p->sync.err ? 0 : last_reserved_write(p, p->sync.off);
+	return NULL;
+}
+
+int ipam_commit(struct ipam *p)
+{
+	char name[INET_ADDRSTRLEN];
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	if (!p->sync.pending)
+		return 0;
+	if (p->sync.running)
+		pthread_join(p->sync.thread, NULL);
+	p->sync.pending = p->sync.running = false;
+	if (p->sync.cursor_err < 0)
+		log_errno(LOG_WARNING, p->sync.cursor_err,
+			  "ipam: '%s': cannot write '" IPAM_LAST_RESERVED "', ignoring", p->path);
+	r = p->sync.err;
+	if (r == 0)
+		return 0;
+	/* Not on disk: take the reservation back (nothing of it is left there). */
+	addr_name(p, p->sync.off, name);
+	log_errno(LOG_ERR, r, "ipam: '%s': cannot write %s for '%s'/'%s'", p->path, name,
+		  p->slots[p->sync.off]->container_id, p->slots[p->sync.off]->ifname);
+	free(p->slots[p->sync.off]);
+	p->slots[p->sync.off] = NULL;
+	p->used--;
+	p->last = p->sync.prev_last;
+	return r;
+}
+
+int ipam_allocate_deferred(struct ipam *p, const char *container_id, const char *ifname,
+			   struct in_addr *ret_addr)
 {
 	_cleanup_free_ struct ipam_record *rec = NULL;
 	uint32_t off, start, i, size;
-	char name[INET_ADDRSTRLEN];
 	int r;
 
 	if (!p || !ret_addr || !ipam_container_id_valid(container_id) || !ipam_ifname_valid(ifname))
 		return -EINVAL;
+	r = ipam_commit(p);
+	if (r < 0)
+		return r;
 	off = find_slot(p, container_id, ifname);
 	if (off) {
 		*ret_addr = p->slots[off]->address;
@@ -741,18 +804,31 @@ int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
 	rec->since = time(NULL);
 	rec->address = addr_of(p, off);
 
-	r = record_write(p, off, rec);
-	if (r < 0) {
-		addr_name(p, off, name);
-		return log_errno(LOG_ERR, r, "ipam: '%s': cannot write %s for '%s'/'%s'", p->path,
-				 name, container_id, ifname);
-	}
 	*ret_addr = rec->address;
+	p->sync.off = off;
+	p->sync.prev_last = p->last;
+	record_format(rec, p->sync.content);
 	p->slots[off] = TAKE_PTR(rec);
 	p->used++;
 	p->last = off;
-	last_reserved_write(p);
+	p->sync.pending = true;
+	p->sync.running = pthread_create(&p->sync.thread, NULL, sync_main, p) == 0;
+	if (!p->sync.running)
+		(void)sync_main(p); /* no thread: write here; ipam_commit() reports */
 	return 0;
+}
+
+int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
+		  struct in_addr *ret_addr)
+{
+	struct in_addr a;
+	int r = ipam_allocate_deferred(p, container_id, ifname, &a);
+
+	if (r == 0)
+		r = ipam_commit(p);
+	if (r == 0 || r == -EEXIST)
+		*ret_addr = a;
+	return r;
 }
 
 /* Removes the record of slot off from disk, then from memory. */
@@ -822,6 +898,7 @@ int ipam_release(struct ipam *p, const char *container_id, const char *ifname,
 
 	if (!p || !container_id || !ifname)
 		return -EINVAL;
+	(void)ipam_commit(p);
 	/* An id or ifname CNI would reject never got an address: DEL of it
 	 * is a no-op like any other unknown attachment. */
 	off = find_slot(p, container_id, ifname);
@@ -901,6 +978,7 @@ int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
 
 	if (!p || (n_valid && !valid))
 		return -EINVAL;
+	(void)ipam_commit(p);
 	for (i = 0; i < n_valid; i++)
 		if (!valid[i].container_id || !valid[i].ifname)
 			return -EINVAL;

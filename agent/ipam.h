@@ -65,6 +65,17 @@ void ipam_free(struct ipam *p);
 int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
 		  struct in_addr *ret_addr);
 
+/* ipam_allocate() in two steps, so an ADD overlaps the disk's two syncs
+ * with its netlink work: ipam_allocate_deferred() reserves the address in
+ * memory and puts its record in place, and syncs it (file, then folder) in
+ * a background thread; ipam_commit() waits for that sync. The address must
+ * not be handed to anyone before ipam_commit() returned 0; when the sync
+ * failed, ipam_commit() has released the address again and returns -errno.
+ * Every other call that changes the pool (and ipam_free) commits first. */
+int ipam_allocate_deferred(struct ipam *p, const char *container_id, const char *ifname,
+			   struct in_addr *ret_addr);
+int ipam_commit(struct ipam *p);
+
 /* Releases the attachment's address. 0 when released (*ret_addr, may be
  * NULL, gets it), -ENOENT when it had none (DEL is idempotent: callers treat
  * that as success), -errno on I/O errors. An id or ifname that breaks the CNI

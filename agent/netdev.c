@@ -120,6 +120,8 @@ static int ifname_check(const char *what, const char *name)
 	return -EINVAL;
 }
 
+#define NETDEV_RECV_BUF (64 * 1024)
+
 int netdev_open(struct netdev **ret)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
@@ -132,6 +134,14 @@ int netdev_open(struct netdev **ret)
 	err = nl_connect(sk, NETLINK_ROUTE);
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "netlink: connect failed");
+	/* libnl peeks at every message to size its buffer, two recvmsg() per
+	 * reply; the kernel never sends a netlink message or dump batch above
+	 * 32 KiB (net/netlink caps max_recvmsg_len), so one fixed buffer twice
+	 * that size reads each reply in one call (a larger one would fail with
+	 * NLE_MSG_TRUNC, never silently). */
+	err = nl_socket_set_msg_buf_size(sk, NETDEV_RECV_BUF);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "netlink: setting the receive buffer failed");
 	nd = calloc(1, sizeof(*nd));
 	if (!nd)
 		return log_errno(LOG_ERR, ENOMEM, "netlink: allocation failed");
@@ -230,14 +240,12 @@ static bool addr_matches(struct rtnl_addr *a, int ifindex, struct in_addr addr, 
 	       memcmp(nl_addr_get_binary_addr(local), &addr, sizeof(addr)) == 0;
 }
 
-int netdev_addr_ensure(struct netdev *nd, int ifindex, struct in_addr addr, unsigned plen)
+int netdev_addr_add(struct netdev *nd, int ifindex, struct in_addr addr, unsigned plen)
 {
-	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
 	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = NULL;
 	_cleanup_(nl_addr_putp) struct nl_addr *local = NULL;
 	_cleanup_(nl_addr_putp) struct nl_addr *bcast = NULL;
 	char text[INET_ADDRSTRLEN];
-	struct nl_object *obj;
 	int err;
 
 	inet_ntop(AF_INET, &addr, text, sizeof(text));
@@ -245,15 +253,6 @@ int netdev_addr_ensure(struct netdev *nd, int ifindex, struct in_addr addr, unsi
 		log_error("link %d: address %s/%u: invalid", ifindex, text, plen);
 		return -EINVAL;
 	}
-
-	err = rtnl_addr_alloc_cache(nd->sk, &cache);
-	if (err < 0)
-		return nle_log(LOG_ERR, err, "link %d: address %s/%u: address dump failed", ifindex,
-			       text, plen);
-	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
-		if (addr_matches((struct rtnl_addr *)obj, ifindex, addr, plen))
-			return 0;
-
 	ra = rtnl_addr_alloc();
 	local = nl_addr_build(AF_INET, &addr, sizeof(addr));
 	if (!ra || !local)
@@ -284,12 +283,33 @@ int netdev_addr_ensure(struct netdev *nd, int ifindex, struct in_addr addr, unsi
 	}
 
 	err = rtnl_addr_add(nd->sk, ra, NLM_F_EXCL);
-	if (err == -NLE_EXIST) /* added since the dump */
+	if (err == -NLE_EXIST) /* there already (or added since a dump) */
 		return 0;
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "link %d: address %s/%u: add failed", ifindex, text,
 			       plen);
 	return 1;
+}
+
+int netdev_addr_ensure(struct netdev *nd, int ifindex, struct in_addr addr, unsigned plen)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	char text[INET_ADDRSTRLEN];
+	struct nl_object *obj;
+	int err;
+
+	if (ifindex <= 0 || plen > 32)
+		return netdev_addr_add(nd, ifindex, addr, plen); /* says why not */
+	inet_ntop(AF_INET, &addr, text, sizeof(text));
+	err = rtnl_addr_alloc_cache(nd->sk, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: address %s/%u: address dump failed", ifindex,
+			       text, plen);
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
+		if (addr_matches((struct rtnl_addr *)obj, ifindex, addr, plen))
+			return 0;
+
+	return netdev_addr_add(nd, ifindex, addr, plen);
 }
 
 int netdev_link_index(struct netdev *nd, const char *name)
@@ -372,28 +392,44 @@ static void link_info_fill(struct rtnl_link *link, struct netdev_link_info *info
 		info->link_netnsid = -1;
 }
 
-int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret)
+/* One RTM_GETLINK, by index or else by name; the hairpin flag costs a bridge
+ * port dump (every port of the node), so only when asked. */
+static int link_get(struct netdev *nd, int ifindex, const char *name, bool hairpin,
+		    struct netdev_link_info *ret)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
 	struct netdev_link_info info = {0};
 	int r, err;
 
-	if (ifindex <= 0)
+	if (ifindex <= 0 && (!name || ifname_check("link", name) < 0))
 		return -ENODEV;
-	err = rtnl_link_get_kernel(nd->sk, ifindex, NULL, &link);
+	err = rtnl_link_get_kernel(nd->sk, ifindex > 0 ? ifindex : 0, ifindex > 0 ? NULL : name,
+				   &link);
 	if (nle_is_nodev(err))
 		return -ENODEV;
 	if (err < 0)
-		return nle_log(LOG_ERR, err, "link %d: lookup failed", ifindex);
+		return ifindex > 0 ? nle_log(LOG_ERR, err, "link %d: lookup failed", ifindex)
+				   : nle_log(LOG_ERR, err, "link '%s': lookup failed", name);
 
 	link_info_fill(link, &info);
-	if (info.master > 0) {
-		r = port_hairpin(nd, ifindex, &info.hairpin);
+	if (hairpin && info.master > 0) {
+		r = port_hairpin(nd, info.ifindex, &info.hairpin);
 		if (r < 0)
 			return r;
 	}
 	*ret = info;
 	return 0;
+}
+
+int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret)
+{
+	return link_get(nd, ifindex, NULL, true, ret);
+}
+
+int netdev_link_lookup(struct netdev *nd, int ifindex, const char *name,
+		       struct netdev_link_info *ret)
+{
+	return link_get(nd, ifindex, name, false, ret);
 }
 
 int netdev_route_count_proto(struct netdev *nd, unsigned char proto)
@@ -521,7 +557,6 @@ int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *enslave = NULL;
 	_cleanup_(rtnl_link_putp) struct rtnl_link *port = NULL;
-	_cleanup_(rtnl_link_putp) struct rtnl_link *up = NULL;
 	int err;
 
 	if (ifindex <= 0 || master_ifindex <= 0) {
@@ -531,11 +566,13 @@ int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex
 	}
 	enslave = rtnl_link_alloc();
 	port = rtnl_link_alloc();
-	up = rtnl_link_alloc();
-	if (!enslave || !port || !up)
+	if (!enslave || !port)
 		return log_errno(LOG_ERR, ENOMEM, "link %d: allocation failed", ifindex);
 
+	/* Enslaved and up in one request; the pod's end has no traffic yet
+	 * (its ADD has not returned), so hairpin may follow. */
 	rtnl_link_set_master(enslave, master_ifindex);
+	rtnl_link_set_flags(enslave, IFF_UP);
 	err = link_change(nd, ifindex, AF_UNSPEC, enslave);
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "link %d: enslaving to bridge %d failed", ifindex,
@@ -554,11 +591,6 @@ int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "link %d: setting hairpin %s failed", ifindex,
 			       hairpin ? "on" : "off");
-
-	rtnl_link_set_flags(up, IFF_UP);
-	err = link_change(nd, ifindex, AF_UNSPEC, up);
-	if (err < 0)
-		return nle_log(LOG_ERR, err, "link %d: setting up failed", ifindex);
 	return 0;
 }
 

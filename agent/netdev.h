@@ -25,6 +25,9 @@ int netdev_bridge_ensure(struct netdev *nd, const char *name, unsigned mtu, bool
 /* Makes sure addr/plen is on ifindex (adds it if missing; other addresses are
  * left alone). Returns 1 when added, 0 when already there, or -errno. */
 int netdev_addr_ensure(struct netdev *nd, int ifindex, struct in_addr addr, unsigned plen);
+/* Adds addr/plen to ifindex without looking first (for a link just made):
+ * 1 when added, 0 when it was there already, or -errno. */
+int netdev_addr_add(struct netdev *nd, int ifindex, struct in_addr addr, unsigned plen);
 
 /* ifindex of the link called name, -ENODEV when there is none. */
 int netdev_link_index(struct netdev *nd, const char *name);
@@ -81,6 +84,10 @@ struct netdev_link_info {
 /* Reads link ifindex into *ret (left alone on failure). 0, -ENODEV when there
  * is no such link, or -errno. */
 int netdev_link_get(struct netdev *nd, int ifindex, struct netdev_link_info *ret);
+/* As netdev_link_get, by ifindex (> 0) or else by name, without the
+ * hairpin flag (which costs a dump of every bridge port): one round trip. */
+int netdev_link_lookup(struct netdev *nd, int ifindex, const char *name,
+		       struct netdev_link_info *ret);
 
 /* Opens a netdev whose socket lives in the network namespace netns_fd
  * (the caller's namespace is left as it was). Everything done through it

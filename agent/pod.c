@@ -87,7 +87,7 @@ static int reserve(const struct roostd_conf *c, struct ipam *ipam, const char *c
 		   const char *ifname, struct in_addr *addr, struct rst_err *e)
 {
 	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
-	int r = ipam_allocate(ipam, cid, ifname, addr);
+	int r = ipam_allocate_deferred(ipam, cid, ifname, addr);
 
 	if (r == 0)
 		return 0;
@@ -130,25 +130,25 @@ static int bridge_index(const struct roostd_conf *c, struct netdev *nd, struct r
 	return idx;
 }
 
-static void fill_result(const struct roostd_conf *c, struct netdev *hnd, struct netdev *pnd,
-			int bridge_idx, int host_idx, int pod_idx, struct in_addr addr,
-			struct pod_result *ret)
+/* The result's links: the pod's (already looked up), the bridge and the
+ * host veth, one RTM_GETLINK each (names and MACs; no hairpin dump). */
+static void fill_result(const struct roostd_conf *c, struct netdev *hnd,
+			const struct netdev_link_info *pod, int bridge_idx, int host_idx,
+			struct in_addr addr, struct pod_result *ret)
 {
 	struct netdev_link_info li;
 
 	memset(ret, 0, sizeof(*ret));
-	if (netdev_link_get(hnd, bridge_idx, &li) == 0) {
+	if (netdev_link_lookup(hnd, bridge_idx, NULL, &li) == 0) {
 		strcpy(ret->bridge, li.name);
 		strcpy(ret->bridge_mac, li.mac);
 	}
-	if (netdev_link_get(hnd, host_idx, &li) == 0) {
+	if (netdev_link_lookup(hnd, host_idx, NULL, &li) == 0) {
 		strcpy(ret->host, li.name);
 		strcpy(ret->host_mac, li.mac);
 	}
-	if (netdev_link_get(pnd, pod_idx, &li) == 0) {
-		strcpy(ret->ifname, li.name);
-		strcpy(ret->mac, li.mac);
-	}
+	strcpy(ret->ifname, pod->name);
+	strcpy(ret->mac, pod->mac);
 	ret->address = addr;
 	ret->plen = c->pod_len;
 	ret->gateway = c->gateway;
@@ -161,6 +161,7 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 	struct netdev *hnd = NULL, *pnd = NULL;
 	struct in_addr addr = {0}, any = {0};
 	struct ipam_record rec;
+	struct netdev_link_info pod;
 	char host[16], a[INET_ADDRSTRLEN];
 	int nsfd, bridge_idx, host_idx = 0, pod_idx, r;
 	bool reserved = false, veth = false;
@@ -213,8 +214,10 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 		goto undo;
 	}
 	veth = true;
-	pod_idx = netdev_link_index(pnd, ifname);
-	if (pod_idx < 0 || (r = netdev_addr_ensure(pnd, pod_idx, addr, c->pod_len)) < 0 ||
+	pod_idx = netdev_link_lookup(pnd, 0, ifname, &pod);
+	if (pod_idx == 0)
+		pod_idx = pod.ifindex;
+	if (pod_idx < 0 || (r = netdev_addr_add(pnd, pod_idx, addr, c->pod_len)) < 0 ||
 	    (r = netdev_link_set_up(pnd, pod_idx)) < 0 ||
 	    (r = netdev_route_add(pnd, any, 0, c->gateway, pod_idx, 0)) < 0 ||
 	    (r = netdev_route_add(pnd, c->cluster_net, c->cluster_len, c->gateway, pod_idx, 0)) <
@@ -230,7 +233,16 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 			     host, c->bridge_name);
 		goto undo;
 	}
-	fill_result(c, hnd, pnd, bridge_idx, host_idx, pod_idx, addr, ret);
+	/* The reservation's fsyncs ran meanwhile; the address is the pod's
+	 * only once they are done. */
+	r = ipam_commit(ipam);
+	if (r < 0) {
+		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r,
+			     "cannot record the address reservation in '%s': %s", c->state_dir,
+			     strerror(-r));
+		goto undo;
+	}
+	fill_result(c, hnd, &pod, bridge_idx, host_idx, addr, ret);
 	log_info("pod: added container=%s ifname=%s address=%s/%u host_veth=%s netns='%s'", cid,
 		 ifname, a, c->pod_len, host, netns);
 	r = 0;

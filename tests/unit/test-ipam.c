@@ -292,6 +292,39 @@ static void test_release(void **state)
 	assert_int_equal(ipam_release(f->p, "-bad", "eth0", NULL), -ENOENT);
 }
 
+/* The two-step allocation: the reservation is in memory when
+ * ipam_allocate_deferred() returns and on disk (with its content) when
+ * ipam_commit() returns; commit is idempotent, the next allocation commits
+ * the previous one, and a reopened pool has both. */
+static void test_deferred_commit(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_record rec;
+	struct in_addr a, b;
+	char path[512], buf[64];
+	FILE *fp;
+
+	assert_int_equal(pool_open(f), 0);
+	assert_int_equal(ipam_allocate_deferred(f->p, "early", "eth0", &a), 0);
+	assert_int_equal(ipam_find(f->p, "early", "eth0", &rec), 0);
+	assert_int_equal(ipam_commit(f->p), 0);
+	path_in(f->pool, "10.244.1.2", path, sizeof(path));
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "early\n");
+	assert_int_equal(ipam_commit(f->p), 0);
+	assert_int_equal(ipam_allocate_deferred(f->p, "next", "eth0", &b), 0);
+	assert_int_not_equal(a.s_addr, b.s_addr);
+	/* No commit: reopening (ipam_free) commits. */
+	pool_reopen(f);
+	assert_int_equal(ipam_used(f->p), 2);
+	assert_int_equal(ipam_find(f->p, "next", "eth0", &rec), 0);
+	assert_int_equal(rec.address.s_addr, b.s_addr);
+	assert_int_equal(ipam_commit(f->p), 0);
+}
+
 static void test_persistence(void **state)
 {
 	struct fx *f = *state;
@@ -656,6 +689,13 @@ static void test_io_failure(void **state)
 	assert_string_equal(read_in(f->pool, "10.244.1.3/inside"), "x");
 	assert_string_equal(read_in(f->pool, "last_reserved"), "10.244.1.2\n");
 
+	/* The same through the two steps: the failure shows at the commit. */
+	assert_int_equal(ipam_allocate_deferred(f->p, "second", "eth0", &a), 0);
+	assert_int_equal(ipam_commit(f->p), -EISDIR);
+	assert_int_equal(ipam_used(f->p), 1);
+	assert_int_equal(ipam_find(f->p, "second", "eth0", &rec), -ENOENT);
+	assert_int_equal(count_prefixed(f->pool, ".tmp."), 0);
+
 	/* Cleared: the same address is tried again. */
 	path_in(f->pool, "10.244.1.3/inside", path, sizeof(path));
 	assert_int_equal(unlink(path), 0);
@@ -816,6 +856,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_on_disk_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_debris, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
