@@ -119,24 +119,42 @@ static void cni_copy(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* Formats "msg\ndetails" into e (the part after the first newline becomes
- * the details) and returns -EINVAL, so callers can `return cni_fail(...)`. */
+/* Formats "msg\ndetails" into e and returns -EINVAL, so callers can
+ * `return cni_fail(...)`. The split is at the first newline of fmt, not of
+ * the output, so a value with a newline in it (CNI_ARGS, a path) never
+ * moves text from msg to details: the part of fmt before its newline is
+ * formatted alone (it reads the first arguments only), then all of it. */
 static __attribute__((format(printf, 3, 4))) int cni_fail(struct cni_err *e, int code,
 							  const char *fmt, ...)
 {
-	char buf[sizeof(e->msg) + sizeof(e->details)];
-	char *nl;
-	va_list ap;
+	char buf[sizeof(e->msg) + sizeof(e->details)], head[sizeof(buf)], msg[sizeof(e->msg)];
+	const char *nl = strchr(fmt, '\n');
+	size_t n;
+	va_list ap, aq;
 
 	va_start(ap, fmt);
+	va_copy(aq, ap);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	e->code = code;
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = '\0';
-	cni_copy(e->msg, sizeof(e->msg), buf);
-	cni_copy(e->details, sizeof(e->details), nl ? nl + 1 : "");
+	if (!nl) {
+		va_end(aq);
+		cni_copy(e->msg, sizeof(e->msg), buf);
+		e->details[0] = '\0';
+		return -EINVAL;
+	}
+	n = (size_t)(nl - fmt);
+	if (n >= sizeof(head))
+		n = sizeof(head) - 1;
+	memcpy(head, fmt, n);
+	head[n] = '\0';
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	n = (size_t)vsnprintf(msg, sizeof(msg), head, aq);
+#pragma GCC diagnostic pop
+	va_end(aq);
+	cni_copy(e->msg, sizeof(e->msg), msg);
+	cni_copy(e->details, sizeof(e->details), n + 1 < strlen(buf) ? buf + n + 1 : "");
 	return -EINVAL;
 }
 

@@ -58,14 +58,16 @@ rss_of_kind() { # rss_of_kind roostd|bird: total VmRSS KiB
 }
 
 run_one() { # run_one TOPO N RUN
-	local topo=$1 n=$2 r=$3 k all t0 tl tc c0 c1 c2 w want
+	local topo=$1 n=$2 r=$3 k all t0 tl tc c0 c1 c2 w want conf=$1 extra=""
+	# meshnobfd: the same mesh with BFD off, to tell BFD's share of the idle CPU.
+	[ "$topo" = meshnobfd ] && conf=mesh extra='bfd = { mode = "off"; };'
 	say "$topo N=$n run $r/$runs: building the lab"
 	fabric_up
 	all=$(seq 1 "$n")
 	[ "$topo" = rr ] && { node_add 0; bench_conf rr 0 "$n"; }
 	for k in $all; do
 		node_add "$k"
-		bench_conf "$topo" "$k" "$n"
+		bench_conf "$conf" "$k" "$n" "$extra"
 	done
 	if [ "$topo" = rr ]; then neigh_static_hub 0 $all; else neigh_static $all; fi
 	say "$topo N=$n run $r: starting $n roostd"
@@ -110,6 +112,8 @@ for r in $(seq 1 "$runs"); do
 	[ "$mesh_n" -gt 0 ] && { run_one mesh "$mesh_n" "$r" || { fails=$((fails + 1)); lab_down; }; }
 	[ "$rr_n" -gt 0 ] && { run_one rr "$rr_n" "$r" || { fails=$((fails + 1)); lab_down; }; }
 done
+# One run of the mesh without BFD: what BFD costs when idle.
+[ "$mesh_n" -gt 0 ] && { run_one meshnobfd "$mesh_n" 1 || { fails=$((fails + 1)); lab_down; }; }
 
 mib() { stats "$1" 1 1024; }
 md "" "$(date -u +%Y-%m-%d); $mach; no pods; $runs run(s) per row, each a fresh lab." "" \
@@ -119,6 +123,7 @@ row() { # row TOPO LABEL
 	md "| $2 | $(stats "$BENCH_RES/$1-conv" 2 1000) | $(stats "$BENCH_RES/$1-launch" 2 1000) | $(mib "$BENCH_RES/$1-rss-roostd") | $(mib "$BENCH_RES/$1-rss-bird") | $(mib "$BENCH_RES/$1-pss") | $(stats "$BENCH_RES/$1-cpu-conv" 2 1000) | $(stats "$BENCH_RES/$1-idle" 2) |"
 }
 [ "$mesh_n" -gt 0 ] && row mesh "full mesh, $mesh_n nodes ($((mesh_n * (mesh_n - 1) / 2)) sessions)"
+[ "$mesh_n" -gt 0 ] && row meshnobfd "the same mesh, \`bgp.bfd.mode = \"off\"\` (1 run)"
 [ "$rr_n" -gt 0 ] && row rr "roostd reflector (no pods) + $rr_n clients"
 [ "$rr_n" = 0 ] && md "| route reflector | not measured: this roostd rejects \`bgp.reflector\` | | | | | | |"
 md "" \
@@ -131,10 +136,14 @@ md "" \
 	"nodes that are complete are not polled again), accurate to about one poll round. Memory" \
 	"is taken right after convergence (VmRSS, PSS from smaps_rollup). CPU = utime + stime of" \
 	"every roostd and BIRD from /proc. Failed runs: $fails."
-md "Idle CPU here is not comparable with the reference lab's: roost's default BFD (100 ms) runs" \
-	"on every session, so a ${mesh_n}-node mesh keeps $((mesh_n * (mesh_n - 1))) BFD session ends sending 10 packets/s" \
-	"each (the reference ran without BFD). Not yet measured here: the same mesh with" \
-	"\`bgp.bfd.mode = \"off\"\`, which would tell how much of the idle CPU is BFD."
+if [ "$mesh_n" -gt 0 ] && [ -s "$BENCH_RES/meshnobfd-idle" ]; then
+	md "Idle CPU is BFD's: roost's default BFD (100 ms × 3) runs on every session, so a" \
+		"${mesh_n}-node mesh keeps $((mesh_n * (mesh_n - 1))) BFD session ends sending 10 packets/s each;" \
+		"the same mesh idles at $(stats "$BENCH_RES/mesh-idle" 2) % of a core with BFD and" \
+		"$(stats "$BENCH_RES/meshnobfd-idle" 2) % without (the reference lab ran without BFD)." \
+		"Past a few dozen nodes, use route reflectors: each node then has 1–2 BFD sessions" \
+		"(the reflector row above), or raise \`bgp.bfd.interval_ms\`."
+fi
 if [ "$rr_n" -gt 0 ] && [ -s "$BENCH_RES/rr-rss-rrbird" ]; then
 	md "The reflector's own BIRD: $(mib "$BENCH_RES/rr-rss-rrbird") MiB RSS."
 fi
