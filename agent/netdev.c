@@ -122,6 +122,8 @@ static int ifname_check(const char *what, const char *name)
 
 #define NETDEV_RECV_BUF (64 * 1024)
 
+static void link_info_fill(struct rtnl_link *link, struct netdev_link_info *info);
+
 int netdev_open(struct netdev **ret)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
@@ -158,7 +160,8 @@ void netdev_free(struct netdev *nd)
 	free(nd);
 }
 
-int netdev_bridge_ensure(struct netdev *nd, const char *name, unsigned mtu, bool *ret_created)
+int netdev_bridge_ensure(struct netdev *nd, const char *name, unsigned mtu, bool *ret_created,
+			 struct netdev_link_info *ret_info)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
 	_cleanup_(rtnl_link_putp) struct rtnl_link *change = NULL;
@@ -225,6 +228,15 @@ int netdev_bridge_ensure(struct netdev *nd, const char *name, unsigned mtu, bool
 
 	if (ret_created)
 		*ret_created = created;
+	if (ret_info) {
+		struct netdev_link_info info = {0};
+
+		link_info_fill(link, &info); /* as looked up; the MAC is pinned */
+		info.up = true;
+		if (set_mtu)
+			info.mtu = mtu;
+		*ret_info = info;
+	}
 	return rtnl_link_get_ifindex(link);
 }
 
@@ -472,7 +484,7 @@ int netdev_ipv4_forwarding_enable(void)
 }
 
 int netdev_veth_create(struct netdev *nd, const char *host_name, const char *peer_name,
-		       int peer_netns_fd, unsigned mtu, int *ret_host_ifindex)
+		       int peer_netns_fd, unsigned mtu, struct netdev_link_info *ret_host)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *veth = NULL;
 	_cleanup_(rtnl_link_putp) struct rtnl_link *peer = NULL;
@@ -506,7 +518,9 @@ int netdev_veth_create(struct netdev *nd, const char *host_name, const char *pee
 		return nle_log(LOG_ERR, err, "veth '%s': create with peer '%s' failed", host_name,
 			       peer_name);
 
-	if (ret_host_ifindex) {
+	if (ret_host) {
+		struct netdev_link_info info = {0};
+
 		err = rtnl_link_get_kernel(nd->sk, 0, host_name, &host);
 		if (err < 0) {
 			r = nle_log(LOG_ERR, err, "veth '%s': lookup after create failed",
@@ -514,7 +528,8 @@ int netdev_veth_create(struct netdev *nd, const char *host_name, const char *pee
 			(void)netdev_link_delete(nd, host_name);
 			return r;
 		}
-		*ret_host_ifindex = rtnl_link_get_ifindex(host);
+		link_info_fill(host, &info);
+		*ret_host = info;
 	}
 	return 0;
 }

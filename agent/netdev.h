@@ -16,11 +16,15 @@ struct netdev; /* one rtnetlink socket, in the network namespace it was opened i
 int netdev_open(struct netdev **ret);
 void netdev_free(struct netdev *nd);
 
+struct netdev_link_info;
+
 /* Creates the bridge `name` if it does not exist, or adopts it when it does
  * (-EEXIST when `name` exists but is not a bridge). Sets its MTU to mtu
  * (0: leave it) and brings it up. Returns its ifindex (> 0) or a negative
- * errno; *ret_created (may be NULL) tells whether it was created now. */
-int netdev_bridge_ensure(struct netdev *nd, const char *name, unsigned mtu, bool *ret_created);
+ * errno; *ret_created (may be NULL) tells whether it was created now, and
+ * *ret_info (may be NULL) gets its name, MAC and so on (no hairpin). */
+int netdev_bridge_ensure(struct netdev *nd, const char *name, unsigned mtu, bool *ret_created,
+			 struct netdev_link_info *ret_info);
 
 /* Makes sure addr/plen is on ifindex (adds it if missing; other addresses are
  * left alone). Returns 1 when added, 0 when already there, or -errno. */
@@ -45,11 +49,12 @@ int netdev_ipv4_forwarding_enable(void);
 /* Creates the veth pair host_name <-> peer_name. The peer end is created
  * directly in the network namespace referred to by peer_netns_fd (-1: this
  * one), so it never shows up here. Both ends get MTU mtu (0: kernel default)
- * and stay down. *ret_host_ifindex (may be NULL) receives the ifindex of the
- * host end. 0, -EEXIST when a name is taken, or -errno. Nothing is left
- * behind on failure. */
+ * and stay down. *ret_host (may be
+ * NULL) receives the host end's details (ifindex, MAC; no hairpin).
+ * 0, -EEXIST when a name is taken, or -errno. Nothing is left behind on
+ * failure. */
 int netdev_veth_create(struct netdev *nd, const char *host_name, const char *peer_name,
-		       int peer_netns_fd, unsigned mtu, int *ret_host_ifindex);
+		       int peer_netns_fd, unsigned mtu, struct netdev_link_info *ret_host);
 
 /* Deletes the link called name (a veth takes its peer with it). 0 when
  * deleted or when there was no such link, or -errno. */

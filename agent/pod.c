@@ -119,10 +119,11 @@ static int reserve(const struct roostd_conf *c, struct ipam *ipam, const char *c
 }
 
 /* Makes sure the bridge is there with its gateway (self-healing if someone
- * deleted it) and returns its ifindex. */
-static int bridge_index(const struct roostd_conf *c, struct netdev *nd, struct rst_err *e)
+ * deleted it) and returns its ifindex; *ret gets its name and MAC. */
+static int bridge_index(const struct roostd_conf *c, struct netdev *nd,
+			struct netdev_link_info *ret, struct rst_err *e)
 {
-	int idx = netdev_bridge_ensure(nd, c->bridge_name, c->bridge_mtu, NULL);
+	int idx = netdev_bridge_ensure(nd, c->bridge_name, c->bridge_mtu, NULL, ret);
 
 	if (idx < 0 || netdev_addr_ensure(nd, idx, c->gateway, c->pod_len) < 0)
 		return cni_fail(e, ROOST_CNI_ERR_INTERNAL, idx < 0 ? idx : EIO,
@@ -130,23 +131,16 @@ static int bridge_index(const struct roostd_conf *c, struct netdev *nd, struct r
 	return idx;
 }
 
-/* The result's links: the pod's (already looked up), the bridge and the
- * host veth, one RTM_GETLINK each (names and MACs; no hairpin dump). */
-static void fill_result(const struct roostd_conf *c, struct netdev *hnd,
-			const struct netdev_link_info *pod, int bridge_idx, int host_idx,
+/* The result: the three links (looked up as they were made) and the IP. */
+static void fill_result(const struct roostd_conf *c, const struct netdev_link_info *bridge,
+			const struct netdev_link_info *host, const struct netdev_link_info *pod,
 			struct in_addr addr, struct pod_result *ret)
 {
-	struct netdev_link_info li;
-
 	memset(ret, 0, sizeof(*ret));
-	if (netdev_link_lookup(hnd, bridge_idx, NULL, &li) == 0) {
-		strcpy(ret->bridge, li.name);
-		strcpy(ret->bridge_mac, li.mac);
-	}
-	if (netdev_link_lookup(hnd, host_idx, NULL, &li) == 0) {
-		strcpy(ret->host, li.name);
-		strcpy(ret->host_mac, li.mac);
-	}
+	strcpy(ret->bridge, bridge->name);
+	strcpy(ret->bridge_mac, bridge->mac);
+	strcpy(ret->host, host->name);
+	strcpy(ret->host_mac, host->mac);
 	strcpy(ret->ifname, pod->name);
 	strcpy(ret->mac, pod->mac);
 	ret->address = addr;
@@ -161,9 +155,9 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 	struct netdev *hnd = NULL, *pnd = NULL;
 	struct in_addr addr = {0}, any = {0};
 	struct ipam_record rec;
-	struct netdev_link_info pod;
+	struct netdev_link_info bridge, hostl, pod;
 	char host[16], a[INET_ADDRSTRLEN];
-	int nsfd, bridge_idx, host_idx = 0, pod_idx, r;
+	int nsfd, bridge_idx, pod_idx, r;
 	bool reserved = false, veth = false;
 
 	pod_host_veth_name(cid, ifname, host);
@@ -190,7 +184,7 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 			     ifname, netns);
 		goto out;
 	}
-	bridge_idx = bridge_index(c, hnd, e);
+	bridge_idx = bridge_index(c, hnd, &bridge, e);
 	if (bridge_idx < 0) {
 		r = bridge_idx;
 		goto out;
@@ -207,7 +201,7 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 		log_warn("pod %s/%s: stale host veth '%s' found, deleting it", cid, ifname, host);
 		(void)netdev_link_delete(hnd, host);
 	}
-	r = netdev_veth_create(hnd, host, ifname, nsfd, c->bridge_mtu, &host_idx);
+	r = netdev_veth_create(hnd, host, ifname, nsfd, c->bridge_mtu, &hostl);
 	if (r < 0) {
 		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r, "creating veth '%s' <-> '%s': %s", host,
 			     ifname, strerror(-r));
@@ -227,7 +221,7 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 			     c->pod_len, netns);
 		goto undo;
 	}
-	r = netdev_link_set_master_up(hnd, host_idx, bridge_idx, true);
+	r = netdev_link_set_master_up(hnd, hostl.ifindex, bridge_idx, true);
 	if (r < 0) {
 		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r, "attaching '%s' to bridge '%s' failed",
 			     host, c->bridge_name);
@@ -242,7 +236,7 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 			     strerror(-r));
 		goto undo;
 	}
-	fill_result(c, hnd, &pod, bridge_idx, host_idx, addr, ret);
+	fill_result(c, &bridge, &hostl, &pod, addr, ret);
 	log_info("pod: added container=%s ifname=%s address=%s/%u host_veth=%s netns='%s'", cid,
 		 ifname, a, c->pod_len, host, netns);
 	r = 0;
@@ -282,10 +276,9 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 
 		nsfd = netns_open(netns, &ignore);
 		if (nsfd >= 0 && netdev_open_netns(nsfd, &pnd) == 0) {
-			int idx = netdev_link_index(pnd, ifname);
 			struct netdev_link_info li;
 
-			if (idx > 0 && netdev_link_get(pnd, idx, &li) == 0 &&
+			if (netdev_link_lookup(pnd, 0, ifname, &li) == 0 &&
 			    strcmp(li.kind, "veth") == 0)
 				(void)netdev_link_delete(pnd, ifname);
 		}

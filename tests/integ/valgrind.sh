@@ -14,6 +14,10 @@ if [ ! -x "$REL/agent/roostd" ] || [ ! -x "$REL/cni/roost" ] ||
 	make -C "$REL" -j"$(nproc)" agent/roostd cni/roost >/dev/null 2>&1
 fi
 check "release build of roostd and the plugin" test -x "$REL/agent/roostd" -a -x "$REL/cni/roost"
+# The release plugin is static: runtimes exec it per pod, and the DaemonSet
+# copies it onto hosts that may lack libjansson.
+check "release build: the CNI plugin is statically linked (no ELF interpreter)" \
+	bash -c "readelf -l '$REL/cni/roost' | grep -q 'Elf file type' && ! readelf -l '$REL/cni/roost' | grep -q INTERP"
 ROOST_CNI=$REL/cni/roost
 PODS=${VALGRIND_PODS:-100}
 

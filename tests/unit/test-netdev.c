@@ -211,7 +211,7 @@ static void test_bridge_ensure(void **state)
 		bool created = !steps[i].created;
 		int r;
 
-		r = netdev_bridge_ensure(f->nd, steps[i].name, steps[i].mtu, &created);
+		r = netdev_bridge_ensure(f->nd, steps[i].name, steps[i].mtu, &created, NULL);
 		if (steps[i].ret < 0) {
 			assert_int_equal(r, steps[i].ret);
 			continue;
@@ -267,7 +267,7 @@ static void test_addr_ensure(void **state)
 	struct in_addr b;
 	int br, s;
 
-	br = netdev_bridge_ensure(f->nd, "ra0", 0, NULL);
+	br = netdev_bridge_ensure(f->nd, "ra0", 0, NULL, NULL);
 	assert_true(br > 0);
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 		int ifindex = steps[i].ifindex ? steps[i].ifindex : br;
@@ -305,9 +305,10 @@ static void test_link_lookup(void **state)
 		{"rl0123456789abcde", -EINVAL},
 	};
 	struct fixture *f = *state;
+	struct netdev_link_info vli;
 	int br, veth;
 
-	br = netdev_bridge_ensure(f->nd, "rl0", 0, NULL);
+	br = netdev_bridge_ensure(f->nd, "rl0", 0, NULL, NULL);
 	assert_true(br > 0);
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 		int want = steps[i].ret == 1 ? 1 : steps[i].ret == 2 ? br : steps[i].ret;
@@ -315,13 +316,17 @@ static void test_link_lookup(void **state)
 		assert_int_equal(netdev_link_index(f->nd, steps[i].name), want);
 	}
 
-	assert_int_equal(netdev_veth_create(f->nd, "rl1", "rl1p", -1, 0, &veth), 0);
+	assert_int_equal(netdev_veth_create(f->nd, "rl1", "rl1p", -1, 0, &vli), 0);
+	veth = vli.ifindex;
+	assert_string_equal(vli.name, "rl1");
+	assert_int_equal(strlen(vli.mac), 17);
 	assert_int_equal(netdev_link_is_up(f->nd, br), 1);
 	assert_int_equal(netdev_link_is_up(f->nd, veth), 0); /* veths start down */
 	assert_int_equal(netdev_link_is_up(f->nd, 99999), -ENODEV);
 	/* peer_netns_fd -1: the peer is created here too */
 	assert_true(netdev_link_index(f->nd, "rl1p") > 0);
 	assert_int_not_equal(netdev_link_index(f->nd, "rl1p"), veth);
+	assert_int_equal(netdev_link_is_up(f->nd, netdev_link_index(f->nd, "rl1p")), 0);
 
 	assert_int_equal(netdev_link_delete(f->nd, "rl1"), 0);
 	/* deleting one end of a veth takes the peer with it */
@@ -354,7 +359,7 @@ static void test_route_count_proto(void **state)
 	struct in_addr any = {.s_addr = INADDR_ANY};
 	int br;
 
-	br = netdev_bridge_ensure(f->nd, "rr0", 0, NULL);
+	br = netdev_bridge_ensure(f->nd, "rr0", 0, NULL, NULL);
 	assert_true(br > 0);
 	assert_int_equal(netdev_addr_ensure(f->nd, br, ip4("10.89.0.1"), 24), 1);
 	assert_int_equal(netdev_route_count_proto(f->nd, RTPROT_BIRD_), 0);
@@ -411,12 +416,14 @@ static void test_veth_pod(void **state)
 	static const bool hairpin_steps[] = {true, false, true};
 	struct fixture *f = *state;
 	struct netdev_link_info li;
-	int br, host = 0, other = 0;
+	struct netdev_link_info hli = {0}, oli = {0};
+	int br, host;
 
-	br = netdev_bridge_ensure(f->nd, "rp0", 1450, NULL);
+	br = netdev_bridge_ensure(f->nd, "rp0", 1450, NULL, NULL);
 	assert_true(br > 0);
 
-	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth0", f->ns_fd, 1450, &host), 0);
+	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth0", f->ns_fd, 1450, &hli), 0);
+	host = hli.ifindex;
 	assert_true(host > 0);
 	assert_int_equal(netdev_link_index(f->nd, "rveth0"), host);
 	/* the peer was created over there, never here */
@@ -435,9 +442,9 @@ static void test_veth_pod(void **state)
 	/* names taken: here, and over there */
 	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth1", f->ns_fd, 1450, NULL),
 			 -EEXIST);
-	assert_int_equal(netdev_veth_create(f->nd, "rveth1", "eth0", f->ns_fd, 1450, &other),
+	assert_int_equal(netdev_veth_create(f->nd, "rveth1", "eth0", f->ns_fd, 1450, &oli),
 			 -EEXIST);
-	assert_int_equal(other, 0); /* not touched on failure */
+	assert_int_equal(oli.ifindex, 0); /* not touched on failure */
 	assert_int_equal(netdev_link_index(f->nd, "rveth1"), -ENODEV);
 	assert_int_equal(netdev_veth_create(f->nd, "rveth0123456789ab", "eth1", f->ns_fd, 0, NULL),
 			 -EINVAL);
