@@ -55,10 +55,13 @@ struct ipam {
 	/* Owned array of n_slots, by offset from net; each an owned record or NULL. */
 	struct ipam_record **slots;
 	char *hl_dir; /* owned; host-local's folder imported from, NULL when none */
-	/* The record being written in the background (ipam_allocate_deferred). */
+	/* The record being written or removed in the background
+	 * (ipam_allocate_deferred, ipam_release_deferred). */
 	struct {
 		bool pending; /* a record awaits ipam_commit() */
 		bool running; /* ... and a thread writes it */
+		bool release; /* removing it (else writing it) */
+		bool was_gone; /* release: the file was gone already */
 		pthread_t thread;
 		uint32_t off;
 		uint32_t prev_last; /* p->last before, restored on failure */
@@ -714,7 +717,34 @@ int ipam_open(const char *state_dir, const char *network, struct in_addr net, un
 	return 0;
 }
 
-/* ---- the background write of a new record ----------------------------- */
+/* An imported reservation is released in host-local's folder too, or the
+ * next import (every roostd start) would bring it back. Only when the file
+ * still names the same container: host-local may have reused the address. */
+static void release_host_local(const struct ipam *p, const char *name, const char *container_id)
+{
+	char path[PATH_MAX], line[IPAM_ID_MAX + 2] = "";
+	FILE *f;
+
+	if (!p->hl_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", p->hl_dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n \t")] = '\0';
+	if (strcmp(line, container_id) != 0)
+		return;
+	if (unlink(path) < 0)
+		log_errno(LOG_WARNING, errno, "ipam: cannot remove host-local's reservation '%s'",
+			  path);
+	else
+		log_info("ipam: released host-local's reservation '%s' too", path);
+}
+
+/* ---- the background write or removal of a record ---------------------- */
 
 /* The record (temp file, fsync, rename, fsync of the folder), then the
  * cursor: the disk work and waits an ADD would otherwise spend in line,
@@ -726,10 +756,55 @@ static void *sync_main(void *arg)
 	char name[INET_ADDRSTRLEN];
 
 	addr_name(p, p->sync.off, name);
+	p->sync.cursor_err = 0;
+	if (p->sync.release) {
+		/* A release: unlink (ENOENT: removed by hand, what they wanted
+		 * is what we do), then make it last. */
+		p->sync.err = 0;
+		p->sync.was_gone = false;
+		if (unlinkat(p->dirfd, name, 0) < 0) {
+			p->sync.err = errno == ENOENT ? 0 : -errno;
+			p->sync.was_gone = errno == ENOENT;
+		}
+		if (p->sync.err == 0)
+			p->sync.err = fsync_dir(p);
+		return NULL;
+	}
 	p->sync.err = write_file_atomic(p, name, p->sync.content, strlen(p->sync.content), true,
 					true);
 	p->sync.cursor_err = p->sync.err ? 0 : last_reserved_write(p, p->sync.off);
 	return NULL;
+}
+
+static void sync_start(struct ipam *p, uint32_t off, bool release)
+{
+	p->sync.off = off;
+	p->sync.release = release;
+	p->sync.pending = true;
+	p->sync.running = pthread_create(&p->sync.thread, NULL, sync_main, p) == 0;
+	if (!p->sync.running)
+		(void)sync_main(p); /* no thread: do it here; ipam_commit() reports */
+}
+
+/* Waits for the thread; the outcome stays in p->sync. */
+static void sync_join(struct ipam *p)
+{
+	if (p->sync.running)
+		pthread_join(p->sync.thread, NULL);
+	p->sync.pending = p->sync.running = false;
+}
+
+/* A release made good: the slot goes, in memory and in host-local's folder. */
+static void release_finish(struct ipam *p, uint32_t off)
+{
+	char name[INET_ADDRSTRLEN];
+
+	addr_name(p, off, name);
+	if (strcmp(p->slots[off]->origin, "host-local") == 0)
+		release_host_local(p, name, p->slots[off]->container_id);
+	free(p->slots[off]);
+	p->slots[off] = NULL;
+	p->used--;
 }
 
 int ipam_commit(struct ipam *p)
@@ -741,9 +816,21 @@ int ipam_commit(struct ipam *p)
 		return -EINVAL;
 	if (!p->sync.pending)
 		return 0;
-	if (p->sync.running)
-		pthread_join(p->sync.thread, NULL);
-	p->sync.pending = p->sync.running = false;
+	sync_join(p);
+	addr_name(p, p->sync.off, name);
+	if (p->sync.release) {
+		r = p->sync.err;
+		if (r < 0)
+			/* Maybe not gone for good: the address stays reserved; a
+			 * retry finds the file gone and finishes. */
+			return log_errno(LOG_ERR, r, "ipam: '%s': cannot remove the record '%s'",
+					 p->path, name);
+		if (p->sync.was_gone)
+			log_warn("ipam: '%s': the record '%s' was already gone from disk, ignoring",
+				 p->path, name);
+		release_finish(p, p->sync.off);
+		return 0;
+	}
 	if (p->sync.cursor_err < 0)
 		log_errno(LOG_WARNING, p->sync.cursor_err,
 			  "ipam: '%s': cannot write '" IPAM_LAST_RESERVED "', ignoring", p->path);
@@ -751,7 +838,6 @@ int ipam_commit(struct ipam *p)
 	if (r == 0)
 		return 0;
 	/* Not on disk: take the reservation back (nothing of it is left there). */
-	addr_name(p, p->sync.off, name);
 	log_errno(LOG_ERR, r, "ipam: '%s': cannot write %s for '%s'/'%s'", p->path, name,
 		  p->slots[p->sync.off]->container_id, p->slots[p->sync.off]->ifname);
 	free(p->slots[p->sync.off]);
@@ -761,18 +847,36 @@ int ipam_commit(struct ipam *p)
 	return r;
 }
 
+void ipam_abort_release(struct ipam *p)
+{
+	const struct ipam_record *rec;
+	char name[INET_ADDRSTRLEN];
+	int r;
+
+	if (!p || !p->sync.pending || !p->sync.release)
+		return;
+	sync_join(p);
+	if (p->sync.was_gone && p->sync.err == 0)
+		return; /* it was not on disk before either */
+	/* Unlinked (or maybe): put the record back as it was. */
+	rec = p->slots[p->sync.off];
+	addr_name(p, p->sync.off, name);
+	r = record_write(p, p->sync.off, rec);
+	if (r < 0)
+		log_errno(LOG_ERR, r,
+			  "ipam: '%s': cannot write back the record %s of '%s'/'%s' (still held in memory)",
+			  p->path, name, rec->container_id, rec->ifname);
+}
+
 int ipam_allocate_deferred(struct ipam *p, const char *container_id, const char *ifname,
 			   struct in_addr *ret_addr)
 {
 	_cleanup_free_ struct ipam_record *rec = NULL;
 	uint32_t off, start, i, size;
-	int r;
 
 	if (!p || !ret_addr || !ipam_container_id_valid(container_id) || !ipam_ifname_valid(ifname))
 		return -EINVAL;
-	r = ipam_commit(p);
-	if (r < 0)
-		return r;
+	(void)ipam_commit(p); /* an earlier step's outcome is logged there */
 	off = find_slot(p, container_id, ifname);
 	if (off) {
 		*ret_addr = p->slots[off]->address;
@@ -805,16 +909,12 @@ int ipam_allocate_deferred(struct ipam *p, const char *container_id, const char 
 	rec->address = addr_of(p, off);
 
 	*ret_addr = rec->address;
-	p->sync.off = off;
 	p->sync.prev_last = p->last;
 	record_format(rec, p->sync.content);
 	p->slots[off] = TAKE_PTR(rec);
 	p->used++;
 	p->last = off;
-	p->sync.pending = true;
-	p->sync.running = pthread_create(&p->sync.thread, NULL, sync_main, p) == 0;
-	if (!p->sync.running)
-		(void)sync_main(p); /* no thread: write here; ipam_commit() reports */
+	sync_start(p, off, false);
 	return 0;
 }
 
@@ -831,61 +931,30 @@ int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
 	return r;
 }
 
+
 /* Removes the record of slot off from disk, then from memory. */
-/* An imported reservation is released in host-local's folder too, or the
- * next import (every roostd start) would bring it back. Only when the file
- * still names the same container: host-local may have reused the address. */
-static void release_host_local(const struct ipam *p, const char *name, const char *container_id)
-{
-	char path[PATH_MAX], line[IPAM_ID_MAX + 2] = "";
-	FILE *f;
-
-	if (!p->hl_dir)
-		return;
-	snprintf(path, sizeof(path), "%s/%s", p->hl_dir, name);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	line[strcspn(line, "\r\n \t")] = '\0';
-	if (strcmp(line, container_id) != 0)
-		return;
-	if (unlink(path) < 0)
-		log_errno(LOG_WARNING, errno, "ipam: cannot remove host-local's reservation '%s'",
-			  path);
-	else
-		log_info("ipam: released host-local's reservation '%s' too", path);
-}
-
 static int release_slot(struct ipam *p, uint32_t off)
 {
-	char name[INET_ADDRSTRLEN];
-	int r;
+	sync_start(p, off, true);
+	return ipam_commit(p);
+}
 
-	addr_name(p, off, name);
-	if (unlinkat(p->dirfd, name, 0) < 0) {
-		if (errno != ENOENT)
-			return log_errno(LOG_ERR, errno,
-					 "ipam: '%s': cannot remove the record '%s'", p->path,
-					 name);
-		/* Someone removed it by hand; what they wanted is what we do. */
-		log_warn("ipam: '%s': the record '%s' was already gone from disk, ignoring",
-			 p->path, name);
-	}
-	r = fsync_dir(p);
-	if (r < 0)
-		/* Gone from the folder but maybe not for good: keep the address
-		 * reserved; a retry finds the file gone and finishes. */
-		return log_errno(LOG_ERR, r,
-				 "ipam: '%s': cannot sync the folder after removing '%s'", p->path,
-				 name);
-	if (strcmp(p->slots[off]->origin, "host-local") == 0)
-		release_host_local(p, name, p->slots[off]->container_id);
-	free(p->slots[off]);
-	p->slots[off] = NULL;
-	p->used--;
+int ipam_release_deferred(struct ipam *p, const char *container_id, const char *ifname,
+			  struct in_addr *ret_addr)
+{
+	uint32_t off;
+
+	if (!p || !container_id || !ifname)
+		return -EINVAL;
+	(void)ipam_commit(p); /* an earlier step's outcome is logged there */
+	/* An id or ifname CNI would reject never got an address: DEL of it
+	 * is a no-op like any other unknown attachment. */
+	off = find_slot(p, container_id, ifname);
+	if (!off)
+		return -ENOENT;
+	if (ret_addr)
+		*ret_addr = p->slots[off]->address;
+	sync_start(p, off, true);
 	return 0;
 }
 
@@ -893,24 +962,13 @@ int ipam_release(struct ipam *p, const char *container_id, const char *ifname,
 		 struct in_addr *ret_addr)
 {
 	struct in_addr a;
-	uint32_t off;
-	int r;
+	int r = ipam_release_deferred(p, container_id, ifname, &a);
 
-	if (!p || !container_id || !ifname)
-		return -EINVAL;
-	(void)ipam_commit(p);
-	/* An id or ifname CNI would reject never got an address: DEL of it
-	 * is a no-op like any other unknown attachment. */
-	off = find_slot(p, container_id, ifname);
-	if (!off)
-		return -ENOENT;
-	a = p->slots[off]->address;
-	r = release_slot(p, off);
-	if (r < 0)
-		return r;
-	if (ret_addr)
+	if (r == 0)
+		r = ipam_commit(p);
+	if (r == 0 && ret_addr)
 		*ret_addr = a;
-	return 0;
+	return r;
 }
 
 int ipam_find(const struct ipam *p, const char *container_id, const char *ifname,

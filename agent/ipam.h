@@ -71,7 +71,9 @@ int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
  * a background thread; ipam_commit() waits for that sync. The address must
  * not be handed to anyone before ipam_commit() returned 0; when the sync
  * failed, ipam_commit() has released the address again and returns -errno.
- * Every other call that changes the pool (and ipam_free) commits first. */
+ * ipam_commit() finishes whichever step is pending (allocation or release,
+ * below) and returns 0 when none is. Every other call that changes the
+ * pool (and ipam_free) commits first, ignoring (but logging) a failure. */
 int ipam_allocate_deferred(struct ipam *p, const char *container_id, const char *ifname,
 			   struct in_addr *ret_addr);
 int ipam_commit(struct ipam *p);
@@ -83,6 +85,16 @@ int ipam_commit(struct ipam *p);
  * address stays reserved; calling again finishes the job. */
 int ipam_release(struct ipam *p, const char *container_id, const char *ifname,
 		 struct in_addr *ret_addr);
+
+/* ipam_release() in two steps, so a DEL overlaps the record's removal with
+ * the veth's (slow) deletion: ipam_release_deferred() starts removing the
+ * record in the background (-ENOENT when there is none; *ret_addr gets the
+ * address); ipam_commit() then frees the address, or returns -errno and
+ * keeps it reserved. ipam_abort_release() instead keeps the address and
+ * puts its record back (for a DEL whose veth could not be deleted). */
+int ipam_release_deferred(struct ipam *p, const char *container_id, const char *ifname,
+			  struct in_addr *ret_addr);
+void ipam_abort_release(struct ipam *p);
 
 /* Looks up an attachment: 0 and *ret, or -ENOENT. */
 int ipam_find(const struct ipam *p, const char *container_id, const char *ifname,

@@ -262,12 +262,15 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 	struct netdev *hnd = NULL, *pnd = NULL;
 	struct in_addr addr = {0};
 	char host[16], a[INET_ADDRSTRLEN] = "none";
-	int nsfd = -1, r;
+	int nsfd = -1, released, r;
 
 	pod_host_veth_name(cid, ifname, host);
 	r = netdev_open(&hnd);
 	if (r < 0)
 		return cni_fail(e, 11, r, "netlink: cannot open a route socket");
+	/* The record goes in the background while the kernel deletes the veth
+	 * (which waits for an RCU grace period); committed once it is gone. */
+	released = ipam_release_deferred(ipam, cid, ifname, &addr);
 
 	/* The pod side first when its namespace still exists: a pod attached
 	 * by another plugin (migration) has a host veth of another name. */
@@ -285,10 +288,11 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 	}
 	r = netdev_link_delete(hnd, host);
 	if (r < 0) {
+		ipam_abort_release(ipam); /* the address stays with the veth */
 		r = cni_fail(e, 11, r, "deleting host veth '%s' failed: %s", host, strerror(-r));
 		goto out;
 	}
-	r = ipam_release(ipam, cid, ifname, &addr);
+	r = released < 0 ? released : ipam_commit(ipam);
 	if (r < 0 && r != -ENOENT) {
 		r = cni_fail(e, 11, r, "releasing the address of container '%s' ifname '%s': %s",
 			     cid, ifname, strerror(-r));

