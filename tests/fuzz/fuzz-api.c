@@ -24,18 +24,9 @@
 
 #include "api-proto.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz-api"
+#include "fuzz.h"
 
-#define FUZZ_CHECK(cond, ...)                                                                      \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz-api: check failed: %s (%s:%d): ", #cond, __FILE__,   \
-				__LINE__);                                                         \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 /* Writes what fits without blocking (a socketpair holds ~200 KiB), then
  * shuts the writing side down. */

@@ -27,19 +27,9 @@ int roost_cni_main(void);
 
 #include <stdint.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz-cni"
+#include "fuzz.h"
 
-#define FUZZ_CHECK(cond, ...)                                                                      \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz-cni: check failed: %s (%s:%d): ", #cond, __FILE__,   \
-				__LINE__);                                                         \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 #define FUZZ_ARGS_MAX 4096
 

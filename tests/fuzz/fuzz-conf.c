@@ -28,19 +28,9 @@
 #include "birdconf.h"
 #include "conf.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz-conf"
+#include "fuzz.h"
 
-#define FUZZ_CHECK(cond, ...)                                                                      \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz-conf: check failed: %s (%s:%d): ", #cond, __FILE__,  \
-				__LINE__);                                                         \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static char dir[4096];
 static char conf_path[4200];

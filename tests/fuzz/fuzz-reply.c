@@ -23,18 +23,11 @@
 
 #include "bc-ctl.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz-reply"
+#include "fuzz.h"
 
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz-reply: check failed: %s (%s:%d)\n", #cond, __FILE__, \
-				__LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
-#define FIELD_OK(f) FUZZ_CHECK(memchr((f), '\0', sizeof(f)) != NULL)
+#define FIELD_OK(f) FUZZ_CHECK(memchr((f), '\0', sizeof(f)) != NULL, "field %s not terminated", #f)
 
 static void check_protocols(const struct bc_reply *r)
 {
@@ -43,10 +36,10 @@ static void check_protocols(const struct bc_reply *r)
 	int err = bc_parse_protocols(r, &p, &n);
 
 	if (err < 0) {
-		FUZZ_CHECK(err == -EINVAL || err == -EBADMSG || err == -ENOMEM);
+		FUZZ_CHECK(err == -EINVAL || err == -EBADMSG || err == -ENOMEM, "-");
 		return;
 	}
-	FUZZ_CHECK((n == 0) == (p == NULL));
+	FUZZ_CHECK((n == 0) == (p == NULL), "-");
 	for (size_t i = 0; i < n; i++) {
 		FIELD_OK(p[i].name);
 		FIELD_OK(p[i].proto);
@@ -61,7 +54,7 @@ static void check_protocols(const struct bc_reply *r)
 		FIELD_OK(p[i].session);
 		FIELD_OK(p[i].input_filter);
 		FIELD_OK(p[i].output_filter);
-		FUZZ_CHECK(p[i].name[0] != '\0');
+		FUZZ_CHECK(p[i].name[0] != '\0', "-");
 	}
 	free(p);
 }
@@ -73,10 +66,10 @@ static void check_routes(const struct bc_reply *r)
 	int err = bc_parse_routes(r, &rt, &n);
 
 	if (err < 0) {
-		FUZZ_CHECK(err == -EINVAL || err == -EBADMSG || err == -ENOMEM);
+		FUZZ_CHECK(err == -EINVAL || err == -EBADMSG || err == -ENOMEM, "-");
 		return;
 	}
-	FUZZ_CHECK((n == 0) == (rt == NULL));
+	FUZZ_CHECK((n == 0) == (rt == NULL), "-");
 	for (size_t i = 0; i < n; i++) {
 		FIELD_OK(rt[i].table);
 		FIELD_OK(rt[i].prefix);
@@ -88,9 +81,9 @@ static void check_routes(const struct bc_reply *r)
 		FIELD_OK(rt[i].dev);
 		FIELD_OK(rt[i].route_type);
 		FIELD_OK(rt[i].bgp_next_hop);
-		FUZZ_CHECK(rt[i].n_lc <= ARRAY_SIZE(rt[i].lc));
-		FUZZ_CHECK(rt[i].prefix[0] != '\0' && rt[i].proto[0] != '\0');
-		FUZZ_CHECK(!rt[i].sync_error || rt[i].best);
+		FUZZ_CHECK(rt[i].n_lc <= ARRAY_SIZE(rt[i].lc), "-");
+		FUZZ_CHECK(rt[i].prefix[0] != '\0' && rt[i].proto[0] != '\0', "-");
+		FUZZ_CHECK(!rt[i].sync_error || rt[i].best, "-");
 	}
 	free(rt);
 }
@@ -103,14 +96,14 @@ static void check_status(const struct bc_reply *r)
 	memset(&st, 0xa5, sizeof(st));
 	err = bc_parse_status(r, &st);
 	if (err < 0) {
-		FUZZ_CHECK(err == -EINVAL || err == -EBADMSG);
+		FUZZ_CHECK(err == -EINVAL || err == -EBADMSG, "-");
 		return;
 	}
 	FIELD_OK(st.version);
 	FIELD_OK(st.router_id);
 	FIELD_OK(st.last_reboot);
 	FIELD_OK(st.last_reconfiguration);
-	FUZZ_CHECK(st.version[0] && st.router_id[0]);
+	FUZZ_CHECK(st.version[0] && st.router_id[0], "-");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -123,17 +116,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		long used = bc_reply_parse(buf + off, size - off, &r);
 
 		if (used <= 0) {
-			FUZZ_CHECK(used == 0 || used == -EBADMSG || used == -ENOMEM);
+			FUZZ_CHECK(used == 0 || used == -EBADMSG || used == -ENOMEM, "-");
 			break;
 		}
-		FUZZ_CHECK((size_t)used <= size - off);
-		FUZZ_CHECK(buf[off + (size_t)used - 1] == '\n');
-		FUZZ_CHECK(r.n_lines > 0 && r.lines[r.n_lines - 1].code == r.code);
+		FUZZ_CHECK((size_t)used <= size - off, "-");
+		FUZZ_CHECK(buf[off + (size_t)used - 1] == '\n', "-");
+		FUZZ_CHECK(r.n_lines > 0 && r.lines[r.n_lines - 1].code == r.code, "-");
 		for (size_t i = 0; i < r.n_lines; i++)
 			FUZZ_CHECK(r.lines[i].text != NULL &&
-				   strlen(r.lines[i].text) <= BC_LINE_MAX);
+				   strlen(r.lines[i].text) <= BC_LINE_MAX, "-");
 		for (size_t i = 0; i < r.n_async; i++)
-			FUZZ_CHECK(r.async[i] != NULL);
+			FUZZ_CHECK(r.async[i] != NULL, "-");
 
 		/* A cut before the final '\n' is "need more", never an error:
 		 * bc_ctl_cmd() parses again as bytes arrive. One cut per reply,
@@ -143,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct bc_reply part = {0};
 			long p = bc_reply_parse(buf + off, cut, &part);
 
-			FUZZ_CHECK(p == 0 || p == -ENOMEM);
+			FUZZ_CHECK(p == 0 || p == -ENOMEM, "-");
 			bc_reply_done(&part);
 		}
 
