@@ -97,16 +97,37 @@ fabric_up() {
 	ip -n "$(ns fab)" link set br0 up
 }
 
+# mesh_wait N: every roostd of an N-node mesh answers on its socket and
+# every kernel has the other nodes' /24s (bounded; the caller's checks fail
+# when they are not).
+mesh_wait() {
+	local k j
+	for k in $(seq 1 "$1"); do
+		wait_until 10 test -S "$RST_TMP/n$k/roostd.sock"
+	done
+	for k in $(seq 1 "$1"); do
+		for j in $(seq 1 "$1"); do
+			[ "$j" = "$k" ] || wait_until 30 kernel_route "$k" "10.244.$j.0/24" "172.31.0.$((10 + j))"
+		done
+	done
+}
+
+# seg_add NAME PORT ADDR: namespace NAME with eth0 = ADDR/24 on the fabric
+# (its port there is PORT), and its folder $RST_TMP/NAME.
+seg_add() {
+	local name=$1 port=$2 addr=$3 n
+	n=$(ns "$name")
+	ns_add "$name"
+	ip -n "$n" link add eth0 type veth peer name "$port" netns "$(ns fab)"
+	ip -n "$(ns fab)" link set "$port" master br0 up
+	ip -n "$n" addr add "$addr/24" dev eth0
+	ip -n "$n" link set eth0 up
+	mkdir -p "$RST_TMP/$name"
+}
+
 # node_add K: namespace nK with eth0 = 172.31.0.(10+K)/24 on the fabric.
 node_add() {
-	local k=$1 n
-	n=$(ns "n$k")
-	ns_add "n$k"
-	ip -n "$n" link add eth0 type veth peer name "n$k" netns "$(ns fab)"
-	ip -n "$(ns fab)" link set "n$k" master br0 up
-	ip -n "$n" addr add "172.31.0.$((10 + k))/24" dev eth0
-	ip -n "$n" link set eth0 up
-	mkdir -p "$RST_TMP/n$k"
+	seg_add "n$1" "n$1" "172.31.0.$((10 + $1))"
 }
 
 # node_conf K N [extra bgp lines]: writes nK's roostd.conf for an N-node mesh.
@@ -395,14 +416,7 @@ EOF
 # aux_add NAME ADDR: namespace NAME for a third-party daemon (FRR, GoBGP,
 # ExaBGP), eth0 = ADDR/24 on the fabric; its files go to $RST_TMP/NAME.
 aux_add() {
-	local name=$1 addr=$2 n
-	n=$(ns "$name")
-	ns_add "$name"
-	ip -n "$n" link add eth0 type veth peer name "x-$name" netns "$(ns fab)"
-	ip -n "$(ns fab)" link set "x-$name" master br0 up
-	ip -n "$n" addr add "$addr/24" dev eth0
-	ip -n "$n" link set eth0 up
-	mkdir -p "$RST_TMP/$name"
+	seg_add "$1" "x-$1" "$2"
 }
 
 # aux_bg NAME LOG command...: runs a daemon in the foreground of namespace

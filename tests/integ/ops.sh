@@ -25,14 +25,7 @@ sed -i "s|log_level = \"debug\";|log_level = \"debug\"; metrics_textfile = \"$RS
 for k in 1 2 3; do
 	roostd_start "$k"
 done
-for k in 1 2 3; do
-	wait_until 10 test -S "$RST_TMP/n$k/roostd.sock"
-done
-for k in 1 2 3; do
-	for j in 1 2 3; do
-		[ "$j" = "$k" ] || wait_until 30 kernel_route "$k" "10.244.$j.0/24" "172.31.0.$((10 + j))"
-	done
-done
+mesh_wait 3
 pod_ns_add 1 1
 pod_ns_add 1 2
 cni 1 ADD ops-a eth0 "/run/netns/$(ns n1p1)"

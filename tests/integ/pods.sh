@@ -12,14 +12,7 @@ for k in 1 2 3; do
 	node_conf "$k" 3
 	roostd_start "$k"
 done
-for k in 1 2 3; do
-	wait_until 10 test -S "$RST_TMP/n$k/roostd.sock"
-done
-for k in 1 2 3; do
-	for j in 1 2 3; do
-		[ "$j" = "$k" ] || wait_until 30 kernel_route "$k" "10.244.$j.0/24" "172.31.0.$((10 + j))"
-	done
-done
+mesh_wait 3
 
 # ---- two pods per node -------------------------------------------------------------
 declare -A IP
