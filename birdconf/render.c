@@ -303,6 +303,14 @@ static bool any_peer_import(const struct bc_node *n)
 	return false;
 }
 
+static bool any_multihop(const struct bc_node *n)
+{
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i].multihop > 0)
+			return true;
+	return false;
+}
+
 static bool prefix_seen(const struct bc_node *n, size_t pi, size_t k)
 {
 	const struct bc_prefix *x = &n->peers[pi].import[k];
@@ -357,9 +365,68 @@ static void render_globals(const struct bc_node *n, FILE *f)
 		fprintf(f, "# No node.pod_cidr: this node reflects routes and has no pods.\n");
 	fprintf(f, "define POD_NETS = [ %s/%u{%u,%u} ];\n", cluster, n->cluster_len, n->pod_len,
 		n->pod_len);
+	if (any_multihop(n))
+		fprintf(f, "define CLUSTER_NETS = [ %s/%u+ ];   # the whole cluster CIDR\n", cluster,
+			n->cluster_len);
 	if (any_peer_import(n))
 		render_peer_nets(n, f);
 	fprintf(f, "\n");
+}
+
+/* The kernel protocol (and, for multihop peers, what resolves their next
+ * hops). */
+static void render_kernel(const struct bc_node *n, FILE *f)
+{
+	static const char head[] =
+		"# Install what BGP learned and roost_to_kernel allows, nothing else. Own\n"
+		"# metric (%u): a second BIRD on the default metric cannot delete these\n"
+		"# routes. Graceful restart: with `bird -R` the routes stay through a BIRD\n"
+		"# restart.\n";
+
+	if (!any_multihop(n)) {
+		fprintf(f, head, n->kernel_metric);
+		fprintf(f, "protocol kernel kernel4 {\n"
+			   "\tmetric %u;\n"
+			   "\tmerge paths on;\n"
+			   "\tgraceful restart on;\n"
+			   "\tipv4 {\n"
+			   "\t\timport none;\n"
+			   "\t\texport filter roost_to_kernel;\n"
+			   "\t};\n"
+			   "}\n\n",
+			n->kernel_metric);
+		return;
+	}
+	/* A multihop peer's next hop is not on the segment: BIRD resolves it
+	 * (gateway recursive) through master4, which then needs the node's own
+	 * routes. One kernel protocol per kernel table, so this one learns. */
+	fprintf(f, "# A multihop peer's next hop resolves through the node's own routes: the\n"
+		   "# kernel's (learned, alien routes only) and the connected subnets, outside\n"
+		   "# the cluster CIDR (roost_learn). roost_to_kernel and every BGP export take\n"
+		   "# BGP routes only, so these stay in BIRD.\n"
+		   "filter roost_learn {\n"
+		   "\tif net.type != NET_IP4 then reject;\n"
+		   "\tif net ~ CLUSTER_NETS then reject;\n"
+		   "\taccept;\n"
+		   "}\n\n");
+	fprintf(f, head, n->kernel_metric);
+	fprintf(f, "# It also learns the kernel's other routes, through roost_learn.\n");
+	fprintf(f, "protocol kernel kernel4 {\n"
+		   "\tmetric %u;\n"
+		   "\tmerge paths on;\n"
+		   "\tgraceful restart on;\n"
+		   "\tlearn;\n"
+		   "\tipv4 {\n"
+		   "\t\timport filter roost_learn;\n"
+		   "\t\texport filter roost_to_kernel;\n"
+		   "\t};\n"
+		   "}\n\n",
+		n->kernel_metric);
+	fprintf(f, "protocol direct connected {\n"
+		   "\tipv4 {\n"
+		   "\t\timport filter roost_learn;\n"
+		   "\t};\n"
+		   "}\n\n");
 }
 
 static void render_protocols(const struct bc_node *n, FILE *f)
@@ -381,21 +448,7 @@ static void render_protocols(const struct bc_node *n, FILE *f)
 			   "}\n\n");
 	}
 
-	fprintf(f, "# Install what BGP learned and roost_to_kernel allows, nothing else. Own\n"
-		   "# metric (%u): a second BIRD on the default metric cannot delete these\n"
-		   "# routes. Graceful restart: with `bird -R` the routes stay through a BIRD\n"
-		   "# restart.\n",
-		n->kernel_metric);
-	fprintf(f, "protocol kernel kernel4 {\n"
-		   "\tmetric %u;\n"
-		   "\tmerge paths on;\n"
-		   "\tgraceful restart on;\n"
-		   "\tipv4 {\n"
-		   "\t\timport none;\n"
-		   "\t\texport filter roost_to_kernel;\n"
-		   "\t};\n"
-		   "}\n\n",
-		n->kernel_metric);
+	render_kernel(n, f);
 
 	if (bfd)
 		fprintf(f, "# BFD sessions are requested by the BGP sessions below.\n"
