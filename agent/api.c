@@ -19,6 +19,7 @@
 
 #include "api-proto.h"
 #include "api.h"
+#include "datastore.h"
 #include "bc-ctl.h"
 #include "log.h"
 #include "pod.h"
@@ -368,8 +369,13 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 	}
 	if (strcmp(verb, "PODS") == 0)
 		return do_pods(x);
-	if (strcmp(verb, "NODE_STATUS") == 0)
-		return reply_ok(status_node(x->conf, x->bird, x->ipam));
+	if (strcmp(verb, "NODE_STATUS") == 0) {
+		json_t *st = status_node(x->conf, x->bird, x->ipam);
+
+		if (st && x->ds)
+			json_object_set_new(st, "datastore", ds_status_json(x->ds));
+		return reply_ok(st);
+	}
 	if (strcmp(verb, "AUDIT") == 0) {
 		char why[256] = "";
 		json_t *audit = status_audit(x->conf, why, sizeof(why));

@@ -32,6 +32,7 @@ struct api_ctx {
 	struct ipam *ipam;              /* borrowed */
 	const struct bird *bird;        /* borrowed */
 	struct metrics *metrics;        /* borrowed; may be NULL */
+	struct datastore *ds;           /* borrowed; NULL without a datastore */
 };
 
 /* Binds the socket at path (unlinking a stale one; -EADDRINUSE when another

@@ -348,8 +348,10 @@ static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_
 	int r;
 
 	const config_setting_t *bgp = member(root, "bgp");
-	/* A route reflector may run without pods: then node.pod_cidr is left out. */
-	bool pods_optional = bgp && config_setting_is_group(bgp) && member(bgp, "reflector");
+	/* A route reflector may run without pods: then node.pod_cidr is left
+	 * out; with a datastore, the subnet is leased from it. */
+	bool ds = member(root, "datastore") != NULL;
+	bool pods_optional = ds || (bgp && config_setting_is_group(bgp) && member(bgp, "reflector"));
 
 	if ((r = get_group(x, root, "node", true, &g)) < 0 || (r = check_keys(x, g, keys)) < 0 ||
 	    (r = get_name(x, g, "name", c->name)) < 0 ||
@@ -357,10 +359,11 @@ static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_
 	    (r = get_string(x, g, "pod_cidr", !pods_optional, &v)) < 0)
 		return r;
 	if (r == 0) {
-		c->no_pods = true;
+		c->no_pods = !ds;
 		c->asn = 0;
 		return get_asn(x, g, "asn", &c->asn) < 0 ? -EINVAL : 0;
 	}
+	c->ds_pod_given = ds;
 	if ((r = parse_cidr(x, member(g, "pod_cidr"), v, &c->pod_net, &c->pod_len)) < 0)
 		return r;
 	if (c->pod_len < 16 || c->pod_len > 30)
@@ -380,9 +383,14 @@ static int load_cluster(struct ctx *x, const config_setting_t *root, struct roos
 	unsigned plen = 0;
 	int r;
 
-	if ((r = get_group(x, root, "cluster", true, &g)) < 0 || (r = check_keys(x, g, keys)) < 0 ||
-	    (r = get_string(x, g, "pod_cidr", true, &v)) < 0 ||
-	    (r = parse_cidr(x, member(g, "pod_cidr"), v, &c->cluster_net, &c->cluster_len)) < 0)
+	bool ds = member(root, "datastore") != NULL;
+
+	if ((r = get_group(x, root, "cluster", !ds, &g)) < 0 || (g && (r = check_keys(x, g, keys)) < 0) ||
+	    (r = get_string(x, g, "pod_cidr", !ds, &v)) < 0)
+		return r;
+	c->ds_cluster_given = ds && r > 0;
+	if (r > 0 && (r = parse_cidr(x, member(g, "pod_cidr"), v, &c->cluster_net,
+				     &c->cluster_len)) < 0)
 		return r;
 	c->cluster_asn = 64512;
 	if (get_asn(x, g, "asn", &c->cluster_asn) < 0 ||
@@ -390,6 +398,9 @@ static int load_cluster(struct ctx *x, const config_setting_t *root, struct roos
 		return -EINVAL;
 	if (c->asn == 0)
 		c->asn = c->cluster_asn;
+	/* Datastore: checked once etcd says (conf_set_subnets). */
+	if (ds && (!c->ds_cluster_given || !c->ds_pod_given))
+		return 0;
 	if (c->no_pods) {
 		c->pod_len = plen ? plen : 24;
 		if (c->cluster_len < 8 || c->cluster_len >= c->pod_len)
@@ -570,7 +581,7 @@ static int load_peer_import(struct ctx *x, const config_setting_t *p, const stru
 	peer->import = pfx;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
-		uint32_t cm = 0xffffffffu << (32 - c->cluster_len), m;
+		uint32_t cm = c->cluster_len ? 0xffffffffu << (32 - c->cluster_len) : 0, m;
 		int r;
 
 		setting_path(e, name, sizeof(name));
@@ -582,7 +593,8 @@ static int load_peer_import(struct ctx *x, const config_setting_t *p, const stru
 		if (pfx[i].len == 0)
 			return fail(x, e, "%s: a default route is never imported", name);
 		m = pfx[i].len < c->cluster_len ? 0xffffffffu << (32 - pfx[i].len) : cm;
-		if ((ntohl(pfx[i].net.s_addr) & m) == (ntohl(c->cluster_net.s_addr) & m))
+		/* (no cluster CIDR yet with a datastore: etcd's Network comes later) */
+		if (c->cluster_len && (ntohl(pfx[i].net.s_addr) & m) == (ntohl(c->cluster_net.s_addr) & m))
 			return fail(x, e,
 				    "%s: '%s' overlaps cluster.pod_cidr; pod subnets are imported by the pod policy only",
 				    name, config_setting_get_string(e));
@@ -708,6 +720,7 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 	    (r = load_peer_list(x, g, "route_reflectors", c, &c->route_reflectors,
 				&c->n_route_reflectors)) < 0)
 		return r;
+	c->n_mesh_file = c->n_mesh;
 	if (c->n_route_reflectors > 0 && member(g, "mesh") && c->n_mesh > 0)
 		return fail(x, member(g, "route_reflectors"),
 			    "bgp.route_reflectors: a route reflector client has no mesh sessions; remove bgp.mesh");
@@ -825,6 +838,126 @@ static int parse_listen(const char *s, struct sockaddr_in *ret)
 	ret->sin_family = AF_INET;
 	ret->sin_port = htons((uint16_t)port);
 	return inet_pton(AF_INET, buf, &ret->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+/* "http://host:port" or "https://host:port[/]": what libcurl is given. */
+static bool endpoint_ok(const char *v)
+{
+	const char *h = strncmp(v, "http://", 7) == 0 ? v + 7 : strncmp(v, "https://", 8) == 0 ? v + 8
+												    : NULL;
+
+	if (!h || !*h || strlen(v) > 255)
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr(".-:[]/", *p)))
+			return false;
+	return true;
+}
+
+static int load_datastore(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
+{
+	static const char *const keys[] = {"type", "endpoints", "prefix", "ca", "cert", "key",
+					   "subnet_env", "lease_ttl", NULL};
+	const config_setting_t *g, *eps;
+	const char *type = NULL, *prefix = "/coreos.com/network";
+	int r, n;
+
+	if ((r = get_group(x, root, "datastore", false, &g)) < 0 || !g)
+		return r;
+	c->ds_on = true;
+	c->ds_lease_ttl = 30;
+	if ((r = check_keys(x, g, keys)) < 0 || (r = get_string(x, g, "type", true, &type)) < 0)
+		return r;
+	if (strcmp(type, "etcd") != 0)
+		return fail(x, member(g, "type"), "datastore.type: '%s' is not supported (only \"etcd\")",
+			    type);
+	eps = member(g, "endpoints");
+	if (!eps)
+		return fail(x, g, "datastore.endpoints: missing (a list like ( \"http://127.0.0.1:2379\" ))");
+	if (!config_setting_is_list(eps) && !config_setting_is_array(eps))
+		return fail(x, eps, "datastore.endpoints: expected a list of URLs in ( )");
+	n = config_setting_length(eps);
+	if (n < 1 || n > 16)
+		return fail(x, eps, "datastore.endpoints: give 1 to 16 URLs");
+	c->ds_endpoints = calloc((size_t)n, sizeof(*c->ds_endpoints));
+	if (!c->ds_endpoints)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(eps, (unsigned)i);
+		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING
+					? config_setting_get_string(e)
+					: NULL;
+
+		if (!v || !endpoint_ok(v))
+			return fail(x, e,
+				    "datastore.endpoints[%d]: expected \"http://host:port\" or \"https://host:port\"",
+				    i);
+		if (!(c->ds_endpoints[i] = strdup(v)))
+			return -ENOMEM;
+		c->n_ds_endpoints++;
+	}
+	if ((r = get_string(x, g, "prefix", false, &prefix)) < 0)
+		return r;
+	if (prefix[0] != '/' || strlen(prefix) > 200 || strchr(prefix, '"') || strchr(prefix, '\\') ||
+	    prefix[strlen(prefix) - 1] == '/')
+		return fail(x, member(g, "prefix"),
+			    "datastore.prefix: '%s' must start with '/', not end with one, at most 200 characters",
+			    prefix);
+	if (!(c->ds_prefix = strdup(prefix)))
+		return -ENOMEM;
+	if ((r = get_path(x, g, "ca", "", true, PATH_MAX, &c->ds_ca)) < 0 ||
+	    (r = get_path(x, g, "cert", "", true, PATH_MAX, &c->ds_cert)) < 0 ||
+	    (r = get_path(x, g, "key", "", true, PATH_MAX, &c->ds_key)) < 0 ||
+	    (r = get_path(x, g, "subnet_env", "/run/flannel/subnet.env", true, PATH_MAX,
+			  &c->ds_subnet_env)) < 0)
+		return r;
+	if (!c->ds_cert[0] != !c->ds_key[0])
+		return fail(x, member(g, c->ds_cert[0] ? "cert" : "key"),
+			    "datastore: cert and key go together");
+	if (get_uint(x, g, "lease_ttl", 5, 3600, &c->ds_lease_ttl) < 0)
+		return -EINVAL;
+	if (c->no_pods || c->reflector)
+		return fail(x, g, "datastore: not for a route reflector (it leases no subnet)");
+	return 0;
+}
+
+int conf_set_subnets(struct roostd_conf *c, struct in_addr pod_net, unsigned pod_len,
+		     struct in_addr cluster_net, unsigned cluster_len, char *err, size_t errlen)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	uint32_t cm = cluster_len ? 0xffffffffu << (32 - cluster_len) : 0;
+
+	inet_ntop(AF_INET, &pod_net, a, sizeof(a));
+	inet_ntop(AF_INET, &cluster_net, b, sizeof(b));
+	if (pod_len < 16 || pod_len > 30 || cluster_len < 8 || cluster_len >= pod_len) {
+		snprintf(err, errlen, "subnet %s/%u of network %s/%u: lengths out of range (/8../29, /16../30)",
+			 a, pod_len, b, cluster_len);
+		return -EINVAL;
+	}
+	if ((ntohl(pod_net.s_addr) & cm) != ntohl(cluster_net.s_addr)) {
+		snprintf(err, errlen, "subnet %s/%u is not inside network %s/%u", a, pod_len, b,
+			 cluster_len);
+		return -EINVAL;
+	}
+	if ((ntohl(c->address.s_addr) & cm) == ntohl(cluster_net.s_addr)) {
+		snprintf(err, errlen, "node.address %s is inside network %s/%u",
+			 inet_ntoa(c->address), b, cluster_len);
+		return -EINVAL;
+	}
+	if (c->ds_cluster_given &&
+	    (c->cluster_net.s_addr != cluster_net.s_addr || c->cluster_len != cluster_len)) {
+		snprintf(err, errlen, "cluster.pod_cidr differs from the datastore's Network %s/%u", b,
+			 cluster_len);
+		return -EINVAL;
+	}
+	c->pod_net = pod_net;
+	c->pod_len = pod_len;
+	c->gateway.s_addr = htonl(ntohl(pod_net.s_addr) + 1);
+	c->cluster_net = cluster_net;
+	c->cluster_len = cluster_len;
+	c->no_pods = false;
+	return 0;
 }
 
 static int load_agent(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
@@ -1044,13 +1177,14 @@ int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr
 	}
 	root = config_root_setting(&cfg);
 	{
-		static const char *const keys[] = {"node", "cluster", "bgp", "bridge", "bird",
+		static const char *const keys[] = {"node", "cluster", "bgp", "bridge", "bird", "datastore",
 						   "agent", NULL};
 
 		if ((r = check_keys(&x, root, keys)) < 0 || (r = load_node(&x, root, c)) < 0 ||
 		    (r = load_cluster(&x, root, c)) < 0 || (r = load_bgp(&x, root, c)) < 0 ||
 		    (r = load_bridge(&x, root, c)) < 0 || (r = load_bird(&x, root, c)) < 0 ||
-		    (r = load_agent(&x, root, c)) < 0 || (r = check_paths(&x, root, c)) < 0) {
+		    (r = load_agent(&x, root, c)) < 0 || (r = load_datastore(&x, root, c)) < 0 ||
+		    (r = check_paths(&x, root, c)) < 0) {
 			config_destroy(&cfg);
 			if (r == -ENOMEM)
 				return rst_err_set(reterr, ENOMEM, path, 0, "out of memory");
@@ -1068,6 +1202,15 @@ void conf_free(struct roostd_conf *c)
 		return;
 	free(c->path);
 	free(c->mesh);
+	for (size_t i = 0; i < c->n_ds_endpoints; i++)
+		free(c->ds_endpoints[i]);
+	free(c->ds_endpoints);
+	free(c->ds_prefix);
+	free(c->ds_ca);
+	free(c->ds_cert);
+	free(c->ds_key);
+	free(c->ds_subnet_env);
+	free(c->static_routes);
 	free(c->route_reflectors);
 	for (size_t i = 0; i < c->n_peers; i++)
 		free((void *)c->peers[i].import);
@@ -1094,6 +1237,8 @@ void conf_to_node(const struct roostd_conf *c, struct bc_node *node)
 	node->address = c->address;
 	node->pod_net = c->pod_net;
 	node->pod_len = c->pod_len;
+	node->static_routes = c->static_routes;
+	node->n_static_routes = c->n_static_routes;
 	node->cluster_net = c->cluster_net;
 	node->cluster_len = c->cluster_len;
 	node->cluster_asn = c->cluster_asn;

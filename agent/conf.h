@@ -40,6 +40,7 @@ struct roostd_conf {
 	/* bgp */
 	struct bc_peer *mesh; /* owned */
 	size_t n_mesh;
+	size_t n_mesh_file; /* the first n_mesh_file of mesh come from the file */
 	enum bc_bfd_mode bfd_mode;
 	unsigned bfd_interval_ms, bfd_multiplier;
 	bool gr_enabled;
@@ -54,6 +55,20 @@ struct roostd_conf {
 	struct in_addr rr_cluster_id;
 	struct bc_ext_peer *peers; /* owned, and each peers[i].import */
 	size_t n_peers;
+
+	/* datastore (etcd, flannel's layout): with it, the node's subnet, the
+	 * cluster CIDR and the mesh come from etcd (agent/datastore.c) */
+	bool ds_on;
+	bool ds_pod_given;     /* node.pod_cidr given: lease exactly that subnet */
+	bool ds_cluster_given; /* cluster.pod_cidr given: must equal Network */
+	char **ds_endpoints;   /* owned, each "http(s)://host:port" */
+	size_t n_ds_endpoints;
+	char *ds_prefix;     /* "/coreos.com/network" */
+	char *ds_ca, *ds_cert, *ds_key; /* "" = none */
+	char *ds_subnet_env; /* flannel's subnet.env, "" = do not write */
+	unsigned ds_lease_ttl; /* s */
+	struct bc_static_route *static_routes; /* owned; flannel host-gw nodes (datastore) */
+	size_t n_static_routes;
 
 	/* bridge */
 	char bridge_name[16];
@@ -80,6 +95,11 @@ struct roostd_conf {
 int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr);
 void conf_free(struct roostd_conf *c);
 DEFINE_CLEANUP(struct roostd_conf *, conf_free)
+
+/* Datastore mode: sets the node subnet (and gateway) and the cluster CIDR
+ * leased from etcd, with load's checks. 0, or -EINVAL with a message. */
+int conf_set_subnets(struct roostd_conf *c, struct in_addr pod_net, unsigned pod_len,
+		     struct in_addr cluster_net, unsigned cluster_len, char *err, size_t errlen);
 
 /* Fills *node from c; node borrows c's strings and arrays. */
 void conf_to_node(const struct roostd_conf *c, struct bc_node *node);

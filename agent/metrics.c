@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "datastore.h"
 #include "status.h"
 
 static const double bucket_le[METRICS_N_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -162,6 +163,14 @@ char *metrics_render(const struct metrics *m, const struct roostd_conf *c, const
 	help(f, "roost_reloads_total", "counter", "SIGHUP reloads by result");
 	fprintf(f, "roost_reloads_total{result=\"ok\"} %lu\n", m->reloads_ok);
 	fprintf(f, "roost_reloads_total{result=\"failed\"} %lu\n", m->reloads_failed);
+
+	if (m->ds) {
+		help(f, "roost_datastore_up", "gauge", "1 when etcd answers (datastore mode)");
+		fprintf(f, "roost_datastore_up %d\n", ds_up(m->ds) ? 1 : 0);
+		help(f, "roost_datastore_peers", "gauge",
+		     "other nodes' leases in the datastore (roost and flannel host-gw)");
+		fprintf(f, "roost_datastore_peers %zu\n", ds_n_peers(m->ds));
+	}
 
 	help(f, "roost_bgp_session_transitions_total", "counter",
 	     "BGP sessions going up (to Established) and down (from it), seen since roostd started");

@@ -26,6 +26,7 @@ struct metrics {
 	int fd; /* listening TCP socket, -1 when off */
 	unsigned long reloads_ok, reloads_failed;
 	unsigned long session_ups, session_downs; /* seen by the session watcher */
+	struct datastore *ds; /* borrowed; NULL without a datastore */
 	unsigned long requests[MV_COUNT][2]; /* [verb][0 ok, 1 error] */
 	unsigned long buckets[MV_COUNT][METRICS_N_BUCKETS];
 	unsigned long observations[MV_COUNT];

@@ -25,6 +25,7 @@
 #include "bird.h"
 #include "birdconf.h"
 #include "conf.h"
+#include "datastore.h"
 #include "ipam.h"
 #include "log.h"
 #include "metrics.h"
@@ -77,7 +78,7 @@ static int setup_node(const struct roostd_conf *c)
 	r = netdev_open(&nd);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "netlink: cannot open a route socket");
-	ifindex = netdev_bridge_ensure(nd, c->bridge_name, c->bridge_mtu, &created);
+	ifindex = netdev_bridge_ensure(nd, c->bridge_name, c->bridge_mtu, &created, NULL);
 	if (ifindex < 0) {
 		netdev_free(nd);
 		return log_errno(LOG_ERR, ifindex, "bridge '%s': setup failed", c->bridge_name);
@@ -123,6 +124,28 @@ static void print_conf_error(const char *path, const struct rst_err *e)
 	fprintf(stderr, "%s\n", buf);
 }
 
+/* --check-config and --render with a datastore: the subnets come from etcd
+ * at run time; a stand-in (the cluster's second subnet) lets the rest be
+ * rendered and checked. */
+static void ds_stand_in(struct roostd_conf *c, FILE *note)
+{
+	struct in_addr cl = c->cluster_net, pod = c->pod_net;
+	unsigned cl_len = c->cluster_len, len = c->pod_len ? c->pod_len : 24;
+	char err[256];
+
+	if (!c->ds_on)
+		return;
+	if (!c->ds_cluster_given) {
+		inet_pton(AF_INET, "10.244.0.0", &cl);
+		cl_len = 16;
+	}
+	if (!c->ds_pod_given)
+		pod.s_addr = htonl(ntohl(cl.s_addr) + (1u << (32 - len)));
+	if (conf_set_subnets(c, pod, len, cl, cl_len, err, sizeof(err)) == 0 && note)
+		fprintf(note, "%s: note: the node's subnet and peers come from the datastore; %s/%u stands in for them here\n",
+			c->path, inet_ntoa(pod), len);
+}
+
 /* --check-config: FILE and its rendered BIRD config, through `bird -p`. */
 static int check_config(const char *path)
 {
@@ -137,6 +160,7 @@ static int check_config(const char *path)
 		print_conf_error(path, &e);
 		return 1;
 	}
+	ds_stand_in(c, stderr);
 	conf_to_node(c, &node);
 	if (bc_render_string(&node, &text, &e) < 0) {
 		fprintf(stderr, "%s: %s\n", path, e.msg);
@@ -172,6 +196,7 @@ static int render_only(const char *path)
 		print_conf_error(path, &e);
 		return 1;
 	}
+	ds_stand_in(c, stderr);
 	conf_to_node(c, &node);
 	if (bc_render(&node, stdout, &e) < 0) {
 		fprintf(stderr, "%s: %s\n", path, e.msg);
@@ -188,6 +213,9 @@ struct agent {
 	struct api *api;   /* owned */
 	struct metrics metrics;
 	struct sessions sessions; /* logs BGP session changes */
+	struct datastore *ds;     /* owned; NULL without a datastore */
+	struct ds_peer *ds_peers; /* owned; the datastore's last peer list */
+	size_t n_ds_peers;
 	struct timespec next_textfile; /* CLOCK_MONOTONIC */
 };
 
@@ -208,6 +236,110 @@ static const char *fixed_key_changed(const struct roostd_conf *o, const struct r
 	return NULL;
 }
 
+/* Datastore mode: the leased subnets and the peers from etcd go into c:
+ * roost nodes join the mesh after the file's own entries (bgp.mesh, kept),
+ * flannel host-gw nodes become static routes. 0 or -errno (logged). */
+static int ds_fill(struct roostd_conf *c, const struct datastore *ds, const struct ds_peer *p,
+		   size_t n)
+{
+	struct bc_peer *mesh = calloc(c->n_mesh_file + n + 1, sizeof(*mesh));
+	struct bc_static_route *st = calloc(n + 1, sizeof(*st));
+	struct in_addr net, cl;
+	unsigned len, cl_len;
+	size_t m = c->n_mesh_file, k = 0;
+	char err[256];
+
+	if (!mesh || !st) {
+		free(mesh);
+		free(st);
+		return -ENOMEM;
+	}
+	ds_subnets(ds, &net, &len, &cl, &cl_len);
+	if (conf_set_subnets(c, net, len, cl, cl_len, err, sizeof(err)) < 0) {
+		free(mesh);
+		free(st);
+		log_error("datastore: %s", err);
+		return -EINVAL;
+	}
+	if (c->n_mesh_file)
+		memcpy(mesh, c->mesh, c->n_mesh_file * sizeof(*mesh));
+	for (size_t i = 0; i < n; i++) {
+		bool dup = !strcmp(p[i].name, c->name);
+
+		if (!p[i].roost) {
+			st[k++] = (struct bc_static_route){p[i].net, p[i].len, p[i].address};
+			continue;
+		}
+		for (size_t j = 0; j < m && !dup; j++)
+			dup = !strcmp(mesh[j].name, p[i].name) ||
+			      mesh[j].address.s_addr == p[i].address.s_addr;
+		if (dup) {
+			log_warn("datastore: lease of '%s' (%s) duplicates a neighbour's name or address, ignoring",
+				 p[i].name, inet_ntoa(p[i].address));
+			continue;
+		}
+		snprintf(mesh[m].name, sizeof(mesh[m].name), "%s", p[i].name);
+		mesh[m++].address = p[i].address;
+	}
+	free(c->mesh);
+	c->mesh = mesh;
+	c->n_mesh = m;
+	free(c->static_routes);
+	c->static_routes = st;
+	c->n_static_routes = k;
+	return 0;
+}
+
+/* The datastore's peers changed: render and apply like a reload (only the
+ * sessions that come or go change in BIRD). */
+static void ds_changed(struct agent *a)
+{
+	struct ds_peer *p = NULL;
+	struct bc_peer *old_mesh;
+	struct bc_static_route *old_st;
+	size_t n = 0, old_n, old_nst;
+	char *text = NULL, buf[1024];
+	struct rst_err e;
+
+	if (ds_take_peers(a->ds, &p, &n) <= 0)
+		return;
+	old_mesh = a->conf->mesh;
+	old_n = a->conf->n_mesh;
+	old_st = a->conf->static_routes;
+	old_nst = a->conf->n_static_routes;
+	a->conf->mesh = NULL;
+	a->conf->static_routes = NULL;
+	/* ds_fill frees what it replaces: hand it copies of the old arrays. */
+	a->conf->mesh = calloc(old_n + 1, sizeof(*old_mesh));
+	if (a->conf->mesh && old_n)
+		memcpy(a->conf->mesh, old_mesh, old_n * sizeof(*old_mesh));
+	if (!a->conf->mesh || ds_fill(a->conf, a->ds, p, n) < 0 || render(a->conf, &text) < 0 ||
+	    bird_apply(&a->bird, text, &e) < 0) {
+		if (text)
+			rst_err_format(&e, buf, sizeof(buf));
+		log_error("datastore: peers changed (%zu), not applied%s%s", n, text ? ": " : "",
+			  text ? buf : "");
+		free(a->conf->mesh);
+		free(a->conf->static_routes);
+		a->conf->mesh = old_mesh;
+		a->conf->n_mesh = old_n;
+		a->conf->static_routes = old_st;
+		a->conf->n_static_routes = old_nst;
+		free(text);
+		free(p);
+		return;
+	}
+	free(old_mesh);
+	free(old_st);
+	log_info("datastore: peers applied: %zu mesh neighbour(s), %zu flannel host-gw route(s)",
+		 a->conf->n_mesh, a->conf->n_static_routes);
+	free(a->text);
+	a->text = text;
+	free(a->ds_peers);
+	a->ds_peers = p;
+	a->n_ds_peers = n;
+}
+
 /* SIGHUP: everything is checked before anything changes. */
 static void reload(struct agent *a)
 {
@@ -222,6 +354,14 @@ static void reload(struct agent *a)
 		rst_err_format(&e, buf, sizeof(buf));
 		log_error("reload: '%s' has errors, not reloading: %s", old->path, buf);
 		a->metrics.reloads_failed++;
+		return;
+	}
+	if (a->ds && (!nc->ds_on || ds_fill(nc, a->ds, a->ds_peers, a->n_ds_peers) < 0)) {
+		log_error("reload: '%s' %s, not reloading", old->path,
+			  nc->ds_on ? "does not fit the datastore's subnets"
+				    : "drops the datastore; restart roostd for that");
+		a->metrics.reloads_failed++;
+		conf_free(nc);
 		return;
 	}
 	if (fixed_key_changed(old, nc)) {
@@ -351,6 +491,21 @@ static int run(const char *path)
 		goto out;
 	}
 
+	if (a.conf->ds_on) {
+		char err[256];
+
+		r = ds_open(a.conf, &a.ds, err, sizeof(err));
+		if (r < 0) {
+			log_error("datastore: %s", err);
+			r = 1;
+			goto out;
+		}
+		(void)ds_take_peers(a.ds, &a.ds_peers, &a.n_ds_peers);
+		if (ds_fill(a.conf, a.ds, a.ds_peers, a.n_ds_peers) < 0) {
+			r = 1;
+			goto out;
+		}
+	}
 	if (a.conf->no_pods) {
 		/* A route reflector without pods: no bridge, no pool. */
 		log_info("node: no node.pod_cidr, so no pods: no bridge, no address pool");
@@ -370,6 +525,7 @@ static int run(const char *path)
 		goto out;
 	if (api_open(a.conf->agent_socket, &a.api) < 0 || metrics_open(&a.metrics, a.conf) < 0)
 		goto out;
+	a.metrics.ds = a.ds;
 	bird_init(&a.bird, a.conf);
 	if (bird_start(&a.bird, a.text) < 0) {
 		log_error("not starting: BIRD cannot run the rendered configuration");
@@ -380,20 +536,24 @@ static int run(const char *path)
 		 a.conf->no_pods ? "none" : inet_ntoa(a.conf->pod_net), a.conf->pod_len,
 		 ipam_used(a.ipam), ipam_size(a.ipam), a.conf->agent_socket);
 	for (;;) {
-		struct pollfd p[5 + API_MAX_CLIENTS] = {{.fd = sfd, .events = POLLIN},
+		struct pollfd p[6 + API_MAX_CLIENTS] = {{.fd = sfd, .events = POLLIN},
 							{.fd = bird_fd(&a.bird), .events = POLLIN},
 							{.fd = api_fd(a.api), .events = POLLIN},
 							{.fd = a.metrics.fd, .events = POLLIN},
-							{.fd = sessions_fd(&a.sessions), .events = POLLIN}};
-		size_t n_clients = api_pollfds(a.api, p + 5, API_MAX_CLIENTS);
-		struct api_ctx ctx = {
-			.conf = a.conf, .ipam = a.ipam, .bird = &a.bird, .metrics = &a.metrics};
+							{.fd = sessions_fd(&a.sessions), .events = POLLIN},
+							{.fd = ds_fd(a.ds), .events = POLLIN}};
+		size_t n_clients = api_pollfds(a.api, p + 6, API_MAX_CLIENTS);
+		struct api_ctx ctx = {.conf = a.conf,
+				      .ipam = a.ipam,
+				      .bird = &a.bird,
+				      .metrics = &a.metrics,
+				      .ds = a.ds};
 		struct signalfd_siginfo si;
 		int timeout = loop_timeout_ms(&a), at = api_timeout_ms(a.api);
 
 		if (at >= 0 && (timeout < 0 || at < timeout))
 			timeout = at;
-		if (poll(p, 5 + n_clients, timeout) < 0 && errno != EINTR) {
+		if (poll(p, 6 + n_clients, timeout) < 0 && errno != EINTR) {
 			log_errno(LOG_ERR, errno, "poll failed");
 			break;
 		}
@@ -403,7 +563,9 @@ static int run(const char *path)
 		sessions_tick(&a.sessions, a.conf);
 		a.metrics.session_ups = a.sessions.ups;
 		a.metrics.session_downs = a.sessions.downs;
-		api_handle(a.api, p + 5, n_clients, &ctx);
+		if (p[5].fd >= 0 && (p[5].revents & POLLIN))
+			ds_changed(&a);
+		api_handle(a.api, p + 6, n_clients, &ctx);
 		if (p[2].revents & POLLIN)
 			api_serve(a.api, &ctx);
 		if (p[3].fd >= 0 && (p[3].revents & POLLIN))
@@ -427,6 +589,8 @@ out:
 		close(sfd);
 	bird_done(&a.bird);
 	sessions_done(&a.sessions);
+	ds_free(a.ds);
+	free(a.ds_peers);
 	metrics_close(&a.metrics);
 	api_free(a.api);
 	ipam_free(a.ipam);

@@ -54,6 +54,14 @@ struct bc_ext_peer {
 	size_t n_import;
 };
 
+/* A static route BIRD installs in the kernel only (a flannel host-gw node's
+ * subnet via its address, while a cluster migrates). */
+struct bc_static_route {
+	struct in_addr net;
+	unsigned len;
+	struct in_addr via;
+};
+
 struct bc_node {
 	/* Where the model came from, for the header comment (borrowed). */
 	const char *source;      /* config file path as given */
@@ -88,6 +96,8 @@ struct bc_node {
 	/* Route reflector: accepts any iBGP client in clients_net/len. */
 	bool reflector;
 	bool no_pods; /* a reflector only: no pod subnet, nothing originated */
+	const struct bc_static_route *static_routes; /* flannel host-gw nodes */
+	size_t n_static_routes;
 	struct in_addr rr_clients_net;
 	unsigned rr_clients_len;
 	struct in_addr rr_cluster_id;

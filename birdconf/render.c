@@ -450,6 +450,22 @@ static void render_protocols(const struct bc_node *n, FILE *f)
 
 	render_kernel(n, f);
 
+	if (n->n_static_routes) {
+		fprintf(f, "# Nodes still on flannel host-gw (leases in the datastore without roost):\n"
+			   "# their subnets via their addresses, to the kernel only (no BGP export\n"
+			   "# takes a static route).\n"
+			   "protocol static flannel_hostgw {\n"
+			   "\tipv4;\n");
+		for (size_t i = 0; i < n->n_static_routes; i++) {
+			char a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN];
+
+			ntop(n->static_routes[i].net, a);
+			ntop(n->static_routes[i].via, v);
+			fprintf(f, "\troute %s/%u via %s;\n", a, n->static_routes[i].len, v);
+		}
+		fprintf(f, "}\n\n");
+	}
+
 	if (bfd)
 		fprintf(f, "# BFD sessions are requested by the BGP sessions below.\n"
 			   "protocol bfd roost_bfd {\n}\n\n");
@@ -520,8 +536,10 @@ static void render_filters(const struct bc_node *n, FILE *f)
 	fprintf(f, "# The kernel gets unicast BGP routes to pod subnets of other nodes and to\n"
 		   "# the peers' allow-listed prefixes; never a default route, never our own\n"
 		   "# subnet, never an unresolved (unreachable) next hop.\n");
-	fprintf(f, "filter roost_to_kernel {\n"
-		   "\tif source != RTS_BGP then reject;\n"
+	fprintf(f, "filter roost_to_kernel {\n");
+	if (n->n_static_routes)
+		fprintf(f, "\tif proto = \"flannel_hostgw\" then accept;   # nodes still on flannel\n");
+	fprintf(f, "\tif source != RTS_BGP then reject;\n"
 		   "\tif dest != RTD_UNICAST then reject;\n"
 		   "\tif net.len = 0 then reject;\n");
 	if (pods)

@@ -1,0 +1,778 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * datastore.c - flannel's etcd layout for roostd (see datastore.h).
+ *
+ * Threads: ds_open() runs on roostd's thread; afterwards one worker owns the
+ * etcd client and shares with roostd only what the mutex guards (peers,
+ * state, last error) plus a pipe to wake roostd's poll(). Logging from the
+ * worker uses log.c's single-write lines.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "datastore.h"
+#include "etcd.h"
+#include "log.h"
+#include "rst.h"
+
+#define DS_POLL_MS 500
+#define DS_TIMEOUT_MS 2000
+#define DS_BACKOFF_MAX_S 30
+
+struct datastore {
+	/* fixed after ds_open */
+	char *prefix;
+	char name[BC_NAME_MAX + 1];
+	struct in_addr address;
+	unsigned ttl, mtu;
+	char cache[4096], subnet_env[4096];
+	struct in_addr net, cluster;
+	unsigned len, cluster_len;
+	char key[256], value[512]; /* our lease's key and value */
+	bool reserved;             /* our key is a reservation (no lease) */
+	struct etcd *e;            /* the worker's */
+	pthread_t thread;
+	bool started;
+	int wake[2]; /* worker -> roostd */
+	int stop[2]; /* roostd -> worker */
+
+	/* the worker's own */
+	int64_t lease, revision;
+	struct timespec next_keepalive, next_try;
+	unsigned backoff_s;
+
+	pthread_mutex_t mu; /* guards what follows */
+	struct ds_peer *peers;
+	size_t n_peers;
+	bool peers_changed;
+	bool up;
+	char last_error[256];
+	time_t since; /* when up changed */
+};
+
+/* ---- parsing (pure) -------------------------------------------------------- */
+
+static int parse_ip(const char *s, struct in_addr *ret)
+{
+	return s && inet_pton(AF_INET, s, ret) == 1 ? 0 : -EINVAL;
+}
+
+static int parse_cidr(const char *s, struct in_addr *net, unsigned *len)
+{
+	char buf[32], *slash, *end;
+	unsigned long l;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash || slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	*slash = '\0';
+	l = strtoul(slash + 1, &end, 10);
+	if (*end || l > 32 || parse_ip(buf, net) < 0)
+		return -EINVAL;
+	if (l < 32 && (ntohl(net->s_addr) & (0xffffffffu >> l)))
+		return -EINVAL;
+	*len = (unsigned)l;
+	return 0;
+}
+
+int ds_parse_config(const char *json, struct in_addr *net, unsigned *len, unsigned *subnet_len,
+		    struct in_addr *min, struct in_addr *max, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *o = json_loads(json, 0, &je), *v;
+	uint32_t n, size;
+	int r = -EINVAL;
+
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "config is not a JSON object");
+		goto out;
+	}
+	if (parse_cidr(json_string_value(json_object_get(o, "Network")), net, len) < 0) {
+		snprintf(err, errlen, "config: Network is missing or not an IPv4 CIDR");
+		goto out;
+	}
+	v = json_object_get(o, "SubnetLen");
+	*subnet_len = v ? (unsigned)json_integer_value(v) : 24;
+	if (!json_is_integer(v) && v) {
+		snprintf(err, errlen, "config: SubnetLen is not a number");
+		goto out;
+	}
+	if (*subnet_len < 16 || *subnet_len > 30 || *len < 8 || *len >= *subnet_len) {
+		snprintf(err, errlen, "config: Network /%u and SubnetLen %u do not fit (/8.., 16..30)",
+			 *len, *subnet_len);
+		goto out;
+	}
+	n = ntohl(net->s_addr);
+	size = 1u << (32 - *subnet_len);
+	/* flannel's defaults: from the second subnet to the last one */
+	min->s_addr = htonl(n + size);
+	max->s_addr = htonl(n + (uint32_t)((1ull << (32 - *len)) - size));
+	if ((v = json_object_get(o, "SubnetMin")) && parse_ip(json_string_value(v), min) < 0) {
+		snprintf(err, errlen, "config: SubnetMin is not an IPv4 address");
+		goto out;
+	}
+	if ((v = json_object_get(o, "SubnetMax")) && parse_ip(json_string_value(v), max) < 0) {
+		snprintf(err, errlen, "config: SubnetMax is not an IPv4 address");
+		goto out;
+	}
+	if (ntohl(min->s_addr) > ntohl(max->s_addr)) {
+		snprintf(err, errlen, "config: SubnetMin is above SubnetMax");
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(o);
+	return r;
+}
+
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 40)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
+int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret)
+{
+	char buf[32], *dash;
+	json_error_t je;
+	json_t *o;
+	const json_t *roost;
+	const char *type, *name;
+	int r = -EINVAL;
+
+	memset(ret, 0, sizeof(*ret));
+	if (strlen(keytail) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, keytail); /* "10.244.1.0-24" */
+	dash = strrchr(buf, '-');
+	if (!dash)
+		return -EINVAL;
+	*dash = '/';
+	if (parse_cidr(buf, &ret->net, &ret->len) < 0)
+		return -EINVAL;
+	o = json_loads(value, 0, &je);
+	if (!json_is_object(o) || parse_ip(json_string_value(json_object_get(o, "PublicIP")),
+					   &ret->address) < 0)
+		goto out;
+	type = json_string_value(json_object_get(o, "BackendType"));
+	roost = json_object_get(json_object_get(json_object_get(o, "BackendData"), "roost"), "name");
+	name = json_string_value(roost);
+	if (name) {
+		if (!name_ok(name))
+			goto out;
+		snprintf(ret->name, sizeof(ret->name), "%s", name);
+		ret->roost = true;
+	} else if (!type || strcmp(type, "host-gw") != 0) {
+		r = -ENOTSUP; /* vxlan and the like: not reachable without its overlay */
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(o);
+	return r;
+}
+
+int ds_subnet_env_format(char *buf, size_t len, struct in_addr cluster, unsigned cluster_len,
+			 struct in_addr net, unsigned plen, unsigned mtu)
+{
+	char c[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	struct in_addr gw = {.s_addr = htonl(ntohl(net.s_addr) + 1)};
+	int n;
+
+	inet_ntop(AF_INET, &cluster, c, sizeof(c));
+	inet_ntop(AF_INET, &gw, g, sizeof(g));
+	n = snprintf(buf, len, "FLANNEL_NETWORK=%s/%u\nFLANNEL_SUBNET=%s/%u\nFLANNEL_MTU=%u\nFLANNEL_IPMASQ=false\n",
+		     c, cluster_len, g, plen, mtu);
+	return n > 0 && (size_t)n < len ? n : -ENOSPC;
+}
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static void set_state(struct datastore *ds, bool up, const char *err)
+{
+	bool was;
+
+	pthread_mutex_lock(&ds->mu);
+	was = ds->up;
+	ds->up = up;
+	if (err)
+		snprintf(ds->last_error, sizeof(ds->last_error), "%s", err);
+	if (was != up)
+		ds->since = time(NULL);
+	pthread_mutex_unlock(&ds->mu);
+	if (was && !up)
+		log_warn("datastore: etcd does not answer, keeping the last known peers: %s",
+			 err ? err : "");
+	else if (!was && up)
+		log_info("datastore: etcd answers again");
+	if (was != up && ds->wake[1] >= 0)
+		(void)!write(ds->wake[1], "s", 1);
+}
+
+static void key_of(const struct datastore *ds, struct in_addr net, unsigned len, char *out,
+		   size_t size)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &net, a, sizeof(a));
+	snprintf(out, size, "%s/subnets/%s-%u", ds->prefix, a, len);
+}
+
+static void ts_in(struct timespec *t, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool ts_due(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* Writes path (0644) through a temp file and rename. */
+static int write_file(const char *path, const char *text)
+{
+	char tmp[4200];
+	FILE *f;
+	int r = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	if (fputs(text, f) < 0)
+		r = -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* ---- the cache: the last good view ------------------------------------------ */
+
+static void cache_write(struct datastore *ds, const struct ds_peer *p, size_t n)
+{
+	json_t *o = json_object(), *list = json_array();
+	char a[INET_ADDRSTRLEN], b[64];
+	char *text;
+
+	inet_ntop(AF_INET, &ds->net, a, sizeof(a));
+	snprintf(b, sizeof(b), "%s/%u", a, ds->len);
+	json_object_set_new(o, "subnet", json_string(b));
+	inet_ntop(AF_INET, &ds->cluster, a, sizeof(a));
+	snprintf(b, sizeof(b), "%s/%u", a, ds->cluster_len);
+	json_object_set_new(o, "network", json_string(b));
+	for (size_t i = 0; i < n; i++) {
+		char net[INET_ADDRSTRLEN], addr[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &p[i].net, net, sizeof(net));
+		inet_ntop(AF_INET, &p[i].address, addr, sizeof(addr));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:b}", "name", p[i].name,
+						      "address", addr, "net", net, "len",
+						      (json_int_t)p[i].len, "roost", p[i].roost));
+	}
+	json_object_set_new(o, "peers", list);
+	text = json_dumps(o, JSON_INDENT(1));
+	json_decref(o);
+	if (text && write_file(ds->cache, text) < 0)
+		log_warn("datastore: cannot write the cache '%s'", ds->cache);
+	free(text);
+}
+
+static int cache_read(struct datastore *ds)
+{
+	json_error_t je;
+	json_t *o = json_load_file(ds->cache, 0, &je), *list, *v;
+	size_t i;
+	int r = -ENOENT;
+
+	if (!o)
+		return -ENOENT;
+	if (parse_cidr(json_string_value(json_object_get(o, "subnet")), &ds->net, &ds->len) < 0 ||
+	    parse_cidr(json_string_value(json_object_get(o, "network")), &ds->cluster,
+		       &ds->cluster_len) < 0)
+		goto out;
+	list = json_object_get(o, "peers");
+	ds->peers = calloc(json_array_size(list) + 1, sizeof(*ds->peers));
+	if (!ds->peers)
+		goto out;
+	json_array_foreach(list, i, v)
+	{
+		struct ds_peer *p = &ds->peers[ds->n_peers];
+		const char *name = json_string_value(json_object_get(v, "name"));
+
+		if (parse_ip(json_string_value(json_object_get(v, "address")), &p->address) < 0 ||
+		    parse_ip(json_string_value(json_object_get(v, "net")), &p->net) < 0)
+			continue;
+		p->len = (unsigned)json_integer_value(json_object_get(v, "len"));
+		p->roost = json_is_true(json_object_get(v, "roost"));
+		snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
+		if (p->roost && !name_ok(p->name))
+			continue;
+		ds->n_peers++;
+	}
+	ds->peers_changed = true;
+	r = 0;
+out:
+	json_decref(o);
+	return r;
+}
+
+/* ---- leasing ---------------------------------------------------------------- */
+
+/* Reads the config; with a cached subnet, it must still fit. */
+static int read_config(struct datastore *ds, unsigned *subnet_len, struct in_addr *min,
+		       struct in_addr *max, char *err, size_t errlen)
+{
+	char key[256];
+	struct etcd_kv *kv = NULL;
+	size_t n = 0;
+	int r;
+
+	snprintf(key, sizeof(key), "%s/config", ds->prefix);
+	r = etcd_range(ds->e, key, false, &kv, &n, NULL);
+	if (r < 0) {
+		snprintf(err, errlen, "reading %s: %s", key, etcd_error(ds->e));
+		return -EAGAIN;
+	}
+	if (n == 0) {
+		etcd_kvs_free(kv, n);
+		snprintf(err, errlen, "%s is missing: put flannel's network config there first", key);
+		return -EAGAIN; /* someone may yet write it */
+	}
+	r = ds_parse_config(kv[0].value, &ds->cluster, &ds->cluster_len, subnet_len, min, max, err,
+			    errlen);
+	etcd_kvs_free(kv, n);
+	return r;
+}
+
+static void lease_value(struct datastore *ds)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &ds->address, a, sizeof(a));
+	snprintf(ds->value, sizeof(ds->value),
+		 "{\"PublicIP\":\"%s\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\","
+		 "\"BackendData\":{\"roost\":{\"name\":\"%s\"}}}",
+		 a, ds->name);
+}
+
+/* Takes (or takes again) a subnet: ours if a lease or reservation names our
+ * address, else want (node.pod_cidr) or the first free one from a point that
+ * depends on our address. 0, -EAGAIN (etcd trouble, err says) or -EINVAL. */
+static int acquire(struct datastore *ds, const struct in_addr *want, unsigned want_len, char *err,
+		   size_t errlen)
+{
+	struct in_addr min, max;
+	unsigned slen;
+	struct etcd_kv *kv = NULL;
+	size_t n = 0, i;
+	char prefix[256];
+	int64_t lease = 0;
+	int r;
+
+	r = read_config(ds, &slen, &min, &max, err, errlen);
+	if (r < 0)
+		return r;
+	if (want && want_len != slen) {
+		snprintf(err, errlen, "node.pod_cidr is a /%u, the datastore's SubnetLen is %u", want_len,
+			 slen);
+		return -EINVAL;
+	}
+	snprintf(prefix, sizeof(prefix), "%s/subnets/", ds->prefix);
+	r = etcd_range(ds->e, prefix, true, &kv, &n, NULL);
+	if (r < 0) {
+		snprintf(err, errlen, "reading %s: %s", prefix, etcd_error(ds->e));
+		return -EAGAIN;
+	}
+	lease_value(ds);
+	if (!ds->reserved && etcd_lease_grant(ds->e, ds->ttl, &lease) < 0) {
+		snprintf(err, errlen, "lease grant: %s", etcd_error(ds->e));
+		r = -EAGAIN;
+		goto out;
+	}
+	/* Ours already (a restart, or a reservation for us)? */
+	for (i = 0; i < n; i++) {
+		struct ds_peer p;
+
+		if (strncmp(kv[i].key, prefix, strlen(prefix)) != 0 ||
+		    ds_parse_lease(kv[i].key + strlen(prefix), kv[i].value, &p) < 0 ||
+		    p.address.s_addr != ds->address.s_addr || p.len != slen)
+			continue;
+		if (want && p.net.s_addr != want->s_addr)
+			continue;
+		ds->net = p.net;
+		ds->len = p.len;
+		snprintf(ds->key, sizeof(ds->key), "%s", kv[i].key);
+		if (kv[i].lease == 0) {
+			/* A reservation (no lease): used as it is, never rewritten. */
+			ds->reserved = true;
+			ds->lease = 0;
+			r = 0;
+			goto out;
+		}
+		r = etcd_put_if(ds->e, ds->key, ds->value, lease, kv[i].mod_revision);
+		if (r == 1) {
+			ds->lease = lease;
+			r = 0;
+			goto out;
+		}
+		snprintf(err, errlen, "re-taking %s: %s", ds->key,
+			 r == 0 ? "changed meanwhile" : etcd_error(ds->e));
+		r = -EAGAIN;
+		goto out;
+	}
+	/* A new one. */
+	{
+		uint32_t size = 1u << (32 - slen), lo = ntohl(min.s_addr) / size,
+			 hi = ntohl(max.s_addr) / size, count = hi - lo + 1,
+			 start = (ntohl(ds->address.s_addr) * 2654435761u) % count;
+
+		for (uint32_t k = 0; k < count; k++) {
+			struct in_addr net = {.s_addr = htonl((lo + (start + k) % count) * size)};
+			char key[256];
+			bool taken = false;
+
+			if (want)
+				net = *want;
+			key_of(ds, net, slen, key, sizeof(key));
+			for (i = 0; i < n && !taken; i++)
+				taken = strcmp(kv[i].key, key) == 0;
+			if (!taken) {
+				r = etcd_put_if(ds->e, key, ds->value, lease, 0);
+				if (r < 0) {
+					snprintf(err, errlen, "creating %s: %s", key, etcd_error(ds->e));
+					r = -EAGAIN;
+					goto out;
+				}
+				if (r == 1) {
+					ds->net = net;
+					ds->len = slen;
+					ds->lease = lease;
+					snprintf(ds->key, sizeof(ds->key), "%s", key);
+					r = 0;
+					goto out;
+				}
+			}
+			if (want) {
+				snprintf(err, errlen, "node.pod_cidr's subnet %s is leased by another node",
+					 key);
+				r = -EAGAIN;
+				goto out;
+			}
+		}
+		snprintf(err, errlen, "no free subnet between SubnetMin and SubnetMax");
+		r = -EAGAIN;
+	}
+out:
+	etcd_kvs_free(kv, n);
+	return r;
+}
+
+/* ---- the worker ------------------------------------------------------------- */
+
+static bool peers_equal(const struct ds_peer *a, size_t na, const struct ds_peer *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+/* Reads every lease when the revision moved; publishes a changed list. */
+static int refresh(struct datastore *ds)
+{
+	char prefix[256];
+	struct etcd_kv *kv = NULL;
+	struct ds_peer *p;
+	size_t n = 0, m = 0;
+	int64_t rev = 0;
+	bool changed;
+	int r;
+
+	snprintf(prefix, sizeof(prefix), "%s/subnets/", ds->prefix);
+	r = etcd_range(ds->e, prefix, true, &kv, &n, &rev);
+	if (r < 0)
+		return r;
+	if (rev == ds->revision) {
+		etcd_kvs_free(kv, n);
+		return 0;
+	}
+	p = calloc(n + 1, sizeof(*p));
+	if (!p) {
+		etcd_kvs_free(kv, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(kv[i].key, ds->key) == 0 ||
+		    ds_parse_lease(kv[i].key + strlen(prefix), kv[i].value, &p[m]) < 0 ||
+		    p[m].address.s_addr == ds->address.s_addr || p[m].len != ds->len)
+			continue;
+		m++;
+	}
+	etcd_kvs_free(kv, n);
+	ds->revision = rev;
+	pthread_mutex_lock(&ds->mu);
+	changed = !peers_equal(ds->peers, ds->n_peers, p, m);
+	if (changed) {
+		free(ds->peers);
+		ds->peers = p;
+		ds->n_peers = m;
+		ds->peers_changed = true;
+	}
+	pthread_mutex_unlock(&ds->mu);
+	if (!changed) {
+		free(p);
+		return 0;
+	}
+	cache_write(ds, p, m);
+	(void)!write(ds->wake[1], "p", 1);
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct datastore *ds = arg;
+	char err[256];
+
+	for (;;) {
+		struct pollfd pf = {.fd = ds->stop[0], .events = POLLIN};
+		int r = 0;
+
+		if (poll(&pf, 1, DS_POLL_MS) > 0)
+			break;
+		if (!ts_due(&ds->next_try))
+			continue;
+		if (!ds->reserved && ds->lease == 0) {
+			r = acquire(ds, &ds->net, ds->len, err, sizeof(err));
+			if (r == 0)
+				log_info("datastore: leased %s again", ds->key);
+		}
+		if (r == 0 && !ds->reserved && ts_due(&ds->next_keepalive)) {
+			int64_t ttl = 0;
+
+			r = etcd_lease_keepalive(ds->e, ds->lease, &ttl);
+			if (r == -ENOENT) {
+				log_warn("datastore: the lease of %s is gone; taking the subnet again",
+					 ds->key);
+				ds->lease = 0;
+				r = acquire(ds, &ds->net, ds->len, err, sizeof(err));
+			} else if (r < 0) {
+				snprintf(err, sizeof(err), "keepalive: %s", etcd_error(ds->e));
+			}
+			if (r == 0)
+				ts_in(&ds->next_keepalive, (long)ds->ttl * 1000 / 3);
+		}
+		if (r == 0 && refresh(ds) < 0) {
+			snprintf(err, sizeof(err), "reading the subnets: %s", etcd_error(ds->e));
+			r = -EAGAIN;
+		}
+		if (r < 0) {
+			set_state(ds, false, err);
+			ds->backoff_s = ds->backoff_s ? ds->backoff_s * 2 : 1;
+			if (ds->backoff_s > DS_BACKOFF_MAX_S)
+				ds->backoff_s = DS_BACKOFF_MAX_S;
+			ts_in(&ds->next_try, (long)ds->backoff_s * 1000);
+			continue;
+		}
+		ds->backoff_s = 0;
+		set_state(ds, true, NULL);
+	}
+	return NULL;
+}
+
+/* ---- public ----------------------------------------------------------------- */
+
+int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size_t errlen)
+{
+	struct datastore *ds = calloc(1, sizeof(*ds));
+	char env[512];
+	unsigned backoff = 1;
+	int r;
+
+	if (!ds)
+		return -ENOMEM;
+	pthread_mutex_init(&ds->mu, NULL);
+	ds->wake[0] = ds->wake[1] = ds->stop[0] = ds->stop[1] = -1;
+	ds->prefix = strdup(c->ds_prefix);
+	snprintf(ds->name, sizeof(ds->name), "%s", c->name);
+	ds->address = c->address;
+	ds->ttl = c->ds_lease_ttl;
+	ds->mtu = c->bridge_mtu;
+	snprintf(ds->cache, sizeof(ds->cache), "%s/datastore.json", c->state_dir);
+	snprintf(ds->subnet_env, sizeof(ds->subnet_env), "%s", c->ds_subnet_env);
+	if (!ds->prefix || pipe2(ds->wake, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(ds->stop, O_CLOEXEC) < 0) {
+		r = ds->prefix ? -errno : -ENOMEM;
+		ds_free(ds);
+		return r;
+	}
+	r = etcd_new(c->ds_endpoints, c->n_ds_endpoints, c->ds_ca, c->ds_cert, c->ds_key,
+		     DS_TIMEOUT_MS, &ds->e);
+	if (r < 0) {
+		ds_free(ds);
+		return r;
+	}
+	for (;;) {
+		r = acquire(ds, c->ds_pod_given ? &c->pod_net : NULL, c->pod_len, err, errlen);
+		if (r == 0) {
+			ds->up = true;
+			ds->since = time(NULL);
+			log_info("datastore: leased %s (ttl %u s) from %s", ds->key, ds->ttl,
+				 c->ds_endpoints[0]);
+			ts_in(&ds->next_keepalive, (long)ds->ttl * 1000 / 3);
+			if (refresh(ds) < 0)
+				log_warn("datastore: reading the subnets: %s", etcd_error(ds->e));
+			break;
+		}
+		if (r == -EINVAL) {
+			ds_free(ds);
+			return r;
+		}
+		if (cache_read(ds) == 0) {
+			log_warn("datastore: etcd does not answer (%s); starting from the last known state in '%s'",
+				 err, ds->cache);
+			snprintf(ds->last_error, sizeof(ds->last_error), "%s", err);
+			ds->since = time(NULL);
+			ts_in(&ds->next_try, 1000);
+			break;
+		}
+		log_warn("datastore: no subnet yet (%s); retrying in %u s", err, backoff);
+		sleep(backoff);
+		backoff = backoff < DS_BACKOFF_MAX_S ? backoff * 2 : DS_BACKOFF_MAX_S;
+	}
+	if (ds->subnet_env[0]) {
+		if (ds_subnet_env_format(env, sizeof(env), ds->cluster, ds->cluster_len, ds->net,
+					 ds->len, ds->mtu) < 0 ||
+		    write_file(ds->subnet_env, env) < 0)
+			log_warn("datastore: cannot write '%s'", ds->subnet_env);
+	}
+	if (pthread_create(&ds->thread, NULL, worker, ds) != 0) {
+		ds_free(ds);
+		snprintf(err, errlen, "cannot start the datastore thread");
+		return -EAGAIN;
+	}
+	ds->started = true;
+	*ret = ds;
+	return 0;
+}
+
+void ds_free(struct datastore *ds)
+{
+	if (!ds)
+		return;
+	if (ds->started) {
+		(void)!write(ds->stop[1], "x", 1);
+		pthread_join(ds->thread, NULL);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (ds->wake[i] >= 0)
+			close(ds->wake[i]);
+		if (ds->stop[i] >= 0)
+			close(ds->stop[i]);
+	}
+	etcd_free(ds->e);
+	free(ds->peers);
+	free(ds->prefix);
+	pthread_mutex_destroy(&ds->mu);
+	free(ds);
+}
+
+void ds_subnets(const struct datastore *ds, struct in_addr *net, unsigned *len,
+		struct in_addr *cluster, unsigned *cluster_len)
+{
+	*net = ds->net;
+	*len = ds->len;
+	*cluster = ds->cluster;
+	*cluster_len = ds->cluster_len;
+}
+
+int ds_fd(const struct datastore *ds)
+{
+	return ds ? ds->wake[0] : -1;
+}
+
+int ds_take_peers(struct datastore *ds, struct ds_peer **ret, size_t *ret_n)
+{
+	char b[64];
+	int r = 0;
+
+	while (read(ds->wake[0], b, sizeof(b)) > 0)
+		;
+	pthread_mutex_lock(&ds->mu);
+	if (ds->peers_changed) {
+		*ret = calloc(ds->n_peers + 1, sizeof(**ret));
+		if (*ret) {
+			if (ds->n_peers)
+				memcpy(*ret, ds->peers, ds->n_peers * sizeof(**ret));
+			*ret_n = ds->n_peers;
+			ds->peers_changed = false;
+			r = 1;
+		}
+	}
+	pthread_mutex_unlock(&ds->mu);
+	return r;
+}
+
+bool ds_up(struct datastore *ds)
+{
+	bool up;
+
+	pthread_mutex_lock(&ds->mu);
+	up = ds->up;
+	pthread_mutex_unlock(&ds->mu);
+	return up;
+}
+
+size_t ds_n_peers(struct datastore *ds)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ds->mu);
+	n = ds->n_peers;
+	pthread_mutex_unlock(&ds->mu);
+	return n;
+}
+
+json_t *ds_status_json(struct datastore *ds)
+{
+	char net[INET_ADDRSTRLEN], sub[64];
+	json_t *o;
+
+	inet_ntop(AF_INET, &ds->net, net, sizeof(net));
+	snprintf(sub, sizeof(sub), "%s/%u", net, ds->len);
+	pthread_mutex_lock(&ds->mu);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I}", "type", "etcd", "state",
+		      ds->up ? "up" : "down", "key", ds->key, "subnet", sub, "lease_ttl",
+		      (json_int_t)(ds->reserved ? 0 : ds->ttl), "peers", (json_int_t)ds->n_peers,
+		      "last_error", ds->last_error, "since", (json_int_t)ds->since);
+	pthread_mutex_unlock(&ds->mu);
+	return o;
+}

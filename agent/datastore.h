@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * datastore.h - the node's subnet and its peers from etcd, in flannel's
+ * layout, so a cluster can move from flannel host-gw to roost node by node:
+ *
+ *   <prefix>/config                  {"Network":"10.244.0.0/16","SubnetLen":24,...}
+ *   <prefix>/subnets/10.244.1.0-24   {"PublicIP":"172.31.0.11","BackendType":"host-gw",
+ *                                     "BackendData":{"roost":{"name":"node1"}}}
+ *
+ * roost writes BackendType "host-gw" (what it is, on the wire: unencapsulated
+ * routing to the node), so flannel host-gw nodes route to roost nodes; its
+ * own leases carry BackendData.roost, so roost nodes peer over BGP with each
+ * other and install a static route (in BIRD) towards a flannel node.
+ *
+ * The subnet is leased (an etcd lease of datastore.lease_ttl, kept alive),
+ * created only if absent (a txn), and the same one is taken again after a
+ * restart (the lease whose PublicIP is ours, or a reservation: a key
+ * without a lease). A worker thread keeps the lease alive and reads the
+ * subnets when the store's revision moves (every 500 ms), with backoff while
+ * etcd does not answer; roostd's loop is told through ds_fd(). The last
+ * good view is kept in state_dir/datastore.json, so a restart while etcd is
+ * down comes up with the same subnet and peers.
+ */
+#ifndef ROOST_DATASTORE_H
+#define ROOST_DATASTORE_H
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "birdconf.h"
+#include "conf.h"
+
+struct ds_peer {
+	char name[BC_NAME_MAX + 1]; /* roost: its node.name; flannel: "" */
+	struct in_addr address;     /* PublicIP */
+	struct in_addr net;         /* its subnet */
+	unsigned len;
+	bool roost; /* a roost node (BGP peer); else a flannel host-gw node */
+};
+
+struct datastore;
+
+/* Connects, reads the network config and leases this node's subnet (or
+ * takes it from the cache when etcd does not answer), then starts the
+ * worker. Blocks until there is a subnet, retrying with backoff (logged).
+ * 0, or -errno with err set (a configuration problem: no point retrying). */
+int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size_t errlen);
+void ds_free(struct datastore *ds); /* stops the worker; the lease is left to expire */
+
+void ds_subnets(const struct datastore *ds, struct in_addr *net, unsigned *len,
+		struct in_addr *cluster, unsigned *cluster_len);
+
+/* The worker's pipe: readable when the peers changed (or the state did). */
+int ds_fd(const struct datastore *ds);
+/* Drains ds_fd; when the peer list changed since the last call, 1 and an
+ * owned copy in *ret (free()), else 0. */
+int ds_take_peers(struct datastore *ds, struct ds_peer **ret, size_t *ret_n);
+
+/* For roostctl status and the metrics. */
+json_t *ds_status_json(struct datastore *ds);
+bool ds_up(struct datastore *ds);
+size_t ds_n_peers(struct datastore *ds);
+
+/* Flannel's subnet.env for these values (exposed for the unit tests). */
+int ds_subnet_env_format(char *buf, size_t len, struct in_addr cluster, unsigned cluster_len,
+			 struct in_addr net, unsigned plen, unsigned mtu);
+/* Parses one lease (key suffix "10.244.1.0-24", value JSON); 0 or -EINVAL. */
+int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret);
+/* Parses flannel's config JSON: Network, SubnetLen, SubnetMin, SubnetMax. */
+int ds_parse_config(const char *json, struct in_addr *net, unsigned *len, unsigned *subnet_len,
+		    struct in_addr *min, struct in_addr *max, char *err, size_t errlen);
+
+#endif

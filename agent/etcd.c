@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * etcd.c - etcd v3 over the JSON gateway (etcd 3.4: /v3/kv/range, /v3/kv/put,
+ * /v3/kv/txn, /v3/kv/deleterange, /v3/lease/grant, /v3/lease/keepalive).
+ *
+ * The gateway speaks protobuf-as-JSON: int64 fields are decimal strings,
+ * bytes are base64, and fields at their zero value are left out (a txn that
+ * failed has no "succeeded"; a lease that is gone comes back without "TTL").
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etcd.h"
+#include "rst.h"
+
+#define ETCD_REPLY_MAX (8u << 20)
+
+struct etcd {
+	char *const *endpoints;
+	size_t n, cur; /* cur: the endpoint that answered last */
+	CURL *h;
+	long timeout_ms;
+	char err[256];
+};
+
+struct buf {
+	char *p;
+	size_t len;
+	bool too_big;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ---- base64 --------------------------------------------------------------- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *etcd_b64_encode(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)u[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)u[i + 1] << 8;
+		if (i + 2 < len)
+			v |= u[i + 2];
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? b64[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+char *etcd_b64_decode(const char *s, size_t *ret_len)
+{
+	size_t len = strlen(s), n = 0;
+	char *out;
+
+	if (len % 4)
+		return NULL;
+	out = malloc(len / 4 * 3 + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t v = 0;
+		int pad = 0;
+
+		for (int k = 0; k < 4; k++) {
+			const char *c = s[i + k] ? strchr(b64, s[i + k]) : NULL;
+
+			if (s[i + k] == '=' && i + 4 == len && k >= 2) {
+				pad++;
+				v <<= 6;
+				continue;
+			}
+			if (!c || pad) {
+				free(out);
+				return NULL;
+			}
+			v = v << 6 | (uint32_t)(c - b64);
+		}
+		out[n++] = (char)(v >> 16);
+		if (pad < 2)
+			out[n++] = (char)(v >> 8 & 255);
+		if (pad < 1)
+			out[n++] = (char)(v & 255);
+	}
+	out[n] = '\0';
+	if (ret_len)
+		*ret_len = n;
+	return out;
+}
+
+/* ---- transport ------------------------------------------------------------ */
+
+static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct buf *b = arg;
+	size_t n = size * nmemb;
+	char *q;
+
+	if (b->len + n > ETCD_REPLY_MAX) {
+		b->too_big = true;
+		return 0;
+	}
+	q = realloc(b->p, b->len + n + 1);
+	if (!q)
+		return 0;
+	memcpy(q + b->len, p, n);
+	b->p = q;
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert, const char *key,
+	     long timeout_ms, struct etcd **ret)
+{
+	struct etcd *e;
+
+	if (!endpoints || n == 0)
+		return -EINVAL;
+	pthread_once(&curl_once, curl_init_once);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->endpoints = endpoints;
+	e->n = n;
+	e->timeout_ms = timeout_ms;
+	e->h = curl_easy_init();
+	if (!e->h) {
+		free(e);
+		return -ENOMEM;
+	}
+	curl_easy_setopt(e->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e->h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e->h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (ca && ca[0])
+		curl_easy_setopt(e->h, CURLOPT_CAINFO, ca);
+	if (cert && cert[0]) {
+		curl_easy_setopt(e->h, CURLOPT_SSLCERT, cert);
+		curl_easy_setopt(e->h, CURLOPT_SSLKEY, key);
+	}
+	*ret = e;
+	return 0;
+}
+
+void etcd_free(struct etcd *e)
+{
+	if (!e)
+		return;
+	curl_easy_cleanup(e->h);
+	free(e);
+}
+
+const char *etcd_error(const struct etcd *e)
+{
+	return e->err;
+}
+
+/* POSTs body to path on the endpoints in turn; 0 and the parsed reply. */
+static int call(struct etcd *e, const char *path, json_t *body, json_t **ret)
+{
+	_cleanup_free_ char *text = json_dumps(body, JSON_COMPACT);
+	struct curl_slist *hdr = NULL;
+	int r = -EIO;
+
+	json_decref(body);
+	if (!text)
+		return -ENOMEM;
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	for (size_t k = 0; k < e->n; k++) {
+		size_t i = (e->cur + k) % e->n;
+		struct buf b = {0};
+		char url[512];
+		long status = 0;
+		CURLcode c;
+		json_error_t je;
+
+		snprintf(url, sizeof(url), "%s%s%s", e->endpoints[i],
+			 e->endpoints[i][strlen(e->endpoints[i]) - 1] == '/' ? path + 1 : path, "");
+		curl_easy_setopt(e->h, CURLOPT_URL, url);
+		curl_easy_setopt(e->h, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(e->h, CURLOPT_POSTFIELDS, text);
+		curl_easy_setopt(e->h, CURLOPT_WRITEDATA, &b);
+		c = curl_easy_perform(e->h);
+		curl_easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, &status);
+		if (c != CURLE_OK) {
+			snprintf(e->err, sizeof(e->err), "%s: %s", e->endpoints[i],
+				 b.too_big ? "reply too large" : curl_easy_strerror(c));
+			free(b.p);
+			r = -EIO;
+			continue;
+		}
+		*ret = b.p ? json_loads(b.p, 0, &je) : NULL;
+		if (status != 200 || !*ret) {
+			snprintf(e->err, sizeof(e->err), "%s%s: HTTP %ld: %.120s", e->endpoints[i],
+				 path, status, b.p ? b.p : "");
+			free(b.p);
+			json_decref(*ret);
+			*ret = NULL;
+			/* An answer, but an error: another member says the same. */
+			r = status >= 500 ? -EIO : -EPROTO;
+			if (r == -EIO)
+				continue;
+			break;
+		}
+		free(b.p);
+		e->cur = i;
+		e->err[0] = '\0';
+		r = 0;
+		break;
+	}
+	curl_slist_free_all(hdr);
+	return r;
+}
+
+static int64_t int64_of(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		return strtoll(json_string_value(v), NULL, 10);
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	return 0;
+}
+
+static json_t *b64_json(const char *s)
+{
+	_cleanup_free_ char *enc = etcd_b64_encode(s, strlen(s));
+
+	return enc ? json_string(enc) : NULL;
+}
+
+static char *i64_str(int64_t v, char buf[static 24])
+{
+	snprintf(buf, 24, "%" PRId64, v);
+	return buf;
+}
+
+/* ---- KV ------------------------------------------------------------------- */
+
+void etcd_kvs_free(struct etcd_kv *kvs, size_t n)
+{
+	for (size_t i = 0; kvs && i < n; i++) {
+		free(kvs[i].key);
+		free(kvs[i].value);
+	}
+	free(kvs);
+}
+
+int etcd_range(struct etcd *e, const char *key, bool prefix, struct etcd_kv **ret, size_t *ret_n,
+	       int64_t *ret_rev)
+{
+	json_t *req = json_object(), *rep = NULL, *kvs;
+	struct etcd_kv *out = NULL;
+	size_t n = 0, i;
+	int r;
+
+	json_object_set_new(req, "key", b64_json(key));
+	if (prefix) {
+		/* range_end: the prefix with its last byte incremented */
+		_cleanup_free_ char *end = strdup(key);
+
+		if (!end || !end[0]) {
+			json_decref(req);
+			return -EINVAL;
+		}
+		end[strlen(end) - 1]++;
+		json_object_set_new(req, "range_end", b64_json(end));
+	}
+	r = call(e, "/v3/kv/range", req, &rep);
+	if (r < 0)
+		return r;
+	if (ret_rev)
+		*ret_rev = int64_of(json_object_get(rep, "header"), "revision");
+	kvs = json_object_get(rep, "kvs");
+	if (json_is_array(kvs) && json_array_size(kvs) > 0) {
+		out = calloc(json_array_size(kvs), sizeof(*out));
+		if (!out) {
+			json_decref(rep);
+			return -ENOMEM;
+		}
+		for (i = 0; i < json_array_size(kvs); i++) {
+			const json_t *kv = json_array_get(kvs, i);
+			const char *k = json_string_value(json_object_get(kv, "key"));
+			const char *v = json_string_value(json_object_get(kv, "value"));
+
+			out[n].key = k ? etcd_b64_decode(k, NULL) : NULL;
+			out[n].value = v ? etcd_b64_decode(v, NULL) : strdup("");
+			if (!out[n].key || !out[n].value) {
+				free(out[n].key);
+				free(out[n].value);
+				continue; /* not ours to read */
+			}
+			out[n].lease = int64_of(kv, "lease");
+			out[n].mod_revision = int64_of(kv, "mod_revision");
+			n++;
+		}
+	}
+	json_decref(rep);
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+static json_t *put_req(const char *key, const char *value, int64_t lease)
+{
+	json_t *p = json_object();
+	char b[24];
+
+	json_object_set_new(p, "key", b64_json(key));
+	json_object_set_new(p, "value", b64_json(value));
+	if (lease)
+		json_object_set_new(p, "lease", json_string(i64_str(lease, b)));
+	return p;
+}
+
+int etcd_put(struct etcd *e, const char *key, const char *value, int64_t lease)
+{
+	json_t *rep = NULL;
+	int r = call(e, "/v3/kv/put", put_req(key, value, lease), &rep);
+
+	json_decref(rep);
+	return r;
+}
+
+int etcd_delete(struct etcd *e, const char *key)
+{
+	json_t *req = json_object(), *rep = NULL;
+	int r;
+
+	json_object_set_new(req, "key", b64_json(key));
+	r = call(e, "/v3/kv/deleterange", req, &rep);
+	json_decref(rep);
+	return r;
+}
+
+int etcd_put_if(struct etcd *e, const char *key, const char *value, int64_t lease,
+		int64_t mod_revision)
+{
+	json_t *req, *rep = NULL;
+	char b[24];
+	int r;
+
+	req = json_pack("{s:[{s:o, s:s, s:s}], s:[{s:o}]}", "compare", "key", b64_json(key),
+			"target", "MOD", "mod_revision", i64_str(mod_revision, b), "success",
+			"request_put", put_req(key, value, lease));
+	if (!req)
+		return -ENOMEM;
+	r = call(e, "/v3/kv/txn", req, &rep);
+	if (r < 0)
+		return r;
+	r = json_is_true(json_object_get(rep, "succeeded")) ? 1 : 0;
+	json_decref(rep);
+	return r;
+}
+
+/* ---- leases --------------------------------------------------------------- */
+
+int etcd_lease_grant(struct etcd *e, int64_t ttl, int64_t *ret_id)
+{
+	json_t *rep = NULL;
+	char b[24];
+	int r = call(e, "/v3/lease/grant", json_pack("{s:s}", "TTL", i64_str(ttl, b)), &rep);
+
+	if (r < 0)
+		return r;
+	*ret_id = int64_of(rep, "ID");
+	json_decref(rep);
+	if (*ret_id == 0) {
+		snprintf(e->err, sizeof(e->err), "lease grant: no ID in the reply");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int etcd_lease_keepalive(struct etcd *e, int64_t id, int64_t *ret_ttl)
+{
+	json_t *rep = NULL;
+	char b[24];
+	int r = call(e, "/v3/lease/keepalive", json_pack("{s:s}", "ID", i64_str(id, b)), &rep);
+
+	if (r < 0)
+		return r;
+	*ret_ttl = int64_of(json_object_get(rep, "result"), "TTL");
+	json_decref(rep);
+	return *ret_ttl > 0 ? 0 : -ENOENT;
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# etcd.sh - the etcd datastore in flannel's layout (Debian's etcd-server in
+# a namespace of its own on the fabric): five nodes configured with only
+# their name, address and the endpoint lease distinct /24s and learn each
+# other; pods ping across; a restarted node gets its subnet back; a deleted
+# lease takes that node's routes away everywhere; a flannel host-gw node's
+# lease becomes a static route; subnet.env is flannel's; etcd stopped:
+# nothing changes but the status, and roostd resumes when etcd is back.
+. "$(dirname "$0")/lib.sh"
+trap topo_cleanup EXIT
+
+ROOSTCTL=${ROOSTCTL:-$top_builddir/agent/roostctl}
+EP=http://172.31.0.5:2379
+PFX=/coreos.com/network
+N=5
+
+etcdctl_() {
+	ip netns exec "$(ns etcd)" env ETCDCTL_API=3 etcdctl --endpoints "$EP" "$@"
+}
+etcd_start() {
+	aux_bg etcd "$RST_TMP/etcd/etcd.log" etcd --name e1 --data-dir "$RST_TMP/etcd/data" \
+		--listen-client-urls "$EP" --advertise-client-urls "$EP" \
+		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+		--initial-cluster e1=http://127.0.0.1:2380
+	ETCD_PID=$BG_PID
+	wait_until 20 etcdctl_ endpoint health
+}
+# ds_conf K: nK knows only its name, address and the datastore.
+ds_conf() {
+	local k=$1 d="$RST_TMP/n$1"
+	cat >"$d/roostd.conf" <<EOF
+node = { name = "node$k"; address = "172.31.0.$((10 + k))"; };
+datastore = { type = "etcd"; endpoints = ( "$EP" ); subnet_env = "$d/subnet.env"; lease_ttl = 10; };
+bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
+agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
+EOF
+}
+status_json() {
+	"$ROOSTCTL" -s "$RST_TMP/n$1/roostd.sock" -o json status >"$RST_TMP/status-$1.json" 2>/dev/null
+	[ -s "$RST_TMP/status-$1.json" ]
+}
+# subnet K: nK's leased subnet, from its status.
+subnet() {
+	status_json "$1" && jq -r '.datastore.subnet' "$RST_TMP/status-$1.json"
+}
+all_routes() { # every node has the other N-1 /24s (plus $1 more)
+	local k
+	for k in $(seq 1 "$N"); do
+		[ -d "$RST_TMP/n$k" ] || continue
+		[ "$(bird_routes "$k")" -ge $((N - 1 + ${1:-0})) ] || return 1
+	done
+}
+
+fabric_up
+aux_add etcd 172.31.0.5
+etcd_start
+check "etcd answers in its namespace" etcdctl_ endpoint health
+etcdctl_ put "$PFX/config" '{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"host-gw"}}' >/dev/null
+
+for k in $(seq 1 "$N"); do
+	node_add "$k"
+	ds_conf "$k"
+	check "node$k: --check-config accepts a config with only name, address and datastore" \
+		"$ROOSTD" --check-config -c "$RST_TMP/n$k/roostd.conf"
+done
+t0=$(now_ms)
+for k in $(seq 1 "$N"); do roostd_start "$k"; done
+for k in $(seq 1 "$N"); do wait_until 20 test -S "$RST_TMP/n$k/roostd.sock"; done
+check "five leases in etcd, five distinct /24s" \
+	bash -c "[ \$(ip netns exec $(ns etcd) env ETCDCTL_API=3 etcdctl --endpoints $EP get --prefix $PFX/subnets/ --keys-only | grep -c .) = $N ]"
+declare -A NET
+for k in $(seq 1 "$N"); do NET[$k]=$(subnet "$k"); done
+check "each node's status names its leased subnet, all distinct" \
+	bash -c "[ \$(printf '%s\n' ${NET[*]} | sort -u | grep -c '^10\\.244\\.[0-9]*\\.0/24$') = $N ]"
+check "every node has the other four /24s in its kernel" wait_until 30 all_routes
+measure "5 nodes from start to every /24 in every kernel: $(($(now_ms) - t0)) ms"
+check "every node's sessions (four mesh peers from etcd) are Established" \
+	bash -c "for k in \$(seq 1 $N); do [ \$($BIRDC -s $RST_TMP/n\$k/bird.ctl show protocols | grep -c 'node_node.*Established') = 4 ] || exit 1; done"
+declare -A IP
+for k in $(seq 1 "$N"); do
+	pod_add "$k" 1
+	IP[$k]=$POD_IP
+done
+pods_reach() {
+	local k
+	for k in 2 3 4 5; do
+		pod_ping 1 1 "${IP[$k]}" && pod_ping "$k" 1 "${IP[1]}" || return 1
+	done
+}
+check "the pod on node1 and the pods on nodes 2-5 reach each other" pods_reach
+gw1=$(echo "${NET[1]}" | sed 's|\.0/24$|.1/24|')
+printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=%s\nFLANNEL_MTU=1500\nFLANNEL_IPMASQ=false\n' "$gw1" >"$RST_TMP/subnet.env.want"
+check "node1's subnet.env is flannel's, line for line" diff "$RST_TMP/subnet.env.want" "$RST_TMP/n1/subnet.env"
+ds_status_ok() {
+	status_json 1 &&
+		jq -e '.datastore.state == "up" and .datastore.peers == 4 and .datastore.lease_ttl == 10' \
+			"$RST_TMP/status-1.json"
+}
+check "status: datastore up, 4 peers, lease ttl 10" ds_status_ok
+
+# ---- a restart takes the same subnet again ------------------------------------------------
+kill -TERM "$(roostd_pid 2)"
+wait_until 10 bash -c "! kill -0 $(roostd_pid 2) 2>/dev/null"
+roostd_start 2
+wait_until 20 test -S "$RST_TMP/n2/roostd.sock"
+check "node2 restarted: the same subnet ${NET[2]}" wait_until 10 bash -c "[ \"\$('$ROOSTCTL' -s $RST_TMP/n2/roostd.sock -o json status | jq -r .datastore.subnet)\" = '${NET[2]}' ]"
+
+# ---- a flannel host-gw node (no roost): a static route towards it ---------------------------
+aux_add fl 172.31.0.60
+ip -n "$(ns fl)" addr add 10.244.200.1/32 dev lo
+ip -n "$(ns fl)" link set lo up
+ip -n "$(ns fl)" route add "${NET[1]}" via 172.31.0.11
+etcdctl_ put "$PFX/subnets/10.244.200.0-24" \
+	'{"PublicIP":"172.31.0.60","PublicIPv6":null,"BackendType":"host-gw","BackendData":null}' >/dev/null
+check "flannel node's 10.244.200.0/24 via 172.31.0.60 in node1's kernel" \
+	wait_until 10 bash -c "ip -n $(ns n1) route show 10.244.200.0/24 proto bird | grep -q 'via 172.31.0.60'"
+check "the pod on node1 reaches the flannel node (10.244.200.1)" pod_ping 1 1 10.244.200.1
+check "no BGP session to the flannel node" bash -c "! $BIRDC -s $RST_TMP/n1/bird.ctl show protocols | grep -q '172.31.0.60'"
+
+# ---- a lease deleted: that node's routes go everywhere --------------------------------------
+key5=$(etcdctl_ get --prefix "$PFX/subnets/" | grep -B1 '"172.31.0.15"' | head -1)
+kill -TERM "$(roostd_pid 5)" # its BIRD keeps running; nobody renews the lease
+wait_until 10 bash -c "! kill -0 $(roostd_pid 5) 2>/dev/null"
+gone5() {
+	local k
+	for k in 1 2 3 4; do no_kernel_route "$k" "${NET[5]}" || return 1; done
+}
+t0=$(now_ms)
+etcdctl_ del "$key5" >/dev/null
+check "lease $key5 deleted: ${NET[5]} gone from nodes 1-4 within 2 s" wait_until 2 gone5
+measure "lease deleted -> its /24 gone from four kernels: $(($(now_ms) - t0)) ms"
+birdc_n 5 down >/dev/null 2>&1
+
+# ---- etcd stopped: nothing changes but the status --------------------------------------------
+before=$(bird_routes 1)
+kill -TERM "$ETCD_PID"
+wait "$ETCD_PID" 2>/dev/null
+check "etcd down: node1's status says so" \
+	wait_until 15 bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"down\" and (.datastore.last_error | length > 0)' >/dev/null"
+check "etcd down: node1's routes unchanged ($before)" test "$(bird_routes 1)" = "$before"
+check "etcd down: node1's sessions to nodes 2-4 still Established" \
+	bash -c "[ \$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols | grep -c 'node_node.*Established') = 3 ]"
+check "etcd down: metrics say roost_datastore_up 0" \
+	bash -c "ip netns exec $(ns n1) curl -sf --max-time 5 http://127.0.0.1:9638/metrics | grep -q '^roost_datastore_up 0$'"
+etcd_start
+check "etcd back: node1's status says up again" \
+	wait_until 40 bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"up\"' >/dev/null"
+check "etcd back: node1's lease is in etcd again" \
+	wait_until 20 bash -c "ip netns exec $(ns etcd) env ETCDCTL_API=3 etcdctl --endpoints $EP get --prefix $PFX/subnets/ | grep -q '\"172.31.0.11\"'"
+check "etcd back: routes still all there" test "$(bird_routes 1)" = "$before"
+rst_finish
