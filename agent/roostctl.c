@@ -87,6 +87,16 @@ static void print_status(const json_t *r)
 	else
 		printf("bird      NOT ANSWERING on %s (pid %lld)\n", s_(bird, "socket"),
 		       i_(bird, "pid"));
+	if (json_object_get(r, "datastore")) {
+		const json_t *ds = json_object_get(r, "datastore");
+
+		if (strcmp(s_(ds, "state"), "up") == 0)
+			printf("datastore etcd up, lease %s (ttl %lld s), %lld other lease(s)\n",
+			       s_(ds, "key"), i_(ds, "lease_ttl"), i_(ds, "peers"));
+		else
+			printf("datastore etcd DOWN: %s; keeping the last known %lld lease(s)\n",
+			       s_(ds, "last_error"), i_(ds, "peers"));
+	}
 	printf("\n%-16s %-9s %-15s %-10s %-12s %-13s %-5s %8s %8s %8s\n", "SESSION", "KIND",
 	       "ADDRESS", "ASN", "STATE", "SINCE", "BFD", "IMPORTED", "EXPORTED", "FILTERED");
 	json_array_foreach(sessions, i, s)

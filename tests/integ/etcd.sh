@@ -1,37 +1,49 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# etcd.sh - the etcd datastore in flannel's layout (Debian's etcd-server in
-# a namespace of its own on the fabric): five nodes configured with only
+# etcd.sh - the etcd datastore in flannel's layout (Debian's etcd-server, a
+# three-member cluster in namespaces on the fabric): five nodes configured with only
 # their name, address and the endpoint lease distinct /24s and learn each
 # other; pods ping across; a restarted node gets its subnet back; a deleted
 # lease takes that node's routes away everywhere; a flannel host-gw node's
-# lease becomes a static route; subnet.env is flannel's; etcd stopped:
-# nothing changes but the status, and roostd resumes when etcd is back.
+# lease becomes a static route; subnet.env is flannel's; one etcd member
+# killed: the agents carry on; all stopped: nothing changes but the status,
+# and roostd resumes when etcd is back.
 . "$(dirname "$0")/lib.sh"
 trap topo_cleanup EXIT
 
 ROOSTCTL=${ROOSTCTL:-$top_builddir/agent/roostctl}
-EP=http://172.31.0.5:2379
+# A three-member etcd cluster, member I in namespace etcdI at 172.31.0.(4+I).
+EPS='"http://172.31.0.5:2379", "http://172.31.0.6:2379", "http://172.31.0.7:2379"'
+EP=http://172.31.0.5:2379,http://172.31.0.6:2379,http://172.31.0.7:2379
 PFX=/coreos.com/network
 N=5
+declare -A ETCD_PID
 
 etcdctl_() {
-	ip netns exec "$(ns etcd)" env ETCDCTL_API=3 etcdctl --endpoints "$EP" "$@"
+	ip netns exec "$(ns etcd1)" env ETCDCTL_API=3 etcdctl --endpoints "$EP" "$@"
 }
-etcd_start() {
-	aux_bg etcd "$RST_TMP/etcd/etcd.log" etcd --name e1 --data-dir "$RST_TMP/etcd/data" \
-		--listen-client-urls "$EP" --advertise-client-urls "$EP" \
-		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-		--initial-cluster e1=http://127.0.0.1:2380
-	ETCD_PID=$BG_PID
-	wait_until 20 etcdctl_ endpoint health
+etcd_start() { # etcd_start I
+	local i=$1 a="172.31.0.$((4 + $1))"
+	aux_bg "etcd$i" "$RST_TMP/etcd$i/etcd.log" etcd --name "e$i" --data-dir "$RST_TMP/etcd$i/data" \
+		--listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
+		--listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
+		--initial-cluster e1=http://172.31.0.5:2380,e2=http://172.31.0.6:2380,e3=http://172.31.0.7:2380 \
+		--initial-cluster-state new
+	ETCD_PID[$i]=$BG_PID
+}
+etcd_stop() { # etcd_stop I
+	kill -TERM "${ETCD_PID[$1]}"
+	wait "${ETCD_PID[$1]}" 2>/dev/null
+}
+etcd_healthy() { # etcd_healthy: a quorum answers
+	etcdctl_ endpoint status >/dev/null 2>&1 && etcdctl_ get --prefix "$PFX" --keys-only >/dev/null 2>&1
 }
 # ds_conf K: nK knows only its name, address and the datastore.
 ds_conf() {
 	local k=$1 d="$RST_TMP/n$1"
 	cat >"$d/roostd.conf" <<EOF
 node = { name = "node$k"; address = "172.31.0.$((10 + k))"; };
-datastore = { type = "etcd"; endpoints = ( "$EP" ); subnet_env = "$d/subnet.env"; lease_ttl = 10; };
+datastore = { type = "etcd"; endpoints = ( $EPS ); subnet_env = "$d/subnet.env"; lease_ttl = 10; };
 bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
 agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
 EOF
@@ -53,9 +65,11 @@ all_routes() { # every node has the other N-1 /24s (plus $1 more)
 }
 
 fabric_up
-aux_add etcd 172.31.0.5
-etcd_start
-check "etcd answers in its namespace" etcdctl_ endpoint health
+for i in 1 2 3; do
+	aux_add "etcd$i" "172.31.0.$((4 + i))"
+	etcd_start "$i"
+done
+check "a three-member etcd cluster answers" wait_until 30 etcd_healthy
 etcdctl_ put "$PFX/config" '{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"host-gw"}}' >/dev/null
 
 for k in $(seq 1 "$N"); do
@@ -68,7 +82,7 @@ t0=$(now_ms)
 for k in $(seq 1 "$N"); do roostd_start "$k"; done
 for k in $(seq 1 "$N"); do wait_until 20 test -S "$RST_TMP/n$k/roostd.sock"; done
 check "five leases in etcd, five distinct /24s" \
-	bash -c "[ \$(ip netns exec $(ns etcd) env ETCDCTL_API=3 etcdctl --endpoints $EP get --prefix $PFX/subnets/ --keys-only | grep -c .) = $N ]"
+	bash -c "[ \$(ip netns exec $(ns etcd1) env ETCDCTL_API=3 etcdctl --endpoints $EP get --prefix $PFX/subnets/ --keys-only | grep -c .) = $N ]"
 declare -A NET
 for k in $(seq 1 "$N"); do NET[$k]=$(subnet "$k"); done
 check "each node's status names its leased subnet, all distinct" \
@@ -132,10 +146,21 @@ check "lease $key5 deleted: ${NET[5]} gone from nodes 1-4 within 2 s" wait_until
 measure "lease deleted -> its /24 gone from four kernels: $(($(now_ms) - t0)) ms"
 birdc_n 5 down >/dev/null 2>&1
 
-# ---- etcd stopped: nothing changes but the status --------------------------------------------
+# ---- one etcd member killed: the agents carry on ---------------------------------------------
+kill -KILL "${ETCD_PID[1]}"
+wait "${ETCD_PID[1]}" 2>/dev/null
+etcdctl_ put "$PFX/subnets/10.244.201.0-24" \
+	'{"PublicIP":"172.31.0.61","PublicIPv6":null,"BackendType":"host-gw","BackendData":null}' >/dev/null
+check "etcd member 1 killed: a new lease still reaches node1 (static route)" \
+	wait_until 10 bash -c "ip -n $(ns n1) route show 10.244.201.0/24 proto bird | grep -q 'via 172.31.0.61'"
+check "etcd member 1 killed: node1's datastore still up" \
+	bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"up\"' >/dev/null"
+etcd_start 1
+
+# ---- all etcd members stopped: nothing changes but the status --------------------------------
+wait_until 30 etcd_healthy
 before=$(bird_routes 1)
-kill -TERM "$ETCD_PID"
-wait "$ETCD_PID" 2>/dev/null
+for i in 1 2 3; do etcd_stop "$i"; done
 check "etcd down: node1's status says so" \
 	wait_until 15 bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"down\" and (.datastore.last_error | length > 0)' >/dev/null"
 check "etcd down: node1's routes unchanged ($before)" test "$(bird_routes 1)" = "$before"
@@ -143,10 +168,11 @@ check "etcd down: node1's sessions to nodes 2-4 still Established" \
 	bash -c "[ \$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols | grep -c 'node_node.*Established') = 3 ]"
 check "etcd down: metrics say roost_datastore_up 0" \
 	bash -c "ip netns exec $(ns n1) curl -sf --max-time 5 http://127.0.0.1:9638/metrics | grep -q '^roost_datastore_up 0$'"
-etcd_start
+"$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" status | sed 's/^/# | /'
+for i in 1 2 3; do etcd_start "$i"; done
 check "etcd back: node1's status says up again" \
 	wait_until 40 bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"up\"' >/dev/null"
 check "etcd back: node1's lease is in etcd again" \
-	wait_until 20 bash -c "ip netns exec $(ns etcd) env ETCDCTL_API=3 etcdctl --endpoints $EP get --prefix $PFX/subnets/ | grep -q '\"172.31.0.11\"'"
+	wait_until 20 bash -c "ip netns exec $(ns etcd1) env ETCDCTL_API=3 etcdctl --endpoints $EP get --prefix $PFX/subnets/ | grep -q '\"172.31.0.11\"'"
 check "etcd back: routes still all there" test "$(bird_routes 1)" = "$before"
 rst_finish

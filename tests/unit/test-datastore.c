@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-datastore.c - flannel's formats as roost reads and writes them: the
+ * network config (defaults of SubnetMin/SubnetMax as flannel computes
+ * them), leases written by flannel and by roost, subnet.env, and the etcd
+ * gateway's base64. The etcd round trips themselves run against a real
+ * etcd in tests/integ/etcd.sh.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "datastore.h"
+#include "etcd.h"
+
+static const char *ip(struct in_addr a, char buf[static INET_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static void test_config_defaults(void **state)
+{
+	struct in_addr net, min, max;
+	unsigned len, slen;
+	char err[256], a[INET_ADDRSTRLEN];
+
+	(void)state;
+	assert_int_equal(ds_parse_config("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}",
+					 &net, &len, &slen, &min, &max, err, sizeof(err)),
+			 0);
+	assert_string_equal(ip(net, a), "10.244.0.0");
+	assert_int_equal(len, 16);
+	assert_int_equal(slen, 24);
+	/* flannel: from the second subnet to the last one */
+	assert_string_equal(ip(min, a), "10.244.1.0");
+	assert_string_equal(ip(max, a), "10.244.255.0");
+
+	assert_int_equal(ds_parse_config("{\"Network\":\"10.0.0.0/8\",\"SubnetLen\":20,"
+					 "\"SubnetMin\":\"10.1.0.0\",\"SubnetMax\":\"10.2.0.0\"}",
+					 &net, &len, &slen, &min, &max, err, sizeof(err)),
+			 0);
+	assert_int_equal(slen, 20);
+	assert_string_equal(ip(min, a), "10.1.0.0");
+	assert_string_equal(ip(max, a), "10.2.0.0");
+}
+
+static void test_config_errors(void **state)
+{
+	static const struct {
+		const char *json, *msg;
+	} cases[] = {
+		{"not json", "not a JSON object"},
+		{"{}", "Network is missing"},
+		{"{\"Network\":\"10.244.0.1/16\"}", "Network is missing or not an IPv4 CIDR"},
+		{"{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":8}", "do not fit"},
+		{"{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":\"24\"}", "SubnetLen is not a number"},
+		{"{\"Network\":\"10.244.0.0/16\",\"SubnetMin\":\"x\"}", "SubnetMin is not"},
+		{"{\"Network\":\"10.244.0.0/16\",\"SubnetMin\":\"10.244.9.0\",\"SubnetMax\":\"10.244.2.0\"}",
+		 "above SubnetMax"},
+	};
+	struct in_addr net, min, max;
+	unsigned len, slen;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(ds_parse_config(cases[i].json, &net, &len, &slen, &min, &max, err,
+						 sizeof(err)),
+				 -EINVAL);
+		if (!strstr(err, cases[i].msg))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err, cases[i].msg);
+	}
+}
+
+static void test_leases(void **state)
+{
+	struct ds_peer p;
+	char a[INET_ADDRSTRLEN];
+
+	(void)state;
+	/* exactly what flannel host-gw writes */
+	assert_int_equal(ds_parse_lease("10.244.7.0-24",
+					"{\"PublicIP\":\"172.31.0.60\",\"PublicIPv6\":null,"
+					"\"BackendType\":\"host-gw\",\"BackendData\":null}",
+					&p),
+			 0);
+	assert_false(p.roost);
+	assert_string_equal(ip(p.net, a), "10.244.7.0");
+	assert_int_equal(p.len, 24);
+	assert_string_equal(ip(p.address, a), "172.31.0.60");
+	/* what roost writes */
+	assert_int_equal(ds_parse_lease("10.244.8.0-24",
+					"{\"PublicIP\":\"172.31.0.12\",\"BackendType\":\"host-gw\","
+					"\"BackendData\":{\"roost\":{\"name\":\"node2\"}}}",
+					&p),
+			 0);
+	assert_true(p.roost);
+	assert_string_equal(p.name, "node2");
+	/* an overlay node cannot be routed to */
+	assert_int_equal(ds_parse_lease("10.244.9.0-24",
+					"{\"PublicIP\":\"172.31.0.13\",\"BackendType\":\"vxlan\","
+					"\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"aa:bb:cc:dd:ee:ff\"}}",
+					&p),
+			 -ENOTSUP);
+	/* broken keys and values, a name that is not a BIRD-safe node name */
+	assert_int_equal(ds_parse_lease("10.244.9.0", "{\"PublicIP\":\"1.2.3.4\"}", &p), -EINVAL);
+	assert_int_equal(ds_parse_lease("10.244.9.1-24", "{\"PublicIP\":\"1.2.3.4\"}", &p), -EINVAL);
+	assert_int_equal(ds_parse_lease("10.244.9.0-24", "{\"PublicIP\":\"x\"}", &p), -EINVAL);
+	assert_int_equal(ds_parse_lease("10.244.9.0-24",
+					"{\"PublicIP\":\"1.2.3.4\",\"BackendType\":\"host-gw\","
+					"\"BackendData\":{\"roost\":{\"name\":\"n\\\"; }\"}}}",
+					&p),
+			 -EINVAL);
+}
+
+static void test_subnet_env(void **state)
+{
+	struct in_addr cl, net;
+	char buf[512];
+
+	(void)state;
+	inet_pton(AF_INET, "10.244.0.0", &cl);
+	inet_pton(AF_INET, "10.244.3.0", &net);
+	assert_true(ds_subnet_env_format(buf, sizeof(buf), cl, 16, net, 24, 1500) > 0);
+	assert_string_equal(buf, "FLANNEL_NETWORK=10.244.0.0/16\n"
+				 "FLANNEL_SUBNET=10.244.3.1/24\n"
+				 "FLANNEL_MTU=1500\n"
+				 "FLANNEL_IPMASQ=false\n");
+	assert_int_equal(ds_subnet_env_format(buf, 10, cl, 16, net, 24, 1500), -ENOSPC);
+}
+
+static void test_base64(void **state)
+{
+	static const char *const in[] = {"", "f", "fo", "foo", "/coreos.com/network/config"};
+	char *enc, *dec;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		enc = etcd_b64_encode(in[i], strlen(in[i]));
+		dec = etcd_b64_decode(enc, &n);
+		assert_non_null(dec);
+		assert_int_equal(n, strlen(in[i]));
+		assert_string_equal(dec, in[i]);
+		free(enc);
+		free(dec);
+	}
+	enc = etcd_b64_encode("foob", 4);
+	assert_string_equal(enc, "Zm9vYg==");
+	free(enc);
+	assert_null(etcd_b64_decode("Zm9", NULL));
+	assert_null(etcd_b64_decode("Zm=v", NULL));
+	assert_null(etcd_b64_decode("Z!9v", NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_leases),		cmocka_unit_test(test_subnet_env),
+		cmocka_unit_test(test_base64),
+	};
+
+	return cmocka_run_group_tests_name("datastore", tests, NULL, NULL);
+}
