@@ -39,6 +39,9 @@ struct datastore {
 	struct in_addr net, cluster;
 	unsigned len, cluster_len;
 	char key[256], value[512]; /* our lease's key and value */
+	char **endpoints;          /* owned copies: the config may be reloaded */
+	size_t n_endpoints;
+	char *ca, *cert, *tls_key;
 	bool reserved;             /* our key is a reservation (no lease) */
 	struct etcd *e;            /* the worker's */
 	pthread_t thread;
@@ -634,8 +637,19 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 		ds_free(ds);
 		return r;
 	}
-	r = etcd_new(c->ds_endpoints, c->n_ds_endpoints, c->ds_ca, c->ds_cert, c->ds_key,
-		     DS_TIMEOUT_MS, &ds->e);
+	ds->endpoints = calloc(c->n_ds_endpoints, sizeof(*ds->endpoints));
+	for (size_t i = 0; ds->endpoints && i < c->n_ds_endpoints; i++)
+		if ((ds->endpoints[i] = strdup(c->ds_endpoints[i])))
+			ds->n_endpoints++;
+	ds->ca = strdup(c->ds_ca);
+	ds->cert = strdup(c->ds_cert);
+	ds->tls_key = strdup(c->ds_key);
+	if (ds->n_endpoints != c->n_ds_endpoints || !ds->ca || !ds->cert || !ds->tls_key) {
+		ds_free(ds);
+		return -ENOMEM;
+	}
+	r = etcd_new(ds->endpoints, ds->n_endpoints, ds->ca, ds->cert, ds->tls_key, DS_TIMEOUT_MS,
+		     &ds->e);
 	if (r < 0) {
 		ds_free(ds);
 		return r;
@@ -645,8 +659,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 		if (r == 0) {
 			ds->up = true;
 			ds->since = time(NULL);
-			log_info("datastore: leased %s (ttl %u s) from %s", ds->key, ds->ttl,
-				 c->ds_endpoints[0]);
+			log_info("datastore: leased %s (ttl %u s)", ds->key, ds->ttl);
 			ts_in(&ds->next_keepalive, (long)ds->ttl * 1000 / 3);
 			if (refresh(ds) < 0)
 				log_warn("datastore: reading the subnets: %s", etcd_error(ds->e));
@@ -699,6 +712,12 @@ void ds_free(struct datastore *ds)
 			close(ds->stop[i]);
 	}
 	etcd_free(ds->e);
+	for (size_t i = 0; i < ds->n_endpoints; i++)
+		free(ds->endpoints[i]);
+	free(ds->endpoints);
+	free(ds->ca);
+	free(ds->cert);
+	free(ds->tls_key);
 	free(ds->peers);
 	free(ds->prefix);
 	pthread_mutex_destroy(&ds->mu);

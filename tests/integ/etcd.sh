@@ -113,6 +113,15 @@ ds_status_ok() {
 }
 check "status: datastore up, 4 peers, lease ttl 10" ds_status_ok
 
+# ---- SIGHUP in datastore mode: the file's config plus etcd's peers ----------------------------
+since12=$(birdc_n 1 show protocols node_node2 | awk '$1 == "node_node2" {print $5}')
+kill -HUP "$(roostd_pid 1)"
+check "node1 SIGHUP: reload done with the datastore's subnet and peers" \
+	wait_until 10 log_has 1 'info: reload: done'
+check "node1 SIGHUP: no reload error, node_node2's session not reset" \
+	bash -c "! grep -q 'error: reload' $RST_TMP/n1/roostd.log &&
+		[ \"\$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols node_node2 | awk '\$1 == \"node_node2\" {print \$5}')\" = '$since12' ]"
+
 # ---- a restart takes the same subnet again ------------------------------------------------
 kill -TERM "$(roostd_pid 2)"
 wait_until 10 bash -c "! kill -0 $(roostd_pid 2) 2>/dev/null"
