@@ -651,6 +651,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 	r = etcd_new(ds->endpoints, ds->n_endpoints, ds->ca, ds->cert, ds->tls_key, DS_TIMEOUT_MS,
 		     &ds->e);
 	if (r < 0) {
+		snprintf(err, errlen, "%s", r == -ENOMEM ? "out of memory" : etcd_error(NULL));
 		ds_free(ds);
 		return r;
 	}

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -37,11 +38,55 @@ struct buf {
 	bool too_big;
 };
 
+/* libcurl is loaded with dlopen() when a datastore is configured, not linked:
+ * its dependencies (TLS, GSSAPI, LDAP, SSH, HTTP/2: 30 libraries) cost every
+ * roostd about 6 MiB of RSS, and most nodes never talk to etcd. The
+ * development headers give the types; these are the functions used. */
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} lc;
+static int lc_err = -ENOSYS;
+static char lc_msg[256];
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_init_once(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		snprintf(lc_msg, sizeof(lc_msg), "cannot load libcurl (Debian: libcurl4): %s",
+			 dlerror());
+		return;
+	}
+#define LC(field, sym)                                                                             \
+	do {                                                                                       \
+		*(void **)&lc.field = dlsym(h, sym);                                               \
+		if (!lc.field) {                                                                   \
+			snprintf(lc_msg, sizeof(lc_msg), "libcurl has no %s", sym);                \
+			return;                                                                    \
+		}                                                                                  \
+	} while (0)
+	LC(global_init, "curl_global_init");
+	LC(easy_init, "curl_easy_init");
+	LC(easy_setopt, "curl_easy_setopt");
+	LC(easy_perform, "curl_easy_perform");
+	LC(easy_getinfo, "curl_easy_getinfo");
+	LC(easy_cleanup, "curl_easy_cleanup");
+	LC(easy_strerror, "curl_easy_strerror");
+	LC(slist_append, "curl_slist_append");
+	LC(slist_free_all, "curl_slist_free_all");
+#undef LC
+	lc_err = lc.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+	if (lc_err)
+		snprintf(lc_msg, sizeof(lc_msg), "curl_global_init failed");
 }
 
 /* ---- base64 --------------------------------------------------------------- */
@@ -141,27 +186,29 @@ int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert,
 	if (!endpoints || n == 0)
 		return -EINVAL;
 	pthread_once(&curl_once, curl_init_once);
+	if (lc_err < 0)
+		return lc_err;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	e->endpoints = endpoints;
 	e->n = n;
 	e->timeout_ms = timeout_ms;
-	e->h = curl_easy_init();
+	e->h = lc.easy_init();
 	if (!e->h) {
 		free(e);
 		return -ENOMEM;
 	}
-	curl_easy_setopt(e->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e->h, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e->h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(e->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(e->h, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(e->h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	lc.easy_setopt(e->h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	lc.easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_data);
+	lc.easy_setopt(e->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (ca && ca[0])
-		curl_easy_setopt(e->h, CURLOPT_CAINFO, ca);
+		lc.easy_setopt(e->h, CURLOPT_CAINFO, ca);
 	if (cert && cert[0]) {
-		curl_easy_setopt(e->h, CURLOPT_SSLCERT, cert);
-		curl_easy_setopt(e->h, CURLOPT_SSLKEY, key);
+		lc.easy_setopt(e->h, CURLOPT_SSLCERT, cert);
+		lc.easy_setopt(e->h, CURLOPT_SSLKEY, key);
 	}
 	*ret = e;
 	return 0;
@@ -171,13 +218,13 @@ void etcd_free(struct etcd *e)
 {
 	if (!e)
 		return;
-	curl_easy_cleanup(e->h);
+	lc.easy_cleanup(e->h);
 	free(e);
 }
 
 const char *etcd_error(const struct etcd *e)
 {
-	return e->err;
+	return e ? e->err : lc_msg;
 }
 
 /* POSTs body to path on the endpoints in turn; 0 and the parsed reply. */
@@ -190,7 +237,7 @@ static int call(struct etcd *e, const char *path, json_t *body, json_t **ret)
 	json_decref(body);
 	if (!text)
 		return -ENOMEM;
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	hdr = lc.slist_append(hdr, "Content-Type: application/json");
 	for (size_t k = 0; k < e->n; k++) {
 		size_t i = (e->cur + k) % e->n;
 		struct buf b = {0};
@@ -201,15 +248,15 @@ static int call(struct etcd *e, const char *path, json_t *body, json_t **ret)
 
 		snprintf(url, sizeof(url), "%s%s%s", e->endpoints[i],
 			 e->endpoints[i][strlen(e->endpoints[i]) - 1] == '/' ? path + 1 : path, "");
-		curl_easy_setopt(e->h, CURLOPT_URL, url);
-		curl_easy_setopt(e->h, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(e->h, CURLOPT_POSTFIELDS, text);
-		curl_easy_setopt(e->h, CURLOPT_WRITEDATA, &b);
-		c = curl_easy_perform(e->h);
-		curl_easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, &status);
+		lc.easy_setopt(e->h, CURLOPT_URL, url);
+		lc.easy_setopt(e->h, CURLOPT_HTTPHEADER, hdr);
+		lc.easy_setopt(e->h, CURLOPT_POSTFIELDS, text);
+		lc.easy_setopt(e->h, CURLOPT_WRITEDATA, &b);
+		c = lc.easy_perform(e->h);
+		lc.easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, &status);
 		if (c != CURLE_OK) {
 			snprintf(e->err, sizeof(e->err), "%s: %s", e->endpoints[i],
-				 b.too_big ? "reply too large" : curl_easy_strerror(c));
+				 b.too_big ? "reply too large" : lc.easy_strerror(c));
 			free(b.p);
 			r = -EIO;
 			continue;
@@ -233,7 +280,7 @@ static int call(struct etcd *e, const char *path, json_t *body, json_t **ret)
 		r = 0;
 		break;
 	}
-	curl_slist_free_all(hdr);
+	lc.slist_free_all(hdr);
 	return r;
 }
 

@@ -24,11 +24,13 @@ struct etcd_kv {
 	int64_t mod_revision;
 };
 
-/* endpoints are borrowed for the client's life; ca/cert/key may be NULL/"". */
+/* endpoints are borrowed for the client's life; ca/cert/key may be NULL/"".
+ * The first call loads libcurl (dlopen); -ENOSYS when it cannot, and
+ * etcd_error(NULL) says why. */
 int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert, const char *key,
 	     long timeout_ms, struct etcd **ret);
 void etcd_free(struct etcd *e);
-const char *etcd_error(const struct etcd *e); /* the last failure, for logs */
+const char *etcd_error(const struct etcd *e); /* the last failure (e NULL: loading libcurl) */
 
 /* Every key with prefix (or just key when prefix is false), in key order.
  * *ret (free with etcd_kvs_free) may be NULL when none. *ret_rev (may be

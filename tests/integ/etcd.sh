@@ -113,6 +113,8 @@ ds_status_ok() {
 }
 check "status: datastore up, 4 peers, lease ttl 10" ds_status_ok
 
+measure "node1's roostd in datastore mode (libcurl loaded, sanitizer build): VmRSS $(proc_rss_kib "$(roostd_pid 1)") KiB"
+
 # ---- SIGHUP in datastore mode: the file's config plus etcd's peers ----------------------------
 since12=$(birdc_n 1 show protocols node_node2 | awk '$1 == "node_node2" {print $5}')
 kill -HUP "$(roostd_pid 1)"
