@@ -195,24 +195,6 @@ static json_t *do_add(const struct api_ctx *x, const char *cid, const char *ifna
 		cidr(x->conf->cluster_net, x->conf->cluster_len, cl, sizeof(cl)), "gw", gw));
 }
 
-static int parse_cidr(const char *s, struct in_addr *addr, unsigned *plen)
-{
-	char buf[32], *slash, *end;
-	unsigned long l;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	l = strtoul(slash + 1, &end, 10);
-	if (slash[1] < '0' || slash[1] > '9' || *end || l > 32 || inet_pton(AF_INET, buf, addr) != 1)
-		return -EINVAL;
-	*plen = (unsigned)l;
-	return 0;
-}
 
 static json_t *do_check(const struct api_ctx *x, const json_t *req, const char *cid,
 			const char *ifname, const char *netns)
@@ -226,7 +208,7 @@ static json_t *do_check(const struct api_ctx *x, const json_t *req, const char *
 		return reply_err(7, "'prev' must be an object", NULL);
 	v = json_object_get(prev, "ips");
 	if (json_array_size(v) > 0) {
-		if (parse_cidr(json_string_value(json_array_get(v, 0)), &p.address, &p.plen) < 0)
+		if (cidr_parse(json_string_value(json_array_get(v, 0)), &p.address, &p.plen, true) < 0)
 			return reply_err(7, "prevResult: ips[0].address is not an IPv4 CIDR", NULL);
 		p.has_address = true;
 	}
@@ -237,8 +219,8 @@ static json_t *do_check(const struct api_ctx *x, const json_t *req, const char *
 		const json_t *rt = json_array_get(v, i);
 		const char *gw = str(rt, "gw");
 
-		if (parse_cidr(str(rt, "dst"), &p.routes[p.n_routes].dst,
-			       &p.routes[p.n_routes].plen) < 0 ||
+		if (cidr_parse(str(rt, "dst"), &p.routes[p.n_routes].dst,
+			       &p.routes[p.n_routes].plen, true) < 0 ||
 		    (gw && inet_pton(AF_INET, gw, &p.routes[p.n_routes].gw) != 1))
 			return reply_err(7, "prevResult: a route is not IPv4 {dst, gw}", NULL);
 		p.n_routes++;

@@ -922,6 +922,27 @@ static int load_datastore(struct ctx *x, const config_setting_t *root, struct ro
 	return 0;
 }
 
+int cidr_parse(const char *s, struct in_addr *addr, unsigned *plen, bool host_bits)
+{
+	char buf[32], *slash, *end;
+	unsigned long l;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash || !is_digit(slash[1]))
+		return -EINVAL;
+	*slash = '\0';
+	l = strtoul(slash + 1, &end, 10);
+	if (*end || l > 32 || inet_pton(AF_INET, buf, addr) != 1)
+		return -EINVAL;
+	if (!host_bits && l < 32 && (ntohl(addr->s_addr) & (0xffffffffu >> l)))
+		return -EINVAL;
+	*plen = (unsigned)l;
+	return 0;
+}
+
 int conf_set_subnets(struct roostd_conf *c, struct in_addr pod_net, unsigned pod_len,
 		     struct in_addr cluster_net, unsigned cluster_len, char *err, size_t errlen)
 {

@@ -96,6 +96,10 @@ int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr
 void conf_free(struct roostd_conf *c);
 DEFINE_CLEANUP(struct roostd_conf *, conf_free)
 
+/* "a.b.c.d/len" (len 0-32, digits only) into addr and plen; with host_bits
+ * false, an address with bits set past len is refused. 0 or -EINVAL. */
+int cidr_parse(const char *s, struct in_addr *addr, unsigned *plen, bool host_bits);
+
 /* Datastore mode: sets the node subnet (and gateway) and the cluster CIDR
  * leased from etcd, with load's checks. 0, or -EINVAL with a message. */
 int conf_set_subnets(struct roostd_conf *c, struct in_addr pod_net, unsigned pod_len,

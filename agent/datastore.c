@@ -70,26 +70,6 @@ static int parse_ip(const char *s, struct in_addr *ret)
 	return s && inet_pton(AF_INET, s, ret) == 1 ? 0 : -EINVAL;
 }
 
-static int parse_cidr(const char *s, struct in_addr *net, unsigned *len)
-{
-	char buf[32], *slash, *end;
-	unsigned long l;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash || slash[1] < '0' || slash[1] > '9')
-		return -EINVAL;
-	*slash = '\0';
-	l = strtoul(slash + 1, &end, 10);
-	if (*end || l > 32 || parse_ip(buf, net) < 0)
-		return -EINVAL;
-	if (l < 32 && (ntohl(net->s_addr) & (0xffffffffu >> l)))
-		return -EINVAL;
-	*len = (unsigned)l;
-	return 0;
-}
 
 int ds_parse_config(const char *json, struct in_addr *net, unsigned *len, unsigned *subnet_len,
 		    struct in_addr *min, struct in_addr *max, char *err, size_t errlen)
@@ -103,7 +83,7 @@ int ds_parse_config(const char *json, struct in_addr *net, unsigned *len, unsign
 		snprintf(err, errlen, "config is not a JSON object");
 		goto out;
 	}
-	if (parse_cidr(json_string_value(json_object_get(o, "Network")), net, len) < 0) {
+	if (cidr_parse(json_string_value(json_object_get(o, "Network")), net, len, false) < 0) {
 		snprintf(err, errlen, "config: Network is missing or not an IPv4 CIDR");
 		goto out;
 	}
@@ -170,7 +150,7 @@ int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret)
 	if (!dash)
 		return -EINVAL;
 	*dash = '/';
-	if (parse_cidr(buf, &ret->net, &ret->len) < 0)
+	if (cidr_parse(buf, &ret->net, &ret->len, false) < 0)
 		return -EINVAL;
 	o = json_loads(value, 0, &je);
 	if (!json_is_object(o) || parse_ip(json_string_value(json_object_get(o, "PublicIP")),
@@ -321,9 +301,10 @@ static int cache_read(struct datastore *ds)
 
 	if (!o)
 		return -ENOENT;
-	if (parse_cidr(json_string_value(json_object_get(o, "subnet")), &ds->net, &ds->len) < 0 ||
-	    parse_cidr(json_string_value(json_object_get(o, "network")), &ds->cluster,
-		       &ds->cluster_len) < 0)
+	if (cidr_parse(json_string_value(json_object_get(o, "subnet")), &ds->net, &ds->len,
+		       false) < 0 ||
+	    cidr_parse(json_string_value(json_object_get(o, "network")), &ds->cluster,
+		       &ds->cluster_len, false) < 0)
 		goto out;
 	list = json_object_get(o, "peers");
 	ds->peers = calloc(json_array_size(list) + 1, sizeof(*ds->peers));
