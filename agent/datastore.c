@@ -27,7 +27,7 @@
 
 #define DS_POLL_MS 500
 #define DS_TIMEOUT_MS 2000
-#define DS_BACKOFF_MAX_S 30
+#define DS_BACKOFF_MAX_S 10
 
 struct datastore {
 	/* fixed after ds_open */

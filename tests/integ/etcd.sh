@@ -163,7 +163,7 @@ wait "${ETCD_PID[1]}" 2>/dev/null
 etcdctl_ put "$PFX/subnets/10.244.201.0-24" \
 	'{"PublicIP":"172.31.0.61","PublicIPv6":null,"BackendType":"host-gw","BackendData":null}' >/dev/null
 check "etcd member 1 killed: a new lease still reaches node1 (static route)" \
-	wait_until 10 bash -c "ip -n $(ns n1) route show 10.244.201.0/24 proto bird | grep -q 'via 172.31.0.61'"
+	wait_until 20 bash -c "ip -n $(ns n1) route show 10.244.201.0/24 proto bird | grep -q 'via 172.31.0.61'"
 check "etcd member 1 killed: node1's datastore still up" \
 	bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"up\"' >/dev/null"
 etcd_start 1

@@ -66,7 +66,7 @@ clients_up() {
 }
 check "RR: reflector 1 has 5 Established client_* sessions" wait_until 15 clients_up 1
 check "RR: reflector 2 has 5 Established client_* sessions" wait_until 15 clients_up 2
-check "RR: the reflectors mesh with each other (node_node2 on node1)" established 1 node_node2
+check "RR: the reflectors mesh with each other (node_node2 on node1)" wait_until 15 established 1 node_node2
 
 # ---- reflected routes keep the originator as next hop ---------------------------------
 check "RR: node3 show route 10.244.4.0/24: via 172.31.0.14 (node4), not a reflector" \
