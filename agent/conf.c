@@ -440,6 +440,67 @@ static int load_cluster(struct ctx *x, const config_setting_t *root, struct roos
 	return 0;
 }
 
+/* A BGP MD5 password at key of g ("" when absent) into out. The password
+ * itself never goes into a message: messages reach logs. */
+static int get_password(struct ctx *x, const config_setting_t *g, const char *key,
+			char out[BC_PASSWORD_MAX + 1])
+{
+	const char *pw = "";
+	char name[256];
+	int r;
+
+	if ((r = get_string(x, g, key, false, &pw)) < 0)
+		return r;
+	if (r == 0)
+		return 0;
+	setting_path(member(g, key), name, sizeof(name));
+	if (strlen(pw) > BC_PASSWORD_MAX)
+		return fail(x, member(g, key), "%s: longer than %d characters", name,
+			    BC_PASSWORD_MAX);
+	for (const unsigned char *q = (const unsigned char *)pw; *q; q++)
+		if (*q < 0x20 || *q >= 0x7f || *q == '"' || *q == '\\')
+			return fail(x, member(g, key),
+				    "%s: only printable ASCII without '\"' and '\\' is allowed",
+				    name);
+	strcpy(out, pw);
+	return 1;
+}
+
+/* bgp.mesh[i].pod_cidr: a node subnet of the cluster (when the cluster is
+ * known: with a datastore it comes later), not ours, not another entry's. */
+static int load_mesh_pod_cidr(struct ctx *x, const config_setting_t *p, int i,
+			      const struct roostd_conf *c, struct bc_peer *peers)
+{
+	struct bc_peer *peer = &peers[i];
+	const config_setting_t *s = member(p, "pod_cidr");
+	const char *v;
+	int r;
+
+	if ((r = get_string(x, p, "pod_cidr", false, &v)) <= 0)
+		return r;
+	if ((r = parse_cidr(x, s, v, &peer->pod_net, &peer->pod_len)) < 0)
+		return r;
+	if (c->pod_len && peer->pod_len != c->pod_len)
+		return fail(x, s, "bgp.mesh[%d].pod_cidr: '%s' is not a node subnet (/%u)", i, v,
+			    c->pod_len);
+	if (c->cluster_len) {
+		uint32_t cm = 0xffffffffu << (32 - c->cluster_len);
+
+		if ((ntohl(peer->pod_net.s_addr) & cm) != ntohl(c->cluster_net.s_addr) ||
+		    peer->pod_len <= c->cluster_len)
+			return fail(x, s, "bgp.mesh[%d].pod_cidr: '%s' is not inside cluster.pod_cidr",
+				    i, v);
+	}
+	if (!c->no_pods && c->pod_len && peer->pod_net.s_addr == c->pod_net.s_addr)
+		return fail(x, s, "bgp.mesh[%d].pod_cidr: '%s' is this node's own node.pod_cidr", i,
+			    v);
+	for (int j = 0; j < i; j++)
+		if (peers[j].pod_len && peers[j].pod_net.s_addr == peer->pod_net.s_addr)
+			return fail(x, s, "bgp.mesh[%d].pod_cidr: '%s' is already bgp.mesh[%d]'s", i,
+				    v, j);
+	return 0;
+}
+
 /* Where address a is already used by a session: "bgp.mesh[1] ('node2')". */
 static bool address_used(const struct roostd_conf *c, struct in_addr a, char *where, size_t len)
 {
@@ -462,11 +523,15 @@ static bool address_used(const struct roostd_conf *c, struct in_addr a, char *wh
 	return false;
 }
 
-/* bgp.mesh or bgp.route_reflectors: ( { name = ...; address = ...; }, ... ). */
+/* bgp.mesh or bgp.route_reflectors: ( { name = ...; address = ...; }, ... ).
+ * Mesh entries may also name the neighbour's pod_cidr and asn. */
 static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char *key,
 			  struct roostd_conf *c, struct bc_peer **ret, size_t *ret_n)
 {
-	static const char *const keys[] = {"name", "address", NULL};
+	static const char *const mesh_keys[] = {"name", "address", "pod_cidr", "asn", NULL};
+	static const char *const rr_keys[] = {"name", "address", NULL};
+	bool mesh = strcmp(key, "mesh") == 0;
+	const char *const *keys = mesh ? mesh_keys : rr_keys;
 	const config_setting_t *list = member(bgp, key);
 	char where[BC_NAME_MAX + 64];
 	int n;
@@ -509,6 +574,9 @@ static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char
 		if (address_used(c, peer->address, where, sizeof(where)))
 			return fail(x, member(p, "address"), "bgp.%s[%d].address: %s is already %s",
 				    key, i, inet_ntoa(peer->address), where);
+		if (mesh && ((r = load_mesh_pod_cidr(x, p, i, c, *ret)) < 0 ||
+			     (r = get_asn(x, p, "asn", &peer->asn)) < 0))
+			return r;
 		(*ret_n)++;
 	}
 	return 0;
@@ -516,12 +584,16 @@ static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char
 
 static int load_reflector(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
 {
-	static const char *const keys[] = {"clients", "cluster_id", NULL};
+	static const char *const keys[] = {"clients", "cluster_id", "password", NULL};
 	const config_setting_t *g;
 	const char *v;
 	int r;
 
 	if ((r = get_group(x, bgp, "reflector", false, &g)) < 0 || !g)
+		return r;
+	/* The clients' sessions: bgp.password unless the reflector has its own. */
+	strcpy(c->rr_password, c->password);
+	if ((r = get_password(x, g, "password", c->rr_password)) < 0)
 		return r;
 	if ((r = check_keys(x, g, keys)) < 0 || (r = get_string(x, g, "clients", true, &v)) < 0 ||
 	    (r = parse_cidr(x, member(g, "clients"), v, &c->rr_clients_net, &c->rr_clients_len)) <
@@ -632,7 +704,7 @@ static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *p = config_setting_get_elem(list, (unsigned)i);
 		struct bc_ext_peer *peer = &c->peers[i];
-		const char *pw = "", *bfd = "strict";
+		const char *bfd = "strict";
 		int r;
 
 		if (!config_setting_is_group(p))
@@ -648,23 +720,12 @@ static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_
 		if (!member(p, "asn"))
 			return fail(x, p, "bgp.peers[%d].asn: missing (required)", i);
 		if ((r = get_asn(x, p, "asn", &peer->asn)) < 0 ||
-		    (r = get_string(x, p, "password", false, &pw)) < 0 ||
+		    (r = get_password(x, p, "password", peer->password)) < 0 ||
 		    (r = get_uint(x, p, "multihop", 0, 255, &peer->multihop)) < 0 ||
 		    (r = get_string(x, p, "bfd", false, &bfd)) < 0 ||
 		    (r = get_bool(x, p, "ttl_security", &peer->ttl_security)) < 0 ||
 		    (r = get_uint(x, p, "import_limit", 1, 1000000, &peer->import_limit)) < 0)
 			return r;
-		/* The password itself never goes into a message: messages reach logs. */
-		if (strlen(pw) > BC_PASSWORD_MAX)
-			return fail(x, member(p, "password"),
-				    "bgp.peers[%d].password: longer than %d characters", i,
-				    BC_PASSWORD_MAX);
-		for (const unsigned char *q = (const unsigned char *)pw; *q; q++)
-			if (*q < 0x20 || *q >= 0x7f || *q == '"' || *q == '\\')
-				return fail(x, member(p, "password"),
-					    "bgp.peers[%d].password: only printable ASCII without '\"' and '\\' is allowed",
-					    i);
-		strcpy(peer->password, pw);
 		if ((r = parse_bfd_mode(x, member(p, "bfd"), bfd, &peer->bfd_mode)) < 0 ||
 		    (r = load_peer_import(x, p, c, peer)) < 0)
 			return r;
@@ -696,7 +757,7 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 {
 	static const char *const keys[] = {"mesh", "route_reflectors", "reflector", "peers", "bfd",
 					   "graceful_restart", "hold_time", "keepalive_time",
-					   "import_limit", NULL};
+					   "import_limit", "password", NULL};
 	static const char *const bfd_keys[] = {"mode", "interval_ms", "multiplier", NULL};
 	static const char *const gr_keys[] = {"enabled", "restart_time", NULL};
 	const config_setting_t *g, *bfd, *gr;
@@ -714,7 +775,7 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 
 	if ((r = get_group(x, root, "bgp", false, &g)) < 0 || !g)
 		return r;
-	if ((r = check_keys(x, g, keys)) < 0)
+	if ((r = check_keys(x, g, keys)) < 0 || (r = get_password(x, g, "password", c->password)) < 0)
 		return r;
 	if ((r = load_peer_list(x, g, "mesh", c, &c->mesh, &c->n_mesh)) < 0 ||
 	    (r = load_peer_list(x, g, "route_reflectors", c, &c->route_reflectors,
@@ -858,7 +919,7 @@ static bool endpoint_ok(const char *v)
 static int load_datastore(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
 	static const char *const keys[] = {"type", "endpoints", "prefix", "ca", "cert", "key",
-					   "subnet_env", "lease_ttl", NULL};
+					   "subnet_env", "lease_ttl", "lease_renew_margin", NULL};
 	const config_setting_t *g, *eps;
 	const char *type = NULL, *prefix = "/coreos.com/network";
 	int r, n;
@@ -866,7 +927,8 @@ static int load_datastore(struct ctx *x, const config_setting_t *root, struct ro
 	if ((r = get_group(x, root, "datastore", false, &g)) < 0 || !g)
 		return r;
 	c->ds_on = true;
-	c->ds_lease_ttl = 30;
+	c->ds_lease_ttl = 24 * 3600; /* flannel's: a lease outlives any restart */
+	c->ds_lease_renew = 0;
 	if ((r = check_keys(x, g, keys)) < 0 || (r = get_string(x, g, "type", true, &type)) < 0)
 		return r;
 	if (strcmp(type, "etcd") != 0)
@@ -915,8 +977,18 @@ static int load_datastore(struct ctx *x, const config_setting_t *root, struct ro
 	if (!c->ds_cert[0] != !c->ds_key[0])
 		return fail(x, member(g, c->ds_cert[0] ? "cert" : "key"),
 			    "datastore: cert and key go together");
-	if (get_uint(x, g, "lease_ttl", 5, 3600, &c->ds_lease_ttl) < 0)
+	if (get_uint(x, g, "lease_ttl", 5, 30 * 24 * 3600, &c->ds_lease_ttl) < 0 ||
+	    get_uint(x, g, "lease_renew_margin", 1, 30 * 24 * 3600, &c->ds_lease_renew) < 0)
 		return -EINVAL;
+	/* Renewed an hour before expiry, as flannel does; a short lease (tests,
+	 * small labs) at two thirds of its life. */
+	if (!member(g, "lease_renew_margin"))
+		c->ds_lease_renew = c->ds_lease_ttl >= 2 * 3600 ? 3600 : c->ds_lease_ttl / 3;
+	if (c->ds_lease_renew >= c->ds_lease_ttl || c->ds_lease_renew < 1)
+		return fail(x, member(g, "lease_renew_margin") ? member(g, "lease_renew_margin")
+								: member(g, "lease_ttl"),
+			    "datastore.lease_renew_margin: %u s must be at least 1 s and less than datastore.lease_ttl (%u s)",
+			    c->ds_lease_renew, c->ds_lease_ttl);
 	if (c->no_pods || c->reflector)
 		return fail(x, g, "datastore: not for a route reflector (it leases no subnet)");
 	return 0;
@@ -1223,6 +1295,7 @@ void conf_free(struct roostd_conf *c)
 		return;
 	free(c->path);
 	free(c->mesh);
+	free(c->owners);
 	for (size_t i = 0; i < c->n_ds_endpoints; i++)
 		free(c->ds_endpoints[i]);
 	free(c->ds_endpoints);
@@ -1266,6 +1339,10 @@ void conf_to_node(const struct roostd_conf *c, struct bc_node *node)
 	node->asn = c->asn;
 	node->mesh = c->mesh;
 	node->n_mesh = c->n_mesh;
+	node->owners = c->owners;
+	node->n_owners = c->n_owners;
+	strcpy(node->password, c->password);
+	strcpy(node->rr_password, c->rr_password);
 	node->bfd_mode = c->bfd_mode;
 	node->bfd_interval_ms = c->bfd_interval_ms;
 	node->bfd_multiplier = c->bfd_multiplier;

@@ -41,6 +41,10 @@ struct roostd_conf {
 	struct bc_peer *mesh; /* owned */
 	size_t n_mesh;
 	size_t n_mesh_file; /* the first n_mesh_file of mesh come from the file */
+	struct bc_owner *owners; /* owned; leases and first announcers (roostd sets them) */
+	size_t n_owners;
+	char password[BC_PASSWORD_MAX + 1];    /* bgp.password: mesh and RR-client sessions */
+	char rr_password[BC_PASSWORD_MAX + 1]; /* bgp.reflector.password (default bgp.password) */
 	enum bc_bfd_mode bfd_mode;
 	unsigned bfd_interval_ms, bfd_multiplier;
 	bool gr_enabled;
@@ -66,7 +70,8 @@ struct roostd_conf {
 	char *ds_prefix;     /* "/coreos.com/network" */
 	char *ds_ca, *ds_cert, *ds_key; /* "" = none */
 	char *ds_subnet_env; /* flannel's subnet.env, "" = do not write */
-	unsigned ds_lease_ttl; /* s */
+	unsigned ds_lease_ttl;   /* s */
+	unsigned ds_lease_renew; /* s before expiry that the lease is renewed */
 	struct bc_static_route *static_routes; /* owned; flannel host-gw nodes (datastore) */
 	size_t n_static_routes;
 

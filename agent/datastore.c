@@ -34,7 +34,7 @@ struct datastore {
 	char *prefix;
 	char name[BC_NAME_MAX + 1];
 	struct in_addr address;
-	unsigned ttl, mtu;
+	unsigned ttl, renew, mtu;
 	char cache[4096], subnet_env[4096];
 	struct in_addr net, cluster;
 	unsigned len, cluster_len;
@@ -51,6 +51,10 @@ struct datastore {
 
 	/* the worker's own */
 	int64_t lease, revision;
+	char (*bad)[128];  /* leases reported unfit ("key: why"), so each is logged once */
+	size_t n_bad;
+	char (*bad_now)[128];
+	size_t n_bad_now;
 	struct timespec next_keepalive, next_try;
 	unsigned backoff_s;
 
@@ -146,6 +150,7 @@ int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret)
 	if (strlen(keytail) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, keytail); /* "10.244.1.0-24" */
+	snprintf(ret->key, sizeof(ret->key), "%s", keytail);
 	dash = strrchr(buf, '-');
 	if (!dash)
 		return -EINVAL;
@@ -172,6 +177,59 @@ int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret)
 out:
 	json_decref(o);
 	return r;
+}
+
+static bool inside(struct in_addr a, struct in_addr net, unsigned len)
+{
+	uint32_t m = len ? 0xffffffffu << (32 - len) : 0;
+
+	return (ntohl(a.s_addr) & m) == (ntohl(net.s_addr) & m);
+}
+
+const char *ds_lease_unfit(const struct ds_peer *p, struct in_addr cluster, unsigned cluster_len,
+			   unsigned subnet_len, struct in_addr self)
+{
+	uint32_t a = ntohl(p->address.s_addr);
+
+	if (p->len != subnet_len)
+		return "its subnet is not of the network's SubnetLen";
+	if (!cluster_len || p->len <= cluster_len || !inside(p->net, cluster, cluster_len))
+		return "its subnet is outside the network's Network";
+	if (a == 0 || a == 0xffffffffu || (a >> 24) == 0 || (a >> 24) == 127 ||
+	    (a >> 28) == 0xe || (a >> 28) == 0xf || (a >> 16) == 0xa9fe)
+		return "its PublicIP is not a usable unicast address";
+	if (inside(p->address, cluster, cluster_len))
+		return "its PublicIP is inside the pod network";
+	if (p->address.s_addr == self.s_addr)
+		return "its PublicIP is this node's address";
+	return NULL;
+}
+
+size_t ds_leases_filter(struct ds_peer *p, size_t n, struct in_addr cluster, unsigned cluster_len,
+			unsigned subnet_len, struct in_addr self,
+			void (*report)(void *arg, const char *key, const char *why), void *arg)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *why = ds_lease_unfit(&p[i], cluster, cluster_len, subnet_len, self);
+
+		for (size_t j = 0; j < m && !why; j++) {
+			if (p[j].address.s_addr == p[i].address.s_addr)
+				why = "its PublicIP is another lease's";
+			else if (p[i].roost && p[j].roost && !strcmp(p[i].name, p[j].name))
+				why = "its node name is another lease's";
+		}
+		if (why) {
+			if (report)
+				report(arg, p[i].key, why);
+			continue;
+		}
+		if (m != i)
+			p[m] = p[i];
+		m++;
+	}
+	return m;
 }
 
 int ds_subnet_env_format(char *buf, size_t len, struct in_addr cluster, unsigned cluster_len,
@@ -340,6 +398,8 @@ static int read_config(struct datastore *ds, unsigned *subnet_len, struct in_add
 {
 	char key[256];
 	struct etcd_kv *kv = NULL;
+	struct in_addr net;
+	unsigned len;
 	size_t n = 0;
 	int r;
 
@@ -354,10 +414,21 @@ static int read_config(struct datastore *ds, unsigned *subnet_len, struct in_add
 		snprintf(err, errlen, "%s is missing: put flannel's network config there first", key);
 		return -EAGAIN; /* someone may yet write it */
 	}
-	r = ds_parse_config(kv[0].value, &ds->cluster, &ds->cluster_len, subnet_len, min, max, err,
-			    errlen);
+	r = ds_parse_config(kv[0].value, &net, &len, subnet_len, min, max, err, errlen);
 	etcd_kvs_free(kv, n);
-	return r;
+	if (r < 0)
+		return r;
+	/* The Network cannot move under running pods: keep the one in use. */
+	if (ds->cluster_len && (net.s_addr != ds->cluster.s_addr || len != ds->cluster_len)) {
+		snprintf(err, errlen, "%s: Network changed from the one in use; restart roostd for that",
+			 key);
+		return -EAGAIN;
+	}
+	pthread_mutex_lock(&ds->mu);
+	ds->cluster = net;
+	ds->cluster_len = len;
+	pthread_mutex_unlock(&ds->mu);
+	return 0;
 }
 
 static void lease_value(struct datastore *ds)
@@ -369,6 +440,16 @@ static void lease_value(struct datastore *ds)
 		 "{\"PublicIP\":\"%s\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\","
 		 "\"BackendData\":{\"roost\":{\"name\":\"%s\"}}}",
 		 a, ds->name);
+}
+
+/* The worker writes the subnet while roostd may read it (ds_subnets). */
+static void set_subnet(struct datastore *ds, struct in_addr net, unsigned len, const char *key)
+{
+	pthread_mutex_lock(&ds->mu);
+	ds->net = net;
+	ds->len = len;
+	snprintf(ds->key, sizeof(ds->key), "%s", key);
+	pthread_mutex_unlock(&ds->mu);
 }
 
 /* Takes (or takes again) a subnet: ours if a lease or reservation names our
@@ -415,9 +496,7 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 			continue;
 		if (want && p.net.s_addr != want->s_addr)
 			continue;
-		ds->net = p.net;
-		ds->len = p.len;
-		snprintf(ds->key, sizeof(ds->key), "%s", kv[i].key);
+		set_subnet(ds, p.net, p.len, kv[i].key);
 		if (kv[i].lease == 0) {
 			/* A reservation (no lease): used as it is, never rewritten. */
 			ds->reserved = true;
@@ -460,10 +539,8 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 					goto out;
 				}
 				if (r == 1) {
-					ds->net = net;
-					ds->len = slen;
+					set_subnet(ds, net, slen, key);
 					ds->lease = lease;
-					snprintf(ds->key, sizeof(ds->key), "%s", key);
 					r = 0;
 					goto out;
 				}
@@ -490,7 +567,28 @@ static bool peers_equal(const struct ds_peer *a, size_t na, const struct ds_peer
 	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
 }
 
-/* Reads every lease when the revision moved; publishes a changed list. */
+/* An unfit lease: logged once (until it changes or goes). */
+static void report_bad(void *arg, const char *key, const char *why)
+{
+	struct datastore *ds = arg;
+	char line[128];
+	void *v;
+	bool seen = false;
+
+	snprintf(line, sizeof(line), "%s: %s", key, why);
+	for (size_t i = 0; i < ds->n_bad && !seen; i++)
+		seen = strcmp(ds->bad[i], line) == 0;
+	if (!seen)
+		log_warn("datastore: lease %s/subnets/%s skipped: %s", ds->prefix, key, why);
+	v = realloc(ds->bad_now, (ds->n_bad_now + 1) * sizeof(*ds->bad_now));
+	if (!v)
+		return;
+	ds->bad_now = v;
+	memcpy(ds->bad_now[ds->n_bad_now++], line, sizeof(line));
+}
+
+/* Reads every lease when the revision moved; publishes a changed list of
+ * the fit ones. */
 static int refresh(struct datastore *ds)
 {
 	char prefix[256];
@@ -514,14 +612,27 @@ static int refresh(struct datastore *ds)
 		etcd_kvs_free(kv, n);
 		return -ENOMEM;
 	}
+	ds->n_bad_now = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(kv[i].key, ds->key) == 0 ||
-		    ds_parse_lease(kv[i].key + strlen(prefix), kv[i].value, &p[m]) < 0 ||
-		    p[m].address.s_addr == ds->address.s_addr || p[m].len != ds->len)
+		const char *tail = kv[i].key + strlen(prefix);
+
+		if (strcmp(kv[i].key, ds->key) == 0)
 			continue;
-		m++;
+		r = ds_parse_lease(tail, kv[i].value, &p[m]);
+		if (r == -ENOTSUP)
+			report_bad(ds, tail, "its backend is not host-gw: not reachable without its overlay");
+		else if (r < 0)
+			report_bad(ds, tail, "not a lease in flannel's format (key a.b.c.d-len, PublicIP, BackendType)");
+		else
+			m++;
 	}
 	etcd_kvs_free(kv, n);
+	m = ds_leases_filter(p, m, ds->cluster, ds->cluster_len, ds->len, ds->address, report_bad, ds);
+	free(ds->bad);
+	ds->bad = ds->bad_now;
+	ds->n_bad = ds->n_bad_now;
+	ds->bad_now = NULL;
+	ds->n_bad_now = 0;
 	ds->revision = rev;
 	pthread_mutex_lock(&ds->mu);
 	changed = !peers_equal(ds->peers, ds->n_peers, p, m);
@@ -572,7 +683,7 @@ static void *worker(void *arg)
 				snprintf(err, sizeof(err), "keepalive: %s", etcd_error(ds->e));
 			}
 			if (r == 0)
-				ts_in(&ds->next_keepalive, (long)ds->ttl * 1000 / 3);
+				ts_in(&ds->next_keepalive, (long)(ds->ttl - ds->renew) * 1000);
 		}
 		if (r == 0 && refresh(ds) < 0) {
 			snprintf(err, sizeof(err), "reading the subnets: %s", etcd_error(ds->e));
@@ -609,6 +720,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 	snprintf(ds->name, sizeof(ds->name), "%s", c->name);
 	ds->address = c->address;
 	ds->ttl = c->ds_lease_ttl;
+	ds->renew = c->ds_lease_renew;
 	ds->mtu = c->bridge_mtu;
 	snprintf(ds->cache, sizeof(ds->cache), "%s/datastore.json", c->state_dir);
 	snprintf(ds->subnet_env, sizeof(ds->subnet_env), "%s", c->ds_subnet_env);
@@ -642,7 +754,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 			ds->up = true;
 			ds->since = time(NULL);
 			log_info("datastore: leased %s (ttl %u s)", ds->key, ds->ttl);
-			ts_in(&ds->next_keepalive, (long)ds->ttl * 1000 / 3);
+			ts_in(&ds->next_keepalive, (long)(ds->ttl - ds->renew) * 1000);
 			if (refresh(ds) < 0)
 				log_warn("datastore: reading the subnets: %s", etcd_error(ds->e));
 			break;
@@ -701,18 +813,22 @@ void ds_free(struct datastore *ds)
 	free(ds->cert);
 	free(ds->tls_key);
 	free(ds->peers);
+	free(ds->bad);
+	free(ds->bad_now);
 	free(ds->prefix);
 	pthread_mutex_destroy(&ds->mu);
 	free(ds);
 }
 
-void ds_subnets(const struct datastore *ds, struct in_addr *net, unsigned *len,
+void ds_subnets(struct datastore *ds, struct in_addr *net, unsigned *len,
 		struct in_addr *cluster, unsigned *cluster_len)
 {
+	pthread_mutex_lock(&ds->mu);
 	*net = ds->net;
 	*len = ds->len;
 	*cluster = ds->cluster;
 	*cluster_len = ds->cluster_len;
+	pthread_mutex_unlock(&ds->mu);
 }
 
 int ds_fd(const struct datastore *ds)
@@ -767,9 +883,9 @@ json_t *ds_status_json(struct datastore *ds)
 	char net[INET_ADDRSTRLEN], sub[64];
 	json_t *o;
 
+	pthread_mutex_lock(&ds->mu);
 	inet_ntop(AF_INET, &ds->net, net, sizeof(net));
 	snprintf(sub, sizeof(sub), "%s/%u", net, ds->len);
-	pthread_mutex_lock(&ds->mu);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I}", "type", "etcd", "state",
 		      ds->up ? "up" : "down", "key", ds->key, "subnet", sub, "lease_ttl",
 		      (json_int_t)(ds->reserved ? 0 : ds->ttl), "peers", (json_int_t)ds->n_peers,

@@ -38,6 +38,7 @@ struct ds_peer {
 	struct in_addr net;         /* its subnet */
 	unsigned len;
 	bool roost; /* a roost node (BGP peer); else a flannel host-gw node */
+	char key[32]; /* its key under <prefix>/subnets/, "10.244.1.0-24" */
 };
 
 struct datastore;
@@ -49,7 +50,7 @@ struct datastore;
 int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size_t errlen);
 void ds_free(struct datastore *ds); /* stops the worker; the lease is left to expire */
 
-void ds_subnets(const struct datastore *ds, struct in_addr *net, unsigned *len,
+void ds_subnets(struct datastore *ds, struct in_addr *net, unsigned *len,
 		struct in_addr *cluster, unsigned *cluster_len);
 
 /* The worker's pipe: readable when the peers changed (or the state did). */
@@ -68,6 +69,20 @@ int ds_subnet_env_format(char *buf, size_t len, struct in_addr cluster, unsigned
 			 struct in_addr net, unsigned plen, unsigned mtu);
 /* Parses one lease (key suffix "10.244.1.0-24", value JSON); 0 or -EINVAL. */
 int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret);
+
+/* A lease is untrusted input: its subnet must be a subnet of the cluster's
+ * Network of SubnetLen, its PublicIP a usable unicast address outside the
+ * cluster that is not self. NULL when it is fit, else why not. */
+const char *ds_lease_unfit(const struct ds_peer *p, struct in_addr cluster, unsigned cluster_len,
+			   unsigned subnet_len, struct in_addr self);
+
+/* Drops from p[0..n) the leases that are unfit or that repeat an earlier
+ * lease's PublicIP or name (the lease created first stays: etcd lists keys
+ * in order, callers sort by creation when they know it). Each dropped lease
+ * is reported through report(key, why). Returns the new count. */
+size_t ds_leases_filter(struct ds_peer *p, size_t n, struct in_addr cluster, unsigned cluster_len,
+			unsigned subnet_len, struct in_addr self,
+			void (*report)(void *arg, const char *key, const char *why), void *arg);
 /* Parses flannel's config JSON: Network, SubnetLen, SubnetMin, SubnetMax. */
 int ds_parse_config(const char *json, struct in_addr *net, unsigned *len, unsigned *subnet_len,
 		    struct in_addr *min, struct in_addr *max, char *err, size_t errlen);

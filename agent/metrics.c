@@ -177,6 +177,13 @@ char *metrics_render(const struct metrics *m, const struct roostd_conf *c, const
 	fprintf(f, "roost_bgp_session_transitions_total{to=\"up\"} %lu\n", m->session_ups);
 	fprintf(f, "roost_bgp_session_transitions_total{to=\"down\"} %lu\n", m->session_downs);
 
+	help(f, "roost_route_conflicts", "gauge",
+	     "pod subnets another node claims besides their owner (the claims are filtered)");
+	fprintf(f, "roost_route_conflicts %zu\n", m->conflicts);
+	help(f, "roost_route_conflicts_total", "counter",
+	     "distinct conflicting claims (subnet, claimant) seen since roostd started");
+	fprintf(f, "roost_route_conflicts_total %llu\n", m->conflicts_total);
+
 	help(f, "roost_cni_requests_total", "counter", "agent socket requests by verb and result");
 	for (int v = 0; v < MV_COUNT; v++) {
 		fprintf(f, "roost_cni_requests_total{verb=\"%s\",result=\"ok\"} %lu\n",

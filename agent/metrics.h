@@ -26,6 +26,8 @@ struct metrics {
 	int fd; /* listening TCP socket, -1 when off */
 	unsigned long reloads_ok, reloads_failed;
 	unsigned long session_ups, session_downs; /* seen by the session watcher */
+	size_t conflicts;                         /* subnets claimed by a non-owner, now */
+	unsigned long long conflicts_total;       /* distinct conflicts since start */
 	struct datastore *ds; /* borrowed; NULL without a datastore */
 	unsigned long requests[MV_COUNT][2]; /* [verb][0 ok, 1 error] */
 	unsigned long buckets[MV_COUNT][METRICS_N_BUCKETS];

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "netdev.h"
+#include "owners.h"
 #include "pod.h"
 #include "sessions.h"
 
@@ -104,14 +105,21 @@ static int setup_node(const struct roostd_conf *c)
 	return 0;
 }
 
-static int render(const struct roostd_conf *c, char **ret_text)
+/* Renders c, with the subnet owners learned at run time (o, may be NULL). */
+static int render(const struct roostd_conf *c, const struct owners *o, char **ret_text)
 {
+	_cleanup_free_ struct bc_owner *owners = NULL;
 	struct bc_node node;
 	struct rst_err e;
 	char buf[1024];
 	int r;
 
 	conf_to_node(c, &node);
+	if (o) {
+		if (owners_merge(o->learned, o->n_learned, c, &owners, &node.n_owners) < 0)
+			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
+		node.owners = owners;
+	}
 	r = bc_render_string(&node, ret_text, &e);
 	if (r < 0) {
 		rst_err_format(&e, buf, sizeof(buf));
@@ -209,6 +217,11 @@ static int render_only(const char *path)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+static long ms_until(const struct timespec *t);
+
+/* A datastore change that BIRD refused is tried again after this long. */
+#define DS_RETRY_S 5
+
 struct agent {
 	struct roostd_conf *conf; /* owned */
 	char *text;               /* owned; the rendered BIRD config in force */
@@ -217,9 +230,13 @@ struct agent {
 	struct api *api;   /* owned */
 	struct metrics metrics;
 	struct sessions sessions; /* logs BGP session changes */
+	struct owners owners;     /* who owns which pod subnet, as BGP tells */
 	struct datastore *ds;     /* owned; NULL without a datastore */
 	struct ds_peer *ds_peers; /* owned; the datastore's last peer list */
 	size_t n_ds_peers;
+	struct ds_peer *ds_pending; /* owned; a newer list not applied yet, or NULL */
+	size_t n_ds_pending;
+	struct timespec ds_retry; /* CLOCK_MONOTONIC: when to try ds_pending again */
 	struct timespec next_textfile; /* CLOCK_MONOTONIC */
 };
 
@@ -240,50 +257,78 @@ static const char *fixed_key_changed(const struct roostd_conf *o, const struct r
 	return NULL;
 }
 
+/* A lease whose PublicIP is a session of the file (an external peer, a
+ * route reflector, a mesh entry) or whose name is one: why, else NULL. */
+static const char *lease_clashes(const struct roostd_conf *c, const struct bc_peer *mesh, size_t m,
+				 const struct ds_peer *p)
+{
+	if (p->roost && !strcmp(p->name, c->name))
+		return "its node name is this node's";
+	for (size_t j = 0; j < m; j++)
+		if ((p->roost && !strcmp(mesh[j].name, p->name)) ||
+		    mesh[j].address.s_addr == p->address.s_addr)
+			return "it repeats a mesh neighbour's name or address";
+	for (size_t j = 0; j < c->n_peers; j++)
+		if (c->peers[j].address.s_addr == p->address.s_addr)
+			return "its PublicIP is an external peer's (bgp.peers)";
+	for (size_t j = 0; j < c->n_route_reflectors; j++)
+		if (c->route_reflectors[j].address.s_addr == p->address.s_addr)
+			return "its PublicIP is a route reflector's";
+	return NULL;
+}
+
 /* Datastore mode: the leased subnets and the peers from etcd go into c:
  * roost nodes join the mesh after the file's own entries (bgp.mesh, kept),
- * flannel host-gw nodes become static routes. 0 or -errno (logged). */
-static int ds_fill(struct roostd_conf *c, const struct datastore *ds, const struct ds_peer *p,
-		   size_t n)
+ * each owning its leased subnet; flannel host-gw nodes become static routes
+ * and owners of theirs. A lease that clashes with the file is skipped and
+ * logged. 0 or -errno (logged). */
+static int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p, size_t n)
 {
 	struct bc_peer *mesh = calloc(c->n_mesh_file + n + 1, sizeof(*mesh));
 	struct bc_static_route *st = calloc(n + 1, sizeof(*st));
+	struct bc_owner *own = calloc(n + 1, sizeof(*own));
 	struct in_addr net, cl;
 	unsigned len, cl_len;
-	size_t m = c->n_mesh_file, k = 0;
+	size_t m = c->n_mesh_file, k = 0, o = 0;
 	char err[256];
 
-	if (!mesh || !st) {
+	if (!mesh || !st || !own) {
 		free(mesh);
 		free(st);
+		free(own);
 		return -ENOMEM;
 	}
 	ds_subnets(ds, &net, &len, &cl, &cl_len);
 	if (conf_set_subnets(c, net, len, cl, cl_len, err, sizeof(err)) < 0) {
 		free(mesh);
 		free(st);
+		free(own);
 		log_error("datastore: %s", err);
 		return -EINVAL;
 	}
 	if (c->n_mesh_file)
 		memcpy(mesh, c->mesh, c->n_mesh_file * sizeof(*mesh));
 	for (size_t i = 0; i < n; i++) {
-		bool dup = !strcmp(p[i].name, c->name);
+		const char *why = lease_clashes(c, mesh, m, &p[i]);
 
-		if (!p[i].roost) {
-			st[k++] = (struct bc_static_route){p[i].net, p[i].len, p[i].address};
+		for (size_t j = 0; j < m && !why; j++)
+			if (mesh[j].pod_len && mesh[j].pod_net.s_addr == p[i].net.s_addr)
+				why = "bgp.mesh gives its subnet to another node";
+		if (why) {
+			log_warn("datastore: lease %s (%s) skipped: %s", p[i].key,
+				 inet_ntoa(p[i].address), why);
 			continue;
 		}
-		for (size_t j = 0; j < m && !dup; j++)
-			dup = !strcmp(mesh[j].name, p[i].name) ||
-			      mesh[j].address.s_addr == p[i].address.s_addr;
-		if (dup) {
-			log_warn("datastore: lease of '%s' (%s) duplicates a neighbour's name or address, ignoring",
-				 p[i].name, inet_ntoa(p[i].address));
+		if (!p[i].roost) {
+			st[k++] = (struct bc_static_route){p[i].net, p[i].len, p[i].address};
+			own[o++] = (struct bc_owner){.net = p[i].net, .len = p[i].len,
+						     .via = p[i].address, .exclusive = true};
 			continue;
 		}
 		snprintf(mesh[m].name, sizeof(mesh[m].name), "%s", p[i].name);
-		mesh[m++].address = p[i].address;
+		mesh[m].address = p[i].address;
+		mesh[m].pod_net = p[i].net;
+		mesh[m++].pod_len = p[i].len;
 	}
 	free(c->mesh);
 	c->mesh = mesh;
@@ -291,57 +336,84 @@ static int ds_fill(struct roostd_conf *c, const struct datastore *ds, const stru
 	free(c->static_routes);
 	c->static_routes = st;
 	c->n_static_routes = k;
+	free(c->owners);
+	c->owners = own;
+	c->n_owners = o;
 	return 0;
 }
 
 /* The datastore's peers changed: render and apply like a reload (only the
  * sessions that come or go change in BIRD). */
-static void ds_changed(struct agent *a)
+static void ds_apply(struct agent *a, struct ds_peer *p, size_t n)
 {
-	struct ds_peer *p = NULL;
-	struct bc_peer *old_mesh;
-	struct bc_static_route *old_st;
-	size_t n = 0, old_n, old_nst;
-	char *text = NULL, buf[1024];
+	struct roostd_conf *c = a->conf, was = *c;
+	char *text = NULL, buf[1024] = "";
 	struct rst_err e;
+	int r = -ENOMEM;
 
-	if (ds_take_peers(a->ds, &p, &n) <= 0)
-		return;
-	old_mesh = a->conf->mesh;
-	old_n = a->conf->n_mesh;
-	old_st = a->conf->static_routes;
-	old_nst = a->conf->n_static_routes;
-	a->conf->mesh = NULL;
-	a->conf->static_routes = NULL;
-	/* ds_fill frees what it replaces: hand it copies of the old arrays. */
-	a->conf->mesh = calloc(old_n + 1, sizeof(*old_mesh));
-	if (a->conf->mesh && old_n)
-		memcpy(a->conf->mesh, old_mesh, old_n * sizeof(*old_mesh));
-	if (!a->conf->mesh || ds_fill(a->conf, a->ds, p, n) < 0 || render(a->conf, &text) < 0 ||
-	    bird_apply(&a->bird, text, &e) < 0) {
-		if (text)
-			rst_err_format(&e, buf, sizeof(buf));
-		log_error("datastore: peers changed (%zu), not applied%s%s", n, text ? ": " : "",
-			  text ? buf : "");
-		free(a->conf->mesh);
-		free(a->conf->static_routes);
-		a->conf->mesh = old_mesh;
-		a->conf->n_mesh = old_n;
-		a->conf->static_routes = old_st;
-		a->conf->n_static_routes = old_nst;
+	/* ds_fill replaces (and frees) these: hand it copies, keep the old. */
+	c->mesh = calloc(was.n_mesh + 1, sizeof(*c->mesh));
+	c->static_routes = NULL;
+	c->owners = NULL;
+	if (c->mesh) {
+		if (was.n_mesh)
+			memcpy(c->mesh, was.mesh, was.n_mesh * sizeof(*c->mesh));
+		r = ds_fill(c, a->ds, p, n);
+	}
+	if (r == 0)
+		r = render(c, &a->owners, &text);
+	if (r == 0 && (r = bird_apply(&a->bird, text, &e)) < 0)
+		rst_err_format(&e, buf, sizeof(buf));
+	if (r < 0) {
+		log_error("datastore: peers changed (%zu), not applied, trying again in %d s%s%s", n,
+			  DS_RETRY_S, buf[0] ? ": " : "", buf);
+		free(c->mesh);
+		free(c->static_routes);
+		free(c->owners);
+		*c = was; /* also the subnets conf_set_subnets may have set */
 		free(text);
-		free(p);
+		free(a->ds_pending);
+		a->ds_pending = p;
+		a->n_ds_pending = n;
+		clock_gettime(CLOCK_MONOTONIC, &a->ds_retry);
+		a->ds_retry.tv_sec += DS_RETRY_S;
 		return;
 	}
-	free(old_mesh);
-	free(old_st);
+	free(was.mesh);
+	free(was.static_routes);
+	free(was.owners);
 	log_info("datastore: peers applied: %zu mesh neighbour(s), %zu flannel host-gw route(s)",
-		 a->conf->n_mesh, a->conf->n_static_routes);
+		 c->n_mesh, c->n_static_routes);
 	free(a->text);
 	a->text = text;
 	free(a->ds_peers);
 	a->ds_peers = p;
 	a->n_ds_peers = n;
+}
+
+/* The datastore's peers changed: render and apply like a reload (only the
+ * sessions that come or go change in BIRD). A list that could not be
+ * applied is tried again (ds_retry_tick) unless a newer one comes. */
+static void ds_changed(struct agent *a)
+{
+	struct ds_peer *p = NULL;
+	size_t n = 0;
+
+	if (ds_take_peers(a->ds, &p, &n) <= 0)
+		return;
+	free(a->ds_pending);
+	a->ds_pending = NULL;
+	ds_apply(a, p, n);
+}
+
+static void ds_retry_tick(struct agent *a)
+{
+	struct ds_peer *p = a->ds_pending;
+
+	if (!p || ms_until(&a->ds_retry) > 0)
+		return;
+	a->ds_pending = NULL;
+	ds_apply(a, p, a->n_ds_pending);
 }
 
 /* SIGHUP: everything is checked before anything changes. */
@@ -375,7 +447,7 @@ static void reload(struct agent *a)
 		conf_free(nc);
 		return;
 	}
-	if (render(nc, &text) < 0) {
+	if (render(nc, &a->owners, &text) < 0) {
 		a->metrics.reloads_failed++;
 		conf_free(nc);
 		return;
@@ -406,6 +478,34 @@ static void reload(struct agent *a)
 	conf_free(old);
 }
 
+/* The session watcher learned or forgot a subnet's owner: render and apply,
+ * like a reload (a filter change: no session restarts). */
+static void owners_changed(struct agent *a)
+{
+	char *text = NULL, buf[1024];
+	struct rst_err e;
+
+	if (!a->owners.changed)
+		return;
+	a->owners.changed = false;
+	if (render(a->conf, &a->owners, &text) < 0)
+		return;
+	if (strcmp(text, a->text) == 0) {
+		free(text);
+		return;
+	}
+	if (bird_apply(&a->bird, text, &e) < 0) {
+		rst_err_format(&e, buf, sizeof(buf));
+		log_error("owner: the new import policy was not applied, trying again: %s", buf);
+		a->owners.retry = true;
+		free(text);
+		return;
+	}
+	log_info("owner: import policy applied: %zu learned owner(s)", a->owners.n_learned);
+	free(a->text);
+	a->text = text;
+}
+
 static long ms_until(const struct timespec *t)
 {
 	struct timespec now;
@@ -428,6 +528,10 @@ static int loop_timeout_ms(const struct agent *a)
 	int t = nearer_ms(bird_timeout_ms(&a->bird), sessions_timeout_ms(&a->sessions));
 	long f;
 
+	if (a->ds_pending) {
+		f = ms_until(&a->ds_retry);
+		t = nearer_ms(t, f < 0 ? 0 : f);
+	}
 	if (!a->conf->metrics_textfile[0])
 		return t;
 	f = ms_until(&a->next_textfile);
@@ -525,7 +629,10 @@ static int run(const char *path)
 				 ipam_used(a.ipam));
 		r = 1;
 	}
-	if (render(a.conf, &a.text) < 0)
+	if (owners_open(&a.owners, a.conf) < 0)
+		goto out;
+	a.sessions.owners = &a.owners;
+	if (render(a.conf, &a.owners, &a.text) < 0)
 		goto out;
 	if (api_open(a.conf->agent_socket, &a.api) < 0 || metrics_open(&a.metrics, a.conf) < 0)
 		goto out;
@@ -565,10 +672,14 @@ static int run(const char *path)
 			bird_on_exit(&a.bird);
 		bird_tick(&a.bird, a.text);
 		sessions_tick(&a.sessions, a.conf);
+		owners_changed(&a);
+		a.metrics.conflicts = a.owners.n_conflicts;
+		a.metrics.conflicts_total = a.owners.conflicts_total;
 		a.metrics.session_ups = a.sessions.ups;
 		a.metrics.session_downs = a.sessions.downs;
 		if (p[5].fd >= 0 && (p[5].revents & POLLIN))
 			ds_changed(&a);
+		ds_retry_tick(&a);
 		api_handle(a.api, p + 6, n_clients, &ctx);
 		if (p[2].revents & POLLIN)
 			api_serve(a.api, &ctx);
@@ -593,8 +704,10 @@ out:
 		close(sfd);
 	bird_done(&a.bird);
 	sessions_done(&a.sessions);
+	owners_done(&a.owners);
 	ds_free(a.ds);
 	free(a.ds_peers);
+	free(a.ds_pending);
 	metrics_close(&a.metrics);
 	api_free(a.api);
 	ipam_free(a.ipam);

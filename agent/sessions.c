@@ -14,6 +14,10 @@
  * added or removed the protocol), and "stuck" when a session that is not up
  * shows a new reason (so a session that never came up still says why, once
  * per distinct reason, not once per connect attempt).
+ *
+ * With an owners table, each round goes on: "show route all where ..." for
+ * the accepted BGP routes to node subnets, then the same with "filtered",
+ * and both go to owners_update (first announcers, conflicts).
  */
 #include "config.h"
 
@@ -59,8 +63,10 @@ void sessions_done(struct sessions *s)
 	disconnect(s);
 	free(s->buf);
 	free(s->seen);
+	free(s->routes);
 	s->buf = NULL;
 	s->seen = NULL;
+	s->routes = NULL;
 }
 
 int sessions_fd(const struct sessions *s)
@@ -284,6 +290,62 @@ static void on_listing(struct sessions *s, const struct roostd_conf *c, const st
 	compare(s, c, now, k);
 }
 
+/* Sends one short query line; false (and disconnected) when it fails. A
+ * short line into an idle socket never sees EAGAIN. */
+static bool ask(struct sessions *s, const char *q, int next_phase)
+{
+	size_t n = strlen(q);
+
+	if (write(s->fd, q, n) != (ssize_t)n) {
+		disconnect(s);
+		return false;
+	}
+	s->phase = next_phase;
+	return true;
+}
+
+static bool ask_routes(struct sessions *s, const struct roostd_conf *c, bool filtered)
+{
+	char q[256];
+
+	q[0] = '\0';
+	strcat(q, "show route ");
+	owners_query(c, filtered, q + strlen(q), sizeof(q) - strlen(q) - 1);
+	strcat(q, "\n");
+	return ask(s, q, filtered ? SW_FILTERED : SW_ROUTES);
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A route listing arrived: keep the accepted routes until the filtered
+ * ones come. An error reply (BIRD reconfiguring) ends the round. */
+static void on_routes(struct sessions *s, const struct roostd_conf *c, const struct bc_reply *r)
+{
+	struct bc_route *v = NULL;
+	size_t n = 0;
+
+	if (bc_parse_routes(r, &v, &n) < 0) {
+		s->phase = SW_IDLE;
+		return;
+	}
+	if (s->phase == SW_ROUTES) {
+		free(s->routes);
+		s->routes = v;
+		s->n_routes = n;
+		(void)ask_routes(s, c, true);
+		return;
+	}
+	owners_update(s->owners, c, s->routes, s->n_routes, v, n, now_ms());
+	free(v);
+	s->phase = SW_IDLE;
+}
+
 void sessions_tick(struct sessions *s, const struct roostd_conf *c)
 {
 	struct bc_reply r = {0};
@@ -295,38 +357,34 @@ void sessions_tick(struct sessions *s, const struct roostd_conf *c)
 		schedule(s);
 		if (s->fd < 0 && connect_bird(s, c->bird_socket) < 0)
 			return; /* BIRD not there (yet): bird.c says why */
-		if (s->fd >= 0 && s->phase == SW_IDLE) {
-			static const char q[] = "show protocols\n";
-
-			/* One short line into an idle socket: never EAGAIN. */
-			if (write(s->fd, q, sizeof(q) - 1) != (ssize_t)sizeof(q) - 1) {
-				disconnect(s);
-				return;
-			}
-			s->phase = SW_REPLY;
+		if (s->fd >= 0 && s->phase == SW_IDLE)
+			(void)ask(s, "show protocols\n", SW_REPLY);
+		return;
+	}
+	while ((got = read_reply(s, &r)) > 0) {
+		switch (s->phase) {
+		case SW_GREETING:
+			/* "0001 BIRD 2.0.12 ready.": ask at once, keep the connection. */
+			(void)ask(s, "show protocols\n", SW_REPLY);
+			break;
+		case SW_REPLY:
+			on_listing(s, c, &r);
+			if (s->owners && c->cluster_len)
+				(void)ask_routes(s, c, false);
+			else
+				s->phase = SW_IDLE;
+			break;
+		case SW_ROUTES:
+		case SW_FILTERED:
+			on_routes(s, c, &r);
+			break;
+		default:
+			break;
 		}
-		return;
-	}
-	got = read_reply(s, &r);
-	if (got < 0) {
-		disconnect(s);
-		return;
-	}
-	if (got == 0)
-		return;
-	if (s->phase == SW_GREETING) {
-		/* "0001 BIRD 2.0.12 ready.": ask at once, then keep the connection. */
-		static const char q[] = "show protocols\n";
-
 		bc_reply_done(&r);
-		if (write(s->fd, q, sizeof(q) - 1) != (ssize_t)sizeof(q) - 1) {
-			disconnect(s);
+		if (s->phase == SW_IDLE || s->fd < 0)
 			return;
-		}
-		s->phase = SW_REPLY;
-		return;
 	}
-	on_listing(s, c, &r);
-	bc_reply_done(&r);
-	s->phase = SW_IDLE;
+	if (got < 0)
+		disconnect(s);
 }

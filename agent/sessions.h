@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "owners.h"
 
 #define SESSIONS_INTERVAL_MS 1000
 
@@ -26,7 +27,7 @@ struct sessions_seen;
 
 struct sessions {
 	int fd; /* control connection, -1 when closed */
-	enum { SW_IDLE, SW_GREETING, SW_REPLY } phase;
+	enum { SW_IDLE, SW_GREETING, SW_REPLY, SW_ROUTES, SW_FILTERED } phase;
 	char *buf; /* reply bytes so far */
 	size_t len, cap;
 	struct timespec next; /* CLOCK_MONOTONIC: next query */
@@ -34,6 +35,9 @@ struct sessions {
 	size_t n_seen;
 	bool primed; /* one listing seen: later differences are events */
 	unsigned long ups, downs; /* counted since start, for metrics */
+	struct owners *owners; /* borrowed; fed BIRD's routes to node subnets, or NULL */
+	struct bc_route *routes; /* accepted routes of this round (owned) */
+	size_t n_routes;
 };
 
 void sessions_init(struct sessions *s);
@@ -44,7 +48,9 @@ int sessions_fd(const struct sessions *s);
 int sessions_timeout_ms(const struct sessions *s);
 
 /* Does whatever is due: connect, send the query, read what arrived, and log
- * the differences against the last listing. Never blocks. */
+ * the differences against the last listing; then, with s->owners, ask for
+ * the routes to node subnets (accepted and filtered) and hand them to
+ * owners_update. Never blocks. */
 void sessions_tick(struct sessions *s, const struct roostd_conf *c);
 
 #endif

@@ -17,6 +17,7 @@
 #include "bc-ctl.h"
 #include "log.h"
 #include "netdev.h"
+#include "owners.h"
 #include "status.h"
 
 #define STATUS_BIRD_TIMEOUT_MS 2000
@@ -175,9 +176,39 @@ static void drift(json_t *list, const char *kind, const char *prefix, const char
 					      kernel_via, "detail", detail));
 }
 
+/* Routes roost's BIRD puts into the kernel: BGP ones, and the static routes
+ * to nodes still on flannel host-gw. */
 static bool is_bgp(const struct bc_route *r)
 {
-	return strncmp(r->route_type, "BGP", 3) == 0;
+	return strncmp(r->route_type, "BGP", 3) == 0 || strcmp(r->proto, "flannel_hostgw") == 0;
+}
+
+/* Claims on owned subnets that BIRD filtered (two nodes, one subnet). */
+static int audit_conflicts(const struct roostd_conf *c, struct bc_ctl *ctl, json_t *list)
+{
+	_cleanup_free_ struct bc_owner *learned = NULL;
+	_cleanup_free_ struct bc_route *filt = NULL;
+	_cleanup_free_ struct owners_conflict *v = NULL;
+	size_t n_learned = 0, n_filt = 0;
+	char q[256];
+	long n;
+	int r;
+
+	if (!c->cluster_len)
+		return 0;
+	owners_query(c, true, q, sizeof(q));
+	if ((r = bc_ctl_show_route(ctl, q, &filt, &n_filt)) < 0)
+		return r;
+	if ((r = owners_load(c, &learned, &n_learned)) < 0)
+		return r;
+	n = owners_conflicts(c, learned, n_learned, filt, n_filt, &v);
+	if (n < 0)
+		return (int)n;
+	for (long i = 0; i < n; i++)
+		drift(list, "conflict", v[i].subnet, "", "",
+		      "owned by %s, also claimed by %s (session %s): the claim is filtered",
+		      v[i].owner, v[i].claimant, v[i].session);
+	return 0;
 }
 
 json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
@@ -286,6 +317,12 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 			drift(list, "missing", "", "", "",
 			      "node '%s' (%s) announces no pod subnet to this node (session %s)",
 			      c->mesh[i].name, addr, state);
+	}
+	if ((r = audit_conflicts(c, ctl, list)) < 0) {
+		json_decref(list);
+		snprintf(reterr, errlen, "BIRD on '%s' does not list the filtered routes: %s",
+			 c->bird_socket, strerror(-r));
+		goto done;
 	}
 	/* Routes an import policy dropped. */
 	for (j = 0; j < n_protos; j++) {

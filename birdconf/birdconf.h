@@ -28,10 +28,31 @@ enum bc_bfd_mode {
 	BC_BFD_STRICT,   /* BFD down drops the session and its routes */
 };
 
-/* A node-mesh neighbour or a route reflector: iBGP on the shared segment. */
+/* Routes a node legitimately sends on a mesh or reflector-client session:
+ * its pod subnet (one per family) and a few announced addresses. The receive
+ * limit of those sessions; sessions that carry the whole cluster (from a
+ * route reflector, between reflectors) use bgp.import_limit. */
+#define BC_NODE_ROUTE_LIMIT 8
+
+/* A node-mesh neighbour or a route reflector: BGP on the shared segment. */
 struct bc_peer {
 	char name[BC_NAME_MAX + 1];
 	struct in_addr address;
+	struct in_addr pod_net; /* the neighbour's subnet, when known (pod_len > 0): */
+	unsigned pod_len;       /* the only prefix its session accepts */
+	uint32_t asn;           /* the neighbour's ASN; 0: the cluster ASN */
+};
+
+/* Who owns a pod subnet: a route to it is accepted only with the owner's
+ * address as BGP next hop. From the datastore's leases, or learned from the
+ * first node that announced it (roostd keeps those across restarts). */
+struct bc_owner {
+	struct in_addr net;
+	unsigned len;
+	struct in_addr via;           /* the owner's address */
+	char name[BC_NAME_MAX + 1];   /* for the comment; "" when unknown */
+	bool exclusive;               /* the owner announces no other subnet (a lease) */
+	bool learned;                 /* first announcer, not configured */
 };
 
 struct bc_prefix {
@@ -76,8 +97,12 @@ struct bc_node {
 	uint32_t cluster_asn;
 	uint32_t asn; /* this node's ASN (cluster_asn unless overridden) */
 
-	const struct bc_peer *mesh; /* iBGP full-mesh neighbours (borrowed) */
+	const struct bc_peer *mesh; /* full-mesh neighbours (borrowed) */
 	size_t n_mesh;
+	const struct bc_owner *owners; /* subnet owners besides mesh pod_cidr (borrowed) */
+	size_t n_owners;
+	char password[BC_PASSWORD_MAX + 1];    /* MD5 on mesh and RR-client sessions; "" none */
+	char rr_password[BC_PASSWORD_MAX + 1]; /* MD5 on the reflector's client sessions */
 
 	enum bc_bfd_mode bfd_mode;
 	unsigned bfd_interval_ms;

@@ -156,6 +156,68 @@ static int check_names(const struct bc_peer *p, size_t n, const char *what,
 	return 0;
 }
 
+/* A node subnet of the cluster: node-sized, inside the cluster CIDR. */
+static bool node_subnet_ok(const struct bc_node *node, struct in_addr net, unsigned len)
+{
+	return prefix_ok(net, len) && len == node->pod_len && len > node->cluster_len &&
+	       (ip4(net) & mask4(node->cluster_len)) == ip4(node->cluster_net);
+}
+
+/* Mesh pod_cidr and owners: node subnets, each owned once, never ours. */
+static int check_owners(const struct bc_node *node, struct rst_err *reterr)
+{
+	size_t n = node->n_mesh + node->n_owners;
+
+#define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
+	for (size_t i = 0; i < n; i++) {
+		struct in_addr net, via;
+		unsigned len;
+		const char *who;
+
+		if (i < node->n_mesh) {
+			if (!node->mesh[i].pod_len)
+				continue;
+			net = node->mesh[i].pod_net;
+			len = node->mesh[i].pod_len;
+			via = node->mesh[i].address;
+			who = node->mesh[i].name;
+		} else {
+			const struct bc_owner *o = &node->owners[i - node->n_mesh];
+
+			net = o->net;
+			len = o->len;
+			via = o->via;
+			who = o->name;
+			if (o->name[0] && !name_ok(o->name))
+				return BAD("owner name '%s' is not 1-%d characters of [a-z0-9-]",
+					   o->name, BC_NAME_MAX);
+		}
+		if (!node_subnet_ok(node, net, len))
+			return BAD("the subnet of '%s' is not a node-sized subnet of the cluster pod CIDR",
+				   who);
+		if (via.s_addr == 0 || via.s_addr == node->address.s_addr)
+			return BAD("the owner of the subnet of '%s' has no address or this node's own",
+				   who);
+		if (bc_node_has_pods(node) && net.s_addr == node->pod_net.s_addr)
+			return BAD("'%s' owns this node's own pod subnet", who);
+		for (size_t j = 0; j < i; j++) {
+			struct in_addr nj;
+
+			if (j < node->n_mesh) {
+				if (!node->mesh[j].pod_len)
+					continue;
+				nj = node->mesh[j].pod_net;
+			} else {
+				nj = node->owners[j - node->n_mesh].net;
+			}
+			if (nj.s_addr == net.s_addr)
+				return BAD("the subnet of '%s' has two owners", who);
+		}
+	}
+	return 0;
+#undef BAD
+}
+
 static int check_ext_peer(const struct bc_node *node, size_t i, struct rst_err *reterr)
 {
 	const struct bc_ext_peer *p = &node->peers[i];
@@ -250,8 +312,11 @@ int bc_node_validate(const struct bc_node *node, struct rst_err *reterr)
 	for (size_t i = 0; i < node->n_peers; i++)
 		if ((r = check_ext_peer(node, i, reterr)) < 0)
 			return r;
-	if ((r = check_session_addresses(node, reterr)) < 0)
+	if ((r = check_session_addresses(node, reterr)) < 0 || (r = check_owners(node, reterr)) < 0)
 		return r;
+	if (!password_ok(node->password) || !password_ok(node->rr_password))
+		return BAD("the BGP password must be at most %d printable ASCII characters without '\"' or '\\'",
+			   BC_PASSWORD_MAX);
 	if ((node->bfd_mode != BC_BFD_OFF || node->n_peers > 0) &&
 	    (node->bfd_interval_ms < 10 || node->bfd_interval_ms > 10000 ||
 	     node->bfd_multiplier < 1 || node->bfd_multiplier > 255))
@@ -471,20 +536,123 @@ static void render_protocols(const struct bc_node *n, FILE *f)
 			   "protocol bfd roost_bfd {\n}\n\n");
 }
 
+/* The ASN a mesh neighbour has: its own, or the cluster's. */
+static uint32_t mesh_asn(const struct bc_node *n, const struct bc_peer *p)
+{
+	return p->asn ? p->asn : n->cluster_asn;
+}
+
+/* Who owns which subnet: one line per known owner (mesh pod_cidr, leases,
+ * first announcers), then the addresses of exclusive owners, which announce
+ * nothing else. */
+static void render_owners(const struct bc_node *n, FILE *f)
+{
+	char a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN];
+	const char *sep = "";
+	bool any_exclusive = false;
+
+	fprintf(f, "# Ownership: a route to a known node's subnet is accepted only with that\n"
+		   "# node's address as next hop (bgp.mesh pod_cidr, a datastore lease, or the\n"
+		   "# node that announced it first). A node whose subnet is known from the\n"
+		   "# configuration or a lease announces nothing else. Any other claimant's\n"
+		   "# route is filtered: `birdc show route filtered` shows it.\n");
+	fprintf(f, "function roost_owner_ok()\n{\n");
+	for (size_t i = 0; i < n->n_mesh; i++) {
+		if (!n->mesh[i].pod_len)
+			continue;
+		ntop(n->mesh[i].pod_net, a);
+		ntop(n->mesh[i].address, v);
+		fprintf(f, "\tif net = %s/%u then return bgp_next_hop = %s;   # %s (bgp.mesh)\n", a,
+			n->mesh[i].pod_len, v, n->mesh[i].name);
+		any_exclusive = true;
+	}
+	for (size_t i = 0; i < n->n_owners; i++) {
+		const struct bc_owner *o = &n->owners[i];
+
+		ntop(o->net, a);
+		ntop(o->via, v);
+		fprintf(f, "\tif net = %s/%u then return bgp_next_hop = %s;   # %s%s\n", a, o->len, v,
+			o->name[0] ? o->name : v, o->learned ? " (first announcer)" : " (lease)");
+		any_exclusive |= o->exclusive;
+	}
+	if (any_exclusive) {
+		fprintf(f, "\tif bgp_next_hop ~ [ ");
+		for (size_t i = 0; i < n->n_mesh; i++)
+			if (n->mesh[i].pod_len) {
+				ntop(n->mesh[i].address, v);
+				fprintf(f, "%s%s", sep, v);
+				sep = ", ";
+			}
+		for (size_t i = 0; i < n->n_owners; i++) {
+			bool seen = false;
+
+			if (!n->owners[i].exclusive)
+				continue;
+			for (size_t j = 0; j < n->n_mesh && !seen; j++)
+				seen = n->mesh[j].pod_len &&
+				       n->mesh[j].address.s_addr == n->owners[i].via.s_addr;
+			for (size_t j = 0; j < i && !seen; j++)
+				seen = n->owners[j].exclusive &&
+				       n->owners[j].via.s_addr == n->owners[i].via.s_addr;
+			if (seen)
+				continue;
+			ntop(n->owners[i].via, v);
+			fprintf(f, "%s%s", sep, v);
+			sep = ", ";
+		}
+		fprintf(f, " ] then return false;\n");
+	}
+	fprintf(f, "\treturn true;\n}\n\n");
+}
+
+/* The checks every route to a pod subnet passes, from any node session. */
+static void render_pod_checks(const struct bc_node *n, FILE *f)
+{
+	fprintf(f, "\tif net.type != NET_IP4 then reject;\n"
+		   "\tif net.len = 0 then reject;\n");
+	if (bc_node_has_pods(n))
+		fprintf(f, "\tif net = OWN_POD_NET then reject;\n");
+	fprintf(f, "\tif net !~ POD_NETS then reject;\n");
+}
+
+/* Where roost_import (next hop = the neighbour) and roost_import_reflected
+ * (next hop = the originator) are used. */
+static bool uses_import_direct(const struct bc_node *n)
+{
+	return n->reflector || (n->n_mesh > 0 && n->n_route_reflectors == 0);
+}
+
+static bool uses_import_reflected(const struct bc_node *n)
+{
+	return n->n_route_reflectors > 0 || (n->reflector && n->n_mesh > 0);
+}
+
 static void render_filters(const struct bc_node *n, FILE *f)
 {
 	bool pods = bc_node_has_pods(n);
 
-	fprintf(f, "# Accept only node-sized subnets of the cluster CIDR, never our own and\n"
-		   "# never a default route.\n");
-	fprintf(f, "filter roost_import {\n"
-		   "\tif net.type != NET_IP4 then reject;\n"
-		   "\tif net.len = 0 then reject;\n");
-	if (pods)
-		fprintf(f, "\tif net = OWN_POD_NET then reject;\n");
-	fprintf(f, "\tif net ~ POD_NETS then accept;\n"
-		   "\treject;\n"
-		   "}\n\n");
+	render_owners(n, f);
+	if (uses_import_direct(n) || (!uses_import_reflected(n))) {
+		fprintf(f, "# From %s: node-sized subnets of the cluster CIDR, never\n"
+			   "# our own, never a default route. A node announces its own subnet: the\n"
+			   "# next hop is the neighbour itself, and the subnet's owner if it has one.\n",
+			n->reflector ? "route reflector clients" : "mesh neighbours");
+		fprintf(f, "filter roost_import {\n");
+		render_pod_checks(n, f);
+		fprintf(f, "\tif bgp_next_hop != from then reject;\n"
+			   "\tif !roost_owner_ok() then reject;\n"
+			   "\taccept;\n"
+			   "}\n\n");
+	}
+	if (uses_import_reflected(n)) {
+		fprintf(f, "# From route reflectors: the same, but reflected routes keep their\n"
+			   "# originator's next hop, which must be the subnet's owner.\n");
+		fprintf(f, "filter roost_import_reflected {\n");
+		render_pod_checks(n, f);
+		fprintf(f, "\tif !roost_owner_ok() then reject;\n"
+			   "\taccept;\n"
+			   "}\n\n");
+	}
 	if (pods) {
 		fprintf(f, "# Announce only this node's subnet, tagged (CLUSTER_AS, 1, NODE_ID).\n");
 		fprintf(f, "filter roost_export {\n"
@@ -537,8 +705,15 @@ static void render_filters(const struct bc_node *n, FILE *f)
 		   "# the peers' allow-listed prefixes; never a default route, never our own\n"
 		   "# subnet, never an unresolved (unreachable) next hop.\n");
 	fprintf(f, "filter roost_to_kernel {\n");
-	if (n->n_static_routes)
-		fprintf(f, "\tif proto = \"flannel_hostgw\" then accept;   # nodes still on flannel\n");
+	if (n->n_static_routes) {
+		fprintf(f, "\tif proto = \"flannel_hostgw\" then {   # nodes still on flannel\n"
+			   "\t\tif net.len = 0 then reject;\n");
+		if (pods)
+			fprintf(f, "\t\tif net = OWN_POD_NET then reject;\n");
+		fprintf(f, "\t\tif net ~ POD_NETS then accept;\n"
+			   "\t\treject;\n"
+			   "\t}\n");
+	}
 	fprintf(f, "\tif source != RTS_BGP then reject;\n"
 		   "\tif dest != RTD_UNICAST then reject;\n"
 		   "\tif net.len = 0 then reject;\n");
@@ -612,59 +787,90 @@ static void render_ext_peer(const struct bc_node *n, const struct bc_ext_peer *p
 		p->multihop ? "recursive" : "direct", fsym, p->import_limit);
 }
 
-static void render_bgp(const struct bc_node *n, FILE *f)
+/* A template for sessions with other nodes: direct, next hop self unless
+ * reflecting, node-policy import with routes kept when filtered (so
+ * `show route filtered` and roostd see a conflicting claim). */
+static void render_template(const struct bc_node *n, FILE *f, const char *name,
+			    const char *password, const char *import, unsigned limit)
 {
-	char sym[BC_NAME_MAX + 16], addr[INET_ADDRSTRLEN];
-
-	if (n->reflector)
-		fprintf(f, "# iBGP on the shared segment: single hop (direct). A route reflector\n"
-			   "# never rewrites the next hop of what it reflects: no next hop self.\n"
-			   "# Short connect and error waits: a blip must not cost a minute.\n");
-	else
-		fprintf(f, "# iBGP between nodes on the shared segment: single hop (direct), next hop\n"
-			   "# self. Short connect and error waits: a blip must not cost a minute.\n");
-	fprintf(f, "template bgp roost_node {\n"
+	fprintf(f, "template bgp %s {\n"
 		   "\tlocal NODE_ADDR as NODE_AS;\n"
-		   "\tdirect;\n");
+		   "\tdirect;\n",
+		name);
+	if (password[0])
+		fprintf(f, "\tpassword \"%s\";\n", password);
 	render_session_opts(n, n->bfd_mode, f);
 	fprintf(f, "\tipv4 {\n"
 		   "%s"
 		   "\t\tgateway direct;\n"
-		   "\t\timport filter roost_import;\n"
+		   "\t\timport keep filtered on;\n"
+		   "\t\timport filter %s;\n"
 		   "\t\texport filter %s;\n"
 		   "\t\treceive limit %u action block;\n"
 		   "\t};\n"
 		   "}\n\n",
-		n->reflector ? "" : "\t\tnext hop self;\n",
-		n->reflector ? "roost_reflect" : "roost_export", n->import_limit);
+		n->reflector ? "" : "\t\tnext hop self;\n", import,
+		n->reflector ? "roost_reflect" : "roost_export", limit);
+}
+
+static void render_neighbor(const struct bc_node *n, FILE *f, const char *sym,
+			    const char *tmpl, const char *what, const struct bc_peer *p)
+{
+	char addr[INET_ADDRSTRLEN], as[16];
+	uint32_t asn = mesh_asn(n, p);
+
+	ntop(p->address, addr);
+	if (asn == n->asn)
+		snprintf(as, sizeof(as), "NODE_AS");
+	else
+		snprintf(as, sizeof(as), "%u", asn);
+	fprintf(f, "protocol bgp %s from %s {\n"
+		   "\tdescription \"%s %s\";\n"
+		   "\tneighbor %s as %s;\n"
+		   "}\n\n",
+		sym, tmpl, what, p->name, addr, as);
+}
+
+static void render_bgp(const struct bc_node *n, FILE *f)
+{
+	char sym[BC_NAME_MAX + 16], addr[INET_ADDRSTRLEN];
+	/* Sessions that carry other nodes' routes (from reflectors, between
+	 * reflectors) take up to bgp.import_limit; a node's own, a handful. */
+	bool reflected = uses_import_reflected(n);
+
+	if (n->reflector)
+		fprintf(f, "# BGP on the shared segment: single hop (direct). A route reflector\n"
+			   "# never rewrites the next hop of what it reflects: no next hop self.\n"
+			   "# Short connect and error waits: a blip must not cost a minute.\n");
+	else
+		fprintf(f, "# BGP between nodes on the shared segment: single hop (direct), next hop\n"
+			   "# self. Short connect and error waits: a blip must not cost a minute.\n");
+	render_template(n, f, "roost_node", n->password,
+			reflected ? "roost_import_reflected" : "roost_import",
+			reflected ? n->import_limit : BC_NODE_ROUTE_LIMIT);
 
 	for (size_t i = 0; i < n->n_mesh; i++) {
 		bc_symbol(sym, sizeof(sym), "node_", n->mesh[i].name);
-		ntop(n->mesh[i].address, addr);
-		fprintf(f, "protocol bgp %s from roost_node {\n"
-			   "\tdescription \"mesh node %s\";\n"
-			   "\tneighbor %s as NODE_AS;\n"
-			   "}\n\n",
-			sym, n->mesh[i].name, addr);
+		render_neighbor(n, f, sym, "roost_node",
+				n->reflector ? "route reflector" : "mesh node", &n->mesh[i]);
 	}
 	for (size_t i = 0; i < n->n_route_reflectors; i++) {
 		bc_symbol(sym, sizeof(sym), "rr_", n->route_reflectors[i].name);
-		ntop(n->route_reflectors[i].address, addr);
-		fprintf(f, "protocol bgp %s from roost_node {\n"
-			   "\tdescription \"route reflector %s\";\n"
-			   "\tneighbor %s as NODE_AS;\n"
-			   "}\n\n",
-			sym, n->route_reflectors[i].name, addr);
+		render_neighbor(n, f, sym, "roost_node", "route reflector",
+				&n->route_reflectors[i]);
 	}
 	if (n->reflector) {
 		char cid[INET_ADDRSTRLEN];
 
 		ntop(n->rr_clients_net, addr);
 		ntop(n->rr_cluster_id, cid);
+		fprintf(f, "# Route reflector clients: nodes, each announcing its own subnet.\n");
+		render_template(n, f, "roost_client", n->rr_password, "roost_import",
+				BC_NODE_ROUTE_LIMIT);
 		fprintf(f, "# Route reflector: any iBGP speaker in %s/%u may connect; its session\n"
 			   "# shows up as client_<N>. Routes keep their originator's next hop.\n",
 			addr, n->rr_clients_len);
-		fprintf(f, "protocol bgp reflector from roost_node {\n"
+		fprintf(f, "protocol bgp reflector from roost_client {\n"
 			   "\tdescription \"route reflector for %s/%u\";\n"
 			   "\tneighbor range %s/%u internal;\n"
 			   "\tdynamic name \"client_\";\n"

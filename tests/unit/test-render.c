@@ -20,10 +20,12 @@ static struct bc_peer peers[2];
 static struct bc_peer rrs[2];
 static struct bc_prefix allow[2];
 static struct bc_ext_peer ext[2];
+static struct bc_owner owners[2];
 
 static void base_node(struct bc_node *n)
 {
 	memset(n, 0, sizeof(*n));
+	memset(peers, 0, sizeof(peers));
 	strcpy(n->name, "node1");
 	inet_pton(AF_INET, "172.31.0.11", &n->address);
 	inet_pton(AF_INET, "10.244.1.0", &n->pod_net);
@@ -168,6 +170,77 @@ static void mut_ext_in_cluster(struct bc_node *n) { peers_node(n); inet_pton(AF_
 static void mut_ext_hostbits(struct bc_node *n) { peers_node(n); allow[1].len = 8; }
 static void mut_ext_limit0(struct bc_node *n) { peers_node(n); ext[0].import_limit = 0; }
 
+/* base_node where node2's subnet is known from the mesh entry, and a lease
+ * (node5, exclusive) and a first announcer (node9) own two more. */
+static void owners_node(struct bc_node *n)
+{
+	base_node(n);
+	inet_pton(AF_INET, "10.244.2.0", &peers[0].pod_net);
+	peers[0].pod_len = 24;
+	memset(owners, 0, sizeof(owners));
+	inet_pton(AF_INET, "10.244.5.0", &owners[0].net);
+	owners[0].len = 24;
+	inet_pton(AF_INET, "172.31.0.15", &owners[0].via);
+	strcpy(owners[0].name, "node5");
+	owners[0].exclusive = true;
+	inet_pton(AF_INET, "10.244.9.0", &owners[1].net);
+	owners[1].len = 24;
+	inet_pton(AF_INET, "172.31.0.19", &owners[1].via);
+	owners[1].learned = true;
+	n->owners = owners;
+	n->n_owners = 2;
+}
+
+static void mut_owner_outside(struct bc_node *n) { owners_node(n); inet_pton(AF_INET, "8.8.8.0", &owners[0].net); }
+static void mut_owner_len(struct bc_node *n) { owners_node(n); owners[0].len = 25; }
+static void mut_owner_own(struct bc_node *n) { owners_node(n); owners[1].net = n->pod_net; }
+static void mut_owner_twice(struct bc_node *n) { owners_node(n); owners[1].net = peers[0].pod_net; }
+static void mut_owner_via0(struct bc_node *n) { owners_node(n); owners[0].via.s_addr = 0; }
+static void mut_owner_self(struct bc_node *n) { owners_node(n); owners[0].via = n->address; }
+static void mut_owner_name(struct bc_node *n) { owners_node(n); strcpy(owners[0].name, "a;b"); }
+static void mut_mesh_pod_own(struct bc_node *n) { owners_node(n); peers[0].pod_net = n->pod_net; }
+static void mut_mesh_pw(struct bc_node *n) { strcpy(n->password, "x\"; }; protocol static pwinj {"); }
+static void mut_rr_pw(struct bc_node *n) { reflector_node(n); memset(n->rr_password, 'a', BC_PASSWORD_MAX + 1); }
+
+/* Ownership: what each session accepts, in the rendered policy. */
+static void test_owners(void **state)
+{
+	struct bc_node n;
+	struct rst_err e;
+	char *a = NULL;
+
+	owners_node(&n);
+	strcpy(n.password, "s3cret pw");
+	assert_int_equal(bc_render_string(&n, &a, &e), 0);
+	/* the mesh entry's subnet, a lease's and a first announcer's */
+	assert_non_null(strstr(a, "\tif net = 10.244.2.0/24 then return bgp_next_hop = 172.31.0.12;   # node2 (bgp.mesh)\n"));
+	assert_non_null(strstr(a, "\tif net = 10.244.5.0/24 then return bgp_next_hop = 172.31.0.15;   # node5 (lease)\n"));
+	assert_non_null(strstr(a, "\tif net = 10.244.9.0/24 then return bgp_next_hop = 172.31.0.19;   # 172.31.0.19 (first announcer)\n"));
+	/* owners by configuration or lease announce nothing else; a first
+	 * announcer may (its node may have been given another subnet) */
+	assert_non_null(strstr(a, "\tif bgp_next_hop ~ [ 172.31.0.12, 172.31.0.15 ] then return false;\n"));
+	/* mesh sessions: next hop = the neighbour, the owner check, a handful */
+	assert_non_null(strstr(a, "\tif bgp_next_hop != from then reject;\n\tif !roost_owner_ok() then reject;\n"));
+	assert_non_null(strstr(a, "\t\timport keep filtered on;\n\t\timport filter roost_import;\n"));
+	assert_non_null(strstr(a, "\t\treceive limit 8 action block;\n"));
+	assert_non_null(strstr(a, "\tpassword \"s3cret pw\";\n"));
+	assert_null(strstr(a, "roost_import_reflected"));
+	free(a);
+
+	/* a route reflector client: reflected routes keep their next hop */
+	owners_node(&n);
+	n.mesh = NULL;
+	n.n_mesh = 0;
+	rr_client_node(&n);
+	n.owners = owners;
+	n.n_owners = 2;
+	assert_int_equal(bc_render_string(&n, &a, &e), 0);
+	assert_non_null(strstr(a, "\t\timport filter roost_import_reflected;\n"));
+	assert_non_null(strstr(a, "\t\treceive limit 1024 action block;\n"));
+	assert_null(strstr(a, "password"));
+	free(a);
+}
+
 static void test_invalid_refused(void **state)
 {
 	static void (*const muts[])(struct bc_node *) = {
@@ -179,7 +252,9 @@ static void test_invalid_refused(void **state)
 		mut_refl_hostbits, mut_refl_cid0, mut_nopods_noreflector, mut_nopods_peers,
 		mut_pw_quote, mut_pw_backslash, mut_pw_newline, mut_pw_long, mut_ext_name,
 		mut_ext_dup, mut_ext_asn0, mut_ext_mesh_addr, mut_ext_hop, mut_ext_default,
-		mut_ext_in_cluster, mut_ext_hostbits, mut_ext_limit0,
+		mut_ext_in_cluster, mut_ext_hostbits, mut_ext_limit0, mut_owner_outside,
+		mut_owner_len, mut_owner_own, mut_owner_twice, mut_owner_via0, mut_owner_self,
+		mut_owner_name, mut_mesh_pod_own, mut_mesh_pw, mut_rr_pw,
 	};
 
 	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
@@ -351,6 +426,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_renders),  cmocka_unit_test(test_invalid_refused),
+		cmocka_unit_test(test_owners),
 		cmocka_unit_test(test_hyphen_symbols), cmocka_unit_test(test_node_id),
 		cmocka_unit_test(test_sha256),         cmocka_unit_test(test_rr_client),
 		cmocka_unit_test(test_reflector),      cmocka_unit_test(test_ext_peers),

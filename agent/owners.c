@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * owners.c - who owns which pod subnet (see owners.h).
+ *
+ * Threads: struct owners belongs to roostd's main loop (the session
+ * watcher feeds it); the audit reads the file through owners_load.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "owners.h"
+
+/* prefix "a.b.c.d/len" -> a node subnet of c's cluster, or false. */
+static bool node_subnet(const struct roostd_conf *c, const char *prefix, struct in_addr *net,
+			unsigned *len)
+{
+	uint32_t cm;
+
+	if (cidr_parse(prefix, net, len, false) < 0 || *len != c->pod_len || !c->cluster_len ||
+	    *len <= c->cluster_len)
+		return false;
+	cm = 0xffffffffu << (32 - c->cluster_len);
+	return (ntohl(net->s_addr) & cm) == ntohl(c->cluster_net.s_addr);
+}
+
+static void ntop(struct in_addr a, char *buf, size_t len)
+{
+	inet_ntop(AF_INET, &a, buf, (socklen_t)len);
+}
+
+/* The name of the mesh neighbour at address a, or NULL. */
+static const char *mesh_name(const struct roostd_conf *c, struct in_addr a)
+{
+	for (size_t i = 0; i < c->n_mesh; i++)
+		if (c->mesh[i].address.s_addr == a.s_addr)
+			return c->mesh[i].name;
+	return NULL;
+}
+
+/* Who owns net: this node, a mesh entry's pod_cidr, a lease, or (with
+ * learned) a first announcer. *via is the owner's address (this node's
+ * own for its subnet), name its name or address. */
+static bool owner_of(const struct roostd_conf *c, const struct bc_owner *learned, size_t nl,
+		     struct in_addr net, unsigned len, struct in_addr *via, char *name,
+		     size_t namelen)
+{
+	const char *n = NULL;
+
+	if (!c->no_pods && c->pod_len == len && c->pod_net.s_addr == net.s_addr) {
+		*via = c->address;
+		n = c->name;
+	}
+	for (size_t i = 0; !n && i < c->n_mesh; i++)
+		if (c->mesh[i].pod_len == len && c->mesh[i].pod_net.s_addr == net.s_addr) {
+			*via = c->mesh[i].address;
+			n = c->mesh[i].name;
+		}
+	for (size_t i = 0; !n && i < c->n_owners; i++)
+		if (c->owners[i].len == len && c->owners[i].net.s_addr == net.s_addr) {
+			*via = c->owners[i].via;
+			n = c->owners[i].name;
+		}
+	for (size_t i = 0; !n && i < nl; i++)
+		if (learned[i].len == len && learned[i].net.s_addr == net.s_addr) {
+			*via = learned[i].via;
+			n = learned[i].name;
+		}
+	if (!n)
+		return false;
+	if (name && n[0])
+		snprintf(name, namelen, "%s", n);
+	else if (name)
+		ntop(*via, name, namelen);
+	return true;
+}
+
+/* The route's BGP next hop (its gateway when BIRD did not list one). */
+static bool route_next_hop(const struct bc_route *r, struct in_addr *ret)
+{
+	const char *a = r->bgp_next_hop[0] ? r->bgp_next_hop : r->via;
+
+	return inet_pton(AF_INET, a, ret) == 1;
+}
+
+/* A session with another node: mesh, route reflector, reflector client. */
+static bool node_session(const char *proto)
+{
+	return strncmp(proto, "node_", 5) == 0 || strncmp(proto, "rr_", 3) == 0 ||
+	       strncmp(proto, "client_", 7) == 0;
+}
+
+void owners_query(const struct roostd_conf *c, bool filtered, char *buf, size_t len)
+{
+	char cl[INET_ADDRSTRLEN];
+
+	ntop(c->cluster_net, cl, sizeof(cl));
+	snprintf(buf, len, "all%s where net ~ [ %s/%u{%u,%u} ] && source = RTS_BGP",
+		 filtered ? " filtered" : "", cl, c->cluster_len, c->pod_len, c->pod_len);
+}
+
+int owners_merge(const struct bc_owner *learned, size_t n_learned, const struct roostd_conf *c,
+		 struct bc_owner **ret, size_t *ret_n)
+{
+	struct bc_owner *v = calloc(c->n_owners + n_learned + 1, sizeof(*v));
+	size_t n = c->n_owners;
+
+	if (!v)
+		return -ENOMEM;
+	if (c->n_owners)
+		memcpy(v, c->owners, c->n_owners * sizeof(*v));
+	for (size_t i = 0; i < n_learned; i++) {
+		struct in_addr via;
+
+		if (owner_of(c, NULL, 0, learned[i].net, learned[i].len, &via, NULL, 0))
+			continue;
+		if (learned[i].via.s_addr == c->address.s_addr)
+			continue;
+		v[n++] = learned[i];
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+long owners_conflicts(const struct roostd_conf *c, const struct bc_owner *learned,
+		      size_t n_learned, const struct bc_route *filt, size_t n_filt,
+		      struct owners_conflict **ret)
+{
+	struct owners_conflict *v = calloc(n_filt + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_filt; i++) {
+		struct in_addr net, via, nh;
+		unsigned len;
+		const char *who;
+		bool dup = false;
+
+		if (!node_subnet(c, filt[i].prefix, &net, &len) || !node_session(filt[i].proto) ||
+		    !route_next_hop(&filt[i], &nh))
+			continue;
+		if (!owner_of(c, learned, n_learned, net, len, &via, v[n].owner, sizeof(v[n].owner)))
+			continue;
+		/* The owner's own route, filtered for another reason: no claim. */
+		if (nh.s_addr == via.s_addr && via.s_addr != c->address.s_addr)
+			continue;
+		snprintf(v[n].subnet, sizeof(v[n].subnet), "%s", filt[i].prefix);
+		snprintf(v[n].session, sizeof(v[n].session), "%s", filt[i].proto);
+		who = mesh_name(c, nh);
+		if (who)
+			snprintf(v[n].claimant, sizeof(v[n].claimant), "%s", who);
+		else
+			ntop(nh, v[n].claimant, sizeof(v[n].claimant));
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = !strcmp(v[j].subnet, v[n].subnet) && !strcmp(v[j].claimant, v[n].claimant);
+		if (!dup)
+			n++;
+	}
+	*ret = v;
+	return (long)n;
+}
+
+/* ---- the file ----------------------------------------------------------------- */
+
+static int parse_file(const struct roostd_conf *c, const char *path, struct bc_owner **ret,
+		      size_t *ret_n)
+{
+	json_error_t je;
+	json_t *o = json_load_file(path, 0, &je), *v;
+	struct bc_owner *w;
+	size_t i, n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!o)
+		return 0; /* none yet (or unreadable: learn again) */
+	w = calloc(json_array_size(json_object_get(o, "learned")) + 1, sizeof(*w));
+	if (!w) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	json_array_foreach(json_object_get(o, "learned"), i, v)
+	{
+		const char *subnet = json_string_value(json_object_get(v, "subnet"));
+		const char *owner = json_string_value(json_object_get(v, "owner"));
+		const char *name = json_string_value(json_object_get(v, "name"));
+		struct bc_owner *x = &w[n];
+		struct in_addr via;
+
+		if (!subnet || !node_subnet(c, subnet, &x->net, &x->len) || !owner ||
+		    inet_pton(AF_INET, owner, &x->via) != 1 || x->via.s_addr == 0 ||
+		    x->via.s_addr == c->address.s_addr ||
+		    owner_of(c, w, n, x->net, x->len, &via, NULL, 0)) {
+			log_warn("owner: '%s' entry %zu (%s via %s) does not fit the configuration, dropped",
+				 path, i, subnet ? subnet : "?", owner ? owner : "?");
+			continue;
+		}
+		snprintf(x->name, sizeof(x->name), "%s", name ? name : "");
+		for (char *p = x->name; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+				x->name[0] = '\0';
+		x->learned = true;
+		n++;
+	}
+	json_decref(o);
+	*ret = w;
+	*ret_n = n;
+	return 0;
+}
+
+int owners_load(const struct roostd_conf *c, struct bc_owner **ret, size_t *ret_n)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/owners.json", c->state_dir);
+	return parse_file(c, path, ret, ret_n);
+}
+
+/* Writes the learned owners: a temporary file, fsync, rename. */
+static void save(const struct owners *o)
+{
+	json_t *root = json_object(), *list = json_array();
+	char tmp[4300], a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN], p[64];
+	char *text;
+	int fd;
+
+	for (size_t i = 0; i < o->n_learned; i++) {
+		ntop(o->learned[i].net, a, sizeof(a));
+		ntop(o->learned[i].via, v, sizeof(v));
+		snprintf(p, sizeof(p), "%s/%u", a, o->learned[i].len);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "subnet", p, "owner", v,
+						      "name", o->learned[i].name));
+	}
+	json_object_set_new(root, "learned", list);
+	text = json_dumps(root, JSON_INDENT(1));
+	json_decref(root);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->path);
+	fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0 ||
+	    close(fd) < 0 || rename(tmp, o->path) < 0) {
+		log_warn("owner: cannot write '%s': %s", o->path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+	}
+	free(text);
+}
+
+int owners_open(struct owners *o, const struct roostd_conf *c)
+{
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	if (asprintf(&o->path, "%s/owners.json", c->state_dir) < 0) {
+		o->path = NULL;
+		return -ENOMEM;
+	}
+	r = parse_file(c, o->path, &o->learned, &o->n_learned);
+	if (r < 0)
+		return r;
+	o->absent_since_ms = calloc(o->n_learned + 1, sizeof(*o->absent_since_ms));
+	if (!o->absent_since_ms)
+		return -ENOMEM;
+	if (o->n_learned)
+		log_info("owner: %zu subnet owner(s) learned earlier, from '%s'", o->n_learned,
+			 o->path);
+	return 0;
+}
+
+void owners_done(struct owners *o)
+{
+	free(o->path);
+	free(o->learned);
+	free(o->absent_since_ms);
+	free(o->conflicts);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- one look at BIRD ------------------------------------------------------------ */
+
+static void forget(struct owners *o, size_t i, const char *why)
+{
+	char a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN];
+
+	ntop(o->learned[i].net, a, sizeof(a));
+	ntop(o->learned[i].via, v, sizeof(v));
+	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, o->learned[i].len,
+		 o->learned[i].name[0] ? o->learned[i].name : v, why);
+	memmove(&o->learned[i], &o->learned[i + 1], (o->n_learned - i - 1) * sizeof(*o->learned));
+	memmove(&o->absent_since_ms[i], &o->absent_since_ms[i + 1],
+		(o->n_learned - i - 1) * sizeof(*o->absent_since_ms));
+	o->n_learned--;
+	o->changed = true;
+}
+
+/* Learned owners whose route is gone for the restart time, or whom the
+ * configuration or a lease now names, are forgotten. */
+static void expire(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
+		   size_t n_acc, long long now_ms)
+{
+	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
+
+	for (size_t i = o->n_learned; i-- > 0;) {
+		struct bc_owner *x = &o->learned[i];
+		struct in_addr via;
+		bool present = false;
+
+		if (owner_of(c, NULL, 0, x->net, x->len, &via, NULL, 0)) {
+			forget(o, i, "the configuration or the datastore names the owner now");
+			continue;
+		}
+		for (size_t j = 0; j < n_acc && !present; j++) {
+			struct in_addr net, nh;
+			unsigned len;
+
+			present = node_subnet(c, acc[j].prefix, &net, &len) &&
+				  net.s_addr == x->net.s_addr && route_next_hop(&acc[j], &nh) &&
+				  nh.s_addr == x->via.s_addr;
+		}
+		if (present)
+			o->absent_since_ms[i] = 0;
+		else if (!o->absent_since_ms[i])
+			o->absent_since_ms[i] = now_ms ? now_ms : 1;
+		else if (now_ms - o->absent_since_ms[i] >= hold_ms)
+			forget(o, i, "no route from it for the graceful restart time");
+	}
+}
+
+/* The best route to an unowned node subnet makes its next hop the owner. */
+static void learn(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
+		  size_t n_acc)
+{
+	for (size_t i = 0; i < n_acc; i++) {
+		struct in_addr net, nh, via;
+		unsigned len;
+		struct bc_owner *w, *x;
+		long long *t;
+		const char *name;
+
+		if (!acc[i].best || !node_session(acc[i].proto) ||
+		    !node_subnet(c, acc[i].prefix, &net, &len) || !route_next_hop(&acc[i], &nh) ||
+		    nh.s_addr == 0 || nh.s_addr == c->address.s_addr ||
+		    owner_of(c, o->learned, o->n_learned, net, len, &via, NULL, 0))
+			continue;
+		w = realloc(o->learned, (o->n_learned + 1) * sizeof(*w));
+		if (!w)
+			return;
+		o->learned = w;
+		t = realloc(o->absent_since_ms, (o->n_learned + 1) * sizeof(*t));
+		if (!t)
+			return;
+		o->absent_since_ms = t;
+		x = &o->learned[o->n_learned];
+		memset(x, 0, sizeof(*x));
+		x->net = net;
+		x->len = len;
+		x->via = nh;
+		x->learned = true;
+		name = mesh_name(c, nh);
+		snprintf(x->name, sizeof(x->name), "%s", name ? name : "");
+		o->absent_since_ms[o->n_learned++] = 0;
+		o->changed = true;
+		log_info("owner: learned subnet=%s owner=%s address=%s session=%s (the first node to announce it)",
+			 acc[i].prefix, name ? name : "-", acc[i].bgp_next_hop[0] ? acc[i].bgp_next_hop : acc[i].via,
+			 acc[i].proto);
+	}
+}
+
+static bool has_conflict(const struct owners_conflict *v, size_t n, const struct owners_conflict *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].subnet, x->subnet) && !strcmp(v[i].claimant, x->claimant))
+			return true;
+	return false;
+}
+
+void owners_update(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
+		   size_t n_acc, const struct bc_route *filt, size_t n_filt, long long now_ms)
+{
+	struct owners_conflict *now = NULL;
+	long n;
+	bool was_changed = o->changed || o->retry;
+
+	o->changed = false;
+	o->retry = false;
+	expire(o, c, acc, n_acc, now_ms);
+	learn(o, c, acc, n_acc);
+	if (o->changed && o->path)
+		save(o);
+	o->changed |= was_changed;
+
+	n = owners_conflicts(c, o->learned, o->n_learned, filt, n_filt, &now);
+	if (n < 0)
+		return;
+	for (long i = 0; i < n; i++)
+		if (!has_conflict(o->conflicts, o->n_conflicts, &now[i])) {
+			o->conflicts_total++;
+			log_warn("conflict subnet=%s owner=%s claimant=%s session=%s: the claim is filtered, traffic stays with the owner",
+				 now[i].subnet, now[i].owner, now[i].claimant, now[i].session);
+		}
+	for (size_t i = 0; i < o->n_conflicts; i++)
+		if (!has_conflict(now, (size_t)n, &o->conflicts[i]))
+			log_info("conflict resolved subnet=%s owner=%s claimant=%s",
+				 o->conflicts[i].subnet, o->conflicts[i].owner,
+				 o->conflicts[i].claimant);
+	free(o->conflicts);
+	o->conflicts = now;
+	o->n_conflicts = (size_t)n;
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# trust.sh - a pod subnet is routed only to the node that owns it.
+#
+# Mesh of node1 and node2 (no pod_cidr on the mesh entries: owners are the
+# first announcers), a pod on each pinging the other. Then node3 starts with
+# node2's pod_cidr: its claim is filtered on node1 and node2, logged once,
+# counted, and `roostctl audit` says `conflict`; the ping loses nothing.
+# ExaBGP then plays a mesh neighbour (node4, whose pod_cidr node1's config
+# names) that announces another node's subnet, its own with a third node's
+# next hop, and a flood: nothing of it reaches node1's kernel.
+. "$(dirname "$0")/lib.sh"
+trap topo_cleanup EXIT
+
+ROOSTCTL=${ROOSTCTL:-$top_builddir/agent/roostctl}
+fabric_up
+for k in 1 2 3; do
+	node_add "$k"
+done
+aux_add rogue 172.31.0.14
+topo_conf 1 'mesh = ( { name = "node2"; address = "172.31.0.12"; },
+	{ name = "node3"; address = "172.31.0.13"; },
+	{ name = "node4"; address = "172.31.0.14"; pod_cidr = "10.244.4.0/24"; } );'
+topo_conf 2 'mesh = ( { name = "node1"; address = "172.31.0.11"; },
+	{ name = "node3"; address = "172.31.0.13"; } );'
+topo_conf 3 'mesh = ( { name = "node1"; address = "172.31.0.11"; },
+	{ name = "node2"; address = "172.31.0.12"; } );'
+# The misconfigured node: node2's subnet.
+sed -i 's|pod_cidr = "10.244.3.0/24"|pod_cidr = "10.244.2.0/24"|' "$RST_TMP/n3/roostd.conf"
+
+roostd_start 1
+roostd_start 2
+check "node1 and node2 route each other's /24" \
+	wait_until 45 bash -c "$(declare -f kernel_route ns); RST_PREFIX=$RST_PREFIX;
+		kernel_route 1 10.244.2.0/24 172.31.0.12 && kernel_route 2 10.244.1.0/24 172.31.0.11"
+check "node1 learned node2 as the owner of 10.244.2.0/24 (first announcer)" \
+	wait_until 15 log_has 1 'owner: learned subnet=10\.244\.2\.0/24 owner=node2 address=172\.31\.0\.12'
+check "node1's rendered import policy names the owner" \
+	wait_until 15 grep -q 'if net = 10.244.2.0/24 then return bgp_next_hop = 172.31.0.12;' \
+	"$RST_TMP/n1/bird.conf"
+check "node1: the learned owner is kept in the state folder" \
+	jq -e '.learned[] | select(.subnet == "10.244.2.0/24" and .owner == "172.31.0.12")' \
+	"$RST_TMP/n1/state/owners.json"
+pod_add 1 1 && P1=$POD_IP
+pod_add 2 1 && P2=$POD_IP
+check "pods on node1 and node2 reach each other" wait_until 10 pod_ping 1 1 "$P2"
+
+# ---- node3 claims node2's subnet ---------------------------------------------------------
+ip netns exec "$(ns n1p1)" ping -i 0.05 -w 30 -c 400 "$P2" >"$RST_TMP/ping.txt" 2>&1 &
+PING=$!
+roostd_start 3
+check "node3's sessions with node1 and node2 come up (its claim arrives)" \
+	wait_until 45 bash -c "$(declare -f established birdc_n); BIRDC=$BIRDC RST_TMP=$RST_TMP;
+		established 1 node_node3 && established 2 node_node3"
+filtered() {
+	birdc_n "$1" show route filtered 10.244.2.0/24 all | grep -q "node_node3"
+}
+check "node1: node3's route to 10.244.2.0/24 is filtered (show route filtered)" \
+	wait_until 20 filtered 1
+check "node2: node3's route to node2's own subnet is filtered" wait_until 20 filtered 2
+check "node1 logs the conflict" \
+	wait_until 15 log_has 1 'conflict subnet=10\.244\.2\.0/24 owner=node2 claimant=node3 session=node_node3'
+check "node2 logs the conflict (its own subnet)" \
+	wait_until 15 log_has 2 'conflict subnet=10\.244\.2\.0/24 owner=node2 claimant=node3'
+check "node1 kernel: 10.244.2.0/24 still via node2" kernel_route 1 10.244.2.0/24 172.31.0.12
+check "node1: BIRD's only accepted route to 10.244.2.0/24 is node2's" \
+	bash -c "[ \"\$($BIRDC -s $RST_TMP/n1/bird.ctl show route 10.244.2.0/24 | grep -c 'node_node')\" = 1 ] &&
+		$BIRDC -s $RST_TMP/n1/bird.ctl show route 10.244.2.0/24 | grep -q node_node2"
+check "node2 kernel: no BIRD route to its own subnet" \
+	bash -c "! ip -n $(ns n2) route show 10.244.2.0/24 proto bird | grep -q ."
+"$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" -o json audit >"$RST_TMP/audit1.json"
+rc=$?
+check "node1: roostctl audit exits 1 and reports kind conflict (owner node2, claimant node3)" \
+	bash -c "[ $rc = 1 ] && jq -e '.drift[] | select(.kind == \"conflict\" and .prefix == \"10.244.2.0/24\")
+		| select(.detail | test(\"owned by node2, also claimed by node3\"))' $RST_TMP/audit1.json"
+"$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" audit >"$RST_TMP/audit1.txt"
+check "node1: roostctl audit's table shows the conflict" grep -q 'conflict' "$RST_TMP/audit1.txt"
+scrape() {
+	ip netns exec "$(ns "n$1")" curl -sf --max-time 5 http://127.0.0.1:9638/metrics
+}
+check "node1 metrics: roost_route_conflicts 1, roost_route_conflicts_total 1" \
+	bash -c "$(declare -f scrape ns); RST_PREFIX=$RST_PREFIX; m=\$(scrape 1);
+		grep -qx 'roost_route_conflicts 1' <<<\"\$m\" && grep -qx 'roost_route_conflicts_total 1' <<<\"\$m\""
+wait "$PING"
+loss=$(grep -Eo '[0-9.]+% packet loss' "$RST_TMP/ping.txt")
+measure "trust: pod node1 -> pod node2 every 50 ms while node3 claims 10.244.2.0/24: ${loss:-?}"
+check "pod node1 -> pod node2: 0% loss while node3 claims node2's subnet (${loss:-no ping})" \
+	test "${loss%%%*}" = 0
+check "node1 logged the conflict once" \
+	test "$(grep -c 'conflict subnet=10.244.2.0/24 owner=node2 claimant=node3' "$RST_TMP/n1/roostd.log")" = 1
+
+# ---- a rogue mesh neighbour ----------------------------------------------------------------
+R="$RST_TMP/rogue"
+{
+	echo "neighbor 172.31.0.11 {"
+	echo "  router-id 172.31.0.14;"
+	echo "  local-address 172.31.0.14;"
+	echo "  local-as 64512;"
+	echo "  peer-as 64512;"
+	echo "  family { ipv4 unicast; }"
+	echo "  static {"
+	echo "    route 10.244.2.0/24 next-hop 172.31.0.14;" # node2's subnet
+	echo "    route 10.244.4.0/24 next-hop 172.31.0.12;" # its own, another node's next hop
+	for i in $(seq 100 111); do
+		echo "    route 10.244.$i.0/24 next-hop 172.31.0.14;" # a flood
+	done
+	echo "  }"
+	echo "}"
+} >"$R/exabgp.conf"
+aux_bg rogue "$R/exabgp.log" env exabgp.daemon.user=root exabgp.daemon.daemonize=false \
+	exabgp.log.destination=stdout exabgp.api.cli=false exabgp.tcp.bind= \
+	exabgp "$R/exabgp.conf"
+check "node1: node_node4 (ExaBGP) Established" wait_until 45 established 1 node_node4
+birdc_n 1 show protocols all node_node4 >"$RST_TMP/node4.txt"
+check "node1: node_node4's receive limit is 8 (a node sends a handful), hit, action block" \
+	wait_until 15 bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show protocols all node_node4 |
+		grep -A1 'Receive limit: *8' | grep -q HIT"
+check "node1: nothing from node_node4 accepted (0 imported)" \
+	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show protocols all node_node4 | grep -Eq 'Routes: +0 imported'"
+check "node1 kernel: node4's subnet announced with node2's next hop is not installed" \
+	no_kernel_route 1 10.244.4.0/24
+check "node1 kernel: no flooded /24 from node4" \
+	bash -c "! ip -n $(ns n1) route show proto bird | grep -q '172.31.0.14'"
+check "node1 kernel: 10.244.2.0/24 still via node2" kernel_route 1 10.244.2.0/24 172.31.0.12
+check "node1 logs node4's claim on node2's subnet" \
+	wait_until 15 log_has 1 'conflict subnet=10\.244\.2\.0/24 owner=node2 claimant=node4 session=node_node4'
+check "node2 kernel: nothing via node4" \
+	bash -c "! ip -n $(ns n2) route show proto bird | grep -q '172.31.0.14'"
+check "pods on node1 and node2 still reach each other" pod_ping 1 1 "$P2"
+
+rst_finish
