@@ -464,6 +464,9 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 	size_t n = 0, i;
 	char prefix[256];
 	int64_t lease = 0;
+	long best;
+	bool best_named = false;
+	struct in_addr best_net = {0};
 	int r;
 
 	r = read_config(ds, &slen, &min, &max, err, errlen);
@@ -486,17 +489,30 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 		r = -EAGAIN;
 		goto out;
 	}
-	/* Ours already (a restart, or a reservation for us)? */
+	/* Ours already (a restart, or a reservation for us)? A lease that names
+	 * our address but another node is not ours; one that names us wins over
+	 * one that names nobody (a flannel lease or a reservation). */
+	best = -1;
 	for (i = 0; i < n; i++) {
 		struct ds_peer p;
 
 		if (strncmp(kv[i].key, prefix, strlen(prefix)) != 0 ||
 		    ds_parse_lease(kv[i].key + strlen(prefix), kv[i].value, &p) < 0 ||
-		    p.address.s_addr != ds->address.s_addr || p.len != slen)
+		    p.address.s_addr != ds->address.s_addr || p.len != slen ||
+		    (p.roost && strcmp(p.name, ds->name) != 0) ||
+		    !inside(p.net, ds->cluster, ds->cluster_len))
 			continue;
 		if (want && p.net.s_addr != want->s_addr)
 			continue;
-		set_subnet(ds, p.net, p.len, kv[i].key);
+		if (best < 0 || (p.roost && !best_named)) {
+			best = (long)i;
+			best_named = p.roost;
+			best_net = p.net;
+		}
+	}
+	if (best >= 0) {
+		i = (size_t)best;
+		set_subnet(ds, best_net, slen, kv[i].key);
 		if (kv[i].lease == 0) {
 			/* A reservation (no lease): used as it is, never rewritten. */
 			ds->reserved = true;
@@ -587,8 +603,17 @@ static void report_bad(void *arg, const char *key, const char *why)
 	memcpy(ds->bad_now[ds->n_bad_now++], line, sizeof(line));
 }
 
+static int by_creation(const void *a, const void *b)
+{
+	const struct etcd_kv *x = a, *y = b;
+
+	if (x->create_revision != y->create_revision)
+		return x->create_revision < y->create_revision ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
 /* Reads every lease when the revision moved; publishes a changed list of
- * the fit ones. */
+ * the fit ones, in the order they were created. */
 static int refresh(struct datastore *ds)
 {
 	char prefix[256];
@@ -613,6 +638,8 @@ static int refresh(struct datastore *ds)
 		return -ENOMEM;
 	}
 	ds->n_bad_now = 0;
+	/* The lease created first wins a repeat (of a PublicIP, a name). */
+	qsort(kv, n, sizeof(*kv), by_creation);
 	for (size_t i = 0; i < n; i++) {
 		const char *tail = kv[i].key + strlen(prefix);
 

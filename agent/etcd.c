@@ -365,6 +365,7 @@ int etcd_range(struct etcd *e, const char *key, bool prefix, struct etcd_kv **re
 			}
 			out[n].lease = int64_of(kv, "lease");
 			out[n].mod_revision = int64_of(kv, "mod_revision");
+			out[n].create_revision = int64_of(kv, "create_revision");
 			n++;
 		}
 	}

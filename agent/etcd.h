@@ -22,6 +22,7 @@ struct etcd_kv {
 	char *key, *value; /* owned */
 	int64_t lease;     /* 0: none */
 	int64_t mod_revision;
+	int64_t create_revision; /* when the key was created: who came first */
 };
 
 /* endpoints are borrowed for the client's life; ca/cert/key may be NULL/"".

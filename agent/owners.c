@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -226,6 +227,22 @@ int owners_load(const struct roostd_conf *c, struct bc_owner **ret, size_t *ret_
 	return parse_file(c, path, ret, ret_n);
 }
 
+/* mkdir -p (TEMPORARY until the shared helper lands) */
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* Writes the learned owners: a temporary file, fsync, rename. */
 static void save(const struct owners *o)
 {
@@ -245,6 +262,8 @@ static void save(const struct owners *o)
 	text = json_dumps(root, JSON_INDENT(1));
 	json_decref(root);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", o->path);
+	if (text && mkdir_p(o->state_dir, 0755) < 0)
+		log_warn("owner: cannot create '%s': %s", o->state_dir, strerror(errno));
 	fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0 ||
 	    close(fd) < 0 || rename(tmp, o->path) < 0) {
@@ -264,6 +283,9 @@ int owners_open(struct owners *o, const struct roostd_conf *c)
 		o->path = NULL;
 		return -ENOMEM;
 	}
+	o->state_dir = strdup(c->state_dir);
+	if (!o->state_dir)
+		return -ENOMEM;
 	r = parse_file(c, o->path, &o->learned, &o->n_learned);
 	if (r < 0)
 		return r;
@@ -279,6 +301,7 @@ int owners_open(struct owners *o, const struct roostd_conf *c)
 void owners_done(struct owners *o)
 {
 	free(o->path);
+	free(o->state_dir);
 	free(o->learned);
 	free(o->absent_since_ms);
 	free(o->conflicts);

@@ -34,6 +34,7 @@ struct owners_conflict {
 
 struct owners {
 	char *path;                 /* <state_dir>/owners.json (owned) */
+	char *state_dir;            /* owned */
 	struct bc_owner *learned;   /* owned */
 	long long *absent_since_ms; /* per learned owner: 0 while its route is in BIRD */
 	size_t n_learned;

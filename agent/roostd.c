@@ -315,8 +315,8 @@ static int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_
 			if (mesh[j].pod_len && mesh[j].pod_net.s_addr == p[i].net.s_addr)
 				why = "bgp.mesh gives its subnet to another node";
 		if (why) {
-			log_warn("datastore: lease %s (%s) skipped: %s", p[i].key,
-				 inet_ntoa(p[i].address), why);
+			log_warn("datastore: lease %s/subnets/%s skipped: %s (PublicIP %s)",
+				 c->ds_prefix, p[i].key, why, inet_ntoa(p[i].address));
 			continue;
 		}
 		if (!p[i].roost) {

@@ -7,7 +7,11 @@
 # lease takes that node's routes away everywhere; a flannel host-gw node's
 # lease becomes a static route; subnet.env is flannel's; one etcd member
 # killed: the agents carry on; all stopped: nothing changes but the status,
-# and roostd resumes when etcd is back.
+# and roostd resumes when etcd is back. Leases are untrusted input: bogus
+# ones (outside the Network, wrong length, PublicIP 0.0.0.0 or the ToR's,
+# a repeated address or name) reach no kernel and no BIRD config, and no
+# roostd exits. A lease outlives its roostd: node3's roostd stopped for
+# longer than the old 30 s TTL loses no packet and keeps its subnet.
 . "$(dirname "$0")/lib.sh"
 trap topo_cleanup EXIT
 
@@ -38,12 +42,14 @@ etcd_stop() { # etcd_stop I
 etcd_healthy() { # etcd_healthy: a quorum answers
 	etcdctl_ endpoint status >/dev/null 2>&1 && etcdctl_ get --prefix "$PFX" --keys-only >/dev/null 2>&1
 }
-# ds_conf K: nK knows only its name, address and the datastore.
+# ds_conf K: nK knows only its name, address, the datastore (default lease
+# TTL) and a ToR at 172.31.0.1 (which never answers here).
 ds_conf() {
 	local k=$1 d="$RST_TMP/n$1"
 	cat >"$d/roostd.conf" <<EOF
 node = { name = "node$k"; address = "172.31.0.$((10 + k))"; };
-datastore = { type = "etcd"; endpoints = ( $EPS ); subnet_env = "$d/subnet.env"; lease_ttl = 10; };
+bgp = { peers = ( { name = "tor"; address = "172.31.0.1"; asn = 65000; bfd = "off"; } ); };
+datastore = { type = "etcd"; endpoints = ( $EPS ); subnet_env = "$d/subnet.env"; };
 bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
 agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
 EOF
@@ -108,10 +114,50 @@ printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=%s\nFLANNEL_MTU=1500\nFLAN
 check "node1's subnet.env is flannel's, line for line" diff "$RST_TMP/subnet.env.want" "$RST_TMP/n1/subnet.env"
 ds_status_ok() {
 	status_json 1 &&
-		jq -e '.datastore.state == "up" and .datastore.peers == 4 and .datastore.lease_ttl == 10' \
+		jq -e '.datastore.state == "up" and .datastore.peers == 4 and .datastore.lease_ttl == 86400' \
 			"$RST_TMP/status-1.json"
 }
-check "status: datastore up, 4 peers, lease ttl 10" ds_status_ok
+check "status: datastore up, 4 peers, lease ttl 86400 s (flannel's 24 h)" ds_status_ok
+
+# ---- leases are untrusted input ----------------------------------------------------------------
+hostgw() { # hostgw KEY PUBLICIP [roost name]
+	local data=null
+	[ -n "${3:-}" ] && data="{\"roost\":{\"name\":\"$3\"}}"
+	etcdctl_ put "$PFX/subnets/$1" \
+		"{\"PublicIP\":\"$2\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\",\"BackendData\":$data}" >/dev/null
+}
+BAD="8.8.8.0-24 10.244.210.0-25 10.244.211.0-24 10.244.212.0-24 10.244.213.0-24 10.244.214.0-24"
+hostgw 8.8.8.0-24 172.31.0.70           # outside the Network
+hostgw 10.244.210.0-25 172.31.0.71      # not of SubnetLen
+hostgw 10.244.211.0-24 0.0.0.0          # no usable PublicIP
+hostgw 10.244.212.0-24 172.31.0.1       # the ToR's address
+hostgw 10.244.213.0-24 172.31.0.12 node9 # node2's address again
+hostgw 10.244.214.0-24 172.31.0.73 node3 # node3's name again
+hostgw 10.244.220.0-24 172.31.0.74      # fit: marks that the others were read
+check "a fit flannel lease put after the bogus ones reaches node1 (the bogus ones were read)" \
+	wait_until 15 bash -c "ip -n $(ns n1) route show 10.244.220.0/24 proto bird | grep -q 'via 172.31.0.74'"
+bogus_nowhere() {
+	local k
+	for k in $(seq 1 "$N"); do
+		ip -n "$(ns "n$k")" route show proto bird | grep -Eq '^(8\.8\.8\.0|10\.244\.21[0-4]\.0)' && return 1
+		grep -Eq '8\.8\.8\.0|10\.244\.21[0-4]\.0|172\.31\.0\.(70|71|73)|0\.0\.0\.0|node9' "$RST_TMP/n$k/bird.conf" && return 1
+	done
+	return 0
+}
+check "no bogus lease reaches any kernel or BIRD config" bogus_nowhere
+for key in $BAD; do
+	check "node1 logs lease $key as skipped, naming its key" \
+		log_has 1 "datastore: lease $PFX/subnets/$key skipped: "
+done
+check "node1 kernel: node2's /24 still via node2 (its lease came first)" kernel_route 1 "${NET[2]}" 172.31.0.12
+check "node1 kernel: node3's /24 still via node3" kernel_route 1 "${NET[3]}" 172.31.0.13
+check "every roostd is still running" \
+	bash -c "for k in \$(seq 1 $N); do kill -0 \$(cat $RST_TMP/n\$k/roostd.pid) || exit 1; done"
+etcdctl_ del "$PFX/subnets/10.244.220.0-24" >/dev/null
+check "the fit lease deleted: gone from node1" \
+	wait_until 15 no_kernel_route 1 10.244.220.0/24
+check "node1 logged each bogus lease once, through two changes of the store" \
+	test "$(grep -c "lease $PFX/subnets/8.8.8.0-24 skipped" "$RST_TMP/n1/roostd.log")" = 1
 
 measure "node1's roostd in datastore mode (libcurl loaded, sanitizer build): VmRSS $(proc_rss_kib "$(roostd_pid 1)") KiB"
 
@@ -129,7 +175,27 @@ kill -TERM "$(roostd_pid 2)"
 wait_until 10 bash -c "! kill -0 $(roostd_pid 2) 2>/dev/null"
 roostd_start 2
 wait_until 20 test -S "$RST_TMP/n2/roostd.sock"
-check "node2 restarted: the same subnet ${NET[2]}" wait_until 10 bash -c "[ \"\$('$ROOSTCTL' -s $RST_TMP/n2/roostd.sock -o json status | jq -r .datastore.subnet)\" = '${NET[2]}' ]"
+check "node2 restarted (bogus leases still in etcd): the same subnet ${NET[2]}" wait_until 10 bash -c "[ \"\$('$ROOSTCTL' -s $RST_TMP/n2/roostd.sock -o json status | jq -r .datastore.subnet)\" = '${NET[2]}' ]"
+
+for key in $BAD; do etcdctl_ del "$PFX/subnets/$key" >/dev/null; done
+
+# ---- a lease outlives its roostd ------------------------------------------------------------
+key3=$(etcdctl_ get --prefix "$PFX/subnets/" | grep -B1 '"172.31.0.13"' | head -1)
+kill -TERM "$(roostd_pid 3)" # BIRD keeps running
+wait_until 10 bash -c "! kill -0 $(roostd_pid 3) 2>/dev/null"
+ip netns exec "$(ns n1p1)" ping -i 0.1 -w 35 "${IP[3]}" >"$RST_TMP/ping3.txt" 2>&1
+loss=$(grep -Eo '[0-9.]+% packet loss' "$RST_TMP/ping3.txt")
+measure "node3's roostd down 35 s (old TTL 30 s): pod node1 -> pod node3 every 100 ms: ${loss:-?}"
+check "node3's roostd down 35 s: pod node1 -> pod node3 lost nothing (${loss:-no ping})" \
+	test "${loss%%%*}" = 0
+check "node3's roostd down 35 s: its lease $key3 is still its own" \
+	bash -c "ip netns exec $(ns etcd1) env ETCDCTL_API=3 etcdctl --endpoints $EP get $key3 | grep -q '\"172.31.0.13\"'"
+check "node3's roostd down 35 s: nodes 1, 2, 4, 5 still route ${NET[3]} via node3" \
+	bash -c "$(declare -f kernel_route ns); RST_PREFIX=$RST_PREFIX;
+		for k in 1 2 4 5; do kernel_route \$k ${NET[3]} 172.31.0.13 || exit 1; done"
+roostd_start 3
+wait_until 20 test -S "$RST_TMP/n3/roostd.sock"
+check "node3 restarted: the same subnet ${NET[3]}" wait_until 10 bash -c "[ \"\$('$ROOSTCTL' -s $RST_TMP/n3/roostd.sock -o json status | jq -r .datastore.subnet)\" = '${NET[3]}' ]"
 
 # ---- a flannel host-gw node (no roost): a static route towards it ---------------------------
 aux_add fl 172.31.0.60

@@ -8,7 +8,9 @@
 # counted, and `roostctl audit` says `conflict`; the ping loses nothing.
 # ExaBGP then plays a mesh neighbour (node4, whose pod_cidr node1's config
 # names) that announces another node's subnet, its own with a third node's
-# next hop, and a flood: nothing of it reaches node1's kernel.
+# next hop, and a flood: nothing of it reaches node1's kernel. Last, the
+# same conflict through a route reflector: the reflector keeps reflecting
+# the owner's route only.
 . "$(dirname "$0")/lib.sh"
 trap topo_cleanup EXIT
 
@@ -127,5 +129,44 @@ check "node1 logs node4's claim on node2's subnet" \
 check "node2 kernel: nothing via node4" \
 	bash -c "! ip -n $(ns n2) route show proto bird | grep -q '172.31.0.14'"
 check "pods on node1 and node2 still reach each other" pod_ping 1 1 "$P2"
+
+# ---- the same through a route reflector ----------------------------------------------------
+lab_down
+fabric_up
+for k in 1 2 3 4; do node_add "$k"; done
+topo_conf 1 'reflector = { clients = "172.31.0.0/24"; };'
+sed -i 's| pod_cidr = "10.244.1.0/24";||' "$RST_TMP/n1/roostd.conf"
+for k in 2 3 4; do
+	topo_conf "$k" 'route_reflectors = ( { name = "rr1"; address = "172.31.0.11"; } );'
+done
+sed -i 's|pod_cidr = "10.244.4.0/24"|pod_cidr = "10.244.2.0/24"|' "$RST_TMP/n4/roostd.conf"
+for k in 1 2 3; do roostd_start "$k"; done
+check "reflector: node3 routes node2's /24 via node2" \
+	wait_until 45 kernel_route 3 10.244.2.0/24 172.31.0.12
+check "reflector: it learned node2 (172.31.0.12) as the owner of 10.244.2.0/24" \
+	wait_until 15 log_has 1 'owner: learned subnet=10\.244\.2\.0/24 owner=- address=172\.31\.0\.12'
+pod_add 3 1
+pod_add 2 1 && P2=$POD_IP
+check "reflector: pods on node3 and node2 reach each other" wait_until 10 pod_ping 3 1 "$P2"
+ip netns exec "$(ns n3p1)" ping -i 0.05 -w 30 -c 400 "$P2" >"$RST_TMP/ping-rr.txt" 2>&1 &
+PING=$!
+roostd_start 4
+check "reflector: node4's client session is up (its claim arrives)" \
+	wait_until 45 established 4 rr_rr1
+check "reflector: node4's route to 10.244.2.0/24 is filtered on the reflector" \
+	wait_until 20 bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show route filtered 10.244.2.0/24 all | grep -q 'BGP.next_hop: 172.31.0.14'"
+check "reflector: the conflict is logged, owner 172.31.0.12, claimant 172.31.0.14" \
+	wait_until 15 log_has 1 'conflict subnet=10\.244\.2\.0/24 owner=172\.31\.0\.12 claimant=172\.31\.0\.14 session=client_'
+"$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" -o json audit >"$RST_TMP/audit-rr.json"
+rc=$?
+check "reflector: roostctl audit exits 1 with kind conflict" \
+	bash -c "[ $rc = 1 ] && jq -e '.drift[] | select(.kind == \"conflict\" and .prefix == \"10.244.2.0/24\")' $RST_TMP/audit-rr.json"
+check "reflector: node3's kernel still routes 10.244.2.0/24 via node2" kernel_route 3 10.244.2.0/24 172.31.0.12
+check "reflector: node3's BIRD never saw node4's claim" \
+	bash -c "! $BIRDC -s $RST_TMP/n3/bird.ctl show route 10.244.2.0/24 all | grep -q 'BGP.next_hop: 172.31.0.14'"
+wait "$PING"
+loss=$(grep -Eo '[0-9.]+% packet loss' "$RST_TMP/ping-rr.txt")
+measure "trust: reflector, pod node3 -> pod node2 every 50 ms while node4 claims 10.244.2.0/24: ${loss:-?}"
+check "reflector: pod node3 -> pod node2 lost nothing (${loss:-no ping})" test "${loss%%%*}" = 0
 
 rst_finish
