@@ -29,6 +29,13 @@
 #define DS_TIMEOUT_MS 2000
 #define DS_BACKOFF_MAX_S 10
 
+/* A peer's lease that this node renews while the peer routes. */
+struct ds_renew {
+	int64_t lease;
+	struct timespec next;
+	bool seen; /* still a routing peer's, this round */
+};
+
 struct datastore {
 	/* fixed after ds_open */
 	char *prefix;
@@ -55,6 +62,8 @@ struct datastore {
 	size_t n_bad;
 	char (*bad_now)[128];
 	size_t n_bad_now;
+	struct ds_renew *renews; /* leases of routing peers this node keeps alive */
+	size_t n_renews;
 	struct timespec next_keepalive, next_try;
 	unsigned backoff_s;
 
@@ -63,6 +72,8 @@ struct datastore {
 	size_t n_peers;
 	bool peers_changed;
 	bool up;
+	char (*routing)[BC_NAME_MAX + 1]; /* ds_set_routing */
+	size_t n_routing;
 	char last_error[256];
 	time_t since; /* when up changed */
 };
@@ -646,6 +657,7 @@ static int refresh(struct datastore *ds)
 		if (strcmp(kv[i].key, ds->key) == 0)
 			continue;
 		r = ds_parse_lease(tail, kv[i].value, &p[m]);
+		p[m].lease = kv[i].lease;
 		if (r == -ENOTSUP)
 			report_bad(ds, tail, "its backend is not host-gw: not reachable without its overlay");
 		else if (r < 0)
@@ -677,6 +689,63 @@ static int refresh(struct datastore *ds)
 	cache_write(ds, p, m);
 	(void)!write(ds->wake[1], "p", 1);
 	return 0;
+}
+
+/* Keeps alive the leases of the roost peers that route (their session
+ * with us is Established), every two thirds of their TTL: a node whose
+ * roostd is down keeps its subnet for as long as it routes. */
+static void renew_routing(struct datastore *ds)
+{
+	char (*names)[BC_NAME_MAX + 1] = NULL;
+	size_t n = 0;
+
+	pthread_mutex_lock(&ds->mu);
+	if (ds->n_routing && (names = calloc(ds->n_routing, sizeof(*names)))) {
+		memcpy(names, ds->routing, ds->n_routing * sizeof(*names));
+		n = ds->n_routing;
+	}
+	pthread_mutex_unlock(&ds->mu);
+	for (size_t i = 0; i < ds->n_renews; i++)
+		ds->renews[i].seen = false;
+	/* ds->peers: written by this thread only, read here without the lock */
+	for (size_t i = 0; i < ds->n_peers; i++) {
+		const struct ds_peer *p = &ds->peers[i];
+		struct ds_renew *w = NULL;
+		bool routing = false;
+		int64_t ttl = 0;
+
+		for (size_t j = 0; j < n && !routing; j++)
+			routing = !strcmp(names[j], p->name);
+		if (!p->roost || !p->lease || !routing)
+			continue;
+		for (size_t j = 0; j < ds->n_renews && !w; j++)
+			if (ds->renews[j].lease == p->lease)
+				w = &ds->renews[j];
+		if (!w) {
+			void *v = realloc(ds->renews, (ds->n_renews + 1) * sizeof(*ds->renews));
+
+			if (!v)
+				break;
+			ds->renews = v;
+			w = &ds->renews[ds->n_renews++];
+			memset(w, 0, sizeof(*w));
+			w->lease = p->lease; /* next = 0: due now */
+		}
+		w->seen = true;
+		if (!ts_due(&w->next))
+			continue;
+		if (etcd_lease_keepalive(ds->e, p->lease, &ttl) < 0) {
+			ts_in(&w->next, 5000); /* gone, or etcd trouble: look again */
+			continue;
+		}
+		log_debug("datastore: renewed the lease of %s (%s) for it: it routes, ttl %" PRId64 " s",
+			  p->name, p->key, ttl);
+		ts_in(&w->next, ttl * 2000 / 3 > 1000 ? ttl * 2000 / 3 : 1000);
+	}
+	for (size_t i = ds->n_renews; i-- > 0;)
+		if (!ds->renews[i].seen)
+			ds->renews[i] = ds->renews[--ds->n_renews];
+	free(names);
 }
 
 static void *worker(void *arg)
@@ -716,6 +785,8 @@ static void *worker(void *arg)
 			snprintf(err, sizeof(err), "reading the subnets: %s", etcd_error(ds->e));
 			r = -EAGAIN;
 		}
+		if (r == 0)
+			renew_routing(ds);
 		if (r < 0) {
 			set_state(ds, false, err);
 			ds->backoff_s = ds->backoff_s ? ds->backoff_s * 2 : 1;
@@ -842,6 +913,8 @@ void ds_free(struct datastore *ds)
 	free(ds->peers);
 	free(ds->bad);
 	free(ds->bad_now);
+	free(ds->renews);
+	free(ds->routing);
 	free(ds->prefix);
 	pthread_mutex_destroy(&ds->mu);
 	free(ds);
@@ -883,6 +956,21 @@ int ds_take_peers(struct datastore *ds, struct ds_peer **ret, size_t *ret_n)
 	}
 	pthread_mutex_unlock(&ds->mu);
 	return r;
+}
+
+void ds_set_routing(struct datastore *ds, char (*names)[BC_NAME_MAX + 1], size_t n)
+{
+	void *v = calloc(n + 1, sizeof(*names));
+
+	if (!v)
+		return;
+	if (n)
+		memcpy(v, names, n * sizeof(*names));
+	pthread_mutex_lock(&ds->mu);
+	free(ds->routing);
+	ds->routing = v;
+	ds->n_routing = n;
+	pthread_mutex_unlock(&ds->mu);
 }
 
 bool ds_up(struct datastore *ds)

@@ -39,6 +39,7 @@ struct ds_peer {
 	unsigned len;
 	bool roost; /* a roost node (BGP peer); else a flannel host-gw node */
 	char key[32]; /* its key under <prefix>/subnets/, "10.244.1.0-24" */
+	int64_t lease; /* its etcd lease, 0 for none (a reservation) */
 };
 
 struct datastore;
@@ -58,6 +59,12 @@ int ds_fd(const struct datastore *ds);
 /* Drains ds_fd; when the peer list changed since the last call, 1 and an
  * owned copy in *ret (free()), else 0. */
 int ds_take_peers(struct datastore *ds, struct ds_peer **ret, size_t *ret_n);
+
+/* The roost nodes whose BGP session with this node is Established (names).
+ * While a node routes, the others keep its lease alive for it: a lease
+ * outlives its roostd as long as its node is routing, and expires only
+ * when nobody has a session with it any more. */
+void ds_set_routing(struct datastore *ds, char (*names)[BC_NAME_MAX + 1], size_t n);
 
 /* For roostctl status and the metrics. */
 json_t *ds_status_json(struct datastore *ds);

@@ -237,6 +237,7 @@ struct agent {
 	struct ds_peer *ds_pending; /* owned; a newer list not applied yet, or NULL */
 	size_t n_ds_pending;
 	struct timespec ds_retry; /* CLOCK_MONOTONIC: when to try ds_pending again */
+	unsigned long ds_rounds;  /* the session watcher's round last told to ds */
 	struct timespec next_textfile; /* CLOCK_MONOTONIC */
 };
 
@@ -506,6 +507,30 @@ static void owners_changed(struct agent *a)
 	a->text = text;
 }
 
+/* Datastore mode: after each look at BIRD's sessions, tell the datastore
+ * which nodes route (so it keeps their leases alive for them). */
+static void ds_routing_tick(struct agent *a)
+{
+	char (*names)[BC_NAME_MAX + 1];
+	size_t n = 0;
+
+	if (!a->ds || a->sessions.rounds == a->ds_rounds)
+		return;
+	a->ds_rounds = a->sessions.rounds;
+	names = calloc(a->conf->n_mesh + 1, sizeof(*names));
+	if (!names)
+		return;
+	for (size_t i = 0; i < a->conf->n_mesh; i++) {
+		char sym[BC_NAME_MAX + 8];
+
+		bc_symbol(sym, sizeof(sym), "node_", a->conf->mesh[i].name);
+		if (sessions_established(&a->sessions, sym))
+			memcpy(names[n++], a->conf->mesh[i].name, sizeof(*names));
+	}
+	ds_set_routing(a->ds, names, n);
+	free(names);
+}
+
 static long ms_until(const struct timespec *t)
 {
 	struct timespec now;
@@ -673,6 +698,7 @@ static int run(const char *path)
 		bird_tick(&a.bird, a.text);
 		sessions_tick(&a.sessions, a.conf);
 		owners_changed(&a);
+		ds_routing_tick(&a);
 		a.metrics.conflicts = a.owners.n_conflicts;
 		a.metrics.conflicts_total = a.owners.conflicts_total;
 		a.metrics.session_ups = a.sessions.ups;

@@ -271,6 +271,14 @@ static void compare(struct sessions *s, const struct roostd_conf *c, struct sess
 	s->seen = now;
 	s->n_seen = n;
 	s->primed = true;
+	s->rounds++;
+}
+
+bool sessions_established(const struct sessions *s, const char *name)
+{
+	const struct sessions_seen *x = find(s->seen, s->n_seen, name);
+
+	return x && is_up(x);
 }
 
 static void on_listing(struct sessions *s, const struct roostd_conf *c, const struct bc_reply *r)

@@ -35,6 +35,7 @@ struct sessions {
 	size_t n_seen;
 	bool primed; /* one listing seen: later differences are events */
 	unsigned long ups, downs; /* counted since start, for metrics */
+	unsigned long rounds;     /* listings seen since start */
 	struct owners *owners; /* borrowed; fed BIRD's routes to node subnets, or NULL */
 	struct bc_route *routes; /* accepted routes of this round (owned) */
 	size_t n_routes;
@@ -52,5 +53,8 @@ int sessions_timeout_ms(const struct sessions *s);
  * the routes to node subnets (accepted and filtered) and hand them to
  * owners_update. Never blocks. */
 void sessions_tick(struct sessions *s, const struct roostd_conf *c);
+
+/* Whether BGP protocol name was Established in the last listing. */
+bool sessions_established(const struct sessions *s, const char *name);
 
 #endif

@@ -197,6 +197,40 @@ roostd_start 3
 wait_until 20 test -S "$RST_TMP/n3/roostd.sock"
 check "node3 restarted: the same subnet ${NET[3]}" wait_until 10 bash -c "[ \"\$('$ROOSTCTL' -s $RST_TMP/n3/roostd.sock -o json status | jq -r .datastore.subnet)\" = '${NET[3]}' ]"
 
+# ---- a short lease outlives its roostd while its node routes, and only then ---------------
+node_add 6
+ds_conf 6
+sed -i 's|subnet_env = "\([^"]*\)";|subnet_env = "\1"; lease_ttl = 6;|' "$RST_TMP/n6/roostd.conf"
+roostd_start 6
+wait_until 20 test -S "$RST_TMP/n6/roostd.sock"
+NET[6]=$(subnet 6)
+routed6() {
+	local k
+	for k in 1 2 3 4; do kernel_route "$k" "${NET[6]}" 172.31.0.16 || return 1; done
+}
+check "node6 (lease ttl 6 s) joins: nodes 1-4 route ${NET[6]} via node6" wait_until 30 routed6
+key6=$(etcdctl_ get --prefix "$PFX/subnets/" | grep -B1 '"172.31.0.16"' | head -1)
+kill -TERM "$(roostd_pid 6)" # its BIRD keeps running and keeps its sessions
+wait_until 10 bash -c "! kill -0 $(roostd_pid 6) 2>/dev/null"
+kept6() { # for 15 s (2.5 TTLs), every 500 ms: routed and leased
+	local end=$(($(now_ms) + 15000))
+	while [ "$(now_ms)" -lt "$end" ]; do
+		routed6 && etcdctl_ get "$key6" | grep -q '"172.31.0.16"' || return 1
+		sleep 0.5
+	done
+}
+check "node6's roostd down 15 s (2.5 x its TTL): the others keep its lease alive, its /24 stays everywhere" kept6
+b6=$(bird_pid 6)
+kill -KILL "$b6" # now it no longer routes: nobody renews its lease
+t0=$(now_ms)
+gone6() {
+	local k
+	for k in 1 2 3 4; do no_kernel_route "$k" "${NET[6]}" || return 1; done
+}
+check "node6's BIRD killed: its lease expires and ${NET[6]} leaves nodes 1-4" wait_until 30 gone6
+measure "node6 stops routing -> lease expired and its /24 gone from four kernels: $(($(now_ms) - t0)) ms"
+check "node6's lease $key6 is gone from etcd" bash -c "! ip netns exec $(ns etcd1) env ETCDCTL_API=3 etcdctl --endpoints $EP get $key6 | grep -q ."
+
 # ---- a flannel host-gw node (no roost): a static route towards it ---------------------------
 aux_add fl 172.31.0.60
 ip -n "$(ns fl)" addr add 10.244.200.1/32 dev lo
