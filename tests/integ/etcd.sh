@@ -241,6 +241,9 @@ etcdctl_ put "$PFX/subnets/10.244.200.0-24" \
 check "flannel node's 10.244.200.0/24 via 172.31.0.60 in node1's kernel" \
 	wait_until 10 bash -c "ip -n $(ns n1) route show 10.244.200.0/24 proto bird | grep -q 'via 172.31.0.60'"
 check "the pod on node1 reaches the flannel node (10.244.200.1)" pod_ping 1 1 10.244.200.1
+"$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" -o json audit >"$RST_TMP/audit-fl.json"
+check "audit: the flannel node's static route is checked like a BGP route, not reported as extra" \
+	jq -e '[.drift[] | select(.prefix == "10.244.200.0/24")] | length == 0' "$RST_TMP/audit-fl.json"
 check "no BGP session to the flannel node" bash -c "! $BIRDC -s $RST_TMP/n1/bird.ctl show protocols | grep -q '172.31.0.60'"
 
 # ---- a lease deleted: that node's routes go everywhere --------------------------------------

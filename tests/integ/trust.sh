@@ -10,7 +10,8 @@
 # names) that announces another node's subnet, its own with a third node's
 # next hop, and a flood: nothing of it reaches node1's kernel. Last, the
 # same conflict through a route reflector: the reflector keeps reflecting
-# the owner's route only.
+# the owner's route only. And a mesh whose nodes each have an AS of their
+# own (bgp.mesh[].asn): eBGP between them, routes as in any mesh.
 . "$(dirname "$0")/lib.sh"
 trap topo_cleanup EXIT
 
@@ -113,10 +114,10 @@ aux_bg rogue "$R/exabgp.log" env exabgp.daemon.user=root exabgp.daemon.daemonize
 	exabgp.log.destination=stdout exabgp.api.cli=false exabgp.tcp.bind= \
 	exabgp "$R/exabgp.conf"
 check "node1: node_node4 (ExaBGP) Established" wait_until 45 established 1 node_node4
-birdc_n 1 show protocols all node_node4 >"$RST_TMP/node4.txt"
-check "node1: node_node4's receive limit is 8 (a node sends a handful), hit, action block" \
-	wait_until 15 bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show protocols all node_node4 |
-		grep -A1 'Receive limit: *8' | grep -q HIT"
+check "node1: node_node4's receive limit is 8 (a node sends a handful): the 6 routes past it ignored" \
+	wait_until 15 bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show protocols all node_node4 >$RST_TMP/node4.txt &&
+		grep -A1 'Receive limit: *8' $RST_TMP/node4.txt | grep -q 'Action: *block' &&
+		awk '/Import updates:/ {exit !(\$6 >= 6)}' $RST_TMP/node4.txt"
 check "node1: nothing from node_node4 accepted (0 imported)" \
 	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show protocols all node_node4 | grep -Eq 'Routes: +0 imported'"
 check "node1 kernel: node4's subnet announced with node2's next hop is not installed" \
@@ -168,5 +169,24 @@ wait "$PING"
 loss=$(grep -Eo '[0-9.]+% packet loss' "$RST_TMP/ping-rr.txt")
 measure "trust: reflector, pod node3 -> pod node2 every 50 ms while node4 claims 10.244.2.0/24: ${loss:-?}"
 check "reflector: pod node3 -> pod node2 lost nothing (${loss:-no ping})" test "${loss%%%*}" = 0
+
+# ---- per-node ASN --------------------------------------------------------------------------
+lab_down
+fabric_up
+node_add 1
+node_add 2
+topo_conf 1 'mesh = ( { name = "node2"; address = "172.31.0.12"; pod_cidr = "10.244.2.0/24"; asn = 65002; } );' \
+	'asn = 65001;'
+topo_conf 2 'mesh = ( { name = "node1"; address = "172.31.0.11"; pod_cidr = "10.244.1.0/24"; asn = 65001; } );' \
+	'asn = 65002;'
+roostd_start 1
+roostd_start 2
+check "per-node ASN: rendered 'neighbor 172.31.0.12 as 65002' on node1" \
+	wait_until 10 grep -q 'neighbor 172.31.0.12 as 65002;' "$RST_TMP/n1/bird.conf"
+check "per-node ASN: node1 (AS 65001) and node2 (AS 65002) route each other's /24 over eBGP" \
+	wait_until 45 bash -c "$(declare -f kernel_route ns); RST_PREFIX=$RST_PREFIX;
+		kernel_route 1 10.244.2.0/24 172.31.0.12 && kernel_route 2 10.244.1.0/24 172.31.0.11"
+check "per-node ASN: node1's route to node2's /24 has AS path 65002" \
+	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show route 10.244.2.0/24 all | grep -Eq 'BGP.as_path: 65002$'"
 
 rst_finish

@@ -162,12 +162,76 @@ static void test_base64(void **state)
 	assert_null(etcd_b64_decode("Z!9v", NULL));
 }
 
+static struct ds_peer lease(const char *key, const char *public_ip, const char *name)
+{
+	char value[256];
+	struct ds_peer p;
+
+	if (name)
+		snprintf(value, sizeof(value),
+			 "{\"PublicIP\":\"%s\",\"BackendType\":\"host-gw\",\"BackendData\":{\"roost\":{\"name\":\"%s\"}}}",
+			 public_ip, name);
+	else
+		snprintf(value, sizeof(value), "{\"PublicIP\":\"%s\",\"BackendType\":\"host-gw\"}",
+			 public_ip);
+	assert_int_equal(ds_parse_lease(key, value, &p), 0);
+	assert_string_equal(p.key, key);
+	return p;
+}
+
+static char reported[16][160];
+static size_t n_reported;
+
+static void report(void *arg, const char *key, const char *why)
+{
+	(void)arg;
+	snprintf(reported[n_reported++ % 16], sizeof(reported[0]), "%s: %s", key, why);
+}
+
+/* Leases are untrusted: each unfit one is dropped and reported by key. */
+static void test_lease_checks(void **state)
+{
+	struct in_addr cl, self;
+	struct ds_peer v[12];
+	size_t n = 0, m;
+
+	(void)state;
+	inet_pton(AF_INET, "10.244.0.0", &cl);
+	inet_pton(AF_INET, "172.31.0.11", &self);
+	v[n++] = lease("10.244.2.0-24", "172.31.0.12", "node2");   /* fit */
+	v[n++] = lease("8.8.8.0-24", "172.31.0.70", NULL);         /* outside Network */
+	v[n++] = lease("10.244.3.0-25", "172.31.0.71", NULL);      /* not SubnetLen */
+	v[n++] = lease("10.244.4.0-24", "0.0.0.0", NULL);          /* unusable PublicIP */
+	v[n++] = lease("10.244.5.0-24", "127.0.0.1", NULL);        /* loopback */
+	v[n++] = lease("10.244.6.0-24", "224.0.0.5", NULL);        /* multicast */
+	v[n++] = lease("10.244.7.0-24", "10.244.9.9", NULL);       /* inside the pod network */
+	v[n++] = lease("10.244.8.0-24", "172.31.0.11", "node9");   /* this node's address */
+	v[n++] = lease("10.244.10.0-24", "172.31.0.12", "node10"); /* node2's address again */
+	v[n++] = lease("10.244.11.0-24", "172.31.0.73", "node2");  /* node2's name again */
+	v[n++] = lease("10.244.12.0-24", "172.31.0.60", NULL);     /* fit: flannel */
+	n_reported = 0;
+	m = ds_leases_filter(v, n, cl, 16, 24, self, report, NULL);
+	assert_int_equal(m, 2);
+	assert_string_equal(v[0].key, "10.244.2.0-24");
+	assert_string_equal(v[1].key, "10.244.12.0-24");
+	assert_int_equal(n_reported, 9);
+	assert_string_equal(reported[0], "8.8.8.0-24: its subnet is outside the network's Network");
+	assert_string_equal(reported[1], "10.244.3.0-25: its subnet is not of the network's SubnetLen");
+	assert_string_equal(reported[2], "10.244.4.0-24: its PublicIP is not a usable unicast address");
+	assert_string_equal(reported[3], "10.244.5.0-24: its PublicIP is not a usable unicast address");
+	assert_string_equal(reported[4], "10.244.6.0-24: its PublicIP is not a usable unicast address");
+	assert_string_equal(reported[5], "10.244.7.0-24: its PublicIP is inside the pod network");
+	assert_string_equal(reported[6], "10.244.8.0-24: its PublicIP is this node's address");
+	assert_string_equal(reported[7], "10.244.10.0-24: its PublicIP is another lease's");
+	assert_string_equal(reported[8], "10.244.11.0-24: its node name is another lease's");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_leases),		cmocka_unit_test(test_subnet_env),
-		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_base64),          cmocka_unit_test(test_lease_checks),
 	};
 
 	return cmocka_run_group_tests_name("datastore", tests, NULL, NULL);

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-owners.c - who owns a pod subnet: first announcers are learned from
+ * BIRD's accepted routes and kept in a file, forgotten only after the
+ * graceful-restart time without a route from them; a filtered claim on an
+ * owned subnet is a conflict, reported once; configured owners (mesh
+ * pod_cidr, leases) win over learned ones.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "owners.h"
+
+static struct bc_peer mesh[2];
+static char state_dir[] = "/tmp/roost-test-owners.XXXXXX";
+
+static void conf(struct roostd_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	memset(mesh, 0, sizeof(mesh));
+	strcpy(c->name, "node1");
+	inet_pton(AF_INET, "172.31.0.11", &c->address);
+	inet_pton(AF_INET, "10.244.1.0", &c->pod_net);
+	c->pod_len = 24;
+	inet_pton(AF_INET, "10.244.0.0", &c->cluster_net);
+	c->cluster_len = 16;
+	c->gr_enabled = true;
+	c->gr_restart_time = 120;
+	strcpy(mesh[0].name, "node2");
+	inet_pton(AF_INET, "172.31.0.12", &mesh[0].address);
+	strcpy(mesh[1].name, "node3");
+	inet_pton(AF_INET, "172.31.0.13", &mesh[1].address);
+	c->mesh = mesh;
+	c->n_mesh = 2;
+	c->state_dir = state_dir;
+}
+
+static struct bc_route route(const char *prefix, const char *proto, const char *nh, bool best)
+{
+	struct bc_route r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.prefix, sizeof(r.prefix), "%s", prefix);
+	snprintf(r.proto, sizeof(r.proto), "%s", proto);
+	snprintf(r.bgp_next_hop, sizeof(r.bgp_next_hop), "%s", nh);
+	snprintf(r.via, sizeof(r.via), "%s", nh);
+	strcpy(r.route_type, "BGP univ");
+	r.best = best;
+	return r;
+}
+
+static void test_learn_keep_forget(void **state)
+{
+	struct roostd_conf c;
+	struct owners o;
+	struct bc_owner *loaded = NULL;
+	size_t n_loaded = 0;
+	struct bc_route acc[3];
+
+	(void)state;
+	conf(&c);
+	assert_int_equal(owners_open(&o, &c), 0);
+	assert_int_equal(o.n_learned, 0);
+	/* node2's route (best) and node3's claim on the same subnet (not best):
+	 * the best one is learned; a route from an external peer is not. */
+	acc[0] = route("10.244.2.0/24", "node_node2", "172.31.0.12", true);
+	acc[1] = route("10.244.2.0/24", "node_node3", "172.31.0.13", false);
+	acc[2] = route("10.244.9.0/24", "peer_tor", "172.31.0.1", true);
+	owners_update(&o, &c, acc, 3, NULL, 0, 1000);
+	assert_true(o.changed);
+	assert_int_equal(o.n_learned, 1);
+	assert_string_equal(o.learned[0].name, "node2");
+	assert_string_equal(inet_ntoa(o.learned[0].via), "172.31.0.12");
+	/* kept in the file, read back the same */
+	assert_int_equal(owners_load(&c, &loaded, &n_loaded), 0);
+	assert_int_equal(n_loaded, 1);
+	assert_string_equal(inet_ntoa(loaded[0].net), "10.244.2.0");
+	free(loaded);
+	o.changed = false; /* rendered and applied (roostd's loop does this) */
+	/* the same again: no change */
+	owners_update(&o, &c, acc, 1, NULL, 0, 2000);
+	assert_false(o.changed);
+	/* the route goes: kept for the graceful-restart time, then forgotten */
+	owners_update(&o, &c, NULL, 0, NULL, 0, 3000);
+	assert_false(o.changed);
+	owners_update(&o, &c, NULL, 0, NULL, 0, 3000 + 119000);
+	assert_int_equal(o.n_learned, 1);
+	owners_update(&o, &c, NULL, 0, NULL, 0, 3000 + 120000);
+	assert_true(o.changed);
+	o.changed = false;
+	assert_int_equal(o.n_learned, 0);
+	/* a mesh entry's pod_cidr makes learning moot */
+	inet_pton(AF_INET, "10.244.2.0", &mesh[0].pod_net);
+	mesh[0].pod_len = 24;
+	owners_update(&o, &c, acc, 1, NULL, 0, 200000);
+	assert_int_equal(o.n_learned, 0);
+	owners_done(&o);
+}
+
+static void test_conflicts(void **state)
+{
+	struct roostd_conf c;
+	struct owners o;
+	struct bc_route acc[1], filt[4];
+
+	(void)state;
+	conf(&c);
+	assert_int_equal(owners_open(&o, &c), 0);
+	acc[0] = route("10.244.2.0/24", "node_node2", "172.31.0.12", true);
+	owners_update(&o, &c, acc, 1, NULL, 0, 1000);
+	/* node3 claims node2's subnet and ours; a /25 and a route with the
+	 * owner's own next hop (filtered for another reason) are no conflicts */
+	filt[0] = route("10.244.2.0/24", "node_node3", "172.31.0.13", false);
+	filt[1] = route("10.244.1.0/24", "node_node3", "172.31.0.13", false);
+	filt[2] = route("10.244.7.0/25", "node_node3", "172.31.0.13", false);
+	filt[3] = route("10.244.2.0/24", "node_node2", "172.31.0.12", false);
+	owners_update(&o, &c, acc, 1, filt, 4, 2000);
+	assert_int_equal(o.n_conflicts, 2);
+	assert_int_equal(o.conflicts_total, 2);
+	assert_string_equal(o.conflicts[0].subnet, "10.244.2.0/24");
+	assert_string_equal(o.conflicts[0].owner, "node2");
+	assert_string_equal(o.conflicts[0].claimant, "node3");
+	assert_string_equal(o.conflicts[0].session, "node_node3");
+	assert_string_equal(o.conflicts[1].owner, "node1");
+	/* still there next time: not counted again; gone: resolved */
+	owners_update(&o, &c, acc, 1, filt, 4, 3000);
+	assert_int_equal(o.conflicts_total, 2);
+	owners_update(&o, &c, acc, 1, NULL, 0, 4000);
+	assert_int_equal(o.n_conflicts, 0);
+	assert_int_equal(o.conflicts_total, 2);
+	owners_done(&o);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(state_dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char path[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/owners.json", state_dir);
+	unlink(path);
+	rmdir(state_dir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_learn_keep_forget),
+		cmocka_unit_test(test_conflicts),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
