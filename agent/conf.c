@@ -247,18 +247,6 @@ static int parse_cidr(struct ctx *x, const config_setting_t *s, const char *v, s
 	return 0;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > BC_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-			return false;
-	return true;
-}
-
 static int get_name(struct ctx *x, const config_setting_t *g, const char *key, char *out)
 {
 	const char *v;
@@ -267,7 +255,7 @@ static int get_name(struct ctx *x, const config_setting_t *g, const char *key, c
 
 	if (r < 0)
 		return r;
-	if (!valid_name(v)) {
+	if (!bc_name_ok(v)) {
 		setting_path(member(g, key), name, sizeof(name));
 		return fail(x, member(g, key), "%s: '%s' must be 1-%d characters of a-z, 0-9 and '-'",
 			    name, v, BC_NAME_MAX);

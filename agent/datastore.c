@@ -136,18 +136,6 @@ out:
 	return r;
 }
 
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 40)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-			return false;
-	return true;
-}
-
 int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret)
 {
 	char buf[32], *dash;
@@ -176,7 +164,7 @@ int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret)
 	roost = json_object_get(json_object_get(json_object_get(o, "BackendData"), "roost"), "name");
 	name = json_string_value(roost);
 	if (name) {
-		if (!name_ok(name))
+		if (!bc_name_ok(name))
 			goto out;
 		snprintf(ret->name, sizeof(ret->name), "%s", name);
 		ret->roost = true;
@@ -390,7 +378,7 @@ static int cache_read(struct datastore *ds)
 		p->len = (unsigned)json_integer_value(json_object_get(v, "len"));
 		p->roost = json_is_true(json_object_get(v, "roost"));
 		snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
-		if (p->roost && !name_ok(p->name))
+		if (p->roost && !bc_name_ok(p->name))
 			continue;
 		ds->n_peers++;
 	}

@@ -206,10 +206,7 @@ static int parse_file(const struct roostd_conf *c, const char *path, struct bc_o
 				 path, i, subnet ? subnet : "?", owner ? owner : "?");
 			continue;
 		}
-		snprintf(x->name, sizeof(x->name), "%s", name ? name : "");
-		for (char *p = x->name; *p; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-				x->name[0] = '\0';
+		snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
 		x->learned = true;
 		n++;
 	}

@@ -140,6 +140,10 @@ static inline bool bc_node_has_pods(const struct bc_node *node)
 	return !node->no_pods;
 }
 
+/* A node or peer name: 1-BC_NAME_MAX characters of [a-z0-9-] (it names
+ * BIRD protocols and goes into etcd and logs). */
+bool bc_name_ok(const char *s);
+
 /* Name used for the origin-node large community: (cluster asn, 1, BC node id). */
 uint32_t bc_node_id(const struct bc_node *node);
 

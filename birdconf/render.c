@@ -48,7 +48,7 @@ uint32_t bc_node_id(const struct bc_node *node)
 	return (ip4(node->pod_net) & ~mask4(node->cluster_len)) >> (32 - node->pod_len);
 }
 
-static bool name_ok(const char *s)
+bool bc_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -144,7 +144,7 @@ static int check_names(const struct bc_peer *p, size_t n, const char *what,
 		       struct rst_err *reterr)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (!name_ok(p[i].name))
+		if (!bc_name_ok(p[i].name))
 			return rst_err_set(reterr, EINVAL, NULL, 0,
 					   "%s name '%s' is not 1-%d characters of [a-z0-9-]", what,
 					   p[i].name, BC_NAME_MAX);
@@ -188,7 +188,7 @@ static int check_owners(const struct bc_node *node, struct rst_err *reterr)
 			len = o->len;
 			via = o->via;
 			who = o->name;
-			if (o->name[0] && !name_ok(o->name))
+			if (o->name[0] && !bc_name_ok(o->name))
 				return BAD("owner name '%s' is not 1-%d characters of [a-z0-9-]",
 					   o->name, BC_NAME_MAX);
 		}
@@ -223,7 +223,7 @@ static int check_ext_peer(const struct bc_node *node, size_t i, struct rst_err *
 	const struct bc_ext_peer *p = &node->peers[i];
 
 #define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
-	if (!name_ok(p->name))
+	if (!bc_name_ok(p->name))
 		return BAD("peer name '%s' is not 1-%d characters of [a-z0-9-]", p->name,
 			   BC_NAME_MAX);
 	for (size_t j = 0; j < i; j++)
@@ -262,7 +262,7 @@ int bc_node_validate(const struct bc_node *node, struct rst_err *reterr)
 	int r;
 
 #define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
-	if (!name_ok(node->name))
+	if (!bc_name_ok(node->name))
 		return BAD("node name '%s' is not 1-%d characters of [a-z0-9-]", node->name,
 			   BC_NAME_MAX);
 	if (node->source && !path_ok(node->source))
