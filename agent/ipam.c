@@ -55,6 +55,11 @@ struct ipam {
 	/* Owned array of n_slots, by offset from net; each an owned record or NULL. */
 	struct ipam_record **slots;
 	char *hl_dir; /* owned; host-local's folder imported from, NULL when none */
+	/* Owned array of n_slots: 1 where the slot's attachment is gone (its
+	 * record is off the disk) but its address is held until ipam_unhold(),
+	 * because an interface may still carry it. */
+	unsigned char *held;
+	size_t n_held;
 	/* The record being written or removed in the background
 	 * (ipam_allocate_deferred, ipam_release_deferred). */
 	struct {
@@ -62,6 +67,7 @@ struct ipam {
 		bool running; /* ... and a thread writes it */
 		bool release; /* removing it (else writing it) */
 		bool was_gone; /* release: the file was gone already */
+		bool hold;     /* release: hold the address afterwards */
 		pthread_t thread;
 		uint32_t off;
 		uint32_t prev_last; /* p->last before, restored on failure */
@@ -191,7 +197,8 @@ static uint32_t find_slot(const struct ipam *p, const char *id, const char *ifna
 	for (off = 2; off < p->n_slots - 1; off++) {
 		const struct ipam_record *r = p->slots[off];
 
-		if (r && strcmp(r->ifname, ifname) == 0 && strcmp(r->container_id, id) == 0)
+		if (r && !p->held[off] && strcmp(r->ifname, ifname) == 0 &&
+		    strcmp(r->container_id, id) == 0)
 			return off;
 	}
 	return 0;
@@ -659,6 +666,7 @@ void ipam_free(struct ipam *p)
 		for (off = 0; off < p->n_slots; off++)
 			free(p->slots[off]);
 	free(p->slots);
+	free(p->held);
 	if (p->lockfd >= 0)
 		close(p->lockfd); /* drops the flock */
 	if (p->dirfd >= 0)
@@ -694,7 +702,8 @@ int ipam_open(const char *state_dir, const char *network, struct in_addr net, un
 		return -ENOMEM;
 	}
 	p->slots = calloc(p->n_slots, sizeof(*p->slots));
-	if (!p->slots)
+	p->held = calloc(p->n_slots, 1);
+	if (!p->slots || !p->held)
 		return -ENOMEM;
 
 	/* Failures here are about the folder as a whole: the caller logs them. */
@@ -776,10 +785,11 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-static void sync_start(struct ipam *p, uint32_t off, bool release)
+static void sync_start(struct ipam *p, uint32_t off, bool release, bool hold)
 {
 	p->sync.off = off;
 	p->sync.release = release;
+	p->sync.hold = hold;
 	p->sync.pending = true;
 	p->sync.running = pthread_create(&p->sync.thread, NULL, sync_main, p) == 0;
 	if (!p->sync.running)
@@ -828,7 +838,12 @@ int ipam_commit(struct ipam *p)
 		if (p->sync.was_gone)
 			log_warn("ipam: '%s': the record '%s' was already gone from disk, ignoring",
 				 p->path, name);
-		release_finish(p, p->sync.off);
+		if (p->sync.hold) {
+			p->held[p->sync.off] = 1;
+			p->n_held++;
+		} else {
+			release_finish(p, p->sync.off);
+		}
 		return 0;
 	}
 	if (p->sync.cursor_err < 0)
@@ -914,7 +929,7 @@ int ipam_allocate_deferred(struct ipam *p, const char *container_id, const char 
 	p->slots[off] = TAKE_PTR(rec);
 	p->used++;
 	p->last = off;
-	sync_start(p, off, false);
+	sync_start(p, off, false, false);
 	return 0;
 }
 
@@ -932,15 +947,16 @@ int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
 }
 
 
-/* Removes the record of slot off from disk, then from memory. */
-static int release_slot(struct ipam *p, uint32_t off)
+/* Removes the record of slot off from disk, then from memory (or holds
+ * its address). */
+static int release_slot(struct ipam *p, uint32_t off, bool hold)
 {
-	sync_start(p, off, true);
+	sync_start(p, off, true, hold);
 	return ipam_commit(p);
 }
 
 int ipam_release_deferred(struct ipam *p, const char *container_id, const char *ifname,
-			  struct in_addr *ret_addr)
+			  bool hold, struct in_addr *ret_addr)
 {
 	uint32_t off;
 
@@ -954,15 +970,35 @@ int ipam_release_deferred(struct ipam *p, const char *container_id, const char *
 		return -ENOENT;
 	if (ret_addr)
 		*ret_addr = p->slots[off]->address;
-	sync_start(p, off, true);
+	sync_start(p, off, true, hold);
 	return 0;
+}
+
+int ipam_unhold(struct ipam *p, struct in_addr addr)
+{
+	uint32_t h = ntohl(addr.s_addr), off;
+
+	if (!p || (h & ~(p->n_slots - 1)) != p->net)
+		return -EINVAL;
+	off = h - p->net;
+	if (!is_pool_offset(p, off) || !p->held[off] || !p->slots[off])
+		return -ENOENT;
+	p->held[off] = 0;
+	p->n_held--;
+	release_finish(p, off);
+	return 0;
+}
+
+size_t ipam_held(const struct ipam *p)
+{
+	return p ? p->n_held : 0;
 }
 
 int ipam_release(struct ipam *p, const char *container_id, const char *ifname,
 		 struct in_addr *ret_addr)
 {
 	struct in_addr a;
-	int r = ipam_release_deferred(p, container_id, ifname, &a);
+	int r = ipam_release_deferred(p, container_id, ifname, false, &a);
 
 	if (r == 0)
 		r = ipam_commit(p);
@@ -999,7 +1035,7 @@ int ipam_list(const struct ipam *p, struct ipam_record **ret, size_t *ret_n)
 			return -ENOMEM;
 		/* Slots are by offset, so this is address order already. */
 		for (off = 2; off < p->n_slots - 1; off++)
-			if (p->slots[off])
+			if (p->slots[off] && !p->held[off])
 				list[n++] = *p->slots[off];
 	}
 	*ret = list;
@@ -1025,8 +1061,8 @@ static int key_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->ifname, y->ifname);
 }
 
-int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
-	    struct ipam_record **ret_released, size_t *ret_n_released)
+static int gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid, bool hold,
+	      struct ipam_record **ret_released, size_t *ret_n_released)
 {
 	_cleanup_free_ struct ipam_key *keys = NULL;
 	_cleanup_free_ struct ipam_record *gone = NULL;
@@ -1058,14 +1094,14 @@ int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
 		struct ipam_key k;
 		int r;
 
-		if (!rec)
+		if (!rec || p->held[off])
 			continue;
 		k.container_id = rec->container_id;
 		k.ifname = rec->ifname;
 		if (n_valid && bsearch(&k, keys, n_valid, sizeof(*keys), key_cmp))
 			continue;
 		copy = *rec;
-		r = release_slot(p, off);
+		r = release_slot(p, off, hold);
 		if (r < 0) {
 			if (!first)
 				first = r;
@@ -1080,6 +1116,18 @@ int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
 	if (ret_n_released)
 		*ret_n_released = n_gone;
 	return first;
+}
+
+int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
+	    struct ipam_record **ret_released, size_t *ret_n_released)
+{
+	return gc(p, valid, n_valid, false, ret_released, ret_n_released);
+}
+
+int ipam_gc_hold(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
+		 struct ipam_record **ret_released, size_t *ret_n_released)
+{
+	return gc(p, valid, n_valid, true, ret_released, ret_n_released);
 }
 
 /* "<id>\r\n<ifname>" or "<id>", with any trailing whitespace. */

@@ -123,6 +123,7 @@ static int ifname_check(const char *what, const char *name)
 #define NETDEV_RECV_BUF (64 * 1024)
 
 static void link_info_fill(struct rtnl_link *link, struct netdev_link_info *info);
+static int link_change(struct netdev *nd, int ifindex, int family, struct rtnl_link *change);
 
 int netdev_open(struct netdev **ret)
 {
@@ -402,6 +403,8 @@ static void link_info_fill(struct rtnl_link *link, struct netdev_link_info *info
 	}
 	if (rtnl_link_get_link_netnsid(link, &info->link_netnsid) < 0)
 		info->link_netnsid = -1;
+	s = rtnl_link_get_ifalias(link);
+	snprintf(info->alias, sizeof(info->alias), "%s", s ? s : "");
 }
 
 /* One RTM_GETLINK, by index or else by name; the hairpin flag costs a bridge
@@ -484,7 +487,8 @@ int netdev_ipv4_forwarding_enable(void)
 }
 
 int netdev_veth_create(struct netdev *nd, const char *host_name, const char *peer_name,
-		       int peer_netns_fd, unsigned mtu, struct netdev_link_info *ret_host)
+		       int peer_netns_fd, unsigned mtu, const char *alias,
+		       struct netdev_link_info *ret_host)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *veth = NULL;
 	_cleanup_(rtnl_link_putp) struct rtnl_link *peer = NULL;
@@ -518,17 +522,35 @@ int netdev_veth_create(struct netdev *nd, const char *host_name, const char *pee
 		return nle_log(LOG_ERR, err, "veth '%s': create with peer '%s' failed", host_name,
 			       peer_name);
 
-	if (ret_host) {
-		struct netdev_link_info info = {0};
+	if (!ret_host && !(alias && alias[0]))
+		return 0;
+	err = rtnl_link_get_kernel(nd->sk, 0, host_name, &host);
+	if (err < 0) {
+		r = nle_log(LOG_ERR, err, "veth '%s': lookup after create failed", host_name);
+		(void)netdev_link_delete(nd, host_name);
+		return r;
+	}
+	/* The kernel ignores IFLA_IFALIAS in RTM_NEWLINK: a change right
+	 * after. Until it lands, the name alone says the link is roost's. */
+	if (alias && alias[0]) {
+		_cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
 
-		err = rtnl_link_get_kernel(nd->sk, 0, host_name, &host);
+		err = -NLE_NOMEM;
+		if (change) {
+			rtnl_link_set_ifalias(change, alias);
+			err = link_change(nd, rtnl_link_get_ifindex(host), AF_UNSPEC, change);
+		}
 		if (err < 0) {
-			r = nle_log(LOG_ERR, err, "veth '%s': lookup after create failed",
-				    host_name);
+			r = nle_log(LOG_ERR, err, "veth '%s': setting its alias failed", host_name);
 			(void)netdev_link_delete(nd, host_name);
 			return r;
 		}
+	}
+	if (ret_host) {
+		struct netdev_link_info info = {0};
+
 		link_info_fill(host, &info);
+		snprintf(info.alias, sizeof(info.alias), "%s", alias ? alias : "");
 		*ret_host = info;
 	}
 	return 0;
@@ -551,6 +573,27 @@ int netdev_link_delete(struct netdev *nd, const char *name)
 		return 0;
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "link '%s': delete failed", name);
+	return 0;
+}
+
+int netdev_link_delete_index(struct netdev *nd, int ifindex)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	int err;
+
+	if (ifindex <= 0) {
+		log_error("link %d: delete: invalid ifindex", ifindex);
+		return -EINVAL;
+	}
+	link = rtnl_link_alloc();
+	if (!link)
+		return log_errno(LOG_ERR, ENOMEM, "link %d: allocation failed", ifindex);
+	rtnl_link_set_ifindex(link, ifindex);
+	err = rtnl_link_delete(nd->sk, link);
+	if (nle_is_nodev(err))
+		return 0;
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: delete failed", ifindex);
 	return 0;
 }
 
@@ -666,7 +709,9 @@ int netdev_open_netns(int netns_fd, struct netdev **ret)
 {
 	int self, r, err;
 
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	/* setns() moves the calling thread only: come back to this thread's
+	 * namespace (/proc/self is the main thread's). */
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return log_errno(LOG_ERR, errno, "netns: cannot open our own namespace");
 	if (setns(netns_fd, CLONE_NEWNET) < 0) {

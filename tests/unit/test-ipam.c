@@ -335,15 +335,15 @@ static void test_deferred_release(void **state)
 
 	assert_int_equal(pool_open(f), 0);
 	a = alloc_ok(f, "pod", "eth0");
-	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", &r), 0);
+	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", false, &r), 0);
 	assert_int_equal(r.s_addr, a.s_addr);
 	ipam_abort_release(f->p);
 	assert_int_equal(ipam_find(f->p, "pod", "eth0", &rec), 0);
 	assert_non_null(read_in(f->pool, "10.244.1.2"));
 	assert_int_equal(strncmp(read_in(f->pool, "10.244.1.2"), "pod\neth0\n", 9), 0);
 	assert_int_equal(ipam_used(f->p), 1);
-	assert_int_equal(ipam_release_deferred(f->p, "nobody", "eth0", &r), -ENOENT);
-	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", &r), 0);
+	assert_int_equal(ipam_release_deferred(f->p, "nobody", "eth0", false, &r), -ENOENT);
+	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", false, &r), 0);
 	assert_int_equal(ipam_commit(f->p), 0);
 	assert_int_equal(ipam_find(f->p, "pod", "eth0", &rec), -ENOENT);
 	assert_int_equal(ipam_used(f->p), 0);

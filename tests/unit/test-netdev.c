@@ -204,7 +204,7 @@ static void test_bridge_ensure(void **state)
 	struct fixture *f = *state;
 	int first_rb0 = 0;
 
-	assert_int_equal(netdev_veth_create(f->nd, "rv0", "rv0p", -1, 0, NULL), 0);
+	assert_int_equal(netdev_veth_create(f->nd, "rv0", "rv0p", -1, 0, NULL, NULL), 0);
 
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 		struct netdev_link_info li;
@@ -316,7 +316,7 @@ static void test_link_lookup(void **state)
 		assert_int_equal(netdev_link_index(f->nd, steps[i].name), want);
 	}
 
-	assert_int_equal(netdev_veth_create(f->nd, "rl1", "rl1p", -1, 0, &vli), 0);
+	assert_int_equal(netdev_veth_create(f->nd, "rl1", "rl1p", -1, 0, NULL, &vli), 0);
 	veth = vli.ifindex;
 	assert_string_equal(vli.name, "rl1");
 	assert_int_equal(strlen(vli.mac), 17);
@@ -422,7 +422,7 @@ static void test_veth_pod(void **state)
 	br = netdev_bridge_ensure(f->nd, "rp0", 1450, NULL, NULL);
 	assert_true(br > 0);
 
-	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth0", f->ns_fd, 1450, &hli), 0);
+	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth0", f->ns_fd, 1450, NULL, &hli), 0);
 	host = hli.ifindex;
 	assert_true(host > 0);
 	assert_int_equal(netdev_link_index(f->nd, "rveth0"), host);
@@ -440,13 +440,13 @@ static void test_veth_pod(void **state)
 	assert_false(li.hairpin);
 
 	/* names taken: here, and over there */
-	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth1", f->ns_fd, 1450, NULL),
+	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth1", f->ns_fd, 1450, NULL, NULL),
 			 -EEXIST);
-	assert_int_equal(netdev_veth_create(f->nd, "rveth1", "eth0", f->ns_fd, 1450, &oli),
+	assert_int_equal(netdev_veth_create(f->nd, "rveth1", "eth0", f->ns_fd, 1450, NULL, &oli),
 			 -EEXIST);
 	assert_int_equal(oli.ifindex, 0); /* not touched on failure */
 	assert_int_equal(netdev_link_index(f->nd, "rveth1"), -ENODEV);
-	assert_int_equal(netdev_veth_create(f->nd, "rveth0123456789ab", "eth1", f->ns_fd, 0, NULL),
+	assert_int_equal(netdev_veth_create(f->nd, "rveth0123456789ab", "eth1", f->ns_fd, 0, NULL, NULL),
 			 -EINVAL);
 
 	for (size_t i = 0; i < ARRAY_SIZE(hairpin_steps); i++) {
