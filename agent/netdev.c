@@ -611,7 +611,8 @@ static int link_change(struct netdev *nd, int ifindex, int family, struct rtnl_l
 	return rtnl_link_change(nd->sk, orig, change, 0);
 }
 
-int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin)
+int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin,
+			      const char *alias)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *enslave = NULL;
 	_cleanup_(rtnl_link_putp) struct rtnl_link *port = NULL;
@@ -631,6 +632,8 @@ int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex
 	 * (its ADD has not returned), so hairpin may follow. */
 	rtnl_link_set_master(enslave, master_ifindex);
 	rtnl_link_set_flags(enslave, IFF_UP);
+	if (alias && alias[0])
+		rtnl_link_set_ifalias(enslave, alias);
 	err = link_change(nd, ifindex, AF_UNSPEC, enslave);
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "link %d: enslaving to bridge %d failed", ifindex,
@@ -730,6 +733,30 @@ int netdev_open_netns(int netns_fd, struct netdev **ret)
 	}
 	close(self);
 	return r;
+}
+
+int netdev_link_set_down_name(struct netdev *nd, int ifindex, const char *name)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *down = rtnl_link_alloc();
+	_cleanup_(rtnl_link_putp) struct rtnl_link *rename = rtnl_link_alloc();
+	int r, err;
+
+	r = ifname_check("link", name);
+	if (r < 0)
+		return r;
+	if (!down || !rename)
+		return log_errno(LOG_ERR, ENOMEM, "link %d: allocation failed", ifindex);
+	/* Two requests: the kernel renames no link that is up. */
+	rtnl_link_unset_flags(down, IFF_UP);
+	err = link_change(nd, ifindex, AF_UNSPEC, down);
+	if (err >= 0) {
+		rtnl_link_set_name(rename, name);
+		err = link_change(nd, ifindex, AF_UNSPEC, rename);
+	}
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: setting down and renaming to '%s' failed",
+			       ifindex, name);
+	return 0;
 }
 
 int netdev_link_set_up(struct netdev *nd, int ifindex)

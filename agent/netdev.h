@@ -65,10 +65,12 @@ int netdev_link_delete(struct netdev *nd, const char *name);
  * so this deletes the very link that was looked up). */
 int netdev_link_delete_index(struct netdev *nd, int ifindex);
 
-/* Enslaves ifindex to the bridge master_ifindex, sets the bridge port's
- * hairpin mode to hairpin (so a pod can reach itself through a service
- * address), and brings ifindex up. 0 or -errno. */
-int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin);
+/* Enslaves ifindex to the bridge master_ifindex, sets its alias (NULL:
+ * left alone) in the same request, sets the bridge port's hairpin mode to
+ * hairpin (so a pod can reach itself through a service address), and
+ * brings ifindex up. 0 or -errno. */
+int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin,
+			      const char *alias);
 
 /* Adds the IPv4 route dst/plen (plen 0: the default route) to the main table,
  * via gw (INADDR_ANY: none, the destination is on-link) and/or out of oif
@@ -109,6 +111,10 @@ int netdev_open_netns(int netns_fd, struct netdev **ret);
  * choosing it (a bridge otherwise follows the lowest MAC of its ports).
  * 0 or -errno. */
 int netdev_link_pin_addr(struct netdev *nd, int ifindex);
+
+/* Clears IFF_UP on ifindex and renames it to name (two quick requests, no
+ * RCU grace period: a delete later frees the name at once). 0 or -errno. */
+int netdev_link_set_down_name(struct netdev *nd, int ifindex, const char *name);
 
 /* Sets IFF_UP on ifindex. 0 or -errno. */
 int netdev_link_set_up(struct netdev *nd, int ifindex);

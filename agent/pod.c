@@ -329,7 +329,7 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 	reserved = true;
 	ntoa(addr, a);
 
-	r = netdev_veth_create(hnd, host, ifname, nsfd, c->bridge_mtu, alias, &hostl);
+	r = netdev_veth_create(hnd, host, ifname, nsfd, c->bridge_mtu, NULL, &hostl);
 	if (r < 0) {
 		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r, "creating veth '%s' <-> '%s': %s", host,
 			     ifname, strerror(-r));
@@ -349,7 +349,9 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 			     c->pod_len, netns);
 		goto undo;
 	}
-	r = netdev_link_set_master_up(hnd, hostl.ifindex, bridge_idx, true);
+	/* The alias goes with the enslave (one request less); a veth that
+	 * never got it is debris of an ADD that did not finish (reconcile). */
+	r = netdev_link_set_master_up(hnd, hostl.ifindex, bridge_idx, true, alias);
 	if (r < 0) {
 		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r, "attaching '%s' to bridge '%s' failed",
 			     host, c->bridge_name);
@@ -479,10 +481,12 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 		job.ns_ino = nst.st_ino;
 	}
 	found = host_job(hnd, td, cid, ifname, &job);
-	if (found == 0 && netns && netns[0]) {
-		/* No host veth of ours: the pod side when its namespace still
-		 * exists (a pod attached by another plugin, e.g. migrated, has
-		 * a host veth of another name). */
+	if (netns && netns[0]) {
+		/* The pod side, when its namespace still exists (also for a pod
+		 * attached by another plugin, e.g. migrated, whose host veth has
+		 * another name). Down and renamed at once (no grace period), so
+		 * CNI_IFNAME is free and the pod cut off when DEL returns; the
+		 * slow delete follows in the pool. */
 		struct netdev *pnd = NULL;
 		struct netdev_link_info li;
 		struct rst_err ignore;
@@ -490,6 +494,10 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 
 		if (nsfd >= 0 && netdev_open_netns(nsfd, &pnd) == 0 &&
 		    netdev_link_lookup(pnd, 0, ifname, &li) == 0 && strcmp(li.kind, "veth") == 0) {
+			char gone[16];
+
+			snprintf(gone, sizeof(gone), "rdel%d", li.ifindex);
+			(void)netdev_link_set_down_name(pnd, li.ifindex, gone);
 			job.pod_nd = TAKE_PTR(pnd);
 			job.pod_ifindex = li.ifindex;
 		}

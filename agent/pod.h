@@ -9,14 +9,15 @@
  *   2. reserve an address (IPAM);
  *   3. create the veth pair: host end "veth" + 11 hex digits (44 bits) of
  *      sha256(container id "/" ifname) — so DEL finds it without any
- *      state — with the alias "roost:" + all 64 hex digits, which says
- *      whose it is (a name clash with a live attachment is an error, never
- *      a deletion), and the peer directly inside the pod's namespace as
+ *      state — with the alias "roost:" + all 64 hex digits (set with step 5),
+ *      which says whose it is (a name clash with a live attachment is an
+ *      error, never a deletion), and the peer directly inside the pod's namespace as
  *      CNI_IFNAME, both with the bridge's MTU;
  *   4. pod side: address/len, up, `default via gw`, `<cluster CIDR> via gw`;
  *   5. host side: into the bridge, hairpin on, up.
- * DEL removes the record at once and has the veth deleted by the teardown
- * pool (teardown.h); the address stays held until the veth is gone, so it
+ * DEL removes the record, sets the pod's CNI_IFNAME down and renames it
+ * out of the way ("rdel<ifindex>") at once, and has the veth deleted by the
+ * teardown pool (teardown.h); the address stays held until the veth is gone, so it
  * is never handed out while an interface still carries it. DEL succeeds
  * when nothing is left, also without a namespace. An ADD whose interface
  * name (host veth, or CNI_IFNAME in the same namespace) or only free
