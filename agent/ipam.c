@@ -10,6 +10,11 @@
  * a failed write leaves both as they were. Lookups by attachment scan the
  * slots (n <= 65534); ipam_gc() sorts the valid list once and bsearch()es it.
  *
+ * Held addresses (p->held, p->n_held): slots whose record is off the disk
+ * but whose interface may still carry the address; owned by the main
+ * thread like everything here, set by a release with hold (DEL, GC) and
+ * cleared by ipam_unhold() once the teardown pool reports the veth gone.
+ *
  * Files in the folder that are not ours (dotfiles, *.bad, anything that does
  * not look like an address) are left alone; record files that cannot be used
  * are renamed *.bad and logged, never deleted.

@@ -7,6 +7,8 @@
  * then adopt the running BIRD or spawn one. Afterwards the loop waits for
  * signals (HUP reload, TERM/INT exit) and for BIRD's death (pidfd).
  * roostd never stops BIRD: leaving, for whatever reason, changes no route.
+ * Pod veths are deleted by the teardown pool's threads (teardown.h); the
+ * loop polls its eventfd and reaps their jobs in this thread.
  */
 #include "config.h"
 

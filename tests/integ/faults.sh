@@ -120,7 +120,7 @@ veth_sets() {
 	ip netns exec "$(ns n1)" "$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" -o json pods |
 		jq -r '.pods[].host_veth' | sort >"$RST_TMP/reserved"
 	ip -n "$(ns n1)" -o link show type veth | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
-		sort >"$RST_TMP/present"
+		grep '^veth' | sort >"$RST_TMP/present"
 }
 bad_rounds=0
 kill_t0=$(now_ms)
@@ -151,20 +151,23 @@ for round in $(seq 1 "$KILL_ROUNDS"); do
 		diff "$RST_TMP/reserved" "$RST_TMP/present" | sed 's/^/#   /'
 	fi
 	# The next round starts from ping-a alone.
-	kpids=()
 	for i in $(seq 1 50); do
 		printf '%s' "$(netconf 1)" | ip netns exec "$(ns n1)" env -i CNI_COMMAND=DEL \
 			CNI_CONTAINERID="k$round-$i" CNI_IFNAME=eth0 CNI_NETNS="/run/netns/$(ns "n1k$i")" \
-			"$ROOST_CNI" >/dev/null 2>&1 &
-		kpids+=($!)
+			"$ROOST_CNI" >"$RST_TMP/kdel-$i.out" 2>&1 &
+		kpids[i]=$!
 	done
-	wait "${kpids[@]}" || true
+	for i in $(seq 1 50); do
+		wait "${kpids[i]}" ||
+			echo "# round $round: DEL of k$round-$i failed: $(cat "$RST_TMP/kdel-$i.out")"
+	done
 done
 measure "roostd killed -9 at random points of 50 parallel ADDs, $KILL_ROUNDS rounds: $(($(now_ms) - kill_t0)) ms"
 check "kill -9 during 50 parallel ADDs, $KILL_ROUNDS times: after every restart each reservation has its veth and each roost veth a reservation" \
 	test "$bad_rounds" = 0
 only_ping_a() { [ "$(pool_used 1)" = 1 ] && [ "$(host_veths 1)" = 1 ]; }
-check "kill -9 rounds: all DELs done, only ping-a's address and veth remain" wait_until 10 only_ping_a
+check "kill -9 rounds: all DELs done, only ping-a's address and veth remain" wait_until 10 only_ping_a ||
+	{ veth_sets; echo "# reserved: $(tr '\n' ' ' <"$RST_TMP/reserved")"; echo "# present: $(tr '\n' ' ' <"$RST_TMP/present")"; }
 for i in $(seq 1 50); do
 	ip netns del "$(ns "n1k$i")"
 done
