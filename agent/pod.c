@@ -484,9 +484,7 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 	if (netns && netns[0]) {
 		/* The pod side, when its namespace still exists (also for a pod
 		 * attached by another plugin, e.g. migrated, whose host veth has
-		 * another name). Down and renamed at once (no grace period), so
-		 * CNI_IFNAME is free and the pod cut off when DEL returns; the
-		 * slow delete follows in the pool. */
+		 * another name). */
 		struct netdev *pnd = NULL;
 		struct netdev_link_info li;
 		struct rst_err ignore;
@@ -494,10 +492,6 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 
 		if (nsfd >= 0 && netdev_open_netns(nsfd, &pnd) == 0 &&
 		    netdev_link_lookup(pnd, 0, ifname, &li) == 0 && strcmp(li.kind, "veth") == 0) {
-			char gone[16];
-
-			snprintf(gone, sizeof(gone), "rdel%d", li.ifindex);
-			(void)netdev_link_set_down_name(pnd, li.ifindex, gone);
 			job.pod_nd = TAKE_PTR(pnd);
 			job.pod_ifindex = li.ifindex;
 		}
@@ -524,6 +518,15 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 	job.addr = addr;
 	if (r == 0)
 		ntoa(addr, a);
+	if (job.pod_nd) {
+		/* Down and renamed now (no grace period): CNI_IFNAME is free
+		 * and the pod cut off when DEL returns; the slow delete follows
+		 * in the pool. */
+		char gone[16];
+
+		snprintf(gone, sizeof(gone), "rdel%d", job.pod_ifindex);
+		(void)netdev_link_set_down_name(job.pod_nd, job.pod_ifindex, gone);
+	}
 	teardown_start(ipam, td, hnd, &job);
 	log_info("pod: deleted container=%s ifname=%s address=%s host_veth=%s", cid, ifname, a,
 		 job.host_ifindex ? job.host : "none");
