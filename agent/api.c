@@ -443,6 +443,9 @@ static bool serve_parsed(struct api_client *c, const struct api_ctx *ctx, json_t
 
 	rep = dispatch(ctx, req, &parked);
 	if (parked) {
+		if (!c->parked)
+			log_debug("agent: pid %d: ADD of container=%s waits for a teardown", (int)c->pid,
+				  str(req, "container_id"));
 		c->parked = req;
 		return true;
 	}

@@ -183,6 +183,7 @@ else
 fi
 cni 1 DEL again3 eth0 "$NS1"
 nothing_left "DEL then ADD"
+measure "DEL then ADD back to back: $(grep -c 'waits for a teardown' "$RST_TMP/n1/roostd.log") ADD(s) waited for the previous veth's teardown"
 
 # ---- DEL (DEL-01, 02) ----------------------------------------------------------------------------
 check "DEL-01 DEL of an attachment never added: success" cni 1 DEL never eth0 "$NS1"
