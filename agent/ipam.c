@@ -78,7 +78,15 @@ struct ipam {
 		uint32_t prev_last; /* p->last before, restored on failure */
 		char content[IPAM_RECORD_MAX + 1];
 		int err;	/* the record: 0 or -errno */
-		int cursor_err; /* last_reserved: 0 or -errno */
+		int cursor_err; /* last_reserved: 0 or -errno; read after the join */
+		/* The thread sets record_done (under lock, signalling cond)
+		 * once the record is durable, then writes the cursor:
+		 * ipam_commit() waits for the record only, and the thread is
+		 * joined (lingering) before the next one starts. */
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		bool record_done;
+		bool lingering;
 	} sync;
 };
 
@@ -660,6 +668,8 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+static void sync_reap(struct ipam *p);
+
 void ipam_free(struct ipam *p)
 {
 	uint32_t off;
@@ -667,6 +677,9 @@ void ipam_free(struct ipam *p)
 	if (!p)
 		return;
 	(void)ipam_commit(p);
+	sync_reap(p);
+	pthread_cond_destroy(&p->sync.cond);
+	pthread_mutex_destroy(&p->sync.lock);
 	if (p->slots)
 		for (off = 0; off < p->n_slots; off++)
 			free(p->slots[off]);
@@ -698,6 +711,8 @@ int ipam_open(const char *state_dir, const char *network, struct in_addr net, un
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	pthread_mutex_init(&p->sync.lock, NULL);
+	pthread_cond_init(&p->sync.cond, NULL);
 	p->dirfd = p->lockfd = -1;
 	p->net = ntohl(net.s_addr);
 	p->plen = plen;
@@ -764,10 +779,19 @@ static void release_host_local(const struct ipam *p, const char *name, const cha
  * cursor: the disk work and waits an ADD would otherwise spend in line,
  * done while roostd builds the pod's veth. The thread touches p->sync and
  * the folder only; the reservation is already in memory. */
+static void sync_record_done(struct ipam *p)
+{
+	pthread_mutex_lock(&p->sync.lock);
+	p->sync.record_done = true;
+	pthread_cond_signal(&p->sync.cond);
+	pthread_mutex_unlock(&p->sync.lock);
+}
+
 static void *sync_main(void *arg)
 {
 	struct ipam *p = arg;
 	char name[INET_ADDRSTRLEN];
+	uint32_t off = p->sync.off;
 
 	addr_name(p, p->sync.off, name);
 	p->sync.cursor_err = 0;
@@ -782,30 +806,65 @@ static void *sync_main(void *arg)
 		}
 		if (p->sync.err == 0)
 			p->sync.err = fsync_dir(p);
+		sync_record_done(p);
 		return NULL;
 	}
 	p->sync.err = write_file_atomic(p, name, p->sync.content, strlen(p->sync.content), true,
 					true);
-	p->sync.cursor_err = p->sync.err ? 0 : last_reserved_write(p, p->sync.off);
+	if (p->sync.err) {
+		sync_record_done(p);
+		return NULL;
+	}
+	/* The ADD waiting in ipam_commit() goes on now; the cursor (a hint,
+	 * not synced) follows. Only off and the folder from here on. */
+	sync_record_done(p);
+	p->sync.cursor_err = last_reserved_write(p, off);
 	return NULL;
+}
+
+/* Joins a thread that is done with its record but maybe still writing the
+ * cursor, and reports the cursor's failure. */
+static void sync_reap(struct ipam *p)
+{
+	if (!p->sync.lingering)
+		return;
+	pthread_join(p->sync.thread, NULL);
+	p->sync.lingering = false;
+	if (p->sync.cursor_err < 0)
+		log_errno(LOG_WARNING, p->sync.cursor_err,
+			  "ipam: '%s': cannot write '" IPAM_LAST_RESERVED "', ignoring", p->path);
+	p->sync.cursor_err = 0;
 }
 
 static void sync_start(struct ipam *p, uint32_t off, bool release, bool hold)
 {
+	sync_reap(p);
+	p->sync.record_done = false;
 	p->sync.off = off;
 	p->sync.release = release;
 	p->sync.hold = hold;
 	p->sync.pending = true;
 	p->sync.running = pthread_create(&p->sync.thread, NULL, sync_main, p) == 0;
-	if (!p->sync.running)
+	if (!p->sync.running) {
 		(void)sync_main(p); /* no thread: do it here; ipam_commit() reports */
+		if (p->sync.cursor_err < 0)
+			log_errno(LOG_WARNING, p->sync.cursor_err,
+				  "ipam: '%s': cannot write '" IPAM_LAST_RESERVED "', ignoring",
+				  p->path);
+	}
 }
 
-/* Waits for the thread; the outcome stays in p->sync. */
+/* Waits until the thread's record is done; the outcome stays in p->sync
+ * (the thread itself is joined by sync_reap()). */
 static void sync_join(struct ipam *p)
 {
-	if (p->sync.running)
-		pthread_join(p->sync.thread, NULL);
+	if (p->sync.running) {
+		pthread_mutex_lock(&p->sync.lock);
+		while (!p->sync.record_done)
+			pthread_cond_wait(&p->sync.cond, &p->sync.lock);
+		pthread_mutex_unlock(&p->sync.lock);
+		p->sync.lingering = true;
+	}
 	p->sync.pending = p->sync.running = false;
 }
 
@@ -851,9 +910,6 @@ int ipam_commit(struct ipam *p)
 		}
 		return 0;
 	}
-	if (p->sync.cursor_err < 0)
-		log_errno(LOG_WARNING, p->sync.cursor_err,
-			  "ipam: '%s': cannot write '" IPAM_LAST_RESERVED "', ignoring", p->path);
 	r = p->sync.err;
 	if (r == 0)
 		return 0;
@@ -946,6 +1002,7 @@ int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
 
 	if (r == 0)
 		r = ipam_commit(p);
+	sync_reap(p); /* all on disk when this returns, the cursor too */
 	if (r == 0 || r == -EEXIST)
 		*ret_addr = a;
 	return r;
