@@ -136,12 +136,17 @@ for round in $(seq 1 "$KILL_ROUNDS"); do
 	done
 	# The random point: once `at` of this round's records are on disk.
 	wait_until 10 pool_at_least $((base + at)) || true
-	kill -KILL "$(roostd_pid 1)"
+	dead=$(roostd_pid 1)
+	kill -KILL "$dead"
 	wait "${kpids[@]}" || true
+	# Gone for good (a thread in fsync or RTM_DELLINK finishes that
+	# first) before the next one starts, as systemd would have it.
+	wait_until 20 bash -c "! kill -0 $dead 2>/dev/null" || echo "# round $round: pid $dead still there"
 	roostd_start 1
 	if ! wait_until 15 roostd_ready 1; then
 		bad_rounds=$((bad_rounds + 1))
-		echo "# round $round: roostd not ready after restart"
+		echo "# round $round: roostd not ready after restart; its log:"
+		grep "roostd\[$(roostd_pid 1)\]" "$RST_TMP/n1/roostd.log" | tail -n 15 | sed 's/^/#   /'
 		continue
 	fi
 	veth_sets
@@ -166,8 +171,12 @@ measure "roostd killed -9 at random points of 50 parallel ADDs, $KILL_ROUNDS rou
 check "kill -9 during 50 parallel ADDs, $KILL_ROUNDS times: after every restart each reservation has its veth and each roost veth a reservation" \
 	test "$bad_rounds" = 0
 only_ping_a() { [ "$(pool_used 1)" = 1 ] && [ "$(host_veths 1)" = 1 ]; }
-check "kill -9 rounds: all DELs done, only ping-a's address and veth remain" wait_until 10 only_ping_a ||
-	{ veth_sets; echo "# reserved: $(tr '\n' ' ' <"$RST_TMP/reserved")"; echo "# present: $(tr '\n' ' ' <"$RST_TMP/present")"; }
+check "kill -9 rounds: all DELs done, only ping-a's address and veth remain" wait_until 10 only_ping_a
+if ! only_ping_a; then
+	veth_sets
+	echo "# reserved: $(tr '\n' ' ' <"$RST_TMP/reserved")"
+	echo "# present: $(tr '\n' ' ' <"$RST_TMP/present")"
+fi
 for i in $(seq 1 50); do
 	ip netns del "$(ns "n1k$i")"
 done
