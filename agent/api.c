@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * api.c - serve the agent socket (see api.h and api-proto.h).
+ *
+ * Threads: all of it runs in roostd's main thread, which owns every
+ * client, the IPAM pool and the parked requests (an ADD waiting for a
+ * teardown: struct api_client.parked). The teardown pool's threads only
+ * delete veths; their finished jobs come back here (api_teardown_done()).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +29,7 @@
 #include "log.h"
 #include "pod.h"
 #include "status.h"
+#include "teardown.h"
 
 struct api_client {
 	int fd;
@@ -33,6 +39,8 @@ struct api_client {
 	char *body; /* owned; body_len bytes once the header is in */
 	uint32_t body_len, got;
 	long long deadline; /* CLOCK_MONOTONIC ms: complete request by then */
+	json_t *parked;     /* owned: the request, while it waits for a teardown */
+	struct timespec t0; /* when it was first dispatched */
 };
 
 struct api {
@@ -114,6 +122,7 @@ int api_open(const char *path, struct api **ret)
 static void client_close(struct api *a, size_t i)
 {
 	close(a->clients[i].fd);
+	json_decref(a->clients[i].parked);
 	free(a->clients[i].body);
 	a->clients[i] = a->clients[--a->n_clients];
 }
@@ -176,13 +185,18 @@ static char *ip(struct in_addr a, char *buf)
 /* ---- verbs ------------------------------------------------------------------- */
 
 static json_t *do_add(const struct api_ctx *x, const char *cid, const char *ifname,
-		      const char *netns)
+		      const char *netns, bool *ret_parked)
 {
 	struct pod_result res;
 	struct rst_err e = {0};
 	char a[40], gw[INET_ADDRSTRLEN], cl[40];
+	int r = pod_add(x->conf, x->ipam, x->td, cid, ifname, netns, &res, &e);
 
-	if (pod_add(x->conf, x->ipam, cid, ifname, netns, &res, &e) < 0)
+	if (r == -EAGAIN && ret_parked) {
+		*ret_parked = true;
+		return NULL;
+	}
+	if (r < 0)
 		return reply_rst(&e);
 	ip(res.gateway, gw);
 	return reply_ok(json_pack(
@@ -281,15 +295,17 @@ static json_t *do_gc(const struct api_ctx *x, const json_t *req)
 					 NULL);
 		}
 	}
-	r = ipam_gc(x->ipam, keys, n, &gone, &n_gone);
+	/* The addresses stay held until their veths are gone (deleted
+	 * through the teardown pool): never handed out while an interface
+	 * still carries one. */
+	r = ipam_gc_hold(x->ipam, keys, n, &gone, &n_gone);
 	free(keys);
 	released = json_array();
 	for (i = 0; i < n_gone; i++) {
-		struct rst_err e;
-
-		/* Its host veth too, when it is still there. */
-		(void)pod_del(x->conf, x->ipam, gone[i].container_id, gone[i].ifname, "", &e);
-		pod_host_veth_name(gone[i].container_id, gone[i].ifname, host);
+		(void)pod_release_held(x->conf, x->ipam, x->td, gone[i].container_id,
+				       gone[i].ifname, gone[i].address);
+		if (pod_host_veth_name(gone[i].container_id, gone[i].ifname, host) < 0)
+			strcpy(host, "none");
 		json_array_append_new(released,
 				      json_pack("{s:s, s:s, s:s}", "container_id",
 						gone[i].container_id, "ifname", gone[i].ifname,
@@ -317,7 +333,8 @@ static json_t *do_pods(const struct api_ctx *x)
 		return reply_err(ROOST_CNI_ERR_INTERNAL, "cannot list the address pool", NULL);
 	pods = json_array();
 	for (size_t i = 0; i < n; i++) {
-		pod_host_veth_name(recs[i].container_id, recs[i].ifname, host);
+		if (pod_host_veth_name(recs[i].container_id, recs[i].ifname, host) < 0)
+			host[0] = '\0';
 		json_array_append_new(
 			pods, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "container_id",
 					recs[i].container_id, "ifname", recs[i].ifname, "address",
@@ -330,7 +347,9 @@ static json_t *do_pods(const struct api_ctx *x)
 				  (json_int_t)ipam_used(x->ipam)));
 }
 
-json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
+/* Handles one request; *ret_parked (when not NULL) is set, and NULL
+ * returned, for an ADD that waits for a teardown. */
+static json_t *dispatch(const struct api_ctx *x, const json_t *req, bool *ret_parked)
 {
 	const char *verb = str(req, "verb"), *network = str(req, "network");
 	const char *cid = str(req, "container_id"), *ifname = str(req, "ifname");
@@ -380,12 +399,25 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 		return do_gc(x, req);
 	if (!cid || !ifname)
 		return reply_err(4, "request lacks container_id or ifname", NULL);
+	/* Before anything looks at them (names, hashes, files). */
+	if (!ipam_container_id_valid(cid)) {
+		snprintf(msg, sizeof(msg),
+			 "invalid container id '%.40s%s' (%zu bytes): at most %d bytes of [A-Za-z0-9_.-], starting alphanumeric",
+			 cid, strlen(cid) > 40 ? "..." : "", strlen(cid), IPAM_ID_MAX);
+		return reply_err(4, msg, NULL);
+	}
+	if (!ipam_ifname_valid(ifname)) {
+		snprintf(msg, sizeof(msg),
+			 "invalid ifname '%.20s%s': 1 to %d bytes, not '.' or '..', no '/', ':' or whitespace",
+			 ifname, strlen(ifname) > 20 ? "..." : "", IPAM_IFNAME_MAX);
+		return reply_err(4, msg, NULL);
+	}
 	if (strcmp(verb, "ADD") == 0)
-		return do_add(x, cid, ifname, netns ? netns : "");
+		return do_add(x, cid, ifname, netns ? netns : "", ret_parked);
 	if (strcmp(verb, "DEL") == 0) {
 		struct rst_err e = {0};
 
-		if (pod_del(x->conf, x->ipam, cid, ifname, netns, &e) < 0)
+		if (pod_del(x->conf, x->ipam, x->td, cid, ifname, netns, &e) < 0)
 			return reply_rst(&e);
 		return reply_ok(NULL);
 	}
@@ -395,13 +427,51 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 	return reply_err(4, msg, NULL);
 }
 
-/* Serves one complete request body from client c and replies. */
-static void serve_request(struct api_client *c, const struct api_ctx *ctx)
+json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
+{
+	return dispatch(x, req, NULL);
+}
+
+/* Dispatches req (owned) for client c and replies; or, when it has to wait
+ * for a teardown, keeps req in c->parked and returns true. */
+static bool serve_parsed(struct api_client *c, const struct api_ctx *ctx, json_t *req)
+{
+	struct timespec t1;
+	bool parked = false;
+	json_t *rep;
+	int r;
+
+	rep = dispatch(ctx, req, &parked);
+	if (parked) {
+		if (!c->parked)
+			log_debug("agent: pid %d: ADD of container=%s waits for a teardown", (int)c->pid,
+				  str(req, "container_id"));
+		c->parked = req;
+		return true;
+	}
+	c->parked = NULL;
+	if (!rep)
+		rep = reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ctx->metrics)
+		metrics_request(ctx->metrics, str(req, "verb"),
+				json_is_true(json_object_get(rep, "ok")),
+				(double)(t1.tv_sec - c->t0.tv_sec) +
+					(t1.tv_nsec - c->t0.tv_nsec) / 1e9);
+	r = api_send(c->fd, rep, API_CLIENT_TIMEOUT_MS);
+	if (r < 0)
+		log_warn("agent: reply to pid %d failed: %s", (int)c->pid, strerror(-r));
+	json_decref(req);
+	json_decref(rep);
+	return false;
+}
+
+/* Serves one complete request body from client c and replies; true when
+ * the request was parked instead (the client stays). */
+static bool serve_request(struct api_client *c, const struct api_ctx *ctx)
 {
 	json_t *req, *rep;
 	json_error_t jerr;
-	struct timespec t0, t1;
-	int r;
 
 	req = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(req)) {
@@ -414,22 +484,10 @@ static void serve_request(struct api_client *c, const struct api_ctx *ctx)
 		rep = reply_err(6, "bad request on the agent socket", why);
 		(void)api_send(c->fd, rep, API_CLIENT_TIMEOUT_MS);
 		json_decref(rep);
-		return;
+		return false;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rep = api_dispatch(ctx, req);
-	if (!rep)
-		rep = reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (ctx->metrics)
-		metrics_request(ctx->metrics, str(req, "verb"),
-				json_is_true(json_object_get(rep, "ok")),
-				(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	r = api_send(c->fd, rep, API_CLIENT_TIMEOUT_MS);
-	if (r < 0)
-		log_warn("agent: reply to pid %d failed: %s", (int)c->pid, strerror(-r));
-	json_decref(req);
-	json_decref(rep);
+	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	return serve_parsed(c, ctx, req);
 }
 
 static long long now_ms(void)
@@ -497,10 +555,13 @@ size_t api_pollfds(const struct api *a, struct pollfd *p, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < a->n_clients && n < max; i++, n++) {
+	for (size_t i = 0; i < a->n_clients && n < max; i++) {
+		if (a->clients[i].parked)
+			continue; /* its request is in; it waits for a teardown */
 		p[n].fd = a->clients[i].fd;
 		p[n].events = POLLIN;
 		p[n].revents = 0;
+		n++;
 	}
 	return n;
 }
@@ -569,9 +630,34 @@ static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
 	c->got += (uint32_t)n;
 	if (c->got < c->body_len)
 		return false;
-	serve_request(c, ctx);
+	if (serve_request(c, ctx)) {
+		c->deadline = now_ms() + API_PARK_TIMEOUT_MS;
+		return true;
+	}
 	client_close(a, i);
 	return true;
+}
+
+static void job_done(void *ipam, const struct teardown_job *job)
+{
+	pod_teardown_done(ipam, job);
+}
+
+void api_teardown_done(struct api *a, const struct api_ctx *ctx)
+{
+	(void)teardown_reap(ctx->td, job_done, ctx->ipam);
+	if (!a)
+		return;
+	/* Each parked request is tried again; the array reorders on close. */
+	for (size_t i = 0; i < a->n_clients;) {
+		struct api_client *c = &a->clients[i];
+
+		if (!c->parked || serve_parsed(c, ctx, c->parked)) {
+			i++;
+			continue;
+		}
+		client_close(a, i);
+	}
 }
 
 void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct api_ctx *ctx)
@@ -581,7 +667,7 @@ void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct ap
 		if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		for (size_t i = 0; i < a->n_clients; i++)
-			if (a->clients[i].fd == p[k].fd) {
+			if (a->clients[i].fd == p[k].fd && !a->clients[i].parked) {
 				client_read(a, i, ctx);
 				break;
 			}
@@ -590,6 +676,14 @@ void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct ap
 	for (size_t i = 0; i < a->n_clients;) {
 		if (now_ms() < a->clients[i].deadline) {
 			i++;
+			continue;
+		}
+		if (a->clients[i].parked) {
+			log_warn("agent: pid %d: ADD waited %d ms for a teardown; answered busy",
+				 (int)a->clients[i].pid, API_PARK_TIMEOUT_MS);
+			client_reject(a, i, 11,
+				      "the previous attachment's interface or address is still being deleted: try again",
+				      NULL);
 			continue;
 		}
 		log_warn("agent: pid %d sent no complete request within %d ms; dropped",

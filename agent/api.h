@@ -5,11 +5,14 @@
  * A unix stream socket, mode 0600, owned by root; peers that are not root
  * (SO_PEERCRED) are refused. One request per connection. Requests are read
  * from up to API_MAX_CLIENTS connections at once in roostd's poll loop, and
- * each complete one is served to the end before the next (roostd is
- * single-threaded, so requests are serialised and IPAM needs no locks). A
- * client that does not send a complete request within API_CLIENT_TIMEOUT_MS
- * is dropped; a connection beyond API_MAX_CLIENTS gets "busy" (code 11) at
- * once. Memory is bounded: API_MAX_CLIENTS * ROOST_API_MAX_BODY at most.
+ * each complete one is served to the end before the next (requests are
+ * served in the main thread only, so they are serialised and IPAM needs no
+ * locks), except an ADD that must wait for a veth teardown (pod.h): it is
+ * parked and served again when teardown jobs finish (api_teardown_done()),
+ * answered "busy" (code 11) after API_PARK_TIMEOUT_MS. A client that does
+ * not send a complete request within API_CLIENT_TIMEOUT_MS is dropped; a
+ * connection beyond API_MAX_CLIENTS gets "busy" (code 11) at once. Memory
+ * is bounded: API_MAX_CLIENTS * ROOST_API_MAX_BODY at most.
  */
 #ifndef ROOST_API_H
 #define ROOST_API_H
@@ -24,6 +27,7 @@
 
 #define API_CLIENT_TIMEOUT_MS 2000
 #define API_MAX_CLIENTS 64
+#define API_PARK_TIMEOUT_MS 10000
 
 struct api;
 
@@ -33,6 +37,7 @@ struct api_ctx {
 	const struct bird *bird;        /* borrowed */
 	struct metrics *metrics;        /* borrowed; may be NULL */
 	struct datastore *ds;           /* borrowed; NULL without a datastore */
+	struct teardown *td;            /* borrowed; NULL: veths deleted in line */
 };
 
 /* Binds the socket at path (unlinking a stale one; -EADDRINUSE when another
@@ -50,6 +55,11 @@ size_t api_pollfds(const struct api *a, struct pollfd *p, size_t max);
 /* Reads from the clients poll() marked in p[0..n) and serves each complete
  * request; drops clients whose time is up. */
 void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct api_ctx *ctx);
+
+/* Reaps the teardown pool's finished jobs (frees their held addresses)
+ * and serves the parked requests again. Call when teardown_fd() is
+ * readable. */
+void api_teardown_done(struct api *a, const struct api_ctx *ctx);
 
 /* ms until the first client's deadline, -1 when none. */
 int api_timeout_ms(const struct api *a);

@@ -10,6 +10,11 @@
  * a failed write leaves both as they were. Lookups by attachment scan the
  * slots (n <= 65534); ipam_gc() sorts the valid list once and bsearch()es it.
  *
+ * Held addresses (p->held, p->n_held): slots whose record is off the disk
+ * but whose interface may still carry the address; owned by the main
+ * thread like everything here, set by a release with hold (DEL, GC) and
+ * cleared by ipam_unhold() once the teardown pool reports the veth gone.
+ *
  * Files in the folder that are not ours (dotfiles, *.bad, anything that does
  * not look like an address) are left alone; record files that cannot be used
  * are renamed *.bad and logged, never deleted.
@@ -55,6 +60,11 @@ struct ipam {
 	/* Owned array of n_slots, by offset from net; each an owned record or NULL. */
 	struct ipam_record **slots;
 	char *hl_dir; /* owned; host-local's folder imported from, NULL when none */
+	/* Owned array of n_slots: 1 where the slot's attachment is gone (its
+	 * record is off the disk) but its address is held until ipam_unhold(),
+	 * because an interface may still carry it. */
+	unsigned char *held;
+	size_t n_held;
 	/* The record being written or removed in the background
 	 * (ipam_allocate_deferred, ipam_release_deferred). */
 	struct {
@@ -62,12 +72,21 @@ struct ipam {
 		bool running; /* ... and a thread writes it */
 		bool release; /* removing it (else writing it) */
 		bool was_gone; /* release: the file was gone already */
+		bool hold;     /* release: hold the address afterwards */
 		pthread_t thread;
 		uint32_t off;
 		uint32_t prev_last; /* p->last before, restored on failure */
 		char content[IPAM_RECORD_MAX + 1];
 		int err;	/* the record: 0 or -errno */
-		int cursor_err; /* last_reserved: 0 or -errno */
+		int cursor_err; /* last_reserved: 0 or -errno; read after the join */
+		/* The thread sets record_done (under lock, signalling cond)
+		 * once the record is durable, then writes the cursor:
+		 * ipam_commit() waits for the record only, and the thread is
+		 * joined (lingering) before the next one starts. */
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		bool record_done;
+		bool lingering;
 	} sync;
 };
 
@@ -191,7 +210,8 @@ static uint32_t find_slot(const struct ipam *p, const char *id, const char *ifna
 	for (off = 2; off < p->n_slots - 1; off++) {
 		const struct ipam_record *r = p->slots[off];
 
-		if (r && strcmp(r->ifname, ifname) == 0 && strcmp(r->container_id, id) == 0)
+		if (r && !p->held[off] && strcmp(r->ifname, ifname) == 0 &&
+		    strcmp(r->container_id, id) == 0)
 			return off;
 	}
 	return 0;
@@ -648,6 +668,8 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+static void sync_reap(struct ipam *p);
+
 void ipam_free(struct ipam *p)
 {
 	uint32_t off;
@@ -655,10 +677,14 @@ void ipam_free(struct ipam *p)
 	if (!p)
 		return;
 	(void)ipam_commit(p);
+	sync_reap(p);
+	pthread_cond_destroy(&p->sync.cond);
+	pthread_mutex_destroy(&p->sync.lock);
 	if (p->slots)
 		for (off = 0; off < p->n_slots; off++)
 			free(p->slots[off]);
 	free(p->slots);
+	free(p->held);
 	if (p->lockfd >= 0)
 		close(p->lockfd); /* drops the flock */
 	if (p->dirfd >= 0)
@@ -685,6 +711,8 @@ int ipam_open(const char *state_dir, const char *network, struct in_addr net, un
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	pthread_mutex_init(&p->sync.lock, NULL);
+	pthread_cond_init(&p->sync.cond, NULL);
 	p->dirfd = p->lockfd = -1;
 	p->net = ntohl(net.s_addr);
 	p->plen = plen;
@@ -694,7 +722,8 @@ int ipam_open(const char *state_dir, const char *network, struct in_addr net, un
 		return -ENOMEM;
 	}
 	p->slots = calloc(p->n_slots, sizeof(*p->slots));
-	if (!p->slots)
+	p->held = calloc(p->n_slots, 1);
+	if (!p->slots || !p->held)
 		return -ENOMEM;
 
 	/* Failures here are about the folder as a whole: the caller logs them. */
@@ -750,10 +779,19 @@ static void release_host_local(const struct ipam *p, const char *name, const cha
  * cursor: the disk work and waits an ADD would otherwise spend in line,
  * done while roostd builds the pod's veth. The thread touches p->sync and
  * the folder only; the reservation is already in memory. */
+static void sync_record_done(struct ipam *p)
+{
+	pthread_mutex_lock(&p->sync.lock);
+	p->sync.record_done = true;
+	pthread_cond_signal(&p->sync.cond);
+	pthread_mutex_unlock(&p->sync.lock);
+}
+
 static void *sync_main(void *arg)
 {
 	struct ipam *p = arg;
 	char name[INET_ADDRSTRLEN];
+	uint32_t off = p->sync.off;
 
 	addr_name(p, p->sync.off, name);
 	p->sync.cursor_err = 0;
@@ -768,29 +806,65 @@ static void *sync_main(void *arg)
 		}
 		if (p->sync.err == 0)
 			p->sync.err = fsync_dir(p);
+		sync_record_done(p);
 		return NULL;
 	}
 	p->sync.err = write_file_atomic(p, name, p->sync.content, strlen(p->sync.content), true,
 					true);
-	p->sync.cursor_err = p->sync.err ? 0 : last_reserved_write(p, p->sync.off);
+	if (p->sync.err) {
+		sync_record_done(p);
+		return NULL;
+	}
+	/* The ADD waiting in ipam_commit() goes on now; the cursor (a hint,
+	 * not synced) follows. Only off and the folder from here on. */
+	sync_record_done(p);
+	p->sync.cursor_err = last_reserved_write(p, off);
 	return NULL;
 }
 
-static void sync_start(struct ipam *p, uint32_t off, bool release)
+/* Joins a thread that is done with its record but maybe still writing the
+ * cursor, and reports the cursor's failure. */
+static void sync_reap(struct ipam *p)
 {
-	p->sync.off = off;
-	p->sync.release = release;
-	p->sync.pending = true;
-	p->sync.running = pthread_create(&p->sync.thread, NULL, sync_main, p) == 0;
-	if (!p->sync.running)
-		(void)sync_main(p); /* no thread: do it here; ipam_commit() reports */
+	if (!p->sync.lingering)
+		return;
+	pthread_join(p->sync.thread, NULL);
+	p->sync.lingering = false;
+	if (p->sync.cursor_err < 0)
+		log_errno(LOG_WARNING, p->sync.cursor_err,
+			  "ipam: '%s': cannot write '" IPAM_LAST_RESERVED "', ignoring", p->path);
+	p->sync.cursor_err = 0;
 }
 
-/* Waits for the thread; the outcome stays in p->sync. */
+static void sync_start(struct ipam *p, uint32_t off, bool release, bool hold)
+{
+	sync_reap(p);
+	p->sync.record_done = false;
+	p->sync.off = off;
+	p->sync.release = release;
+	p->sync.hold = hold;
+	p->sync.pending = true;
+	p->sync.running = pthread_create(&p->sync.thread, NULL, sync_main, p) == 0;
+	if (!p->sync.running) {
+		(void)sync_main(p); /* no thread: do it here; ipam_commit() reports */
+		if (p->sync.cursor_err < 0)
+			log_errno(LOG_WARNING, p->sync.cursor_err,
+				  "ipam: '%s': cannot write '" IPAM_LAST_RESERVED "', ignoring",
+				  p->path);
+	}
+}
+
+/* Waits until the thread's record is done; the outcome stays in p->sync
+ * (the thread itself is joined by sync_reap()). */
 static void sync_join(struct ipam *p)
 {
-	if (p->sync.running)
-		pthread_join(p->sync.thread, NULL);
+	if (p->sync.running) {
+		pthread_mutex_lock(&p->sync.lock);
+		while (!p->sync.record_done)
+			pthread_cond_wait(&p->sync.cond, &p->sync.lock);
+		pthread_mutex_unlock(&p->sync.lock);
+		p->sync.lingering = true;
+	}
 	p->sync.pending = p->sync.running = false;
 }
 
@@ -828,12 +902,14 @@ int ipam_commit(struct ipam *p)
 		if (p->sync.was_gone)
 			log_warn("ipam: '%s': the record '%s' was already gone from disk, ignoring",
 				 p->path, name);
-		release_finish(p, p->sync.off);
+		if (p->sync.hold) {
+			p->held[p->sync.off] = 1;
+			p->n_held++;
+		} else {
+			release_finish(p, p->sync.off);
+		}
 		return 0;
 	}
-	if (p->sync.cursor_err < 0)
-		log_errno(LOG_WARNING, p->sync.cursor_err,
-			  "ipam: '%s': cannot write '" IPAM_LAST_RESERVED "', ignoring", p->path);
 	r = p->sync.err;
 	if (r == 0)
 		return 0;
@@ -914,7 +990,7 @@ int ipam_allocate_deferred(struct ipam *p, const char *container_id, const char 
 	p->slots[off] = TAKE_PTR(rec);
 	p->used++;
 	p->last = off;
-	sync_start(p, off, false);
+	sync_start(p, off, false, false);
 	return 0;
 }
 
@@ -926,21 +1002,23 @@ int ipam_allocate(struct ipam *p, const char *container_id, const char *ifname,
 
 	if (r == 0)
 		r = ipam_commit(p);
+	sync_reap(p); /* all on disk when this returns, the cursor too */
 	if (r == 0 || r == -EEXIST)
 		*ret_addr = a;
 	return r;
 }
 
 
-/* Removes the record of slot off from disk, then from memory. */
-static int release_slot(struct ipam *p, uint32_t off)
+/* Removes the record of slot off from disk, then from memory (or holds
+ * its address). */
+static int release_slot(struct ipam *p, uint32_t off, bool hold)
 {
-	sync_start(p, off, true);
+	sync_start(p, off, true, hold);
 	return ipam_commit(p);
 }
 
 int ipam_release_deferred(struct ipam *p, const char *container_id, const char *ifname,
-			  struct in_addr *ret_addr)
+			  bool hold, struct in_addr *ret_addr)
 {
 	uint32_t off;
 
@@ -954,15 +1032,35 @@ int ipam_release_deferred(struct ipam *p, const char *container_id, const char *
 		return -ENOENT;
 	if (ret_addr)
 		*ret_addr = p->slots[off]->address;
-	sync_start(p, off, true);
+	sync_start(p, off, true, hold);
 	return 0;
+}
+
+int ipam_unhold(struct ipam *p, struct in_addr addr)
+{
+	uint32_t h = ntohl(addr.s_addr), off;
+
+	if (!p || (h & ~(p->n_slots - 1)) != p->net)
+		return -EINVAL;
+	off = h - p->net;
+	if (!is_pool_offset(p, off) || !p->held[off] || !p->slots[off])
+		return -ENOENT;
+	p->held[off] = 0;
+	p->n_held--;
+	release_finish(p, off);
+	return 0;
+}
+
+size_t ipam_held(const struct ipam *p)
+{
+	return p ? p->n_held : 0;
 }
 
 int ipam_release(struct ipam *p, const char *container_id, const char *ifname,
 		 struct in_addr *ret_addr)
 {
 	struct in_addr a;
-	int r = ipam_release_deferred(p, container_id, ifname, &a);
+	int r = ipam_release_deferred(p, container_id, ifname, false, &a);
 
 	if (r == 0)
 		r = ipam_commit(p);
@@ -999,7 +1097,7 @@ int ipam_list(const struct ipam *p, struct ipam_record **ret, size_t *ret_n)
 			return -ENOMEM;
 		/* Slots are by offset, so this is address order already. */
 		for (off = 2; off < p->n_slots - 1; off++)
-			if (p->slots[off])
+			if (p->slots[off] && !p->held[off])
 				list[n++] = *p->slots[off];
 	}
 	*ret = list;
@@ -1025,8 +1123,8 @@ static int key_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->ifname, y->ifname);
 }
 
-int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
-	    struct ipam_record **ret_released, size_t *ret_n_released)
+static int gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid, bool hold,
+	      struct ipam_record **ret_released, size_t *ret_n_released)
 {
 	_cleanup_free_ struct ipam_key *keys = NULL;
 	_cleanup_free_ struct ipam_record *gone = NULL;
@@ -1058,14 +1156,14 @@ int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
 		struct ipam_key k;
 		int r;
 
-		if (!rec)
+		if (!rec || p->held[off])
 			continue;
 		k.container_id = rec->container_id;
 		k.ifname = rec->ifname;
 		if (n_valid && bsearch(&k, keys, n_valid, sizeof(*keys), key_cmp))
 			continue;
 		copy = *rec;
-		r = release_slot(p, off);
+		r = release_slot(p, off, hold);
 		if (r < 0) {
 			if (!first)
 				first = r;
@@ -1080,6 +1178,18 @@ int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
 	if (ret_n_released)
 		*ret_n_released = n_gone;
 	return first;
+}
+
+int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
+	    struct ipam_record **ret_released, size_t *ret_n_released)
+{
+	return gc(p, valid, n_valid, false, ret_released, ret_n_released);
+}
+
+int ipam_gc_hold(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
+		 struct ipam_record **ret_released, size_t *ret_n_released)
+{
+	return gc(p, valid, n_valid, true, ret_released, ret_n_released);
 }
 
 /* "<id>\r\n<ifname>" or "<id>", with any trailing whitespace. */

@@ -17,8 +17,10 @@
  * host-local does): a pod that is re-created at once does not get the
  * address its predecessor's peers may still have in their caches.
  *
- * Not thread-safe: roostd serialises requests. The flock keeps a second
- * roostd away from the same folder.
+ * Not thread-safe: only roostd's main thread calls it (the background sync
+ * thread inside touches the folder and p->sync only; the teardown threads
+ * never touch the pool). The flock keeps a second roostd away from the
+ * same folder.
  */
 #ifndef ROOST_IPAM_H
 #define ROOST_IPAM_H
@@ -87,14 +89,24 @@ int ipam_release(struct ipam *p, const char *container_id, const char *ifname,
 		 struct in_addr *ret_addr);
 
 /* ipam_release() in two steps, so a DEL overlaps the record's removal with
- * the veth's (slow) deletion: ipam_release_deferred() starts removing the
- * record in the background (-ENOENT when there is none; *ret_addr gets the
- * address); ipam_commit() then frees the address, or returns -errno and
- * keeps it reserved. ipam_abort_release() instead keeps the address and
- * puts its record back (for a DEL whose veth could not be deleted). */
+ * its other work: ipam_release_deferred() starts removing the record in the
+ * background (-ENOENT when there is none; *ret_addr gets the address);
+ * ipam_commit() then frees the address, or returns -errno and keeps it
+ * reserved. With hold set, ipam_commit() removes the attachment (it is
+ * found, listed and GCed no more) but holds its address, which no one gets
+ * until ipam_unhold(): for an interface that still carries the address
+ * until it is deleted. Held addresses live in memory only; after a restart
+ * they are free, and reconcile has deleted the interfaces by then.
+ * ipam_abort_release() instead keeps the address and puts its record back
+ * (for a DEL whose veth could not be deleted). */
 int ipam_release_deferred(struct ipam *p, const char *container_id, const char *ifname,
-			  struct in_addr *ret_addr);
+			  bool hold, struct in_addr *ret_addr);
 void ipam_abort_release(struct ipam *p);
+
+/* Frees a held address: 0, -ENOENT when it is not held. */
+int ipam_unhold(struct ipam *p, struct in_addr addr);
+/* Addresses held (counted in ipam_used(): no one can have them). */
+size_t ipam_held(const struct ipam *p);
 
 /* Looks up an attachment: 0 and *ret, or -ENOENT. */
 int ipam_find(const struct ipam *p, const char *container_id, const char *ifname,
@@ -115,6 +127,10 @@ size_t ipam_size(const struct ipam *p); /* addresses the pool can hand out */
  * and *ret_released is NULL when nothing went. */
 int ipam_gc(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
 	    struct ipam_record **ret_released, size_t *ret_n_released);
+/* ipam_gc(), but every released address is held (see ipam_release_deferred)
+ * until the caller has deleted its interface and calls ipam_unhold(). */
+int ipam_gc_hold(struct ipam *p, const struct ipam_key *valid, size_t n_valid,
+		 struct ipam_record **ret_released, size_t *ret_n_released);
 
 /* Imports host-local's reservations from dir (e.g.
  * /var/lib/cni/networks/cbr0): every file named after an IPv4 address of the

@@ -123,6 +123,7 @@ static int ifname_check(const char *what, const char *name)
 #define NETDEV_RECV_BUF (64 * 1024)
 
 static void link_info_fill(struct rtnl_link *link, struct netdev_link_info *info);
+static int link_change(struct netdev *nd, int ifindex, int family, struct rtnl_link *change);
 
 int netdev_open(struct netdev **ret)
 {
@@ -402,6 +403,8 @@ static void link_info_fill(struct rtnl_link *link, struct netdev_link_info *info
 	}
 	if (rtnl_link_get_link_netnsid(link, &info->link_netnsid) < 0)
 		info->link_netnsid = -1;
+	s = rtnl_link_get_ifalias(link);
+	snprintf(info->alias, sizeof(info->alias), "%s", s ? s : "");
 }
 
 /* One RTM_GETLINK, by index or else by name; the hairpin flag costs a bridge
@@ -484,7 +487,8 @@ int netdev_ipv4_forwarding_enable(void)
 }
 
 int netdev_veth_create(struct netdev *nd, const char *host_name, const char *peer_name,
-		       int peer_netns_fd, unsigned mtu, struct netdev_link_info *ret_host)
+		       int peer_netns_fd, unsigned mtu, const char *alias,
+		       struct netdev_link_info *ret_host)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *veth = NULL;
 	_cleanup_(rtnl_link_putp) struct rtnl_link *peer = NULL;
@@ -518,17 +522,35 @@ int netdev_veth_create(struct netdev *nd, const char *host_name, const char *pee
 		return nle_log(LOG_ERR, err, "veth '%s': create with peer '%s' failed", host_name,
 			       peer_name);
 
-	if (ret_host) {
-		struct netdev_link_info info = {0};
+	if (!ret_host && !(alias && alias[0]))
+		return 0;
+	err = rtnl_link_get_kernel(nd->sk, 0, host_name, &host);
+	if (err < 0) {
+		r = nle_log(LOG_ERR, err, "veth '%s': lookup after create failed", host_name);
+		(void)netdev_link_delete(nd, host_name);
+		return r;
+	}
+	/* The kernel ignores IFLA_IFALIAS in RTM_NEWLINK: a change right
+	 * after. Until it lands, the name alone says the link is roost's. */
+	if (alias && alias[0]) {
+		_cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
 
-		err = rtnl_link_get_kernel(nd->sk, 0, host_name, &host);
+		err = -NLE_NOMEM;
+		if (change) {
+			rtnl_link_set_ifalias(change, alias);
+			err = link_change(nd, rtnl_link_get_ifindex(host), AF_UNSPEC, change);
+		}
 		if (err < 0) {
-			r = nle_log(LOG_ERR, err, "veth '%s': lookup after create failed",
-				    host_name);
+			r = nle_log(LOG_ERR, err, "veth '%s': setting its alias failed", host_name);
 			(void)netdev_link_delete(nd, host_name);
 			return r;
 		}
+	}
+	if (ret_host) {
+		struct netdev_link_info info = {0};
+
 		link_info_fill(host, &info);
+		snprintf(info.alias, sizeof(info.alias), "%s", alias ? alias : "");
 		*ret_host = info;
 	}
 	return 0;
@@ -554,6 +576,27 @@ int netdev_link_delete(struct netdev *nd, const char *name)
 	return 0;
 }
 
+int netdev_link_delete_index(struct netdev *nd, int ifindex)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	int err;
+
+	if (ifindex <= 0) {
+		log_error("link %d: delete: invalid ifindex", ifindex);
+		return -EINVAL;
+	}
+	link = rtnl_link_alloc();
+	if (!link)
+		return log_errno(LOG_ERR, ENOMEM, "link %d: allocation failed", ifindex);
+	rtnl_link_set_ifindex(link, ifindex);
+	err = rtnl_link_delete(nd->sk, link);
+	if (nle_is_nodev(err))
+		return 0;
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: delete failed", ifindex);
+	return 0;
+}
+
 /* Sends the change to link ifindex; family AF_BRIDGE addresses its bridge
  * port. */
 static int link_change(struct netdev *nd, int ifindex, int family, struct rtnl_link *change)
@@ -568,7 +611,8 @@ static int link_change(struct netdev *nd, int ifindex, int family, struct rtnl_l
 	return rtnl_link_change(nd->sk, orig, change, 0);
 }
 
-int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin)
+int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin,
+			      const char *alias)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *enslave = NULL;
 	_cleanup_(rtnl_link_putp) struct rtnl_link *port = NULL;
@@ -588,6 +632,8 @@ int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex
 	 * (its ADD has not returned), so hairpin may follow. */
 	rtnl_link_set_master(enslave, master_ifindex);
 	rtnl_link_set_flags(enslave, IFF_UP);
+	if (alias && alias[0])
+		rtnl_link_set_ifalias(enslave, alias);
 	err = link_change(nd, ifindex, AF_UNSPEC, enslave);
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "link %d: enslaving to bridge %d failed", ifindex,
@@ -666,7 +712,9 @@ int netdev_open_netns(int netns_fd, struct netdev **ret)
 {
 	int self, r, err;
 
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	/* setns() moves the calling thread only: come back to this thread's
+	 * namespace (/proc/self is the main thread's). */
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return log_errno(LOG_ERR, errno, "netns: cannot open our own namespace");
 	if (setns(netns_fd, CLONE_NEWNET) < 0) {
@@ -685,6 +733,30 @@ int netdev_open_netns(int netns_fd, struct netdev **ret)
 	}
 	close(self);
 	return r;
+}
+
+int netdev_link_set_down_name(struct netdev *nd, int ifindex, const char *name)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *down = rtnl_link_alloc();
+	_cleanup_(rtnl_link_putp) struct rtnl_link *rename = rtnl_link_alloc();
+	int r, err;
+
+	r = ifname_check("link", name);
+	if (r < 0)
+		return r;
+	if (!down || !rename)
+		return log_errno(LOG_ERR, ENOMEM, "link %d: allocation failed", ifindex);
+	/* Two requests: the kernel renames no link that is up. */
+	rtnl_link_unset_flags(down, IFF_UP);
+	err = link_change(nd, ifindex, AF_UNSPEC, down);
+	if (err >= 0) {
+		rtnl_link_set_name(rename, name);
+		err = link_change(nd, ifindex, AF_UNSPEC, rename);
+	}
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: setting down and renaming to '%s' failed",
+			       ifindex, name);
+	return 0;
 }
 
 int netdev_link_set_up(struct netdev *nd, int ifindex)

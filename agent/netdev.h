@@ -49,21 +49,28 @@ int netdev_ipv4_forwarding_enable(void);
 /* Creates the veth pair host_name <-> peer_name. The peer end is created
  * directly in the network namespace referred to by peer_netns_fd (-1: this
  * one), so it never shows up here. Both ends get MTU mtu (0: kernel default)
- * and stay down. *ret_host (may be
+ * and stay down; the host end gets the alias (IFLA_IFALIAS, NULL: none) at
+ * once, by a change right after the create. *ret_host (may be
  * NULL) receives the host end's details (ifindex, MAC; no hairpin).
  * 0, -EEXIST when a name is taken, or -errno. Nothing is left behind on
  * failure. */
 int netdev_veth_create(struct netdev *nd, const char *host_name, const char *peer_name,
-		       int peer_netns_fd, unsigned mtu, struct netdev_link_info *ret_host);
+		       int peer_netns_fd, unsigned mtu, const char *alias,
+		       struct netdev_link_info *ret_host);
 
 /* Deletes the link called name (a veth takes its peer with it). 0 when
  * deleted or when there was no such link, or -errno. */
 int netdev_link_delete(struct netdev *nd, const char *name);
+/* The same by ifindex (an index is never reused while the namespace lives,
+ * so this deletes the very link that was looked up). */
+int netdev_link_delete_index(struct netdev *nd, int ifindex);
 
-/* Enslaves ifindex to the bridge master_ifindex, sets the bridge port's
- * hairpin mode to hairpin (so a pod can reach itself through a service
- * address), and brings ifindex up. 0 or -errno. */
-int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin);
+/* Enslaves ifindex to the bridge master_ifindex, sets its alias (NULL:
+ * left alone) in the same request, sets the bridge port's hairpin mode to
+ * hairpin (so a pod can reach itself through a service address), and
+ * brings ifindex up. 0 or -errno. */
+int netdev_link_set_master_up(struct netdev *nd, int ifindex, int master_ifindex, bool hairpin,
+			      const char *alias);
 
 /* Adds the IPv4 route dst/plen (plen 0: the default route) to the main table,
  * via gw (INADDR_ANY: none, the destination is on-link) and/or out of oif
@@ -84,6 +91,7 @@ struct netdev_link_info {
 	char kind[16]; /* "bridge", "veth", ...; "" when the kernel gives none */
 	char mac[18];  /* "aa:bb:cc:dd:ee:ff", "" when the link has none */
 	int link_netnsid; /* veth: the peer's netns id (-1: same netns or unknown) */
+	char alias[128];  /* IFLA_IFALIAS, "" when none (longer ones cut) */
 };
 
 /* Reads link ifindex into *ret (left alone on failure). 0, -ENODEV when there
@@ -103,6 +111,10 @@ int netdev_open_netns(int netns_fd, struct netdev **ret);
  * choosing it (a bridge otherwise follows the lowest MAC of its ports).
  * 0 or -errno. */
 int netdev_link_pin_addr(struct netdev *nd, int ifindex);
+
+/* Clears IFF_UP on ifindex and renames it to name (two quick requests, no
+ * RCU grace period: a delete later frees the name at once). 0 or -errno. */
+int netdev_link_set_down_name(struct netdev *nd, int ifindex, const char *name);
 
 /* Sets IFF_UP on ifindex. 0 or -errno. */
 int netdev_link_set_up(struct netdev *nd, int ifindex);

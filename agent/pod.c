@@ -5,6 +5,11 @@
  * Everything goes through netdev.c (libnl). The pod's side is reached with a
  * netdev whose socket was opened inside the pod's namespace, so roostd never
  * runs in a foreign namespace longer than it takes to open that socket.
+ *
+ * Threads: every function here runs in roostd's main thread, which owns the
+ * IPAM pool (and its held addresses). The only work that leaves it is the
+ * deletion of veths: a struct teardown_job, owned by the teardown pool from
+ * teardown_submit() until the main thread reaps it (pod_teardown_done()).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +30,7 @@
 #include "log.h"
 #include "netdev.h"
 #include "pod.h"
+#include "teardown.h"
 
 static __attribute__((format(printf, 4, 5))) int cni_fail(struct rst_err *e, int code, int err,
 							  const char *fmt, ...)
@@ -39,31 +45,79 @@ static __attribute__((format(printf, 4, 5))) int cni_fail(struct rst_err *e, int
 	return err > 0 ? -err : err;
 }
 
-void pod_host_veth_name(const char *container_id, const char *ifname, char out[16])
+/* sha256("<container id>/<ifname>") in hex; -EINVAL when either breaks
+ * CNI's rules (so is longer than the pool keeps, too). */
+static int attach_hash(const char *container_id, const char *ifname, char hex[65])
 {
-	char key[IPAM_ID_MAX + IPAM_IFNAME_MAX + 2], hex[65];
-	int n = snprintf(key, sizeof(key), "%s/%s", container_id, ifname);
+	char key[IPAM_ID_MAX + 1 + IPAM_IFNAME_MAX + 1];
+	int n;
 
-	bc_sha256_hex(key, n > 0 ? (size_t)n : 0, hex);
-	snprintf(out, 16, "veth%.8s", hex);
+	if (!ipam_container_id_valid(container_id) || !ipam_ifname_valid(ifname))
+		return -EINVAL;
+	n = snprintf(key, sizeof(key), "%s/%s", container_id, ifname);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return -EINVAL;
+	bc_sha256_hex(key, (size_t)n, hex);
+	return 0;
 }
 
-/* Opens path and makes sure it is a network namespace other than ours.
+int pod_host_veth_name(const char *container_id, const char *ifname, char out[16])
+{
+	char hex[65];
+	int r = attach_hash(container_id, ifname, hex);
+
+	if (r < 0)
+		return r;
+	snprintf(out, 16, "veth%.*s", POD_VETH_HEX, hex);
+	return 0;
+}
+
+int pod_host_veth_alias(const char *container_id, const char *ifname, char out[72])
+{
+	char hex[65];
+	int r = attach_hash(container_id, ifname, hex);
+
+	if (r < 0)
+		return r;
+	snprintf(out, 72, POD_ALIAS_PREFIX "%s", hex);
+	return 0;
+}
+
+/* The name roost before 44-bit names gave the host veth ("veth" + 8 hex). */
+static void legacy_veth_name(const char *host, char out[16])
+{
+	snprintf(out, 16, "%.12s", host);
+}
+
+/* Opens path and makes sure it is a network namespace other than ours,
+ * without ever blocking: O_PATH first (a FIFO or a device there is never
+ * opened for I/O), and the real open only once fstatfs() says nsfs.
  * Returns the fd, or a negative errno with a CNI code 4 error. */
 static int netns_open(const char *path, struct rst_err *e)
 {
 	struct stat self, st;
 	struct statfs fs;
-	int fd, r;
+	char proc[64];
+	int pfd, fd;
 
 	if (!path || path[0] != '/')
 		return cni_fail(e, 4, EINVAL, "CNI_NETNS '%s' is not an absolute path",
 				path ? path : "");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return cni_fail(e, 4, errno, "CNI_NETNS '%s': %s", path, strerror(errno));
+	if (fstatfs(pfd, &fs) < 0 || fs.f_type != NSFS_MAGIC) {
+		close(pfd);
+		return cni_fail(e, 4, EINVAL,
+				"CNI_NETNS '%s' is not a network namespace (not a file of nsfs)",
+				path);
+	}
+	snprintf(proc, sizeof(proc), "/proc/thread-self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	close(pfd);
 	if (fd < 0)
 		return cni_fail(e, 4, errno, "CNI_NETNS '%s': %s", path, strerror(errno));
-	if (fstatfs(fd, &fs) < 0 || fs.f_type != NSFS_MAGIC ||
-	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
 		close(fd);
 		return cni_fail(e, 4, EINVAL, "CNI_NETNS '%s' is not a network namespace", path);
 	}
@@ -74,8 +128,35 @@ static int netns_open(const char *path, struct rst_err *e)
 				"CNI_NETNS '%s' is the node's own network namespace, not a pod's",
 				path);
 	}
-	r = fd;
-	return r;
+	return fd;
+}
+
+/* Finds the host veth of (cid, ifname): 1 and *ret when it is there and
+ * this attachment's (its alias names it, or it has the older 8-hex name
+ * and no alias: made by an older roost), 0 when there is none,
+ * -EEXIST (*ret set) when the name is taken by a link that is not this
+ * attachment's, or -errno. */
+static int host_veth_find(struct netdev *nd, const char *host, const char *alias,
+			  struct netdev_link_info *ret)
+{
+	char legacy[16];
+	int r = netdev_link_lookup(nd, 0, host, ret);
+
+	if (r == 0)
+		return strcmp(ret->alias, alias) == 0 ? 1 : -EEXIST;
+	if (r != -ENODEV)
+		return r;
+	legacy_veth_name(host, legacy);
+	r = netdev_link_lookup(nd, 0, legacy, ret);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	/* An old name is only ever ours when nothing says otherwise. */
+	if (strcmp(ret->kind, "veth") == 0 &&
+	    (ret->alias[0] == '\0' || strcmp(ret->alias, alias) == 0))
+		return 1;
+	return 0;
 }
 
 static void ntoa(struct in_addr a, char *buf)
@@ -149,18 +230,30 @@ static void fill_result(const struct roostd_conf *c, const struct netdev_link_in
 	ret->mtu = c->bridge_mtu;
 }
 
-int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, const char *ifname,
-	    const char *netns, struct pod_result *ret, struct rst_err *e)
+/* An ADD that must wait for a teardown (its interface name or address is
+ * still being deleted): -EAGAIN, which the agent socket answers later. */
+static int busy(struct rst_err *e, const char *what, const char *cid, const char *ifname)
+{
+	return cni_fail(e, 11, EAGAIN, "container '%s' ifname '%s': %s is still being deleted",
+			cid, ifname, what);
+}
+
+int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td, const char *cid,
+	    const char *ifname, const char *netns, struct pod_result *ret, struct rst_err *e)
 {
 	struct netdev *hnd = NULL, *pnd = NULL;
 	struct in_addr addr = {0}, any = {0};
 	struct ipam_record rec;
-	struct netdev_link_info bridge, hostl, pod;
-	char host[16], a[INET_ADDRSTRLEN];
+	struct netdev_link_info bridge, hostl, pod, old;
+	struct stat nst = {0};
+	char host[16], alias[72], a[INET_ADDRSTRLEN];
 	int nsfd, bridge_idx, pod_idx, r;
 	bool reserved = false, veth = false;
 
-	pod_host_veth_name(cid, ifname, host);
+	if (pod_host_veth_name(cid, ifname, host) < 0 || pod_host_veth_alias(cid, ifname, alias) < 0)
+		return cni_fail(e, 4, EINVAL,
+				"container id or ifname '%.32s' is not valid for CNI (id: at most %d bytes of [A-Za-z0-9_.-])",
+				ifname, IPAM_ID_MAX);
 	/* A second ADD of one attachment is the runtime's error: say so before
 	 * anything else (its interface does exist in the netns, of course). */
 	if (ipam_find(ipam, cid, ifname, &rec) == 0) {
@@ -172,6 +265,7 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 	nsfd = netns_open(netns, e);
 	if (nsfd < 0)
 		return nsfd;
+	(void)fstat(nsfd, &nst);
 	r = netdev_open(&hnd);
 	if (r >= 0)
 		r = netdev_open_netns(nsfd, &pnd);
@@ -180,8 +274,43 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 		goto out;
 	}
 	if (netdev_link_index(pnd, ifname) >= 0) {
-		r = cni_fail(e, 4, EEXIST, "CNI_IFNAME '%s' already exists in CNI_NETNS '%s'",
-			     ifname, netns);
+		/* A DEL of the namespace's previous attachment may still be
+		 * deleting it: wait for that, else it is the runtime's error. */
+		if (teardown_pending_pod(td, nst.st_dev, nst.st_ino, ifname))
+			r = busy(e, "the interface of the previous attachment in CNI_NETNS", cid,
+				 ifname);
+		else
+			r = cni_fail(e, 4, EEXIST, "CNI_IFNAME '%s' already exists in CNI_NETNS '%s'",
+				     ifname, netns);
+		goto out;
+	}
+	if (teardown_pending_host(td, host)) {
+		r = busy(e, "host veth", cid, ifname);
+		goto out;
+	}
+	r = netdev_link_lookup(hnd, 0, host, &old);
+	if (r == 0 && strcmp(old.alias, alias) != 0) {
+		/* Another attachment's veth with the same 44-bit name (or a link
+		 * someone else made): never ours to delete. */
+		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, EEXIST,
+			     "host veth name '%s' is taken by a link that is not this attachment's (alias '%s'); it is left alone",
+			     host, old.alias);
+		goto out;
+	}
+	if (r == 0) {
+		/* Debris of an ADD of this very attachment that died half-way
+		 * (it has no reservation): its alias says it serves nobody else. */
+		log_warn("pod %s/%s: stale host veth '%s' of this attachment found, deleting it", cid,
+			 ifname, host);
+		r = netdev_link_delete_index(hnd, old.ifindex);
+		if (r < 0) {
+			r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r,
+				     "stale host veth '%s' cannot be deleted: %s", host,
+				     strerror(-r));
+			goto out;
+		}
+	} else if (r != -ENODEV) {
+		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r, "netlink: looking up '%s' failed", host);
 		goto out;
 	}
 	bridge_idx = bridge_index(c, hnd, &bridge, e);
@@ -190,18 +319,17 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 		goto out;
 	}
 	r = reserve(c, ipam, cid, ifname, &addr, e);
+	if (r == -ENOSPC && ipam_held(ipam) > 0 && teardown_pending(td) > 0) {
+		/* Full only of addresses whose old interfaces are going. */
+		r = busy(e, "every free address's old interface", cid, ifname);
+		goto out;
+	}
 	if (r < 0)
 		goto out;
 	reserved = true;
 	ntoa(addr, a);
 
-	if (netdev_link_index(hnd, host) >= 0) {
-		/* Debris of an ADD that died half-way: this attachment had no
-		 * reservation a moment ago, so the link serves nobody. */
-		log_warn("pod %s/%s: stale host veth '%s' found, deleting it", cid, ifname, host);
-		(void)netdev_link_delete(hnd, host);
-	}
-	r = netdev_veth_create(hnd, host, ifname, nsfd, c->bridge_mtu, &hostl);
+	r = netdev_veth_create(hnd, host, ifname, nsfd, c->bridge_mtu, NULL, &hostl);
 	if (r < 0) {
 		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r, "creating veth '%s' <-> '%s': %s", host,
 			     ifname, strerror(-r));
@@ -221,7 +349,9 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 			     c->pod_len, netns);
 		goto undo;
 	}
-	r = netdev_link_set_master_up(hnd, hostl.ifindex, bridge_idx, true);
+	/* The alias goes with the enslave (one request less); a veth that
+	 * never got it is debris of an ADD that did not finish (reconcile). */
+	r = netdev_link_set_master_up(hnd, hostl.ifindex, bridge_idx, true, alias);
 	if (r < 0) {
 		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r, "attaching '%s' to bridge '%s' failed",
 			     host, c->bridge_name);
@@ -243,9 +373,11 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *cid, con
 	goto out;
 
 undo:
-	/* Reverse order: the veth (its peer goes with it), then the address. */
-	if (veth)
-		(void)netdev_link_delete(hnd, host);
+	/* Reverse order: the veth (its peer goes with it), then the address;
+	 * an address whose veth could not be deleted stays reserved (the
+	 * next restart's reconcile finds the pair). */
+	if (veth && netdev_link_delete_index(hnd, hostl.ifindex) < 0)
+		reserved = false;
 	if (reserved)
 		(void)ipam_release(ipam, cid, ifname, NULL);
 	log_warn("pod: add failed and undone container=%s ifname=%s: %s", cid, ifname, e->msg);
@@ -256,59 +388,176 @@ out:
 	return r;
 }
 
-int pod_del(const struct roostd_conf *c, struct ipam *ipam, const char *cid, const char *ifname,
-	    const char *netns, struct rst_err *e)
+void pod_teardown_done(struct ipam *ipam, const struct teardown_job *job)
 {
-	struct netdev *hnd = NULL, *pnd = NULL;
-	struct in_addr addr = {0};
-	char host[16], a[INET_ADDRSTRLEN] = "none";
-	int nsfd = -1, released, r;
+	char a[INET_ADDRSTRLEN];
 
-	pod_host_veth_name(cid, ifname, host);
+	ntoa(job->addr, a);
+	if (job->result < 0) {
+		/* The address stays held: an interface may still carry it. A
+		 * restart's reconcile deletes the veth (it has no record). */
+		log_errno(LOG_ERR, job->result,
+			  "pod: container=%s ifname=%s: deleting host veth '%s' failed; %s stays out of the pool",
+			  job->container_id, job->ifname, job->host, job->held ? a : "no address");
+		return;
+	}
+	if (job->held)
+		(void)ipam_unhold(ipam, job->addr);
+	log_debug("pod: host veth '%s' of container=%s ifname=%s deleted%s%s", job->host,
+		  job->container_id, job->ifname, job->held ? "; free again: " : "",
+		  job->held ? a : "");
+}
+
+/* Hands job to the pool, or runs it here without one (or when queuing
+ * failed) and finishes it at once. */
+static void teardown_start(struct ipam *ipam, struct teardown *td, struct netdev *hnd,
+			   struct teardown_job *job)
+{
+	if (!job->host_ifindex && !job->pod_nd) {
+		job->result = 0;
+		pod_teardown_done(ipam, job);
+		return;
+	}
+	if (td && teardown_submit(td, job) == 0)
+		return;
+	if (td) /* submit freed pod_nd */
+		job->pod_nd = NULL;
+	(void)teardown_run(hnd, job);
+	pod_teardown_done(ipam, job);
+}
+
+/* The job that deletes (cid, ifname)'s host veth, when it is there and
+ * this attachment's: 1 (job->host_ifindex set), 0 when there is none of
+ * ours (another attachment's link of that name is left alone), -errno. */
+static int host_job(struct netdev *hnd, struct teardown *td, const char *cid, const char *ifname,
+		    struct teardown_job *job)
+{
+	struct netdev_link_info hl;
+	char alias[72];
+	int r;
+
+	snprintf(job->container_id, sizeof(job->container_id), "%s", cid);
+	snprintf(job->ifname, sizeof(job->ifname), "%s", ifname);
+	if (pod_host_veth_name(cid, ifname, job->host) < 0 ||
+	    pod_host_veth_alias(cid, ifname, alias) < 0)
+		return 0;
+	if (teardown_pending_host(td, job->host))
+		return 0; /* on its way already */
+	r = host_veth_find(hnd, job->host, alias, &hl);
+	if (r == -EEXIST) {
+		log_warn("pod: container=%s ifname=%s: host veth '%s' belongs to another attachment (alias '%s'), leaving it alone",
+			 cid, ifname, job->host, hl.alias);
+		return 0;
+	}
+	if (r <= 0)
+		return r;
+	job->host_ifindex = hl.ifindex;
+	snprintf(job->host, sizeof(job->host), "%s", hl.name);
+	return 1;
+}
+
+int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td, const char *cid,
+	    const char *ifname, const char *netns, struct rst_err *e)
+{
+	struct teardown_job job = {0};
+	struct netdev *hnd = NULL;
+	struct in_addr addr = {0};
+	struct stat nst;
+	char a[INET_ADDRSTRLEN] = "none";
+	int released, found, r;
+
+	if (!ipam_container_id_valid(cid) || !ipam_ifname_valid(ifname))
+		return cni_fail(e, 4, EINVAL,
+				"container id or ifname '%.32s' is not valid for CNI (id: at most %d bytes of [A-Za-z0-9_.-])",
+				ifname, IPAM_ID_MAX);
 	r = netdev_open(&hnd);
 	if (r < 0)
 		return cni_fail(e, 11, r, "netlink: cannot open a route socket");
-	/* The record goes in the background while the kernel deletes the veth
-	 * (which waits for an RCU grace period); committed once it is gone. */
-	released = ipam_release_deferred(ipam, cid, ifname, &addr);
-
-	/* The pod side first when its namespace still exists: a pod attached
-	 * by another plugin (migration) has a host veth of another name. */
-	if (netns && netns[0]) {
-		struct rst_err ignore;
-
-		nsfd = netns_open(netns, &ignore);
-		if (nsfd >= 0 && netdev_open_netns(nsfd, &pnd) == 0) {
-			struct netdev_link_info li;
-
-			if (netdev_link_lookup(pnd, 0, ifname, &li) == 0 &&
-			    strcmp(li.kind, "veth") == 0)
-				(void)netdev_link_delete(pnd, ifname);
-		}
+	/* The record goes in the background meanwhile; its address is held
+	 * until the veth is gone. */
+	released = ipam_release_deferred(ipam, cid, ifname, true, &addr);
+	if (netns && netns[0] && stat(netns, &nst) == 0) {
+		job.ns_dev = nst.st_dev;
+		job.ns_ino = nst.st_ino;
 	}
-	r = netdev_link_delete(hnd, host);
-	if (r < 0) {
-		ipam_abort_release(ipam); /* the address stays with the veth */
-		r = cni_fail(e, 11, r, "deleting host veth '%s' failed: %s", host, strerror(-r));
+	found = host_job(hnd, td, cid, ifname, &job);
+	if (netns && netns[0]) {
+		/* The pod side, when its namespace still exists (also for a pod
+		 * attached by another plugin, e.g. migrated, whose host veth has
+		 * another name). */
+		struct netdev *pnd = NULL;
+		struct netdev_link_info li;
+		struct rst_err ignore;
+		int nsfd = netns_open(netns, &ignore);
+
+		if (nsfd >= 0 && netdev_open_netns(nsfd, &pnd) == 0 &&
+		    netdev_link_lookup(pnd, 0, ifname, &li) == 0 && strcmp(li.kind, "veth") == 0) {
+			job.pod_nd = TAKE_PTR(pnd);
+			job.pod_ifindex = li.ifindex;
+		}
+		netdev_free(pnd);
+		if (nsfd >= 0)
+			close(nsfd);
+	}
+	if (found < 0) {
+		if (released == 0)
+			ipam_abort_release(ipam); /* the address stays with the veth */
+		netdev_free(job.pod_nd);
+		r = cni_fail(e, 11, found, "looking up host veth '%s' failed: %s", job.host,
+			     strerror(-found));
 		goto out;
 	}
 	r = released < 0 ? released : ipam_commit(ipam);
 	if (r < 0 && r != -ENOENT) {
+		netdev_free(job.pod_nd);
 		r = cni_fail(e, 11, r, "releasing the address of container '%s' ifname '%s': %s",
 			     cid, ifname, strerror(-r));
 		goto out;
 	}
+	job.held = r == 0;
+	job.addr = addr;
 	if (r == 0)
 		ntoa(addr, a);
+	if (job.pod_nd) {
+		/* Down and renamed now (no grace period): CNI_IFNAME is free
+		 * and the pod cut off when DEL returns; the slow delete follows
+		 * in the pool. */
+		char gone[16];
+
+		snprintf(gone, sizeof(gone), "rdel%d", job.pod_ifindex);
+		(void)netdev_link_set_down_name(job.pod_nd, job.pod_ifindex, gone);
+	}
+	teardown_start(ipam, td, hnd, &job);
 	log_info("pod: deleted container=%s ifname=%s address=%s host_veth=%s", cid, ifname, a,
-		 host);
+		 job.host_ifindex ? job.host : "none");
 	r = 0;
 out:
-	netdev_free(pnd);
 	netdev_free(hnd);
-	if (nsfd >= 0)
-		close(nsfd);
 	return r;
+}
+
+int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
+		     const char *cid, const char *ifname, struct in_addr addr)
+{
+	struct teardown_job job = {0};
+	struct netdev *hnd = NULL;
+	int r = netdev_open(&hnd);
+
+	if (r >= 0)
+		r = host_job(hnd, td, cid, ifname, &job);
+	if (r < 0) {
+		/* Not knowing whether a veth still carries it: keep it held
+		 * (reconcile settles it at the next start). */
+		log_errno(LOG_ERR, r, "pod: container=%s ifname=%s: host veth unknown, its address stays out of the pool",
+			  cid, ifname);
+		netdev_free(hnd);
+		return r;
+	}
+	job.held = true;
+	job.addr = addr;
+	teardown_start(ipam, td, hnd, &job);
+	netdev_free(hnd);
+	return 0;
 }
 
 #define CHECK_FAIL(...) cni_fail(e, ROOST_CNI_ERR_CHECK, EINVAL, __VA_ARGS__)
@@ -316,6 +565,7 @@ out:
 int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *cid, const char *ifname,
 	      const char *netns, const struct pod_prev *prev, struct rst_err *e)
 {
+	char alias[72];
 	struct netdev *hnd = NULL, *pnd = NULL;
 	struct netdev_link_info li, hl;
 	struct ipam_record rec;
@@ -323,7 +573,9 @@ int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *cid, c
 	int nsfd, idx, bridge_idx, r;
 	unsigned i;
 
-	pod_host_veth_name(cid, ifname, host);
+	if (pod_host_veth_name(cid, ifname, host) < 0 || pod_host_veth_alias(cid, ifname, alias) < 0)
+		return cni_fail(e, 4, EINVAL, "container id or ifname '%.32s' is not valid for CNI",
+				ifname);
 	if (ipam_find(ipam, cid, ifname, &rec) < 0)
 		return CHECK_FAIL("container '%s' ifname '%s' has no address reserved", cid,
 				  ifname);
@@ -370,8 +622,13 @@ int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *cid, c
 			goto out;
 		}
 	}
-	idx = netdev_link_index(hnd, host);
-	if (idx < 0 || netdev_link_get(hnd, idx, &hl) < 0) {
+	r = host_veth_find(hnd, host, alias, &hl);
+	if (r == -EEXIST) {
+		r = CHECK_FAIL("host veth '%s' belongs to another attachment (alias '%s')", host,
+			       hl.alias);
+		goto out;
+	}
+	if (r <= 0 || netdev_link_get(hnd, hl.ifindex, &hl) < 0) {
 		r = CHECK_FAIL("host veth '%s' does not exist", host);
 		goto out;
 	}
@@ -400,9 +657,12 @@ out:
 	return r;
 }
 
-static bool roost_veth_name(const char *name)
+/* A host veth name roost gives: "veth" + POD_VETH_HEX hex digits, or the
+ * older "veth" + 8 (legacy: a port of the bridge as well, since the
+ * bridge plugin names its veths that way too). */
+static bool roost_veth_name(const char *name, size_t hex)
 {
-	if (strncmp(name, "veth", 4) != 0 || strlen(name) != 12)
+	if (strncmp(name, "veth", 4) != 0 || strlen(name) != 4 + hex)
 		return false;
 	for (const char *p = name + 4; *p; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
@@ -417,7 +677,8 @@ int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam)
 	struct netdev *nd = NULL;
 	size_t n_links = 0, n_recs = 0, i, j;
 	int bridge, r, repairs = 0;
-	char host[16], a[INET_ADDRSTRLEN];
+	char (*names)[16] = NULL, (*aliases)[72] = NULL;
+	char host[16], legacy[16], a[INET_ADDRSTRLEN];
 
 	r = netdev_open(&nd);
 	if (r < 0)
@@ -426,30 +687,58 @@ int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam)
 	if ((r = netdev_link_list(nd, &links, &n_links)) < 0 ||
 	    (r = ipam_list(ipam, &recs, &n_recs)) < 0)
 		goto out;
+	names = calloc(n_recs + 1, sizeof(*names));
+	aliases = calloc(n_recs + 1, sizeof(*aliases));
+	if (!names || !aliases) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (j = 0; j < n_recs; j++)
+		if (pod_host_veth_name(recs[j].container_id, recs[j].ifname, names[j]) < 0 ||
+		    pod_host_veth_alias(recs[j].container_id, recs[j].ifname, aliases[j]) < 0)
+			names[j][0] = aliases[j][0] = '\0';
 
+	/* Every roost veth, in the bridge or not (an ADD may have died
+	 * between creating the pair and enslaving it): roost's alias, or
+	 * roost's name without an alias (died before the alias was set, or
+	 * made by an older roost). */
 	for (i = 0; i < n_links; i++) {
+		const struct netdev_link_info *l = &links[i];
+		bool ours_alias = strncmp(l->alias, POD_ALIAS_PREFIX, strlen(POD_ALIAS_PREFIX)) == 0;
 		bool owned = false;
 
-		if (bridge <= 0 || links[i].master != bridge || !roost_veth_name(links[i].name))
+		if (strcmp(l->kind, "veth") != 0)
+			continue;
+		if (!ours_alias &&
+		    !(l->alias[0] == '\0' &&
+		      (roost_veth_name(l->name, POD_VETH_HEX) ||
+		       (roost_veth_name(l->name, 8) && bridge > 0 && l->master == bridge))))
 			continue;
 		for (j = 0; j < n_recs && !owned; j++) {
-			pod_host_veth_name(recs[j].container_id, recs[j].ifname, host);
-			owned = strcmp(host, links[i].name) == 0;
+			if (!names[j][0])
+				continue;
+			/* Without an alias a current name is debris of an ADD that
+			 * died before it set one (so never succeeded): not owned. */
+			legacy_veth_name(names[j], legacy);
+			owned = ours_alias ? strcmp(l->alias, aliases[j]) == 0
+					   : strcmp(l->name, legacy) == 0;
 		}
 		if (owned)
 			continue;
-		if (netdev_link_delete(nd, links[i].name) == 0) {
-			log_warn("reconcile: deleted host veth '%s': no address is reserved for it (an ADD interrupted by a crash)",
-				 links[i].name);
+		if (netdev_link_delete_index(nd, l->ifindex) == 0) {
+			log_warn("reconcile: deleted host veth '%s': no address is reserved for it (an ADD or DEL interrupted by a crash)",
+				 l->name);
 			repairs++;
 		}
 	}
 	for (j = 0; j < n_recs; j++) {
+		struct netdev_link_info hl;
+
 		if (strcmp(recs[j].origin, "roost") != 0)
 			continue;
-		pod_host_veth_name(recs[j].container_id, recs[j].ifname, host);
-		if (netdev_link_index(nd, host) > 0)
-			continue;
+		if (names[j][0] && host_veth_find(nd, names[j], aliases[j], &hl) != 0)
+			continue; /* there (or a lookup failed: keep it) */
+		snprintf(host, sizeof(host), "%s", names[j]);
 		ntoa(recs[j].address, a);
 		if (ipam_release(ipam, recs[j].container_id, recs[j].ifname, NULL) == 0) {
 			log_warn("reconcile: released %s of container=%s ifname=%s: its host veth '%s' is gone",
@@ -459,6 +748,8 @@ int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam)
 	}
 	r = repairs;
 out:
+	free(names);
+	free(aliases);
 	free(recs);
 	free(links);
 	netdev_free(nd);

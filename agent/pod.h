@@ -7,14 +7,25 @@
  *   1. open CNI_NETNS (must be a network namespace, not roostd's own) and
  *      check CNI_IFNAME is free in it;
  *   2. reserve an address (IPAM);
- *   3. create the veth pair: host end "veth" + 8 hex digits of
- *      sha256(container id, ifname) — so DEL finds it without any state —
- *      and the peer directly inside the pod's namespace as CNI_IFNAME, both
- *      with the bridge's MTU;
+ *   3. create the veth pair: host end "veth" + 11 hex digits (44 bits) of
+ *      sha256(container id "/" ifname) — so DEL finds it without any
+ *      state — with the alias "roost:" + all 64 hex digits (set with step 5),
+ *      which says whose it is (a name clash with a live attachment is an
+ *      error, never a deletion), and the peer directly inside the pod's namespace as
+ *      CNI_IFNAME, both with the bridge's MTU;
  *   4. pod side: address/len, up, `default via gw`, `<cluster CIDR> via gw`;
  *   5. host side: into the bridge, hairpin on, up.
- * DEL removes whatever of that still exists and releases the address; it
- * succeeds when nothing is left, also without a namespace.
+ * DEL removes the record, sets the pod's CNI_IFNAME down and renames it
+ * out of the way ("rdel<ifindex>") at once, and has the veth deleted by the
+ * teardown pool (teardown.h); the address stays held until the veth is gone, so it
+ * is never handed out while an interface still carries it. DEL succeeds
+ * when nothing is left, also without a namespace. An ADD whose interface
+ * name (host veth, or CNI_IFNAME in the same namespace) or only free
+ * addresses are still being torn down gets -EAGAIN: the agent socket
+ * answers it once the teardown is done.
+ *
+ * Container ids longer than IPAM_ID_MAX or breaking CNI's rules, and bad
+ * ifnames, are refused (CNI code 4) before anything else.
  */
 #ifndef ROOST_POD_H
 #define ROOST_POD_H
@@ -25,6 +36,12 @@
 #include "conf.h"
 #include "ipam.h"
 #include "rst.h"
+
+struct teardown;
+struct teardown_job;
+
+#define POD_VETH_HEX 11         /* hex digits in a host veth name (IFNAMSIZ - 1 - 4) */
+#define POD_ALIAS_PREFIX "roost:" /* + sha256 hex: the host veth's ifalias */
 
 struct pod_result {
 	char bridge[16], bridge_mac[18];
@@ -49,23 +66,42 @@ struct pod_prev {
 	unsigned n_routes;
 };
 
-/* "veth" + 8 hex digits derived from (container_id, ifname). */
-void pod_host_veth_name(const char *container_id, const char *ifname, char out[16]);
+/* "veth" + POD_VETH_HEX hex digits derived from (container_id, ifname),
+ * and the alias that marks it; 0, or -EINVAL when the id or ifname breaks
+ * CNI's rules (or is longer than IPAM_ID_MAX / IPAM_IFNAME_MAX). */
+int pod_host_veth_name(const char *container_id, const char *ifname, char out[16]);
+int pod_host_veth_alias(const char *container_id, const char *ifname, char out[72]);
 
-/* Each returns 0, or a negative errno with reterr->cni_code and msg set. */
-int pod_add(const struct roostd_conf *c, struct ipam *ipam, const char *container_id,
-	    const char *ifname, const char *netns, struct pod_result *ret, struct rst_err *reterr);
-int pod_del(const struct roostd_conf *c, struct ipam *ipam, const char *container_id,
-	    const char *ifname, const char *netns, struct rst_err *reterr);
+/* Each returns 0, or a negative errno with reterr->cni_code and msg set;
+ * pod_add() returns -EAGAIN when it must wait for a teardown (retry it once
+ * teardown_fd() fired). td may be NULL: veths are then deleted at once. */
+int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
+	    const char *container_id, const char *ifname, const char *netns,
+	    struct pod_result *ret, struct rst_err *reterr);
+int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
+	    const char *container_id, const char *ifname, const char *netns,
+	    struct rst_err *reterr);
+
+/* GC: (container_id, ifname) lost its record and addr is held
+ * (ipam_gc_hold()): deletes its host veth (when it is this attachment's)
+ * through td, and frees addr once that is done. 0, or -errno when the veth
+ * could not even be looked up (addr then stays held; logged). */
+int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
+		     const char *container_id, const char *ifname, struct in_addr addr);
+
+/* A teardown job finished (teardown_reap()): frees its held address when
+ * the veth is gone; on failure the address stays held (logged). */
+void pod_teardown_done(struct ipam *ipam, const struct teardown_job *job);
 int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *container_id,
 	      const char *ifname, const char *netns, const struct pod_prev *prev,
 	      struct rst_err *reterr);
 
-/* After a crash: makes the bridge's veths and the address pool agree.
- * A host veth named like roost's ("veth" + 8 hex) in the bridge without a
- * reservation is deleted; a reservation roost made whose host veth is gone
- * is released. Imported host-local reservations are left alone. Logs each
- * repair; returns how many there were, or -errno. */
+/* After a crash: makes the node's veths and the address pool agree.
+ * Every roost veth (alias "roost:...", or a roost name without an alias:
+ * "veth" + 11 hex anywhere, "veth" + 8 hex in the bridge), enslaved or
+ * not, that no reservation owns is deleted; a reservation roost made whose
+ * host veth is gone is released. Imported host-local reservations are left
+ * alone. Logs each repair; returns how many there were, or -errno. */
 int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam);
 
 #endif

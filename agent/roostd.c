@@ -7,6 +7,8 @@
  * then adopt the running BIRD or spawn one. Afterwards the loop waits for
  * signals (HUP reload, TERM/INT exit) and for BIRD's death (pidfd).
  * roostd never stops BIRD: leaving, for whatever reason, changes no route.
+ * Pod veths are deleted by the teardown pool's threads (teardown.h); the
+ * loop polls its eventfd and reaps their jobs in this thread.
  */
 #include "config.h"
 
@@ -33,6 +35,7 @@
 #include "owners.h"
 #include "pod.h"
 #include "sessions.h"
+#include "teardown.h"
 
 static void usage(FILE *f)
 {
@@ -227,6 +230,7 @@ struct agent {
 	char *text;               /* owned; the rendered BIRD config in force */
 	struct bird bird;
 	struct ipam *ipam; /* owned */
+	struct teardown *td; /* owned; deletes pod veths in its own threads */
 	struct api *api;   /* owned */
 	struct metrics metrics;
 	struct sessions sessions; /* logs BGP session changes */
@@ -653,6 +657,8 @@ static int run(const char *path)
 			log_info("reconcile: %d repair(s); %zu pod(s) with an address", r,
 				 ipam_used(a.ipam));
 		r = 1;
+		if (teardown_new(TEARDOWN_THREADS, &a.td) < 0)
+			goto out;
 	}
 	if (owners_open(&a.owners, a.conf) < 0)
 		goto out;
@@ -672,24 +678,26 @@ static int run(const char *path)
 		 a.conf->no_pods ? "none" : inet_ntoa(a.conf->pod_net), a.conf->pod_len,
 		 ipam_used(a.ipam), ipam_size(a.ipam), a.conf->agent_socket);
 	for (;;) {
-		struct pollfd p[6 + API_MAX_CLIENTS] = {{.fd = sfd, .events = POLLIN},
+		struct pollfd p[7 + API_MAX_CLIENTS] = {{.fd = sfd, .events = POLLIN},
 							{.fd = bird_fd(&a.bird), .events = POLLIN},
 							{.fd = api_fd(a.api), .events = POLLIN},
 							{.fd = a.metrics.fd, .events = POLLIN},
 							{.fd = sessions_fd(&a.sessions), .events = POLLIN},
-							{.fd = ds_fd(a.ds), .events = POLLIN}};
-		size_t n_clients = api_pollfds(a.api, p + 6, API_MAX_CLIENTS);
+							{.fd = ds_fd(a.ds), .events = POLLIN},
+							{.fd = teardown_fd(a.td), .events = POLLIN}};
+		size_t n_clients = api_pollfds(a.api, p + 7, API_MAX_CLIENTS);
 		struct api_ctx ctx = {.conf = a.conf,
 				      .ipam = a.ipam,
 				      .bird = &a.bird,
 				      .metrics = &a.metrics,
-				      .ds = a.ds};
+				      .ds = a.ds,
+				      .td = a.td};
 		struct signalfd_siginfo si;
 		int timeout = loop_timeout_ms(&a), at = api_timeout_ms(a.api);
 
 		if (at >= 0 && (timeout < 0 || at < timeout))
 			timeout = at;
-		if (poll(p, 6 + n_clients, timeout) < 0 && errno != EINTR) {
+		if (poll(p, 7 + n_clients, timeout) < 0 && errno != EINTR) {
 			log_errno(LOG_ERR, errno, "poll failed");
 			break;
 		}
@@ -706,7 +714,9 @@ static int run(const char *path)
 		if (p[5].fd >= 0 && (p[5].revents & POLLIN))
 			ds_changed(&a);
 		ds_retry_tick(&a);
-		api_handle(a.api, p + 6, n_clients, &ctx);
+		if (p[6].fd >= 0 && (p[6].revents & POLLIN))
+			api_teardown_done(a.api, &ctx);
+		api_handle(a.api, p + 7, n_clients, &ctx);
 		if (p[2].revents & POLLIN)
 			api_serve(a.api, &ctx);
 		if (p[3].fd >= 0 && (p[3].revents & POLLIN))
@@ -736,6 +746,7 @@ out:
 	free(a.ds_pending);
 	metrics_close(&a.metrics);
 	api_free(a.api);
+	teardown_free(a.td); /* finishes the deletions it has queued */
 	ipam_free(a.ipam);
 	free(a.text);
 	conf_free(a.conf);

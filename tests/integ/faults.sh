@@ -106,6 +106,81 @@ check "reconcile: a reservation whose veth is gone is released (10.244.1.200 of 
 check "reconcile: ping-a's own veth and address untouched" \
 	bash -c "[ $(pool_used 1) = 1 ] && [ $(host_veths 1) = 1 ]"
 
+# ---- roostd killed -9 at random points of 50 parallel ADDs, 20 times in a row -------------------------
+# After each restart every reservation has its host veth and every roost veth
+# a reservation, name for name (a veth created but not yet enslaved, or one
+# whose DEL was answered but not yet deleted, included).
+KILL_ROUNDS=${FAULTS_KILL_ROUNDS:-20}
+for i in $(seq 1 50); do
+	ns_add "n1k$i"
+done
+pool_at_least() { [ "$(pool_used 1)" -ge "$1" ]; }
+# veth_sets: "reserved" and "present" host veth names on node1, one per line.
+veth_sets() {
+	ip netns exec "$(ns n1)" "$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" -o json pods |
+		jq -r '.pods[].host_veth' | sort >"$RST_TMP/reserved"
+	ip -n "$(ns n1)" -o link show type veth | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
+		grep '^veth' | sort >"$RST_TMP/present"
+}
+bad_rounds=0
+kill_t0=$(now_ms)
+for round in $(seq 1 "$KILL_ROUNDS"); do
+	at=$((RANDOM % 50))
+	base=$(pool_used 1)
+	kpids=()
+	for i in $(seq 1 50); do
+		printf '%s' "$(netconf 1)" | ip netns exec "$(ns n1)" env -i CNI_COMMAND=ADD \
+			CNI_CONTAINERID="k$round-$i" CNI_IFNAME=eth0 CNI_NETNS="/run/netns/$(ns "n1k$i")" \
+			"$ROOST_CNI" >/dev/null 2>&1 &
+		kpids+=($!)
+	done
+	# The random point: once `at` of this round's records are on disk.
+	wait_until 10 pool_at_least $((base + at)) || true
+	dead=$(roostd_pid 1)
+	kill -KILL "$dead"
+	wait "${kpids[@]}" || true
+	# Gone for good (a thread in fsync or RTM_DELLINK finishes that
+	# first) before the next one starts, as systemd would have it.
+	wait_until 20 bash -c "! kill -0 $dead 2>/dev/null" || echo "# round $round: pid $dead still there"
+	roostd_start 1
+	if ! wait_until 15 roostd_ready 1; then
+		bad_rounds=$((bad_rounds + 1))
+		echo "# round $round: roostd not ready after restart; its log:"
+		grep "roostd\[$(roostd_pid 1)\]" "$RST_TMP/n1/roostd.log" | tail -n 15 | sed 's/^/#   /'
+		continue
+	fi
+	veth_sets
+	if ! cmp -s "$RST_TMP/reserved" "$RST_TMP/present"; then
+		bad_rounds=$((bad_rounds + 1))
+		echo "# round $round (killed after $at records): reserved vs present host veths differ:"
+		diff "$RST_TMP/reserved" "$RST_TMP/present" | sed 's/^/#   /'
+	fi
+	# The next round starts from ping-a alone.
+	for i in $(seq 1 50); do
+		printf '%s' "$(netconf 1)" | ip netns exec "$(ns n1)" env -i CNI_COMMAND=DEL \
+			CNI_CONTAINERID="k$round-$i" CNI_IFNAME=eth0 CNI_NETNS="/run/netns/$(ns "n1k$i")" \
+			"$ROOST_CNI" >"$RST_TMP/kdel-$i.out" 2>&1 &
+		kpids[i]=$!
+	done
+	for i in $(seq 1 50); do
+		wait "${kpids[i]}" ||
+			echo "# round $round: DEL of k$round-$i failed: $(cat "$RST_TMP/kdel-$i.out")"
+	done
+done
+measure "roostd killed -9 at random points of 50 parallel ADDs, $KILL_ROUNDS rounds: $(($(now_ms) - kill_t0)) ms"
+check "kill -9 during 50 parallel ADDs, $KILL_ROUNDS times: after every restart each reservation has its veth and each roost veth a reservation" \
+	test "$bad_rounds" = 0
+only_ping_a() { [ "$(pool_used 1)" = 1 ] && [ "$(host_veths 1)" = 1 ]; }
+check "kill -9 rounds: all DELs done, only ping-a's address and veth remain" wait_until 10 only_ping_a
+if ! only_ping_a; then
+	veth_sets
+	echo "# reserved: $(tr '\n' ' ' <"$RST_TMP/reserved")"
+	echo "# present: $(tr '\n' ' ' <"$RST_TMP/present")"
+fi
+for i in $(seq 1 50); do
+	ip netns del "$(ns "n1k$i")"
+done
+
 # ---- rendered BIRD config corrupted while roostd is down -------------------------------------------
 bpid=$(bird_pid 1)
 kill -TERM "$(roostd_pid 1)"

@@ -184,6 +184,12 @@ host_veths() {
 	ip -n "$(ns "n$1")" -o link show | awk -F': ' '{print $2}' | grep -c '^veth' || true
 }
 
+# host_veths_are K N: node K has N host veths (DEL answers before the kernel
+# has deleted a veth: poll this with wait_until).
+host_veths_are() {
+	[ "$(host_veths "$1")" = "$2" ]
+}
+
 # roostd_start K: runs roostd in nK's namespace, logging to nK/roostd.log.
 roostd_start() {
 	local k=$1

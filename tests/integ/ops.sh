@@ -65,11 +65,11 @@ check "status json: healthy" jq -e '.healthy == true' "$J"
 # ---- pods --------------------------------------------------------------------------------
 check "roostctl pods: exit 0" ctl 1 pods
 check "pods table: ops-a with its address and host veth" \
-	grep -Eq '^10\.244\.1\.[0-9]+ +ops-a +eth0 +veth[0-9a-f]{8} ' "$RST_TMP/ctl.out"
+	grep -Eq '^10\.244\.1\.[0-9]+ +ops-a +eth0 +veth[0-9a-f]{11} ' "$RST_TMP/ctl.out"
 check "roostctl -o json pods: two pods, fields" ctl 1 -o json pods
 check "pods json: container ids, ifnames, addresses match the CNI results" \
 	jq -e '[.pods[].container_id] == ["ops-a","ops-b"] and all(.pods[]; .ifname == "eth0" and
-		(.address | startswith("10.244.1.")) and (.host_veth | test("^veth[0-9a-f]{8}$")))
+		(.address | startswith("10.244.1.")) and (.host_veth | test("^veth[0-9a-f]{11}$")))
 		and .pool_used == 2' "$RST_TMP/ctl.out"
 
 # ---- audit on a healthy cluster -------------------------------------------------------------

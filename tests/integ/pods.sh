@@ -88,7 +88,7 @@ for k in 1 2 3; do
 		cni "$k" DEL "pod-$k-$j" eth0 "/run/netns/$(ns "n${k}p$j")" ||
 			not_ok "DEL pod-$k-$j" "$(cat "$RST_TMP/cni.out")"
 	done
-	check "node$k after DEL of its pods: no host veth left" test "$(host_veths "$k")" = 0
+	check "node$k after DEL of its pods: no host veth left" wait_until 5 host_veths_are "$k" 0
 	check "node$k after DEL of its pods: no address allocated" test "$(pool_used "$k")" = 0
 done
 check "pod-1-1 after DEL: its eth0 is gone" \
@@ -126,6 +126,6 @@ done
 wait_until 60 bash -c "[ \$(ls $RST_TMP/par-* 2>/dev/null | wc -l) = 50 ]"
 check "50 parallel DELs: all succeed" test "$(cat "$RST_TMP"/par-* | grep -vc '^0$' || true)" = 0
 check "50 parallel DELs: pool back to full (0 allocated)" test "$(pool_used 1)" = 0
-check "50 parallel DELs: no host veth left" test "$(host_veths 1)" = 0
+check "50 parallel DELs: no host veth left" wait_until 5 host_veths_are 1 0
 
 rst_finish

@@ -40,9 +40,10 @@ check "the pod has $addr on eth0" \
 	bash -c "ip -n $(ns n1p1) -br addr show eth0 | grep -q '$addr'"
 check "libcni CheckNetworkList (prevResult from libcni's cache)" drive check rt1
 check "libcni DelNetworkList" drive del rt1
-check "after DelNetworkList: eth0 gone, no host veth, no reservation" \
-	bash -c "! ip -n $(ns n1p1) link show eth0 2>/dev/null && [ $(host_veths 1) = 0 ] &&
+check "after DelNetworkList: eth0 gone, no reservation" \
+	bash -c "! ip -n $(ns n1p1) link show eth0 2>/dev/null &&
 		[ \$(find $RST_TMP/n1/state/roost -maxdepth 1 -name '10.*' | wc -l) = 0 ]"
+check "after DelNetworkList: no host veth" wait_until 5 host_veths_are 1 0
 check "libcni DelNetworkList again: still success" drive del rt1
 
 rst_finish

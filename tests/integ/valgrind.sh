@@ -53,7 +53,8 @@ check "reload under valgrind applied" wait_until 30 log_has 1 'reload: done'
 for i in $(seq 1 "$PODS"); do
 	cni 1 DEL "vg-$i" eth0 "/run/netns/$(ns "n1v$i")" || fails=$((fails + 1))
 done
-check "$PODS pods deleted" bash -c "[ $fails = 0 ] && [ $(pool_used 1) = 0 ] && [ $(host_veths 1) = 0 ]"
+check "$PODS pods deleted" bash -c "[ $fails = 0 ] && [ $(pool_used 1) = 0 ]"
+check "$PODS pods deleted: their host veths are gone" wait_until 10 host_veths_are 1 0
 kill -TERM "$vg"
 wait "$vg"
 rc=$?

@@ -26,6 +26,8 @@
 #include "rst.h"
 #include "ipam.h"
 #include "log.h"
+#include "pod.h"
+#include "teardown.h"
 
 #define NETWORK "roost"
 
@@ -335,15 +337,15 @@ static void test_deferred_release(void **state)
 
 	assert_int_equal(pool_open(f), 0);
 	a = alloc_ok(f, "pod", "eth0");
-	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", &r), 0);
+	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", false, &r), 0);
 	assert_int_equal(r.s_addr, a.s_addr);
 	ipam_abort_release(f->p);
 	assert_int_equal(ipam_find(f->p, "pod", "eth0", &rec), 0);
 	assert_non_null(read_in(f->pool, "10.244.1.2"));
 	assert_int_equal(strncmp(read_in(f->pool, "10.244.1.2"), "pod\neth0\n", 9), 0);
 	assert_int_equal(ipam_used(f->p), 1);
-	assert_int_equal(ipam_release_deferred(f->p, "nobody", "eth0", &r), -ENOENT);
-	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", &r), 0);
+	assert_int_equal(ipam_release_deferred(f->p, "nobody", "eth0", false, &r), -ENOENT);
+	assert_int_equal(ipam_release_deferred(f->p, "pod", "eth0", false, &r), 0);
 	assert_int_equal(ipam_commit(f->p), 0);
 	assert_int_equal(ipam_find(f->p, "pod", "eth0", &rec), -ENOENT);
 	assert_int_equal(ipam_used(f->p), 0);
@@ -875,6 +877,56 @@ static void test_list_sorted(void **state)
 	free(list);
 }
 
+/* A released address can be held until its interface is gone: the
+ * attachment is gone at once (DEL again is a no-op), the address is handed
+ * to no one until ipam_unhold(), and a failed teardown keeps it held. */
+static void test_release_hold(void **state)
+{
+	struct fx *f = *state;
+	struct ipam_record *gone = NULL, *list = NULL, rec;
+	struct in_addr a, b;
+	struct teardown_job job = {0};
+	size_t n = 0;
+
+	/* A /30: exactly one pod address, 10.244.9.2. */
+	assert_int_equal(ipam_open(f->state, NETWORK, ip("10.244.9.0"), 30, &f->p), 0);
+	assert_int_equal(ipam_allocate(f->p, "a", "eth0", &a), 0);
+	assert_int_equal(host_byte(a), 2);
+
+	assert_int_equal(ipam_release_deferred(f->p, "a", "eth0", true, &b), 0);
+	assert_int_equal(ipam_commit(f->p), 0);
+	assert_int_equal(b.s_addr, a.s_addr);
+	assert_null(read_in(f->pool, "10.244.9.2"));	/* off the disk */
+	assert_int_equal(ipam_find(f->p, "a", "eth0", &rec), -ENOENT);
+	assert_int_equal(ipam_release(f->p, "a", "eth0", NULL), -ENOENT);
+	assert_int_equal(ipam_list(f->p, &list, &n), 0);
+	assert_int_equal(n, 0);
+	free(list);
+	assert_int_equal(ipam_held(f->p), 1);
+	assert_int_equal(ipam_allocate(f->p, "b", "eth0", &b), -ENOSPC); /* held */
+	assert_int_equal(ipam_unhold(f->p, a), 0);
+	assert_int_equal(ipam_unhold(f->p, a), -ENOENT);
+	assert_int_equal(ipam_held(f->p), 0);
+	assert_int_equal(ipam_allocate(f->p, "b", "eth0", &b), 0);
+	assert_int_equal(b.s_addr, a.s_addr);
+
+	/* GC holds what it releases; the teardown's result decides. */
+	assert_int_equal(ipam_gc_hold(f->p, NULL, 0, &gone, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(gone[0].container_id, "b");
+	free(gone);
+	assert_int_equal(ipam_allocate(f->p, "c", "eth0", &b), -ENOSPC);
+	job.held = true;
+	job.addr = a;
+	job.result = -EIO; /* the veth could not be deleted: still held */
+	pod_teardown_done(f->p, &job);
+	assert_int_equal(ipam_allocate(f->p, "c", "eth0", &b), -ENOSPC);
+	job.result = 0;
+	pod_teardown_done(f->p, &job);
+	assert_int_equal(ipam_allocate(f->p, "c", "eth0", &b), 0);
+	assert_int_equal(b.s_addr, a.s_addr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +947,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_io_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_host_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_sorted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_hold, setup, teardown),
 	};
 
 	/* Warnings about moved-aside files are expected; keep stderr quiet. */

@@ -35,6 +35,10 @@
 #include "rst.h"
 #include "log.h"
 #include "netdev.h"
+#include "birdconf.h"
+#include "pod.h"
+#include "teardown.h"
+#include <poll.h>
 
 #define RTPROT_BOOT_ 3	 /* what proto 0 asks for */
 #define RTPROT_KERNEL_ 2 /* connected routes */
@@ -204,7 +208,7 @@ static void test_bridge_ensure(void **state)
 	struct fixture *f = *state;
 	int first_rb0 = 0;
 
-	assert_int_equal(netdev_veth_create(f->nd, "rv0", "rv0p", -1, 0, NULL), 0);
+	assert_int_equal(netdev_veth_create(f->nd, "rv0", "rv0p", -1, 0, NULL, NULL), 0);
 
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 		struct netdev_link_info li;
@@ -316,7 +320,7 @@ static void test_link_lookup(void **state)
 		assert_int_equal(netdev_link_index(f->nd, steps[i].name), want);
 	}
 
-	assert_int_equal(netdev_veth_create(f->nd, "rl1", "rl1p", -1, 0, &vli), 0);
+	assert_int_equal(netdev_veth_create(f->nd, "rl1", "rl1p", -1, 0, NULL, &vli), 0);
 	veth = vli.ifindex;
 	assert_string_equal(vli.name, "rl1");
 	assert_int_equal(strlen(vli.mac), 17);
@@ -422,7 +426,7 @@ static void test_veth_pod(void **state)
 	br = netdev_bridge_ensure(f->nd, "rp0", 1450, NULL, NULL);
 	assert_true(br > 0);
 
-	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth0", f->ns_fd, 1450, &hli), 0);
+	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth0", f->ns_fd, 1450, NULL, &hli), 0);
 	host = hli.ifindex;
 	assert_true(host > 0);
 	assert_int_equal(netdev_link_index(f->nd, "rveth0"), host);
@@ -440,25 +444,25 @@ static void test_veth_pod(void **state)
 	assert_false(li.hairpin);
 
 	/* names taken: here, and over there */
-	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth1", f->ns_fd, 1450, NULL),
+	assert_int_equal(netdev_veth_create(f->nd, "rveth0", "eth1", f->ns_fd, 1450, NULL, NULL),
 			 -EEXIST);
-	assert_int_equal(netdev_veth_create(f->nd, "rveth1", "eth0", f->ns_fd, 1450, &oli),
+	assert_int_equal(netdev_veth_create(f->nd, "rveth1", "eth0", f->ns_fd, 1450, NULL, &oli),
 			 -EEXIST);
 	assert_int_equal(oli.ifindex, 0); /* not touched on failure */
 	assert_int_equal(netdev_link_index(f->nd, "rveth1"), -ENODEV);
-	assert_int_equal(netdev_veth_create(f->nd, "rveth0123456789ab", "eth1", f->ns_fd, 0, NULL),
+	assert_int_equal(netdev_veth_create(f->nd, "rveth0123456789ab", "eth1", f->ns_fd, 0, NULL, NULL),
 			 -EINVAL);
 
 	for (size_t i = 0; i < ARRAY_SIZE(hairpin_steps); i++) {
-		assert_int_equal(netdev_link_set_master_up(f->nd, host, br, hairpin_steps[i]), 0);
+		assert_int_equal(netdev_link_set_master_up(f->nd, host, br, hairpin_steps[i], NULL), 0);
 		assert_int_equal(netdev_link_get(f->nd, host, &li), 0);
 		assert_int_equal(li.master, br);
 		assert_true(li.up);
 		assert_int_equal(li.hairpin, hairpin_steps[i]);
 		assert_int_equal(netdev_link_is_up(f->nd, host), 1);
 	}
-	assert_int_equal(netdev_link_set_master_up(f->nd, 99999, br, true), -ENODEV);
-	assert_int_equal(netdev_link_set_master_up(f->nd, host, 0, true), -EINVAL);
+	assert_int_equal(netdev_link_set_master_up(f->nd, 99999, br, true, NULL), -ENODEV);
+	assert_int_equal(netdev_link_set_master_up(f->nd, host, 0, true, NULL), -EINVAL);
 	/* the bridge kept the MTU it was given */
 	assert_int_equal(netdev_link_get(f->nd, br, &li), 0);
 	assert_int_equal(li.mtu, 1450);
@@ -470,12 +474,90 @@ static void test_veth_pod(void **state)
 	assert_int_equal(netdev_link_delete(f->nd, "rp0"), 0);
 }
 
+/* ---- host veth names, aliases and the teardown pool ------------------------ */
+
+static void test_host_veth_name(void **state)
+{
+	char id[301], name[16], alias[72], hex[65], want[72];
+
+	assert_int_equal(pod_host_veth_name("c1", "eth0", name), 0);
+	bc_sha256_hex("c1/eth0", 7, hex);
+	snprintf(want, sizeof(want), "veth%.11s", hex);
+	assert_string_equal(name, want);
+	assert_int_equal(strlen(name), 15); /* IFNAMSIZ - 1 */
+	assert_int_equal(pod_host_veth_alias("c1", "eth0", alias), 0);
+	snprintf(want, sizeof(want), "roost:%s", hex);
+	assert_string_equal(alias, want);
+
+	/* Longer than the pool keeps (the hash used to read past its key). */
+	memset(id, 'a', 300);
+	id[300] = '\0';
+	assert_int_equal(pod_host_veth_name(id, "eth0", name), -EINVAL);
+	assert_int_equal(pod_host_veth_alias(id, "eth0", alias), -EINVAL);
+	id[255] = '\0';
+	assert_int_equal(pod_host_veth_name(id, "eth0", name), 0);
+	assert_int_equal(pod_host_veth_name("c1", "eth0123456789abc", name), -EINVAL);
+	assert_int_equal(pod_host_veth_name("-c1", "eth0", name), -EINVAL);
+}
+
+static void count_done(void *arg, const struct teardown_job *job)
+{
+	int *results = arg;
+
+	results[results[0] + 1] = job->result;
+	results[0]++;
+}
+
+static void test_teardown(void **state)
+{
+	struct fixture *f = *state;
+	struct teardown *td = NULL;
+	struct teardown_job job = {0};
+	struct netdev_link_info li;
+	int results[8] = {0}, idx[3];
+	char name[16], peer[16];
+
+	assert_int_equal(teardown_new(2, &td), 0);
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "rtd%d", i);
+		snprintf(peer, sizeof(peer), "rtp%d", i);
+		assert_int_equal(netdev_veth_create(f->nd, name, peer, -1, 0, "roost:x", &li), 0);
+		assert_string_equal(li.alias, "roost:x");
+		idx[i] = li.ifindex;
+		assert_int_equal(netdev_link_lookup(f->nd, 0, name, &li), 0);
+		assert_string_equal(li.alias, "roost:x");
+	}
+	/* Three deletions queued at once, one of a link that is gone already. */
+	for (int i = 0; i < 3; i++) {
+		memset(&job, 0, sizeof(job));
+		job.host_ifindex = i == 2 ? 999999 : idx[i];
+		snprintf(job.host, sizeof(job.host), "rtd%d", i);
+		assert_int_equal(teardown_submit(td, &job), 0);
+	}
+	assert_true(teardown_pending(td) == 3);
+	for (int waited = 0; results[0] < 3 && waited < 100; waited++) {
+		struct pollfd p = {.fd = teardown_fd(td), .events = POLLIN};
+
+		assert_true(poll(&p, 1, 100) >= 0);
+		(void)teardown_reap(td, count_done, results);
+	}
+	assert_int_equal(results[0], 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(results[i + 1], 0);
+	assert_int_equal(teardown_pending(td), 0);
+	assert_false(teardown_pending_host(td, "rtd0"));
+	assert_int_equal(netdev_link_index(f->nd, "rtd0"), -ENODEV);
+	assert_int_equal(netdev_link_index(f->nd, "rtd1"), -ENODEV);
+	teardown_free(td);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bridge_ensure),	  cmocka_unit_test(test_addr_ensure),
 		cmocka_unit_test(test_link_lookup),	  cmocka_unit_test(test_route_count_proto),
 		cmocka_unit_test(test_forwarding_enable), cmocka_unit_test(test_veth_pod),
+		cmocka_unit_test(test_host_veth_name),	  cmocka_unit_test(test_teardown),
 	};
 
 	if (geteuid() != 0) {
