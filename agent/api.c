@@ -24,6 +24,7 @@
 #include "log.h"
 #include "pod.h"
 #include "status.h"
+#include "worker.h"
 
 struct api_client {
 	int fd;
@@ -113,7 +114,8 @@ int api_open(const char *path, struct api **ret)
 
 static void client_close(struct api *a, size_t i)
 {
-	close(a->clients[i].fd);
+	if (a->clients[i].fd >= 0)
+		close(a->clients[i].fd);
 	free(a->clients[i].body);
 	a->clients[i] = a->clients[--a->n_clients];
 }
@@ -330,6 +332,29 @@ static json_t *do_pods(const struct api_ctx *x)
 				  (json_int_t)ipam_used(x->ipam)));
 }
 
+json_t *api_node_query(const char *verb, const struct roostd_conf *c, const struct share_node *n,
+		       struct datastore *ds)
+{
+	if (strcmp(verb, "NODE_STATUS") == 0) {
+		struct bird b = {.pid = n->bird_pid, .pidfd = -1};
+		json_t *st = status_node(c, &b, NULL);
+
+		if (!st)
+			return reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+		json_object_set_new(st, "pool", json_pack("{s:I, s:I}", "size",
+							  (json_int_t)n->pool_size, "used",
+							  (json_int_t)n->pool_used));
+		if (ds)
+			json_object_set_new(st, "datastore", ds_status_json(ds));
+		return reply_ok(st);
+	} else {
+		char why[256] = "";
+		json_t *audit = status_audit(c, why, sizeof(why));
+
+		return audit ? reply_ok(audit) : reply_err(ROOST_CNI_ERR_INTERNAL, why, NULL);
+	}
+}
+
 json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 {
 	const char *verb = str(req, "verb"), *network = str(req, "network");
@@ -351,18 +376,12 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 	}
 	if (strcmp(verb, "PODS") == 0)
 		return do_pods(x);
-	if (strcmp(verb, "NODE_STATUS") == 0) {
-		json_t *st = status_node(x->conf, x->bird, x->ipam);
+	if (strcmp(verb, "NODE_STATUS") == 0 || strcmp(verb, "AUDIT") == 0) {
+		struct share_node n = {.pool_size = ipam_size(x->ipam),
+				       .pool_used = ipam_used(x->ipam),
+				       .bird_pid = x->bird ? x->bird->pid : 0};
 
-		if (st && x->ds)
-			json_object_set_new(st, "datastore", ds_status_json(x->ds));
-		return reply_ok(st);
-	}
-	if (strcmp(verb, "AUDIT") == 0) {
-		char why[256] = "";
-		json_t *audit = status_audit(x->conf, why, sizeof(why));
-
-		return audit ? reply_ok(audit) : reply_err(ROOST_CNI_ERR_INTERNAL, why, NULL);
+		return api_node_query(verb, x->conf, &n, x->ds);
 	}
 	if (!network || strcmp(network, x->conf->agent_network) != 0) {
 		snprintf(msg, sizeof(msg),
@@ -395,13 +414,103 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 	return reply_err(4, msg, NULL);
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Sends the reply, counts the request, logs a failed send. */
+static void finish_request(int fd, pid_t pid, const json_t *req, const json_t *rep,
+			   const struct timespec *t0, struct metrics *m)
+{
+	int r;
+
+	if (m)
+		metrics_request(m, str(req, "verb"), json_is_true(json_object_get(rep, "ok")),
+				seconds_since(t0));
+	r = api_send(fd, rep, API_CLIENT_TIMEOUT_MS);
+	if (r < 0)
+		log_warn("agent: reply to pid %d failed: %s", (int)pid, strerror(-r));
+}
+
+/* ---- queries served off the loop ----------------------------------------------- */
+
+/* NODE_STATUS or AUDIT on the query worker: the connection is the job's. */
+struct query_job {
+	int fd;
+	pid_t pid;
+	json_t *req; /* owned */
+	struct timespec t0;
+	struct share *share;   /* borrowed */
+	struct metrics *metrics; /* borrowed; may be NULL */
+	struct datastore *ds;  /* borrowed; may be NULL */
+};
+
+static void query_run(void *arg)
+{
+	struct query_job *j = arg;
+	const struct roostd_conf *c = share_conf_get(j->share);
+	struct share_node n;
+	json_t *rep;
+
+	share_node_get(j->share, &n);
+	rep = api_node_query(str(j->req, "verb"), c, &n, j->ds);
+	share_conf_put(j->share);
+	if (!rep)
+		rep = reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+	finish_request(j->fd, j->pid, j->req, rep, &j->t0, j->metrics);
+	json_decref(rep);
+}
+
+static void query_done(void *arg, void *ctx, bool ran)
+{
+	struct query_job *j = arg;
+
+	close(j->fd);
+	json_decref(j->req);
+	free(j);
+}
+
+static bool is_query(const json_t *req)
+{
+	const char *verb = str(req, "verb");
+
+	return verb && (strcmp(verb, "NODE_STATUS") == 0 || strcmp(verb, "AUDIT") == 0);
+}
+
+/* Hands client c's query to the worker. true when the worker took it (and
+ * the connection: c->fd is -1 then). */
+static bool query_submit(struct api_client *c, json_t *req, const struct timespec *t0,
+			 const struct api_ctx *ctx)
+{
+	struct query_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return false;
+	*j = (struct query_job){.fd = c->fd,
+				.pid = c->pid,
+				.req = req,
+				.t0 = *t0,
+				.share = ctx->share,
+				.metrics = ctx->metrics,
+				.ds = ctx->ds};
+	if (worker_submit(ctx->queries, query_run, query_done, j) < 0) {
+		free(j);
+		return false;
+	}
+	c->fd = -1;
+	return true;
+}
+
 /* Serves one complete request body from client c and replies. */
 static void serve_request(struct api_client *c, const struct api_ctx *ctx)
 {
 	json_t *req, *rep;
 	json_error_t jerr;
-	struct timespec t0, t1;
-	int r;
+	struct timespec t0;
 
 	req = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(req)) {
@@ -417,17 +526,17 @@ static void serve_request(struct api_client *c, const struct api_ctx *ctx)
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rep = api_dispatch(ctx, req);
+	if (is_query(req) && ctx->queries) {
+		if (query_submit(c, req, &t0, ctx))
+			return;
+		rep = reply_err(11, "roostd is busy: too many status and audit queries waiting",
+				NULL);
+	} else {
+		rep = api_dispatch(ctx, req);
+	}
 	if (!rep)
 		rep = reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (ctx->metrics)
-		metrics_request(ctx->metrics, str(req, "verb"),
-				json_is_true(json_object_get(rep, "ok")),
-				(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	r = api_send(c->fd, rep, API_CLIENT_TIMEOUT_MS);
-	if (r < 0)
-		log_warn("agent: reply to pid %d failed: %s", (int)c->pid, strerror(-r));
+	finish_request(c->fd, c->pid, req, rep, &t0, ctx->metrics);
 	json_decref(req);
 	json_decref(rep);
 }
@@ -505,6 +614,31 @@ size_t api_pollfds(const struct api *a, struct pollfd *p, size_t max)
 	return n;
 }
 
+/* Checks client c's complete header: 0 with c->body_len set, or -EINVAL
+ * with why. */
+static int header_check(struct api_client *c, char *why, size_t len)
+{
+	uint32_t h[3];
+
+	memcpy(h, c->hdr, sizeof(h));
+	if (ntohl(h[0]) != ROOST_API_MAGIC) {
+		snprintf(why, len, "not a roost agent message (magic 0x%08x)", ntohl(h[0]));
+		return -EINVAL;
+	}
+	if (ntohl(h[1]) != ROOST_API_VERSION) {
+		snprintf(why, len, "protocol version %u; this roostd speaks version %u", ntohl(h[1]),
+			 ROOST_API_VERSION);
+		return -EINVAL;
+	}
+	if (ntohl(h[2]) < 2 || ntohl(h[2]) > ROOST_API_MAX_BODY) {
+		snprintf(why, len, "message length %u out of range 2..%u", ntohl(h[2]),
+			 ROOST_API_MAX_BODY);
+		return -EINVAL;
+	}
+	c->body_len = ntohl(h[2]);
+	return 0;
+}
+
 /* Reads what client i has sent. Returns true when the client is done with
  * (served or dropped; it is gone from the array). */
 static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
@@ -527,34 +661,15 @@ static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
 		c->hdr_len += (size_t)n;
 		if (c->hdr_len < ROOST_API_HDR_LEN)
 			return false;
-		{
-			uint32_t h[3];
-
-			memcpy(h, c->hdr, sizeof(h));
-			if (ntohl(h[0]) != ROOST_API_MAGIC) {
-				snprintf(why, sizeof(why), "not a roost agent message (magic 0x%08x)",
-					 ntohl(h[0]));
-			} else if (ntohl(h[1]) != ROOST_API_VERSION) {
-				snprintf(why, sizeof(why),
-					 "protocol version %u; this roostd speaks version %u",
-					 ntohl(h[1]), ROOST_API_VERSION);
-			} else if (ntohl(h[2]) < 2 || ntohl(h[2]) > ROOST_API_MAX_BODY) {
-				snprintf(why, sizeof(why), "message length %u out of range 2..%u",
-					 ntohl(h[2]), ROOST_API_MAX_BODY);
-			} else {
-				why[0] = '\0';
-				c->body_len = ntohl(h[2]);
-			}
-			if (why[0]) {
-				log_warn("agent: bad request from pid %d: %s", (int)c->pid, why);
-				client_reject(a, i, 6, "bad request on the agent socket", why);
-				return true;
-			}
-			c->body = malloc(c->body_len);
-			if (!c->body) {
-				client_reject(a, i, ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
-				return true;
-			}
+		if (header_check(c, why, sizeof(why)) < 0) {
+			log_warn("agent: bad request from pid %d: %s", (int)c->pid, why);
+			client_reject(a, i, 6, "bad request on the agent socket", why);
+			return true;
+		}
+		c->body = malloc(c->body_len);
+		if (!c->body) {
+			client_reject(a, i, ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+			return true;
 		}
 	}
 	n = recv(c->fd, c->body + c->got, c->body_len - c->got, MSG_DONTWAIT);

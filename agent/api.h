@@ -5,8 +5,10 @@
  * A unix stream socket, mode 0600, owned by root; peers that are not root
  * (SO_PEERCRED) are refused. One request per connection. Requests are read
  * from up to API_MAX_CLIENTS connections at once in roostd's poll loop, and
- * each complete one is served to the end before the next (roostd is
- * single-threaded, so requests are serialised and IPAM needs no locks). A
+ * each complete one is served to the end before the next, on the loop's
+ * thread (so requests are serialised and IPAM needs no locks), except
+ * NODE_STATUS and AUDIT: they ask BIRD, which may take seconds, so the
+ * connection goes to the query worker (ctx->queries), which answers it. A
  * client that does not send a complete request within API_CLIENT_TIMEOUT_MS
  * is dropped; a connection beyond API_MAX_CLIENTS gets "busy" (code 11) at
  * once. Memory is bounded: API_MAX_CLIENTS * ROOST_API_MAX_BODY at most.
@@ -21,6 +23,8 @@
 #include "conf.h"
 #include "ipam.h"
 #include "metrics.h"
+#include "share.h"
+#include "worker.h"
 
 #define API_CLIENT_TIMEOUT_MS 2000
 #define API_MAX_CLIENTS 64
@@ -33,6 +37,8 @@ struct api_ctx {
 	const struct bird *bird;        /* borrowed */
 	struct metrics *metrics;        /* borrowed; may be NULL */
 	struct datastore *ds;           /* borrowed; NULL without a datastore */
+	struct worker *queries;         /* borrowed; NODE_STATUS and AUDIT run there */
+	struct share *share;            /* borrowed; what the query worker reads */
 };
 
 /* Binds the socket at path (unlinking a stale one; -EADDRINUSE when another
@@ -54,8 +60,13 @@ void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct ap
 /* ms until the first client's deadline, -1 when none. */
 int api_timeout_ms(const struct api *a);
 
-/* Handles one decoded request; returns the reply (new reference). Exposed
- * for tests. */
+/* NODE_STATUS or AUDIT for c and the node figures n (any thread; asks
+ * BIRD with bounded waits). The reply, a new reference. */
+json_t *api_node_query(const char *verb, const struct roostd_conf *c, const struct share_node *n,
+		       struct datastore *ds);
+
+/* Handles one decoded request on the caller's thread, NODE_STATUS and AUDIT
+ * included; returns the reply (new reference). Exposed for tests. */
 json_t *api_dispatch(const struct api_ctx *ctx, const json_t *req);
 
 #endif
