@@ -232,28 +232,30 @@ static json_t *do_check(const struct api_ctx *x, const json_t *req, const char *
 	return reply_ok(NULL);
 }
 
-static json_t *do_status(const struct api_ctx *x)
+/* STATUS (CNI 1.1): can this node take pods? It asks BIRD, so it runs on
+ * the query worker: c and n as api_node_query() has them. */
+static json_t *do_status(const struct roostd_conf *c, const struct share_node *n)
 {
 	struct bc_ctl *ctl = NULL;
 	char net[40], msg[160];
 
-	if (ipam_used(x->ipam) >= ipam_size(x->ipam)) {
+	if (n->pool_used >= n->pool_size) {
 		snprintf(msg, sizeof(msg), "address pool %s is exhausted (%zu of %zu in use)",
-			 cidr(x->conf->pod_net, x->conf->pod_len, net, sizeof(net)),
-			 ipam_used(x->ipam), ipam_size(x->ipam));
+			 cidr(c->pod_net, c->pod_len, net, sizeof(net)), n->pool_used,
+			 n->pool_size);
 		return reply_err(50, msg, NULL);
 	}
-	if (if_nametoindex(x->conf->bridge_name) == 0) {
-		snprintf(msg, sizeof(msg), "bridge '%s' is missing", x->conf->bridge_name);
+	if (if_nametoindex(c->bridge_name) == 0) {
+		snprintf(msg, sizeof(msg), "bridge '%s' is missing", c->bridge_name);
 		return reply_err(51, msg, NULL);
 	}
-	if (x->bird && x->conf->bird_spawn && (x->bird->pid <= 0 || kill(x->bird->pid, 0) < 0))
+	if (c->bird_spawn && (n->bird_pid <= 0 || kill(n->bird_pid, 0) < 0))
 		return reply_err(51, "BIRD is not running: routes to other nodes are not maintained",
 				 NULL);
 	/* A hung BIRD accepts the connection but never greets. */
-	if (bc_ctl_open(x->conf->bird_socket, 300, &ctl) < 0)
+	if (bc_ctl_open(c->bird_socket, 300, &ctl) < 0)
 		return reply_err(51, "BIRD does not answer on its control socket: routes to other nodes are not maintained",
-				 x->conf->bird_socket);
+				 c->bird_socket);
 	bc_ctl_free(ctl);
 	return reply_ok(NULL);
 }
@@ -332,9 +334,33 @@ static json_t *do_pods(const struct api_ctx *x)
 				  (json_int_t)ipam_used(x->ipam)));
 }
 
-json_t *api_node_query(const char *verb, const struct roostd_conf *c, const struct share_node *n,
+/* The network a request names must be the one this roostd serves. */
+static json_t *check_network(const struct roostd_conf *c, const json_t *req)
+{
+	const char *network = str(req, "network");
+	char msg[256];
+
+	if (network && strcmp(network, c->agent_network) == 0)
+		return NULL;
+	snprintf(msg, sizeof(msg), "network '%s' is not served by this roostd (agent.network = '%s')",
+		 network ? network : "", c->agent_network);
+	return reply_err(7, msg, NULL);
+}
+
+json_t *api_node_query(const json_t *req, const struct roostd_conf *c, const struct share_node *n,
 		       struct datastore *ds)
 {
+	const char *verb = str(req, "verb");
+	json_t *rep;
+
+	if (strcmp(verb, "STATUS") == 0) {
+		if ((rep = check_network(c, req)))
+			return rep;
+		if (c->no_pods)
+			return reply_err(50, "this node has no pod subnet (node.pod_cidr is not set): it serves no pods",
+					 NULL);
+		return do_status(c, n);
+	}
 	if (strcmp(verb, "NODE_STATUS") == 0) {
 		struct bird b = {.pid = n->bird_pid, .pidfd = -1};
 		json_t *st = status_node(c, &b, NULL);
@@ -357,10 +383,11 @@ json_t *api_node_query(const char *verb, const struct roostd_conf *c, const stru
 
 json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 {
-	const char *verb = str(req, "verb"), *network = str(req, "network");
+	const char *verb = str(req, "verb");
 	const char *cid = str(req, "container_id"), *ifname = str(req, "ifname");
 	const char *netns = str(req, "netns");
 	char msg[256];
+	json_t *rep;
 
 	static const char *const verbs[] = {"ADD", "DEL",  "CHECK",	"STATUS",
 					    "GC",  "PODS", "NODE_STATUS", "AUDIT"};
@@ -376,25 +403,19 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 	}
 	if (strcmp(verb, "PODS") == 0)
 		return do_pods(x);
-	if (strcmp(verb, "NODE_STATUS") == 0 || strcmp(verb, "AUDIT") == 0) {
+	if (strcmp(verb, "NODE_STATUS") == 0 || strcmp(verb, "AUDIT") == 0 ||
+	    strcmp(verb, "STATUS") == 0) {
 		struct share_node n = {.pool_size = ipam_size(x->ipam),
 				       .pool_used = ipam_used(x->ipam),
 				       .bird_pid = x->bird ? x->bird->pid : 0};
 
-		return api_node_query(verb, x->conf, &n, x->ds);
+		return api_node_query(req, x->conf, &n, x->ds);
 	}
-	if (!network || strcmp(network, x->conf->agent_network) != 0) {
-		snprintf(msg, sizeof(msg),
-			 "network '%s' is not served by this roostd (agent.network = '%s')",
-			 network ? network : "", x->conf->agent_network);
-		return reply_err(7, msg, NULL);
-	}
-	if (!x->ipam && strcmp(verb, "PODS") != 0)
-		return reply_err(strcmp(verb, "STATUS") == 0 ? 50 : 7,
-				 "this node has no pod subnet (node.pod_cidr is not set): it serves no pods",
+	if ((rep = check_network(x->conf, req)))
+		return rep;
+	if (!x->ipam)
+		return reply_err(7, "this node has no pod subnet (node.pod_cidr is not set): it serves no pods",
 				 NULL);
-	if (strcmp(verb, "STATUS") == 0)
-		return do_status(x);
 	if (strcmp(verb, "GC") == 0)
 		return do_gc(x, req);
 	if (!cid || !ifname)
@@ -438,7 +459,8 @@ static void finish_request(int fd, pid_t pid, const json_t *req, const json_t *r
 
 /* ---- queries served off the loop ----------------------------------------------- */
 
-/* NODE_STATUS or AUDIT on the query worker: the connection is the job's. */
+/* STATUS, NODE_STATUS or AUDIT on the query worker: the connection is the
+ * job's. */
 struct query_job {
 	int fd;
 	pid_t pid;
@@ -457,7 +479,7 @@ static void query_run(void *arg)
 	json_t *rep;
 
 	share_node_get(j->share, &n);
-	rep = api_node_query(str(j->req, "verb"), c, &n, j->ds);
+	rep = api_node_query(j->req, c, &n, j->ds);
 	share_conf_put(j->share);
 	if (!rep)
 		rep = reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
@@ -478,7 +500,8 @@ static bool is_query(const json_t *req)
 {
 	const char *verb = str(req, "verb");
 
-	return verb && (strcmp(verb, "NODE_STATUS") == 0 || strcmp(verb, "AUDIT") == 0);
+	return verb && (strcmp(verb, "NODE_STATUS") == 0 || strcmp(verb, "AUDIT") == 0 ||
+			strcmp(verb, "STATUS") == 0);
 }
 
 /* Hands client c's query to the worker. true when the worker took it (and

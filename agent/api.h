@@ -7,8 +7,8 @@
  * from up to API_MAX_CLIENTS connections at once in roostd's poll loop, and
  * each complete one is served to the end before the next, on the loop's
  * thread (so requests are serialised and IPAM needs no locks), except
- * NODE_STATUS and AUDIT: they ask BIRD, which may take seconds, so the
- * connection goes to the query worker (ctx->queries), which answers it. A
+ * STATUS, NODE_STATUS and AUDIT: they ask BIRD, which may take seconds, so
+ * the connection goes to the query worker (ctx->queries), which answers it. A
  * client that does not send a complete request within API_CLIENT_TIMEOUT_MS
  * is dropped; a connection beyond API_MAX_CLIENTS gets "busy" (code 11) at
  * once. Memory is bounded: API_MAX_CLIENTS * ROOST_API_MAX_BODY at most.
@@ -37,7 +37,7 @@ struct api_ctx {
 	const struct bird *bird;        /* borrowed */
 	struct metrics *metrics;        /* borrowed; may be NULL */
 	struct datastore *ds;           /* borrowed; NULL without a datastore */
-	struct worker *queries;         /* borrowed; NODE_STATUS and AUDIT run there */
+	struct worker *queries;         /* borrowed; STATUS, NODE_STATUS, AUDIT run there */
 	struct share *share;            /* borrowed; what the query worker reads */
 };
 
@@ -60,9 +60,9 @@ void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct ap
 /* ms until the first client's deadline, -1 when none. */
 int api_timeout_ms(const struct api *a);
 
-/* NODE_STATUS or AUDIT for c and the node figures n (any thread; asks
- * BIRD with bounded waits). The reply, a new reference. */
-json_t *api_node_query(const char *verb, const struct roostd_conf *c, const struct share_node *n,
+/* A STATUS, NODE_STATUS or AUDIT request for c and the node figures n (any
+ * thread; asks BIRD with bounded waits). The reply, a new reference. */
+json_t *api_node_query(const json_t *req, const struct roostd_conf *c, const struct share_node *n,
 		       struct datastore *ds);
 
 /* Handles one decoded request on the caller's thread, NODE_STATUS and AUDIT

@@ -200,6 +200,7 @@ static void *thread_main(void *arg)
 {
 	struct metrics_server *srv = arg;
 
+	(void)pthread_setname_np(pthread_self(), "metrics");
 	for (;;) {
 		struct pollfd p[2 + METRICS_MAX_CLIENTS] = {
 			{.fd = srv->stop[0], .events = POLLIN},

@@ -16,12 +16,13 @@
  *     (a->conf, a->text), the address pool, the agent socket and its
  *     clients, BIRD's supervision (a->bird: pid, pidfd, restarts), the
  *     session watcher, the datastore peer lists. It serves ADD, DEL, CHECK,
- *     STATUS, GC and PODS itself. It is the only writer of all of it.
+ *     GC and PODS itself. It is the only writer of all of it.
  *   configurer (worker.c): one BIRD configure at a time (bird_apply on an
  *     apply_job's own struct bird and text, see reload.c). The loop prepares
  *     the job, and commits the result when the worker is done with it.
- *   queries (worker.c): roostctl status and audit (NODE_STATUS, AUDIT); the
- *     job owns the client's connection and answers it.
+ *   queries (worker.c): the requests that ask BIRD: CNI STATUS, roostctl
+ *     status and audit (NODE_STATUS, AUDIT); the job owns the client's
+ *     connection and answers it.
  *   metrics (metrics-http.c): the metrics listener and its clients, and the
  *     textfile timer.
  *   datastore (datastore.c): the etcd client; shares peers and state with

@@ -24,7 +24,7 @@ struct job {
 };
 
 struct worker {
-	char name[32];
+	char name[16]; /* the thread's name: 15 characters at most */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -62,6 +62,7 @@ static void *thread_main(void *arg)
 {
 	struct worker *w = arg;
 
+	(void)pthread_setname_np(pthread_self(), w->name); /* shows in top -H, gdb */
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		struct job *j;
