@@ -2,8 +2,8 @@
 /*
  * agent.h - roostd's state, shared by its loop (roostd.c), the configuration
  * changes it applies (reload.c) and the datastore merge (dsmerge.c). Every
- * field belongs to the loop's thread; see roostd.c for what the other
- * threads may read, and how.
+ * field belongs to the loop's thread, except share and metrics, which lock;
+ * see roostd.c for what the other threads may read, and how.
  */
 #ifndef ROOST_AGENT_H
 #define ROOST_AGENT_H
