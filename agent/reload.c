@@ -236,6 +236,18 @@ void agent_changes_step(struct agent *a)
 	}
 	if (a->applying)
 		return;
+	/* The datastore first: once share_write_try() was asked, readers wait
+	 * for share_write_done(), so nothing may start before it. */
+	if (a->ds_new) {
+		if (!share_write_try(&a->share))
+			return;
+		j = ds_merge_prepare(a, TAKE_PTR(a->ds_new), a->n_ds_new);
+		share_write_done(&a->share, a->conf);
+		if (j) {
+			submit(a, j);
+			return;
+		}
+	}
 	if (a->reload_wanted) {
 		a->reload_wanted = false;
 		j = reload_prepare(a);
@@ -243,15 +255,6 @@ void agent_changes_step(struct agent *a)
 			submit(a, j);
 		else
 			a->node.reloads_failed++;
-		return;
-	}
-	if (a->ds_new) {
-		if (!share_write_try(&a->share))
-			return;
-		j = ds_merge_prepare(a, TAKE_PTR(a->ds_new), a->n_ds_new);
-		share_write_done(&a->share, a->conf);
-		if (j)
-			submit(a, j);
 	}
 }
 

@@ -73,7 +73,7 @@ for i in $(seq 1 10); do
 	bg_start "$(ns n1)" /dev/null bash -c "while :; do sleep 5 | socat -u - 'UNIX-CONNECT:$SOCK'; sleep 0.1; done"
 done
 trickling() {
-	[ "$(ip netns exec "$(ns n1)" ss -Htn state established '( dport = :9638 )' | wc -l)" -ge 10 ]
+	[ "$(ip netns exec "$(ns n1)" ss -Htn state connected '( dport = :9638 )' | wc -l)" -ge 10 ]
 }
 check "ten trickling clients hold connections to the metrics port" wait_until 10 trickling
 
