@@ -2,10 +2,11 @@
 /*
  * api.c - serve the agent socket (see api.h and api-proto.h).
  *
- * Threads: all of it runs in roostd's main thread, which owns every
- * client, the IPAM pool and the parked requests (an ADD waiting for a
- * teardown: struct api_client.parked). The teardown pool's threads only
- * delete veths; their finished jobs come back here (api_teardown_done()).
+ * Threads: the main thread owns every client, the IPAM pool and the parked
+ * requests (an ADD waiting for a teardown: struct api_client.parked). The
+ * teardown pool's threads only delete veths; their finished jobs come back
+ * here (api_teardown_done()). STATUS, NODE_STATUS and AUDIT go to the query
+ * worker with their connection (query_submit), which answers them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include "pod.h"
 #include "status.h"
 #include "teardown.h"
+#include "worker.h"
 
 struct api_client {
 	int fd;
@@ -121,7 +123,8 @@ int api_open(const char *path, struct api **ret)
 
 static void client_close(struct api *a, size_t i)
 {
-	close(a->clients[i].fd);
+	if (a->clients[i].fd >= 0)
+		close(a->clients[i].fd);
 	json_decref(a->clients[i].parked);
 	free(a->clients[i].body);
 	a->clients[i] = a->clients[--a->n_clients];
@@ -244,28 +247,30 @@ static json_t *do_check(const struct api_ctx *x, const json_t *req, const char *
 	return reply_ok(NULL);
 }
 
-static json_t *do_status(const struct api_ctx *x)
+/* STATUS (CNI 1.1): can this node take pods? It asks BIRD, so it runs on
+ * the query worker: c and n as api_node_query() has them. */
+static json_t *do_status(const struct roostd_conf *c, const struct share_node *n)
 {
 	struct bc_ctl *ctl = NULL;
 	char net[40], msg[160];
 
-	if (ipam_used(x->ipam) >= ipam_size(x->ipam)) {
+	if (n->pool_used >= n->pool_size) {
 		snprintf(msg, sizeof(msg), "address pool %s is exhausted (%zu of %zu in use)",
-			 cidr(x->conf->pod_net, x->conf->pod_len, net, sizeof(net)),
-			 ipam_used(x->ipam), ipam_size(x->ipam));
+			 cidr(c->pod_net, c->pod_len, net, sizeof(net)), n->pool_used,
+			 n->pool_size);
 		return reply_err(50, msg, NULL);
 	}
-	if (if_nametoindex(x->conf->bridge_name) == 0) {
-		snprintf(msg, sizeof(msg), "bridge '%s' is missing", x->conf->bridge_name);
+	if (if_nametoindex(c->bridge_name) == 0) {
+		snprintf(msg, sizeof(msg), "bridge '%s' is missing", c->bridge_name);
 		return reply_err(51, msg, NULL);
 	}
-	if (x->bird && x->conf->bird_spawn && (x->bird->pid <= 0 || kill(x->bird->pid, 0) < 0))
+	if (c->bird_spawn && (n->bird_pid <= 0 || kill(n->bird_pid, 0) < 0))
 		return reply_err(51, "BIRD is not running: routes to other nodes are not maintained",
 				 NULL);
 	/* A hung BIRD accepts the connection but never greets. */
-	if (bc_ctl_open(x->conf->bird_socket, 300, &ctl) < 0)
+	if (bc_ctl_open(c->bird_socket, 300, &ctl) < 0)
 		return reply_err(51, "BIRD does not answer on its control socket: routes to other nodes are not maintained",
-				 x->conf->bird_socket);
+				 c->bird_socket);
 	bc_ctl_free(ctl);
 	return reply_ok(NULL);
 }
@@ -347,14 +352,62 @@ static json_t *do_pods(const struct api_ctx *x)
 				  (json_int_t)ipam_used(x->ipam)));
 }
 
+/* The network a request names must be the one this roostd serves. */
+static json_t *check_network(const struct roostd_conf *c, const json_t *req)
+{
+	const char *network = str(req, "network");
+	char msg[256];
+
+	if (network && strcmp(network, c->agent_network) == 0)
+		return NULL;
+	snprintf(msg, sizeof(msg), "network '%s' is not served by this roostd (agent.network = '%s')",
+		 network ? network : "", c->agent_network);
+	return reply_err(7, msg, NULL);
+}
+
+json_t *api_node_query(const json_t *req, const struct roostd_conf *c, const struct share_node *n,
+		       struct datastore *ds)
+{
+	const char *verb = str(req, "verb");
+	json_t *rep;
+
+	if (strcmp(verb, "STATUS") == 0) {
+		if ((rep = check_network(c, req)))
+			return rep;
+		if (c->no_pods)
+			return reply_err(50, "this node has no pod subnet (node.pod_cidr is not set): it serves no pods",
+					 NULL);
+		return do_status(c, n);
+	}
+	if (strcmp(verb, "NODE_STATUS") == 0) {
+		struct bird b = {.pid = n->bird_pid, .pidfd = -1};
+		json_t *st = status_node(c, &b, NULL);
+
+		if (!st)
+			return reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+		json_object_set_new(st, "pool", json_pack("{s:I, s:I}", "size",
+							  (json_int_t)n->pool_size, "used",
+							  (json_int_t)n->pool_used));
+		if (ds)
+			json_object_set_new(st, "datastore", ds_status_json(ds));
+		return reply_ok(st);
+	} else {
+		char why[256] = "";
+		json_t *audit = status_audit(c, why, sizeof(why));
+
+		return audit ? reply_ok(audit) : reply_err(ROOST_CNI_ERR_INTERNAL, why, NULL);
+	}
+}
+
 /* Handles one request; *ret_parked (when not NULL) is set, and NULL
  * returned, for an ADD that waits for a teardown. */
 static json_t *dispatch(const struct api_ctx *x, const json_t *req, bool *ret_parked)
 {
-	const char *verb = str(req, "verb"), *network = str(req, "network");
+	const char *verb = str(req, "verb");
 	const char *cid = str(req, "container_id"), *ifname = str(req, "ifname");
 	const char *netns = str(req, "netns");
 	char msg[256];
+	json_t *rep;
 
 	static const char *const verbs[] = {"ADD", "DEL",  "CHECK",	"STATUS",
 					    "GC",  "PODS", "NODE_STATUS", "AUDIT"};
@@ -370,31 +423,19 @@ static json_t *dispatch(const struct api_ctx *x, const json_t *req, bool *ret_pa
 	}
 	if (strcmp(verb, "PODS") == 0)
 		return do_pods(x);
-	if (strcmp(verb, "NODE_STATUS") == 0) {
-		json_t *st = status_node(x->conf, x->bird, x->ipam);
+	if (strcmp(verb, "NODE_STATUS") == 0 || strcmp(verb, "AUDIT") == 0 ||
+	    strcmp(verb, "STATUS") == 0) {
+		struct share_node n = {.pool_size = ipam_size(x->ipam),
+				       .pool_used = ipam_used(x->ipam),
+				       .bird_pid = x->bird ? x->bird->pid : 0};
 
-		if (st && x->ds)
-			json_object_set_new(st, "datastore", ds_status_json(x->ds));
-		return reply_ok(st);
+		return api_node_query(req, x->conf, &n, x->ds);
 	}
-	if (strcmp(verb, "AUDIT") == 0) {
-		char why[256] = "";
-		json_t *audit = status_audit(x->conf, why, sizeof(why));
-
-		return audit ? reply_ok(audit) : reply_err(ROOST_CNI_ERR_INTERNAL, why, NULL);
-	}
-	if (!network || strcmp(network, x->conf->agent_network) != 0) {
-		snprintf(msg, sizeof(msg),
-			 "network '%s' is not served by this roostd (agent.network = '%s')",
-			 network ? network : "", x->conf->agent_network);
-		return reply_err(7, msg, NULL);
-	}
-	if (!x->ipam && strcmp(verb, "PODS") != 0)
-		return reply_err(strcmp(verb, "STATUS") == 0 ? 50 : 7,
-				 "this node has no pod subnet (node.pod_cidr is not set): it serves no pods",
+	if ((rep = check_network(x->conf, req)))
+		return rep;
+	if (!x->ipam)
+		return reply_err(7, "this node has no pod subnet (node.pod_cidr is not set): it serves no pods",
 				 NULL);
-	if (strcmp(verb, "STATUS") == 0)
-		return do_status(x);
 	if (strcmp(verb, "GC") == 0)
 		return do_gc(x, req);
 	if (!cid || !ifname)
@@ -432,16 +473,106 @@ json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 	return dispatch(x, req, NULL);
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Sends the reply, counts the request, logs a failed send. */
+static void finish_request(int fd, pid_t pid, const json_t *req, const json_t *rep,
+			   const struct timespec *t0, struct metrics *m)
+{
+	int r;
+
+	if (m)
+		metrics_request(m, str(req, "verb"), json_is_true(json_object_get(rep, "ok")),
+				seconds_since(t0));
+	r = api_send(fd, rep, API_CLIENT_TIMEOUT_MS);
+	if (r < 0)
+		log_warn("agent: reply to pid %d failed: %s", (int)pid, strerror(-r));
+}
+
+/* ---- queries served off the loop ----------------------------------------------- */
+
+/* STATUS, NODE_STATUS or AUDIT on the query worker: the connection is the
+ * job's. */
+struct query_job {
+	int fd;
+	pid_t pid;
+	json_t *req; /* owned */
+	struct timespec t0;
+	struct share *share;   /* borrowed */
+	struct metrics *metrics; /* borrowed; may be NULL */
+	struct datastore *ds;  /* borrowed; may be NULL */
+};
+
+static void query_run(void *arg)
+{
+	struct query_job *j = arg;
+	const struct roostd_conf *c = share_conf_get(j->share);
+	struct share_node n;
+	json_t *rep;
+
+	share_node_get(j->share, &n);
+	rep = api_node_query(j->req, c, &n, j->ds);
+	share_conf_put(j->share);
+	if (!rep)
+		rep = reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+	finish_request(j->fd, j->pid, j->req, rep, &j->t0, j->metrics);
+	json_decref(rep);
+}
+
+static void query_done(void *arg, void *ctx, bool ran)
+{
+	struct query_job *j = arg;
+
+	close(j->fd);
+	json_decref(j->req);
+	free(j);
+}
+
+static bool is_query(const json_t *req)
+{
+	const char *verb = str(req, "verb");
+
+	return verb && (strcmp(verb, "NODE_STATUS") == 0 || strcmp(verb, "AUDIT") == 0 ||
+			strcmp(verb, "STATUS") == 0);
+}
+
+/* Hands client c's query to the worker. true when the worker took it (and
+ * the connection: c->fd is -1 then). */
+static bool query_submit(struct api_client *c, json_t *req, const struct timespec *t0,
+			 const struct api_ctx *ctx)
+{
+	struct query_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return false;
+	*j = (struct query_job){.fd = c->fd,
+				.pid = c->pid,
+				.req = req,
+				.t0 = *t0,
+				.share = ctx->share,
+				.metrics = ctx->metrics,
+				.ds = ctx->ds};
+	if (worker_submit(ctx->queries, query_run, query_done, j) < 0) {
+		free(j);
+		return false;
+	}
+	c->fd = -1;
+	return true;
+}
+
 /* Dispatches req (owned) for client c and replies; or, when it has to wait
  * for a teardown, keeps req in c->parked and returns true. */
 static bool serve_parsed(struct api_client *c, const struct api_ctx *ctx, json_t *req)
 {
-	struct timespec t1;
 	bool parked = false;
-	json_t *rep;
-	int r;
+	json_t *rep = dispatch(ctx, req, &parked);
 
-	rep = dispatch(ctx, req, &parked);
 	if (parked) {
 		if (!c->parked)
 			log_debug("agent: pid %d: ADD of container=%s waits for a teardown", (int)c->pid,
@@ -452,15 +583,7 @@ static bool serve_parsed(struct api_client *c, const struct api_ctx *ctx, json_t
 	c->parked = NULL;
 	if (!rep)
 		rep = reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (ctx->metrics)
-		metrics_request(ctx->metrics, str(req, "verb"),
-				json_is_true(json_object_get(rep, "ok")),
-				(double)(t1.tv_sec - c->t0.tv_sec) +
-					(t1.tv_nsec - c->t0.tv_nsec) / 1e9);
-	r = api_send(c->fd, rep, API_CLIENT_TIMEOUT_MS);
-	if (r < 0)
-		log_warn("agent: reply to pid %d failed: %s", (int)c->pid, strerror(-r));
+	finish_request(c->fd, c->pid, req, rep, &c->t0, ctx->metrics);
 	json_decref(req);
 	json_decref(rep);
 	return false;
@@ -487,7 +610,15 @@ static bool serve_request(struct api_client *c, const struct api_ctx *ctx)
 		return false;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
-	return serve_parsed(c, ctx, req);
+	if (!is_query(req) || !ctx->queries)
+		return serve_parsed(c, ctx, req);
+	if (query_submit(c, req, &c->t0, ctx))
+		return false;
+	rep = reply_err(11, "roostd is busy: too many status and audit queries waiting", NULL);
+	finish_request(c->fd, c->pid, req, rep, &c->t0, ctx->metrics);
+	json_decref(req);
+	json_decref(rep);
+	return false;
 }
 
 static long long now_ms(void)
@@ -566,6 +697,31 @@ size_t api_pollfds(const struct api *a, struct pollfd *p, size_t max)
 	return n;
 }
 
+/* Checks client c's complete header: 0 with c->body_len set, or -EINVAL
+ * with why. */
+static int header_check(struct api_client *c, char *why, size_t len)
+{
+	uint32_t h[3];
+
+	memcpy(h, c->hdr, sizeof(h));
+	if (ntohl(h[0]) != ROOST_API_MAGIC) {
+		snprintf(why, len, "not a roost agent message (magic 0x%08x)", ntohl(h[0]));
+		return -EINVAL;
+	}
+	if (ntohl(h[1]) != ROOST_API_VERSION) {
+		snprintf(why, len, "protocol version %u; this roostd speaks version %u", ntohl(h[1]),
+			 ROOST_API_VERSION);
+		return -EINVAL;
+	}
+	if (ntohl(h[2]) < 2 || ntohl(h[2]) > ROOST_API_MAX_BODY) {
+		snprintf(why, len, "message length %u out of range 2..%u", ntohl(h[2]),
+			 ROOST_API_MAX_BODY);
+		return -EINVAL;
+	}
+	c->body_len = ntohl(h[2]);
+	return 0;
+}
+
 /* Reads what client i has sent. Returns true when the client is done with
  * (served or dropped; it is gone from the array). */
 static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
@@ -588,34 +744,15 @@ static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
 		c->hdr_len += (size_t)n;
 		if (c->hdr_len < ROOST_API_HDR_LEN)
 			return false;
-		{
-			uint32_t h[3];
-
-			memcpy(h, c->hdr, sizeof(h));
-			if (ntohl(h[0]) != ROOST_API_MAGIC) {
-				snprintf(why, sizeof(why), "not a roost agent message (magic 0x%08x)",
-					 ntohl(h[0]));
-			} else if (ntohl(h[1]) != ROOST_API_VERSION) {
-				snprintf(why, sizeof(why),
-					 "protocol version %u; this roostd speaks version %u",
-					 ntohl(h[1]), ROOST_API_VERSION);
-			} else if (ntohl(h[2]) < 2 || ntohl(h[2]) > ROOST_API_MAX_BODY) {
-				snprintf(why, sizeof(why), "message length %u out of range 2..%u",
-					 ntohl(h[2]), ROOST_API_MAX_BODY);
-			} else {
-				why[0] = '\0';
-				c->body_len = ntohl(h[2]);
-			}
-			if (why[0]) {
-				log_warn("agent: bad request from pid %d: %s", (int)c->pid, why);
-				client_reject(a, i, 6, "bad request on the agent socket", why);
-				return true;
-			}
-			c->body = malloc(c->body_len);
-			if (!c->body) {
-				client_reject(a, i, ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
-				return true;
-			}
+		if (header_check(c, why, sizeof(why)) < 0) {
+			log_warn("agent: bad request from pid %d: %s", (int)c->pid, why);
+			client_reject(a, i, 6, "bad request on the agent socket", why);
+			return true;
+		}
+		c->body = malloc(c->body_len);
+		if (!c->body) {
+			client_reject(a, i, ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+			return true;
 		}
 	}
 	n = recv(c->fd, c->body + c->got, c->body_len - c->got, MSG_DONTWAIT);

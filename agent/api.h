@@ -5,14 +5,16 @@
  * A unix stream socket, mode 0600, owned by root; peers that are not root
  * (SO_PEERCRED) are refused. One request per connection. Requests are read
  * from up to API_MAX_CLIENTS connections at once in roostd's poll loop, and
- * each complete one is served to the end before the next (requests are
- * served in the main thread only, so they are serialised and IPAM needs no
- * locks), except an ADD that must wait for a veth teardown (pod.h): it is
- * parked and served again when teardown jobs finish (api_teardown_done()),
- * answered "busy" (code 11) after API_PARK_TIMEOUT_MS. A client that does
- * not send a complete request within API_CLIENT_TIMEOUT_MS is dropped; a
- * connection beyond API_MAX_CLIENTS gets "busy" (code 11) at once. Memory
- * is bounded: API_MAX_CLIENTS * ROOST_API_MAX_BODY at most.
+ * each complete one is served to the end before the next, on the loop's
+ * thread (so requests are serialised and IPAM needs no locks), except:
+ * STATUS, NODE_STATUS and AUDIT ask BIRD, which may take seconds, so the
+ * connection goes to the query worker (ctx->queries), which answers it; and
+ * an ADD that must wait for a veth teardown (pod.h) is parked and served
+ * again when teardown jobs finish (api_teardown_done()), answered "busy"
+ * (code 11) after API_PARK_TIMEOUT_MS. A client that does not send a
+ * complete request within API_CLIENT_TIMEOUT_MS is dropped; a connection
+ * beyond API_MAX_CLIENTS gets "busy" (code 11) at once. Memory is bounded:
+ * API_MAX_CLIENTS * ROOST_API_MAX_BODY at most.
  */
 #ifndef ROOST_API_H
 #define ROOST_API_H
@@ -24,6 +26,8 @@
 #include "conf.h"
 #include "ipam.h"
 #include "metrics.h"
+#include "share.h"
+#include "worker.h"
 
 #define API_CLIENT_TIMEOUT_MS 2000
 #define API_MAX_CLIENTS 64
@@ -38,6 +42,8 @@ struct api_ctx {
 	struct metrics *metrics;        /* borrowed; may be NULL */
 	struct datastore *ds;           /* borrowed; NULL without a datastore */
 	struct teardown *td;            /* borrowed; NULL: veths deleted in line */
+	struct worker *queries;         /* borrowed; STATUS, NODE_STATUS, AUDIT run there */
+	struct share *share;            /* borrowed; what the query worker reads */
 };
 
 /* Binds the socket at path (unlinking a stale one; -EADDRINUSE when another
@@ -64,8 +70,13 @@ void api_teardown_done(struct api *a, const struct api_ctx *ctx);
 /* ms until the first client's deadline, -1 when none. */
 int api_timeout_ms(const struct api *a);
 
-/* Handles one decoded request; returns the reply (new reference). Exposed
- * for tests. */
+/* A STATUS, NODE_STATUS or AUDIT request for c and the node figures n (any
+ * thread; asks BIRD with bounded waits). The reply, a new reference. */
+json_t *api_node_query(const json_t *req, const struct roostd_conf *c, const struct share_node *n,
+		       struct datastore *ds);
+
+/* Handles one decoded request on the caller's thread, NODE_STATUS and AUDIT
+ * included; returns the reply (new reference). Exposed for tests. */
 json_t *api_dispatch(const struct api_ctx *ctx, const json_t *req);
 
 #endif

@@ -49,7 +49,10 @@ int bird_start(struct bird *b, const char *text);
 
 /* Applies text to the running BIRD (see above). 0 when applied or unchanged;
  * -EINVAL with reterr when BIRD refused it (the old config stays); other
- * -errno when BIRD could not be reached (the file is restored too). */
+ * -errno when BIRD could not be reached (the file is restored too). Takes
+ * seconds at worst, so a reload or a datastore change calls it on roostd's
+ * configurer thread, with a struct bird of the job's own: it reads b->conf
+ * and sets b->applied, nothing else. */
 int bird_apply(struct bird *b, const char *text, struct rst_err *reterr);
 
 /* fd that becomes readable when the watched BIRD exits, or -1. */

@@ -1,21 +1,63 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * roostd.c - the roost node agent: main() and its poll() loop.
+ * roostd.c - the roost node agent: main(), start-up and the poll() loop.
  *
  * At start: load and check the config, make sure the bridge has the pod
  * gateway address and is up, turn on IPv4 forwarding, render BIRD's config,
  * then adopt the running BIRD or spawn one. Afterwards the loop waits for
- * signals (HUP reload, TERM/INT exit) and for BIRD's death (pidfd).
- * roostd never stops BIRD: leaving, for whatever reason, changes no route.
- * Pod veths are deleted by the teardown pool's threads (teardown.h); the
- * loop polls its eventfd and reaps their jobs in this thread.
+ * signals (HUP reload, TERM/INT exit), BIRD's death (pidfd), CNI requests,
+ * the datastore and finished jobs. roostd never stops BIRD: leaving, for
+ * whatever reason, changes no route.
+ *
+ * The loop only multiplexes: whatever may take longer than a few
+ * milliseconds runs on a thread of its own. Threads and what each owns:
+ *
+ *   loop (main thread): struct agent, i.e. the configuration in force
+ *     (a->conf, a->text), the address pool, the agent socket and its
+ *     clients, BIRD's supervision (a->bird: pid, pidfd, restarts), the
+ *     session watcher, the datastore peer lists. It serves ADD, DEL, CHECK,
+ *     GC and PODS itself. It is the only writer of all of it.
+ *   configurer (worker.c): one BIRD configure at a time (bird_apply on an
+ *     apply_job's own struct bird and text, see reload.c). The loop prepares
+ *     the job, and commits the result when the worker is done with it.
+ *   queries (worker.c): the requests that ask BIRD: CNI STATUS, roostctl
+ *     status and audit (NODE_STATUS, AUDIT); the job owns the client's
+ *     connection and answers it.
+ *   metrics (metrics-http.c): the metrics listener and its clients, and the
+ *     textfile timer.
+ *   datastore (datastore.c): the etcd client; shares peers and state with
+ *     the loop under its own mutex, wakes the loop through ds_fd(); the
+ *     loop tells it which nodes route (ds_set_routing) so it keeps their
+ *     leases alive.
+ *   teardown (teardown.c, 4 threads): delete pod veths (the kernel's slow
+ *     RTM_DELLINK); finished jobs come back to the loop (teardown_fd), which
+ *     alone touches the pool and parked requests.
+ *   ipam writer (ipam.c): writes and fsyncs reservations while the loop
+ *     builds the veth; the loop waits for it before replying.
+ *
+ * The session watcher (on the loop) also feeds struct owners (owners.c):
+ * subnet owners learned from BIRD, and conflicts; a learned owner is a
+ * configuration change applied through the configurer like the others.
+ *
+ * What crosses threads: the queries and metrics threads read a->conf only
+ * between share_conf_get() and share_conf_put() (share.h); the loop changes
+ * or replaces it only between share_write_try() and share_write_done(), and
+ * never waits for that: while a reader holds it, the loop keeps serving and
+ * tries again. They read the pool size and use, BIRD's pid and the counters
+ * as the copy the loop publishes after each iteration (share_node_set). CNI
+ * request counters (struct metrics) are under the metrics mutex. BIRD itself
+ * is asked by each thread on a control connection of its own, with bounded
+ * waits. Signals are blocked in every thread; the loop reads them through
+ * a signalfd.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,19 +65,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "bird.h"
+#include "agent.h"
 #include "birdconf.h"
-#include "conf.h"
-#include "datastore.h"
-#include "ipam.h"
 #include "log.h"
-#include "metrics.h"
-#include "netdev.h"
-#include "owners.h"
+#include "metrics-http.h"
 #include "pod.h"
-#include "sessions.h"
-#include "teardown.h"
 
 static void usage(FILE *f)
 {
@@ -74,61 +108,6 @@ static void usage(FILE *f)
 		"error, 2 on a usage error.\n"
 		"\n"
 		"See roostd.conf(5) in README.md for every configuration key.\n");
-}
-
-/* The node side that roostd owns: bridge up with the gateway, forwarding. */
-static int setup_node(const struct roostd_conf *c)
-{
-	struct netdev *nd = NULL;
-	bool created = false;
-	int ifindex, r;
-
-	r = netdev_open(&nd);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "netlink: cannot open a route socket");
-	ifindex = netdev_bridge_ensure(nd, c->bridge_name, c->bridge_mtu, &created, NULL);
-	if (ifindex < 0) {
-		netdev_free(nd);
-		return log_errno(LOG_ERR, ifindex, "bridge '%s': setup failed", c->bridge_name);
-	}
-	r = netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len);
-	/* An adopted bridge (made by an older roost or by hand) may let its
-	 * MAC follow its ports; pin it once at start. */
-	if (r >= 0 && !created)
-		r = netdev_link_pin_addr(nd, ifindex);
-	netdev_free(nd);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "bridge '%s': gateway address failed",
-				 c->bridge_name);
-	log_info("bridge: '%s' %s, up, mtu=%u gateway=%s/%u", c->bridge_name,
-		 created ? "created" : "adopted", c->bridge_mtu, inet_ntoa(c->gateway), c->pod_len);
-	r = netdev_ipv4_forwarding_enable();
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "sysctl: cannot enable net.ipv4.ip_forward");
-	return 0;
-}
-
-/* Renders c, with the subnet owners learned at run time (o, may be NULL). */
-static int render(const struct roostd_conf *c, const struct owners *o, char **ret_text)
-{
-	_cleanup_free_ struct bc_owner *owners = NULL;
-	struct bc_node node;
-	struct rst_err e;
-	char buf[1024];
-	int r;
-
-	conf_to_node(c, &node);
-	if (o) {
-		if (owners_merge(o->learned, o->n_learned, c, &owners, &node.n_owners) < 0)
-			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
-		node.owners = owners;
-	}
-	r = bc_render_string(&node, ret_text, &e);
-	if (r < 0) {
-		rst_err_format(&e, buf, sizeof(buf));
-		log_error("%s: cannot render the BIRD configuration: %s", c->path, buf);
-	}
-	return r;
 }
 
 static void print_conf_error(const char *path, const struct rst_err *e)
@@ -220,360 +199,197 @@ static int render_only(const char *path)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-static long ms_until(const struct timespec *t);
+/* ---- the loop ------------------------------------------------------------------- */
 
-/* A datastore change that BIRD refused is tried again after this long. */
-#define DS_RETRY_S 5
-
-struct agent {
-	struct roostd_conf *conf; /* owned */
-	char *text;               /* owned; the rendered BIRD config in force */
-	struct bird bird;
-	struct ipam *ipam; /* owned */
-	struct teardown *td; /* owned; deletes pod veths in its own threads */
-	struct api *api;   /* owned */
-	struct metrics metrics;
-	struct sessions sessions; /* logs BGP session changes */
-	struct owners owners;     /* who owns which pod subnet, as BGP tells */
-	struct datastore *ds;     /* owned; NULL without a datastore */
-	struct ds_peer *ds_peers; /* owned; the datastore's last peer list */
-	size_t n_ds_peers;
-	struct ds_peer *ds_pending; /* owned; a newer list not applied yet, or NULL */
-	size_t n_ds_pending;
-	struct timespec ds_retry; /* CLOCK_MONOTONIC: when to try ds_pending again */
-	unsigned long ds_rounds;  /* the session watcher's round last told to ds */
-	struct timespec next_textfile; /* CLOCK_MONOTONIC */
-};
-
-/* What a reload cannot change while pods hold addresses and clients hold
- * the socket path; NULL when nothing of that changed. */
-static const char *fixed_key_changed(const struct roostd_conf *o, const struct roostd_conf *n)
+static int nearer_ms(int a, int b)
 {
-	if (o->pod_net.s_addr != n->pod_net.s_addr || o->pod_len != n->pod_len)
-		return "node.pod_cidr";
-	if (strcmp(o->state_dir, n->state_dir) != 0)
-		return "agent.state_dir";
-	if (strcmp(o->agent_network, n->agent_network) != 0)
-		return "agent.network";
-	if (strcmp(o->agent_socket, n->agent_socket) != 0)
-		return "agent.socket";
-	if (strcmp(o->bird_socket, n->bird_socket) != 0)
-		return "bird.socket";
-	return NULL;
+	if (b < 0)
+		return a;
+	return a < 0 || b < a ? b : a;
 }
 
-/* A lease whose PublicIP is a session of the file (an external peer, a
- * route reflector, a mesh entry) or whose name is one: why, else NULL. */
-static const char *lease_clashes(const struct roostd_conf *c, const struct bc_peer *mesh, size_t m,
-				 const struct ds_peer *p)
+/* poll() timeout: the nearest of BIRD's pending restart (not while a
+ * configure runs: the configurer wakes the loop when done), the session
+ * watcher's next query, the agent clients' deadlines and pending changes. */
+static int loop_timeout_ms(struct agent *a)
 {
-	if (p->roost && !strcmp(p->name, c->name))
-		return "its node name is this node's";
-	for (size_t j = 0; j < m; j++)
-		if ((p->roost && !strcmp(mesh[j].name, p->name)) ||
-		    mesh[j].address.s_addr == p->address.s_addr)
-			return "it repeats a mesh neighbour's name or address";
-	for (size_t j = 0; j < c->n_peers; j++)
-		if (c->peers[j].address.s_addr == p->address.s_addr)
-			return "its PublicIP is an external peer's (bgp.peers)";
-	for (size_t j = 0; j < c->n_route_reflectors; j++)
-		if (c->route_reflectors[j].address.s_addr == p->address.s_addr)
-			return "its PublicIP is a route reflector's";
-	return NULL;
+	int t = sessions_timeout_ms(&a->sessions);
+
+	if (!a->applying)
+		t = nearer_ms(t, bird_timeout_ms(&a->bird));
+	t = nearer_ms(t, api_timeout_ms(a->api));
+	return nearer_ms(t, agent_changes_timeout_ms(a));
 }
 
-/* Datastore mode: the leased subnets and the peers from etcd go into c:
- * roost nodes join the mesh after the file's own entries (bgp.mesh, kept),
- * each owning its leased subnet; flannel host-gw nodes become static routes
- * and owners of theirs. A lease that clashes with the file is skipped and
- * logged. 0 or -errno (logged). */
-static int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p, size_t n)
+/* The figures other threads read (share.h), as of now. */
+static void publish(struct agent *a)
 {
-	struct bc_peer *mesh = calloc(c->n_mesh_file + n + 1, sizeof(*mesh));
-	struct bc_static_route *st = calloc(n + 1, sizeof(*st));
-	struct bc_owner *own = calloc(n + 1, sizeof(*own));
-	struct in_addr net, cl;
-	unsigned len, cl_len;
-	size_t m = c->n_mesh_file, k = 0, o = 0;
-	char err[256];
-
-	if (!mesh || !st || !own) {
-		free(mesh);
-		free(st);
-		free(own);
-		return -ENOMEM;
-	}
-	ds_subnets(ds, &net, &len, &cl, &cl_len);
-	if (conf_set_subnets(c, net, len, cl, cl_len, err, sizeof(err)) < 0) {
-		free(mesh);
-		free(st);
-		free(own);
-		log_error("datastore: %s", err);
-		return -EINVAL;
-	}
-	if (c->n_mesh_file)
-		memcpy(mesh, c->mesh, c->n_mesh_file * sizeof(*mesh));
-	for (size_t i = 0; i < n; i++) {
-		const char *why = lease_clashes(c, mesh, m, &p[i]);
-
-		for (size_t j = 0; j < m && !why; j++)
-			if (mesh[j].pod_len && mesh[j].pod_net.s_addr == p[i].net.s_addr)
-				why = "bgp.mesh gives its subnet to another node";
-		if (why) {
-			log_warn("datastore: lease %s/subnets/%s skipped: %s (PublicIP %s)",
-				 c->ds_prefix, p[i].key, why, inet_ntoa(p[i].address));
-			continue;
-		}
-		if (!p[i].roost) {
-			st[k++] = (struct bc_static_route){p[i].net, p[i].len, p[i].address};
-			own[o++] = (struct bc_owner){.net = p[i].net, .len = p[i].len,
-						     .via = p[i].address, .exclusive = true};
-			continue;
-		}
-		snprintf(mesh[m].name, sizeof(mesh[m].name), "%s", p[i].name);
-		mesh[m].address = p[i].address;
-		mesh[m].pod_net = p[i].net;
-		mesh[m++].pod_len = p[i].len;
-	}
-	free(c->mesh);
-	c->mesh = mesh;
-	c->n_mesh = m;
-	free(c->static_routes);
-	c->static_routes = st;
-	c->n_static_routes = k;
-	free(c->owners);
-	c->owners = own;
-	c->n_owners = o;
-	return 0;
+	a->node.pool_size = ipam_size(a->ipam);
+	a->node.pool_used = ipam_used(a->ipam);
+	a->node.bird_pid = a->bird.pid;
+	a->node.bird_starts = a->bird.starts;
+	a->node.session_ups = a->sessions.ups;
+	a->node.session_downs = a->sessions.downs;
+	a->node.conflicts = a->owners.n_conflicts;
+	a->node.conflicts_total = a->owners.conflicts_total;
+	share_node_set(&a->share, &a->node);
 }
 
-/* The datastore's peers changed: render and apply like a reload (only the
- * sessions that come or go change in BIRD). */
-static void ds_apply(struct agent *a, struct ds_peer *p, size_t n)
+/* A signal: true when it asks roostd to exit. */
+static bool on_signal(struct agent *a, int sfd)
 {
-	struct roostd_conf *c = a->conf, was = *c;
-	char *text = NULL, buf[1024] = "";
-	struct rst_err e;
-	int r = -ENOMEM;
+	struct signalfd_siginfo si;
 
-	/* ds_fill replaces (and frees) these: hand it copies, keep the old. */
-	c->mesh = calloc(was.n_mesh + 1, sizeof(*c->mesh));
-	c->static_routes = NULL;
-	c->owners = NULL;
-	if (c->mesh) {
-		if (was.n_mesh)
-			memcpy(c->mesh, was.mesh, was.n_mesh * sizeof(*c->mesh));
-		r = ds_fill(c, a->ds, p, n);
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo == SIGHUP) {
+		if (a->applying || a->finished)
+			log_info("reload: a configuration change is in progress; reloading after it");
+		a->reload_wanted = true;
+		return false;
 	}
-	if (r == 0)
-		r = render(c, &a->owners, &text);
-	if (r == 0 && (r = bird_apply(&a->bird, text, &e)) < 0)
-		rst_err_format(&e, buf, sizeof(buf));
-	if (r < 0) {
-		log_error("datastore: peers changed (%zu), not applied, trying again in %d s%s%s", n,
-			  DS_RETRY_S, buf[0] ? ": " : "", buf);
-		free(c->mesh);
-		free(c->static_routes);
-		free(c->owners);
-		*c = was; /* also the subnets conf_set_subnets may have set */
-		free(text);
-		free(a->ds_pending);
-		a->ds_pending = p;
-		a->n_ds_pending = n;
-		clock_gettime(CLOCK_MONOTONIC, &a->ds_retry);
-		a->ds_retry.tv_sec += DS_RETRY_S;
-		return;
-	}
-	free(was.mesh);
-	free(was.static_routes);
-	free(was.owners);
-	log_info("datastore: peers applied: %zu mesh neighbour(s), %zu flannel host-gw route(s)",
-		 c->n_mesh, c->n_static_routes);
-	free(a->text);
-	a->text = text;
-	free(a->ds_peers);
-	a->ds_peers = p;
-	a->n_ds_peers = n;
+	log_info("exiting on signal %u; BIRD pid=%d keeps running and keeps its routes",
+		 si.ssi_signo, (int)a->bird.pid);
+	return true;
 }
 
-/* The datastore's peers changed: render and apply like a reload (only the
- * sessions that come or go change in BIRD). A list that could not be
- * applied is tried again (ds_retry_tick) unless a newer one comes. */
-static void ds_changed(struct agent *a)
+/* The datastore's peers changed: applied when the configurer is free. */
+static void on_datastore(struct agent *a)
 {
 	struct ds_peer *p = NULL;
 	size_t n = 0;
 
 	if (ds_take_peers(a->ds, &p, &n) <= 0)
 		return;
-	free(a->ds_pending);
-	a->ds_pending = NULL;
-	ds_apply(a, p, n);
+	free(a->ds_new);
+	a->ds_new = p;
+	a->n_ds_new = n;
 }
 
-static void ds_retry_tick(struct agent *a)
-{
-	struct ds_peer *p = a->ds_pending;
+enum { P_SIGNAL, P_BIRD, P_API, P_SESSIONS, P_DS, P_CONFIGURER, P_QUERIES, P_TEARDOWN, P_CLIENTS };
 
-	if (!p || ms_until(&a->ds_retry) > 0)
-		return;
-	a->ds_pending = NULL;
-	ds_apply(a, p, a->n_ds_pending);
+/* Serves until a signal asks roostd to exit (0) or poll fails (1). */
+static int loop(struct agent *a, int sfd)
+{
+	for (;;) {
+		struct pollfd p[P_CLIENTS + API_MAX_CLIENTS] = {
+			[P_SIGNAL] = {.fd = sfd, .events = POLLIN},
+			[P_BIRD] = {.fd = bird_fd(&a->bird), .events = POLLIN},
+			[P_API] = {.fd = api_fd(a->api), .events = POLLIN},
+			[P_SESSIONS] = {.fd = sessions_fd(&a->sessions), .events = POLLIN},
+			[P_DS] = {.fd = ds_fd(a->ds), .events = POLLIN},
+			[P_CONFIGURER] = {.fd = worker_fd(a->configurer), .events = POLLIN},
+			[P_QUERIES] = {.fd = worker_fd(a->queries), .events = POLLIN},
+			[P_TEARDOWN] = {.fd = teardown_fd(a->td), .events = POLLIN}};
+		size_t n_clients = api_pollfds(a->api, p + P_CLIENTS, API_MAX_CLIENTS);
+		struct api_ctx ctx = {.conf = a->conf,
+				      .ipam = a->ipam,
+				      .bird = &a->bird,
+				      .metrics = &a->metrics,
+				      .ds = a->ds,
+				      .td = a->td,
+				      .queries = a->queries,
+				      .share = &a->share};
+
+		if (poll(p, P_CLIENTS + n_clients, loop_timeout_ms(a)) < 0 && errno != EINTR)
+			return log_errno(LOG_ERR, errno, "poll failed"), 1;
+		if (p[P_BIRD].fd >= 0 && (p[P_BIRD].revents & POLLIN))
+			bird_on_exit(&a->bird);
+		if (p[P_CONFIGURER].revents & POLLIN)
+			worker_reap(a->configurer, a);
+		if (p[P_QUERIES].revents & POLLIN)
+			worker_reap(a->queries, a);
+		/* A restart while a configure runs would start a second one. */
+		if (!a->applying)
+			bird_tick(&a->bird, a->text);
+		sessions_tick(&a->sessions, a->conf);
+		ds_routing_tick(a);
+		if (p[P_DS].fd >= 0 && (p[P_DS].revents & POLLIN))
+			on_datastore(a);
+		if (p[P_TEARDOWN].fd >= 0 && (p[P_TEARDOWN].revents & POLLIN))
+			api_teardown_done(a->api, &ctx);
+		api_handle(a->api, p + P_CLIENTS, n_clients, &ctx);
+		if (p[P_API].revents & POLLIN)
+			api_serve(a->api, &ctx);
+		if ((p[P_SIGNAL].revents & POLLIN) && on_signal(a, sfd))
+			return 0;
+		agent_changes_step(a);
+		publish(a);
+	}
 }
 
-/* SIGHUP: everything is checked before anything changes. */
-static void reload(struct agent *a)
+/* ---- start-up ---------------------------------------------------------------- */
+
+/* ds_open() blocks until etcd answers or the cache has a subnet: it runs on
+ * a thread of its own, so that meanwhile SIGTERM and SIGINT still work. */
+struct ds_opener {
+	const struct roostd_conf *conf; /* borrowed */
+	struct datastore *ds;           /* the result, owned */
+	char err[256];
+	int r;
+	int done[2]; /* written to when ds_open returned */
+};
+
+static void *ds_open_thread(void *arg)
 {
-	struct roostd_conf *nc = NULL;
-	struct roostd_conf *old = a->conf;
-	char *text = NULL, buf[1024];
-	struct rst_err e;
+	struct ds_opener *o = arg;
+
+	o->r = ds_open(o->conf, &o->ds, o->err, sizeof(o->err));
+	(void)!write(o->done[1], "x", 1);
+	return NULL;
+}
+
+/* 0 with a->ds, 1 on error (logged), 2 when a signal asked roostd to exit
+ * meanwhile: then the opener still reads a->conf, which must stay. */
+static int open_datastore(struct agent *a, int sfd)
+{
+	struct ds_opener *o = calloc(1, sizeof(*o));
+	pthread_t t;
 	int r;
 
-	log_info("reload: reading '%s'", old->path);
-	if (conf_load(old->path, &nc, &e) < 0) {
-		rst_err_format(&e, buf, sizeof(buf));
-		log_error("reload: '%s' has errors, not reloading: %s", old->path, buf);
-		a->metrics.reloads_failed++;
-		return;
+	if (!o || pipe2(o->done, O_CLOEXEC) < 0) {
+		free(o);
+		return log_errno(LOG_ERR, errno, "datastore: cannot start"), 1;
 	}
-	if (a->ds && (!nc->ds_on || ds_fill(nc, a->ds, a->ds_peers, a->n_ds_peers) < 0)) {
-		log_error("reload: '%s' %s, not reloading", old->path,
-			  nc->ds_on ? "does not fit the datastore's subnets"
-				    : "drops the datastore; restart roostd for that");
-		a->metrics.reloads_failed++;
-		conf_free(nc);
-		return;
+	o->conf = a->conf;
+	r = pthread_create(&t, NULL, ds_open_thread, o);
+	if (r != 0) {
+		close(o->done[0]);
+		close(o->done[1]);
+		free(o);
+		return log_errno(LOG_ERR, r, "datastore: cannot start"), 1;
 	}
-	if (fixed_key_changed(old, nc)) {
-		log_error("reload: %s changed in '%s'; it cannot change while roostd runs (restart roostd after draining the node), not reloading",
-			  fixed_key_changed(old, nc), old->path);
-		a->metrics.reloads_failed++;
-		conf_free(nc);
-		return;
+	for (;;) {
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = o->done[0], .events = POLLIN}};
+		struct signalfd_siginfo si;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			continue;
+		if (p[1].revents & POLLIN)
+			break;
+		if (!(p[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			log_info("reload: waiting for the datastore; reloading once it answers");
+			a->reload_wanted = true;
+			continue;
+		}
+		log_info("exiting on signal %u while waiting for the datastore", si.ssi_signo);
+		pthread_detach(t);
+		return 2;
 	}
-	if (render(nc, &a->owners, &text) < 0) {
-		a->metrics.reloads_failed++;
-		conf_free(nc);
-		return;
-	}
-	a->bird.conf = nc;
-	r = bird_apply(&a->bird, text, &e);
-	if (r < 0) {
-		rst_err_format(&e, buf, sizeof(buf));
-		log_error("reload: BIRD refused the new configuration, keeping the old one: %s",
-			  buf);
-		a->bird.conf = old;
-		a->metrics.reloads_failed++;
-		conf_free(nc);
-		free(text);
-		return;
-	}
-	if (!nc->no_pods &&
-	    (strcmp(old->bridge_name, nc->bridge_name) != 0 || old->bridge_mtu != nc->bridge_mtu ||
-	     old->gateway.s_addr != nc->gateway.s_addr))
-		(void)setup_node(nc);
-	log_set_level(nc->log_level);
-	log_info("reload: done hash=%s%s", nc->hash,
-		 strcmp(a->text, text) == 0 ? " (BIRD configuration unchanged)" : "");
-	free(a->text);
-	a->text = text;
-	a->conf = nc;
-	a->metrics.reloads_ok++;
-	conf_free(old);
-}
-
-/* The session watcher learned or forgot a subnet's owner: render and apply,
- * like a reload (a filter change: no session restarts). */
-static void owners_changed(struct agent *a)
-{
-	char *text = NULL, buf[1024];
-	struct rst_err e;
-
-	if (!a->owners.changed)
-		return;
-	a->owners.changed = false;
-	if (render(a->conf, &a->owners, &text) < 0)
-		return;
-	if (strcmp(text, a->text) == 0) {
-		free(text);
-		return;
-	}
-	if (bird_apply(&a->bird, text, &e) < 0) {
-		rst_err_format(&e, buf, sizeof(buf));
-		log_error("owner: the new import policy was not applied, trying again: %s", buf);
-		a->owners.retry = true;
-		free(text);
-		return;
-	}
-	log_info("owner: import policy applied: %zu learned owner(s)", a->owners.n_learned);
-	free(a->text);
-	a->text = text;
-}
-
-/* Datastore mode: after each look at BIRD's sessions, tell the datastore
- * which nodes route (so it keeps their leases alive for them). */
-static void ds_routing_tick(struct agent *a)
-{
-	char (*names)[BC_NAME_MAX + 1];
-	size_t n = 0;
-
-	if (!a->ds || a->sessions.rounds == a->ds_rounds)
-		return;
-	a->ds_rounds = a->sessions.rounds;
-	names = calloc(a->conf->n_mesh + 1, sizeof(*names));
-	if (!names)
-		return;
-	for (size_t i = 0; i < a->conf->n_mesh; i++) {
-		char sym[BC_NAME_MAX + 8];
-
-		bc_symbol(sym, sizeof(sym), "node_", a->conf->mesh[i].name);
-		if (sessions_established(&a->sessions, sym))
-			memcpy(names[n++], a->conf->mesh[i].name, sizeof(*names));
-	}
-	ds_set_routing(a->ds, names, n);
-	free(names);
-}
-
-static long ms_until(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
-}
-
-static int nearer_ms(int a, long b)
-{
-	if (b < 0)
-		return a;
-	return a < 0 || b < a ? (int)b : a;
-}
-
-/* poll() timeout: the nearest of BIRD's pending restart, the session
- * watcher's next query and the textfile. */
-static int loop_timeout_ms(const struct agent *a)
-{
-	int t = nearer_ms(bird_timeout_ms(&a->bird), sessions_timeout_ms(&a->sessions));
-	long f;
-
-	if (a->ds_pending) {
-		f = ms_until(&a->ds_retry);
-		t = nearer_ms(t, f < 0 ? 0 : f);
-	}
-	if (!a->conf->metrics_textfile[0])
-		return t;
-	f = ms_until(&a->next_textfile);
-	return nearer_ms(t, f < 0 ? 0 : f);
-}
-
-static void textfile_tick(struct agent *a)
-{
-	if (!a->conf->metrics_textfile[0] || ms_until(&a->next_textfile) > 0)
-		return;
-	(void)metrics_write_textfile(&a->metrics, a->conf, &a->bird, a->ipam);
-	clock_gettime(CLOCK_MONOTONIC, &a->next_textfile);
-	a->next_textfile.tv_sec += METRICS_TEXTFILE_INTERVAL_S;
+	pthread_join(t, NULL);
+	close(o->done[0]);
+	close(o->done[1]);
+	a->ds = o->ds;
+	if (o->r < 0)
+		log_error("datastore: %s", o->err);
+	free(o);
+	if (!a->ds)
+		return 1;
+	(void)ds_take_peers(a->ds, &a->ds_peers, &a->n_ds_peers);
+	return ds_fill(a->conf, a->ds, a->ds_peers, a->n_ds_peers) < 0 ? 1 : 0;
 }
 
 /* The node's address pool, and host-local's reservations when configured. */
@@ -599,22 +415,12 @@ static int open_pool(struct agent *a)
 	return 0;
 }
 
-static int run(const char *path)
+/* Signals are read through a signalfd: blocked here, before any thread
+ * starts, so that every thread inherits the mask. */
+static int signals_open(void)
 {
-	struct agent a = {.metrics = {.fd = -1}};
-
-	sessions_init(&a.sessions);
-	struct rst_err e;
 	sigset_t mask;
-	int sfd, r = 1;
-
-	if (conf_load(path, &a.conf, &e) < 0) {
-		print_conf_error(path, &e);
-		return 1;
-	}
-	log_set_level(a.conf->log_level);
-	log_info("starting: node='%s' address=%s config='%s' hash=%s", a.conf->name,
-		 inet_ntoa(a.conf->address), path, a.conf->hash);
+	int sfd;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -623,133 +429,123 @@ static int run(const char *path)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		log_errno(LOG_ERR, errno, "signalfd failed");
-		goto out;
-	}
+	if (sfd < 0)
+		return log_errno(LOG_ERR, errno, "signalfd failed");
+	return sfd;
+}
 
-	if (a.conf->ds_on) {
-		char err[256];
+/* Bridge, pool and reconcile, unless the node has no pods. 0 or -1. */
+static int start_pods(struct agent *a)
+{
+	int r;
 
-		r = ds_open(a.conf, &a.ds, err, sizeof(err));
-		if (r < 0) {
-			log_error("datastore: %s", err);
-			r = 1;
-			goto out;
-		}
-		(void)ds_take_peers(a.ds, &a.ds_peers, &a.n_ds_peers);
-		if (ds_fill(a.conf, a.ds, a.ds_peers, a.n_ds_peers) < 0) {
-			r = 1;
-			goto out;
-		}
-	}
-	if (a.conf->no_pods) {
+	if (a->conf->no_pods) {
 		/* A route reflector without pods: no bridge, no pool. */
 		log_info("node: no node.pod_cidr, so no pods: no bridge, no address pool");
-	} else {
-		if (setup_node(a.conf) < 0 || open_pool(&a) < 0)
-			goto out;
-		r = pod_reconcile(a.conf, a.ipam);
-		if (r < 0)
-			log_errno(LOG_WARNING, r,
-				  "reconcile: pods and address pool not compared, ignoring");
-		else
-			log_info("reconcile: %d repair(s); %zu pod(s) with an address", r,
-				 ipam_used(a.ipam));
-		r = 1;
-		if (teardown_new(TEARDOWN_THREADS, &a.td) < 0)
-			goto out;
+		return 0;
 	}
-	if (owners_open(&a.owners, a.conf) < 0)
+	if (agent_setup_node(a->conf) < 0 || open_pool(a) < 0)
+		return -1;
+	r = pod_reconcile(a->conf, a->ipam);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "reconcile: pods and address pool not compared, ignoring");
+	else
+		log_info("reconcile: %d repair(s); %zu pod(s) with an address", r,
+			 ipam_used(a->ipam));
+	if (teardown_new(TEARDOWN_THREADS, &a->td) < 0)
+		return -1;
+	return 0;
+}
+
+/* The agent socket, the worker threads and the metrics thread. 0 or -1. */
+static int start_serving(struct agent *a)
+{
+	int r;
+
+	if (api_open(a->conf->agent_socket, &a->api) < 0)
+		return -1;
+	r = worker_new("queries", 8, &a->queries);
+	if (r == 0)
+		r = worker_new("configurer", 1, &a->configurer);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "cannot start the worker threads"), -1;
+	return metrics_server_start(&a->metrics, &a->share, a->conf, &a->metrics_server) < 0 ? -1
+											      : 0;
+}
+
+/* Stops the threads (each after the job in hand), then frees the rest. */
+static void stop(struct agent *a)
+{
+	/* Readers waiting for a commit that will not come: let them in. */
+	share_write_done(&a->share, a->conf);
+	metrics_server_stop(a->metrics_server);
+	worker_free(a->queries);
+	if (a->applying)
+		log_info("exit: waiting for the BIRD configure in progress to end");
+	worker_free(a->configurer);
+	apply_job_free(a->finished);
+	bird_done(&a->bird);
+	sessions_done(&a->sessions);
+	owners_done(&a->owners);
+	ds_free(a->ds);
+	free(a->ds_peers);
+	free(a->ds_new);
+	metrics_done(&a->metrics);
+	api_free(a->api);
+	teardown_free(a->td); /* finishes the deletions it has queued */
+	ipam_free(a->ipam);
+	free(a->text);
+	share_done(&a->share);
+	conf_free(a->conf);
+}
+
+static int run(const char *path)
+{
+	struct agent a = {0};
+	struct rst_err e;
+	int sfd, r = 1;
+
+	sessions_init(&a.sessions);
+	bird_init(&a.bird, NULL);
+	if (conf_load(path, &a.conf, &e) < 0) {
+		print_conf_error(path, &e);
+		return 1;
+	}
+	log_set_level(a.conf->log_level);
+	log_info("starting: node='%s' address=%s config='%s' hash=%s", a.conf->name,
+		 inet_ntoa(a.conf->address), path, a.conf->hash);
+	share_init(&a.share, a.conf);
+	metrics_init(&a.metrics, NULL);
+	sfd = signals_open();
+	if (sfd < 0)
+		goto out;
+	if (a.conf->ds_on) {
+		r = open_datastore(&a, sfd);
+		if (r == 2)
+			return 0; /* the opener thread still reads a.conf */
+		if (r != 0)
+			goto out;
+		r = 1;
+		a.metrics.ds = a.ds;
+	}
+	if (start_pods(&a) < 0 || owners_open(&a.owners, a.conf) < 0 ||
+	    agent_render(a.conf, &a.owners, &a.text) < 0 || start_serving(&a) < 0)
 		goto out;
 	a.sessions.owners = &a.owners;
-	if (render(a.conf, &a.owners, &a.text) < 0)
-		goto out;
-	if (api_open(a.conf->agent_socket, &a.api) < 0 || metrics_open(&a.metrics, a.conf) < 0)
-		goto out;
-	a.metrics.ds = a.ds;
 	bird_init(&a.bird, a.conf);
 	if (bird_start(&a.bird, a.text) < 0) {
 		log_error("not starting: BIRD cannot run the rendered configuration");
 		goto out;
 	}
-
 	log_info("ready: node='%s' pod_cidr=%s/%u pool=%zu/%zu agent='%s'", a.conf->name,
 		 a.conf->no_pods ? "none" : inet_ntoa(a.conf->pod_net), a.conf->pod_len,
 		 ipam_used(a.ipam), ipam_size(a.ipam), a.conf->agent_socket);
-	for (;;) {
-		struct pollfd p[7 + API_MAX_CLIENTS] = {{.fd = sfd, .events = POLLIN},
-							{.fd = bird_fd(&a.bird), .events = POLLIN},
-							{.fd = api_fd(a.api), .events = POLLIN},
-							{.fd = a.metrics.fd, .events = POLLIN},
-							{.fd = sessions_fd(&a.sessions), .events = POLLIN},
-							{.fd = ds_fd(a.ds), .events = POLLIN},
-							{.fd = teardown_fd(a.td), .events = POLLIN}};
-		size_t n_clients = api_pollfds(a.api, p + 7, API_MAX_CLIENTS);
-		struct api_ctx ctx = {.conf = a.conf,
-				      .ipam = a.ipam,
-				      .bird = &a.bird,
-				      .metrics = &a.metrics,
-				      .ds = a.ds,
-				      .td = a.td};
-		struct signalfd_siginfo si;
-		int timeout = loop_timeout_ms(&a), at = api_timeout_ms(a.api);
-
-		if (at >= 0 && (timeout < 0 || at < timeout))
-			timeout = at;
-		if (poll(p, 7 + n_clients, timeout) < 0 && errno != EINTR) {
-			log_errno(LOG_ERR, errno, "poll failed");
-			break;
-		}
-		if (p[1].fd >= 0 && (p[1].revents & POLLIN))
-			bird_on_exit(&a.bird);
-		bird_tick(&a.bird, a.text);
-		sessions_tick(&a.sessions, a.conf);
-		owners_changed(&a);
-		ds_routing_tick(&a);
-		a.metrics.conflicts = a.owners.n_conflicts;
-		a.metrics.conflicts_total = a.owners.conflicts_total;
-		a.metrics.session_ups = a.sessions.ups;
-		a.metrics.session_downs = a.sessions.downs;
-		if (p[5].fd >= 0 && (p[5].revents & POLLIN))
-			ds_changed(&a);
-		ds_retry_tick(&a);
-		if (p[6].fd >= 0 && (p[6].revents & POLLIN))
-			api_teardown_done(a.api, &ctx);
-		api_handle(a.api, p + 7, n_clients, &ctx);
-		if (p[2].revents & POLLIN)
-			api_serve(a.api, &ctx);
-		if (p[3].fd >= 0 && (p[3].revents & POLLIN))
-			metrics_serve(&a.metrics, a.conf, &a.bird, a.ipam);
-		textfile_tick(&a);
-		if (!(p[0].revents & POLLIN))
-			continue;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		if (si.ssi_signo == SIGHUP) {
-			reload(&a);
-		} else {
-			log_info("exiting on signal %u; BIRD pid=%d keeps running and keeps its routes",
-				 si.ssi_signo, (int)a.bird.pid);
-			r = 0;
-			break;
-		}
-	}
+	publish(&a);
+	r = loop(&a, sfd);
 out:
 	if (sfd >= 0)
 		close(sfd);
-	bird_done(&a.bird);
-	sessions_done(&a.sessions);
-	owners_done(&a.owners);
-	ds_free(a.ds);
-	free(a.ds_peers);
-	free(a.ds_pending);
-	metrics_close(&a.metrics);
-	api_free(a.api);
-	teardown_free(a.td); /* finishes the deletions it has queued */
-	ipam_free(a.ipam);
-	free(a.text);
-	conf_free(a.conf);
+	stop(&a);
 	return r;
 }
 

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reload.c - changing the configuration in force: SIGHUP reloads and
+ * datastore changes, each checked and rendered on the loop, applied to BIRD
+ * on the configurer thread (bird_apply: `bird -p`, configure, confirm, which
+ * can take tens of seconds), then committed on the loop. One change at a
+ * time: a second `configure` while BIRD's timeout runs would make the first
+ * permanent. A SIGHUP or a datastore change that comes meanwhile waits for
+ * its turn (several SIGHUPs make one reload). CNI requests are served all
+ * along, against the configuration in force until the commit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "birdconf.h"
+#include "log.h"
+#include "netdev.h"
+
+/* While the share is busy, look again this soon. */
+#define SHARE_RETRY_MS 20
+
+/* The node side that roostd owns: bridge up with the gateway, forwarding. */
+int agent_setup_node(const struct roostd_conf *c)
+{
+	struct netdev *nd = NULL;
+	bool created = false;
+	int ifindex, r;
+
+	r = netdev_open(&nd);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "netlink: cannot open a route socket");
+	ifindex = netdev_bridge_ensure(nd, c->bridge_name, c->bridge_mtu, &created, NULL);
+	if (ifindex < 0) {
+		netdev_free(nd);
+		return log_errno(LOG_ERR, ifindex, "bridge '%s': setup failed", c->bridge_name);
+	}
+	r = netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len);
+	/* An adopted bridge (made by an older roost or by hand) may let its
+	 * MAC follow its ports; pin it once at start. */
+	if (r >= 0 && !created)
+		r = netdev_link_pin_addr(nd, ifindex);
+	netdev_free(nd);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "bridge '%s': gateway address failed",
+				 c->bridge_name);
+	log_info("bridge: '%s' %s, up, mtu=%u gateway=%s/%u", c->bridge_name,
+		 created ? "created" : "adopted", c->bridge_mtu, inet_ntoa(c->gateway), c->pod_len);
+	r = netdev_ipv4_forwarding_enable();
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "sysctl: cannot enable net.ipv4.ip_forward");
+	return 0;
+}
+
+int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret_text)
+{
+	_cleanup_free_ struct bc_owner *owners = NULL;
+	struct bc_node node;
+	struct rst_err e;
+	char buf[1024];
+	int r;
+
+	conf_to_node(c, &node);
+	if (o) {
+		if (owners_merge(o->learned, o->n_learned, c, &owners, &node.n_owners) < 0)
+			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
+		node.owners = owners;
+	}
+	r = bc_render_string(&node, ret_text, &e);
+	if (r < 0) {
+		rst_err_format(&e, buf, sizeof(buf));
+		log_error("%s: cannot render the BIRD configuration: %s", c->path, buf);
+	}
+	return r;
+}
+
+/* What a reload cannot change while pods hold addresses and clients hold
+ * the socket path; NULL when nothing of that changed. */
+static const char *fixed_key_changed(const struct roostd_conf *o, const struct roostd_conf *n)
+{
+	if (o->pod_net.s_addr != n->pod_net.s_addr || o->pod_len != n->pod_len)
+		return "node.pod_cidr";
+	if (strcmp(o->state_dir, n->state_dir) != 0)
+		return "agent.state_dir";
+	if (strcmp(o->agent_network, n->agent_network) != 0)
+		return "agent.network";
+	if (strcmp(o->agent_socket, n->agent_socket) != 0)
+		return "agent.socket";
+	if (strcmp(o->bird_socket, n->bird_socket) != 0)
+		return "bird.socket";
+	return NULL;
+}
+
+void apply_job_free(struct apply_job *j)
+{
+	if (!j)
+		return;
+	bird_done(&j->bird);
+	free(j->text);
+	conf_free(j->nc);
+	free(j->mesh);
+	free(j->static_routes);
+	free(j->lease_owners);
+	free(j->peers);
+	free(j);
+}
+
+/* SIGHUP: everything is checked before anything changes. The job to apply,
+ * or NULL when the new configuration is refused (logged). */
+static struct apply_job *reload_prepare(struct agent *a)
+{
+	struct roostd_conf *nc = NULL;
+	const struct roostd_conf *old = a->conf;
+	struct apply_job *j;
+	char *text = NULL, buf[1024];
+	struct rst_err e;
+
+	log_info("reload: reading '%s'", old->path);
+	if (conf_load(old->path, &nc, &e) < 0) {
+		rst_err_format(&e, buf, sizeof(buf));
+		log_error("reload: '%s' has errors, not reloading: %s", old->path, buf);
+		return NULL;
+	}
+	if (a->ds && (!nc->ds_on || ds_fill(nc, a->ds, a->ds_peers, a->n_ds_peers) < 0)) {
+		log_error("reload: '%s' %s, not reloading", old->path,
+			  nc->ds_on ? "does not fit the datastore's subnets"
+				    : "drops the datastore; restart roostd for that");
+		conf_free(nc);
+		return NULL;
+	}
+	if (fixed_key_changed(old, nc)) {
+		log_error("reload: %s changed in '%s'; it cannot change while roostd runs (restart roostd after draining the node), not reloading",
+			  fixed_key_changed(old, nc), old->path);
+		conf_free(nc);
+		return NULL;
+	}
+	if (agent_render(nc, &a->owners, &text) < 0) {
+		conf_free(nc);
+		return NULL;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		log_error("reload: out of memory, not reloading");
+		conf_free(nc);
+		free(text);
+		return NULL;
+	}
+	j->reload = true;
+	j->nc = nc;
+	j->text = text;
+	bird_init(&j->bird, nc);
+	return j;
+}
+
+/* BIRD runs j's configuration: it becomes the one in force. */
+static void reload_commit(struct agent *a, struct apply_job *j)
+{
+	struct roostd_conf *old = a->conf, *nc = TAKE_PTR(j->nc);
+
+	a->bird.conf = nc;
+	if (!nc->no_pods &&
+	    (strcmp(old->bridge_name, nc->bridge_name) != 0 || old->bridge_mtu != nc->bridge_mtu ||
+	     old->gateway.s_addr != nc->gateway.s_addr))
+		(void)agent_setup_node(nc);
+	log_set_level(nc->log_level);
+	log_info("reload: done hash=%s%s", nc->hash,
+		 strcmp(a->text, j->text) == 0 ? " (BIRD configuration unchanged)" : "");
+	free(a->text);
+	a->text = TAKE_PTR(j->text);
+	a->conf = nc;
+	a->node.reloads_ok++;
+	conf_free(old);
+}
+
+static void apply_run(void *arg)
+{
+	struct apply_job *j = arg;
+
+	j->r = bird_apply(&j->bird, j->text, &j->e);
+}
+
+void agent_apply_done(void *arg, void *ctx, bool ran)
+{
+	struct apply_job *j = arg;
+	struct agent *a = ctx;
+	char buf[1024];
+
+	if (!a) {
+		/* roostd is exiting: nothing to commit. */
+		apply_job_free(j);
+		return;
+	}
+	a->applying = NULL;
+	if (j->r == 0) {
+		a->finished = j;
+		return;
+	}
+	if (j->reload) {
+		rst_err_format(&j->e, buf, sizeof(buf));
+		log_error("reload: BIRD refused the new configuration, keeping the old one: %s",
+			  buf);
+		a->node.reloads_failed++;
+	} else if (j->owners) {
+		rst_err_format(&j->e, buf, sizeof(buf));
+		log_error("owner: the new import policy was not applied, trying again: %s", buf);
+		a->owners.retry = true;
+	} else {
+		ds_merge_refused(a, j);
+	}
+	apply_job_free(j);
+}
+
+static void submit(struct agent *a, struct apply_job *j)
+{
+	a->applying = j;
+	if (worker_submit(a->configurer, apply_run, agent_apply_done, j) < 0) {
+		/* Out of memory for the queue entry: apply here, late beats never. */
+		apply_run(j);
+		agent_apply_done(j, a, true);
+	}
+}
+
+static void commit(struct agent *a, struct apply_job *j)
+{
+	/* BIRD's config file is j's now, and so is what BIRD runs. */
+	free(a->bird.applied);
+	a->bird.applied = TAKE_PTR(j->bird.applied);
+	if (j->reload) {
+		reload_commit(a, j);
+	} else if (j->owners) {
+		log_info("owner: import policy applied: %zu learned owner(s)", a->owners.n_learned);
+		free(a->text);
+		a->text = TAKE_PTR(j->text);
+	} else {
+		ds_merge_commit(a, j);
+	}
+	apply_job_free(j);
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The session watcher learned or forgot a subnet's owner: the same
+ * configuration rendered again (a filter change: no session restarts). */
+static struct apply_job *owners_prepare(struct agent *a)
+{
+	struct apply_job *j;
+	char *text = NULL;
+
+	a->owners.changed = false;
+	if (agent_render(a->conf, &a->owners, &text) < 0)
+		return NULL;
+	if (strcmp(text, a->text) == 0 || !(j = calloc(1, sizeof(*j)))) {
+		free(text);
+		return NULL;
+	}
+	j->owners = true;
+	j->text = text;
+	bird_init(&j->bird, a->conf);
+	return j;
+}
+
+void agent_changes_step(struct agent *a)
+{
+	struct apply_job *j;
+
+	if (a->finished) {
+		if (!share_write_try(&a->share))
+			return;
+		commit(a, TAKE_PTR(a->finished));
+		share_write_done(&a->share, a->conf);
+	}
+	if (a->applying)
+		return;
+	/* The datastore first: once share_write_try() was asked, readers wait
+	 * for share_write_done(), so nothing may start before it. */
+	if (a->ds_new && now_ms() >= a->ds_retry_ms) {
+		if (!share_write_try(&a->share))
+			return;
+		j = ds_merge_prepare(a, TAKE_PTR(a->ds_new), a->n_ds_new);
+		share_write_done(&a->share, a->conf);
+		if (j) {
+			submit(a, j);
+			return;
+		}
+	}
+	if (a->owners.changed && (j = owners_prepare(a))) {
+		submit(a, j);
+		return;
+	}
+	if (a->reload_wanted) {
+		a->reload_wanted = false;
+		j = reload_prepare(a);
+		if (j)
+			submit(a, j);
+		else
+			a->node.reloads_failed++;
+	}
+}
+
+int agent_changes_timeout_ms(struct agent *a)
+{
+	long long d;
+
+	if (a->finished)
+		return SHARE_RETRY_MS;
+	if (a->applying)
+		return -1;
+	if (a->reload_wanted || a->owners.changed)
+		return 0;
+	if (!a->ds_new)
+		return -1;
+	d = a->ds_retry_ms - now_ms();
+	return d <= 0 ? SHARE_RETRY_MS : (int)d;
+}
