@@ -23,6 +23,7 @@
 #include "bc-ctl.h"
 #include "log.h"
 #include "pod.h"
+#include "rst-util.h"
 #include "status.h"
 
 struct api_client {
@@ -32,7 +33,7 @@ struct api_client {
 	size_t hdr_len;
 	char *body; /* owned; body_len bytes once the header is in */
 	uint32_t body_len, got;
-	long long deadline; /* CLOCK_MONOTONIC ms: complete request by then */
+	int64_t deadline; /* rst_now_ms(): complete request by then */
 };
 
 struct api {
@@ -47,21 +48,6 @@ int api_fd(const struct api *a)
 	return a ? a->fd : -1;
 }
 
-static int mkdir_parent(const char *path)
-{
-	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; (slash = strchr(p, '/')); p = slash + 1) {
-		*slash = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*slash = '/';
-	}
-	return 0;
-}
-
 int api_open(const char *path, struct api **ret)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -72,7 +58,7 @@ int api_open(const char *path, struct api **ret)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return log_errno(LOG_ERR, ENAMETOOLONG, "agent socket '%s'", path);
 	strcpy(sa.sun_path, path);
-	r = mkdir_parent(path);
+	r = rst_mkdir_parent(path, 0755);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "agent socket '%s': cannot create its folder", path);
 
@@ -400,7 +386,7 @@ static void serve_request(struct api_client *c, const struct api_ctx *ctx)
 {
 	json_t *req, *rep;
 	json_error_t jerr;
-	struct timespec t0, t1;
+	int64_t t0, t1;
 	int r;
 
 	req = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -416,28 +402,20 @@ static void serve_request(struct api_client *c, const struct api_ctx *ctx)
 		json_decref(rep);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = rst_now_us();
 	rep = api_dispatch(ctx, req);
 	if (!rep)
 		rep = reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t1 = rst_now_us();
 	if (ctx->metrics)
 		metrics_request(ctx->metrics, str(req, "verb"),
 				json_is_true(json_object_get(rep, "ok")),
-				(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+				(double)(t1 - t0) / 1e6);
 	r = api_send(c->fd, rep, API_CLIENT_TIMEOUT_MS);
 	if (r < 0)
 		log_warn("agent: reply to pid %d failed: %s", (int)c->pid, strerror(-r));
 	json_decref(req);
 	json_decref(rep);
-}
-
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* Replies with an error (best effort, bounded) and drops the client. */
@@ -489,7 +467,7 @@ void api_serve(struct api *a, const struct api_ctx *ctx)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->pid = cred.pid;
-		c->deadline = now_ms() + API_CLIENT_TIMEOUT_MS;
+		c->deadline = rst_now_ms() + API_CLIENT_TIMEOUT_MS;
 	}
 }
 
@@ -588,7 +566,7 @@ void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct ap
 	}
 	/* Clients that sent nothing complete in time are dropped. */
 	for (size_t i = 0; i < a->n_clients;) {
-		if (now_ms() < a->clients[i].deadline) {
+		if (rst_now_ms() < a->clients[i].deadline) {
 			i++;
 			continue;
 		}
@@ -600,12 +578,10 @@ void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct ap
 
 int api_timeout_ms(const struct api *a)
 {
-	long long first = -1, now = now_ms();
+	int64_t first = -1;
 
 	for (size_t i = 0; i < a->n_clients; i++)
 		if (first < 0 || a->clients[i].deadline < first)
 			first = a->clients[i].deadline;
-	if (first < 0)
-		return -1;
-	return first <= now ? 0 : (int)(first - now);
+	return first < 0 ? -1 : rst_ms_left(first);
 }
