@@ -13,7 +13,8 @@
  * It owns no state and never touches the network: roostd does the work. It
  * contacts roostd only once every input is known to be valid, so a request
  * the plugin refuses leaves the node exactly as it was. Checklist lines
- * (ENV-*, CFG-*, ...) refer to reference/cni-conformance.md.
+ * (ENV-*, CFG-*, ...) refer to the CNI conformance checklist in
+ * docs/design.md.
  */
 #include "config.h"
 
