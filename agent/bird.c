@@ -84,10 +84,11 @@ static char *read_text(const char *path)
  * and `configure confirm` leaves the new file on disk while BIRD goes back
  * to the old configuration. So roostd records, in "<config>.confirmed"
  * (0600, like the config: it holds the same passwords), the text BIRD
- * confirmed or was started with, and compares against that record, never
- * against the file. A missing or different record makes the next apply (at
- * start too) run the full configure cycle; a record written late costs at
- * most one configure that changes nothing.
+ * confirmed or was started with, and a text counts as applied only when
+ * both that record and the file hold it. A missing or different record, or
+ * a file changed behind roostd's back, makes the next apply (at start too)
+ * run the full configure cycle; a record written late costs at most one
+ * configure that changes nothing.
  */
 static void confirmed_path(const struct roostd_conf *c, char *buf, size_t len)
 {
@@ -318,6 +319,7 @@ int bird_apply(struct bird *b, const char *text, struct rst_err *reterr)
 {
 	const struct roostd_conf *c = b->conf;
 	_cleanup_free_ char *confirmed = b->applied ? NULL : read_confirmed(c);
+	_cleanup_free_ char *ondisk = read_text(c->bird_config);
 	const char *running = b->applied ? b->applied : confirmed;
 	_cleanup_free_ char *prev = NULL;
 	_cleanup_(bc_ctl_freep) struct bc_ctl *ctl = NULL;
@@ -326,26 +328,21 @@ int bird_apply(struct bird *b, const char *text, struct rst_err *reterr)
 	int r;
 
 	/* Only a changed text is applied: even a no-op `configure` costs BIRD
-	 * 2.0.12 up to 3 s of held UPDATEs. */
-	if (running && strcmp(running, text) == 0) {
-		if (!b->applied) {
-			/* First look since start: a crash during an apply may have
-			 * left a newer file than BIRD runs; a BIRD restarted later
-			 * would read it. */
-			_cleanup_free_ char *ondisk = read_text(c->bird_config);
-
-			if ((!ondisk || strcmp(ondisk, text) != 0) && restore(c, text) == 0)
-				log_info("bird: '%s' put back to the configuration BIRD runs",
-					 c->bird_config);
+	 * 2.0.12 up to 3 s of held UPDATEs. Unchanged means: BIRD confirmed
+	 * this text, and the file (what a BIRD restart would read) holds it. */
+	if (running && strcmp(running, text) == 0 && ondisk && strcmp(ondisk, text) == 0) {
+		if (!b->applied)
 			b->applied = TAKE_PTR(confirmed);
-		}
 		return 0;
 	}
 	if (!running)
 		log_info("bird: no record of what BIRD confirmed ('%s.confirmed'); applying the configuration",
 			 c->bird_config);
+	else if (strcmp(running, text) == 0)
+		log_warn("bird: '%s' differs from the configuration BIRD confirmed (edited by hand?); applying it again",
+			 c->bird_config);
 	/* On failure the file goes back to what BIRD runs, as far as known. */
-	prev = running ? strdup(running) : read_text(c->bird_config);
+	prev = running ? strdup(running) : TAKE_PTR(ondisk);
 
 	r = check_text(c, text, reterr);
 	if (r < 0)

@@ -9,9 +9,9 @@
  *
  * Applying a configuration (bird_apply):
  *   0. compare the text with the one BIRD last confirmed (or was started
- *      with), recorded in <config>.confirmed - not with the file, which a
- *      crash before `configure confirm` leaves newer than what BIRD runs;
- *      equal text: nothing to do;
+ *      with), recorded in <config>.confirmed - the file alone is not enough:
+ *      a crash before `configure confirm` leaves it newer than what BIRD
+ *      runs; when both the record and the file hold the text, nothing to do;
  *   1. check the text with `bird -p` (a scratch file next to <config>);
  *   2. write <config> atomically (0600: it holds BGP passwords);
  *   3. `configure check`, then `configure timeout N`: BIRD undoes the change
