@@ -49,12 +49,13 @@ int bird_fd(const struct bird *b)
 /* ---- files ----------------------------------------------------------------- */
 
 /* Writes text to path (mode 0600: the file may hold BGP passwords), creating
- * its folder if needed. */
-static int write_text(const char *path, const char *text)
+ * its folder if needed. flags: RST_WRITE_NOSYNC for files whose loss does no
+ * harm (the `bird -p` scratch file, the confirmed record). */
+static int write_text(const char *path, const char *text, unsigned flags)
 {
 	int r = rst_mkdir_parent(path, 0755);
 
-	return r < 0 ? r : rst_write_atomic(path, text, strlen(text), 0600);
+	return r < 0 ? r : rst_write_atomic(path, text, strlen(text), 0600, flags);
 }
 
 static char *read_text(const char *path)
@@ -112,7 +113,9 @@ static void record_confirmed(const struct roostd_conf *c, const char *text)
 	int r;
 
 	confirmed_path(c, path, sizeof(path));
-	r = text ? write_text(path, text) : -ENOENT;
+	/* No fsync: a record lost or emptied by a power loss only differs
+	 * from every text, which costs one configure. */
+	r = text ? write_text(path, text, RST_WRITE_NOSYNC) : -ENOENT;
 	if (r < 0) {
 		(void)unlink(path);
 		log_errno(LOG_WARNING, r, "bird: cannot record the confirmed configuration in '%s', ignoring",
@@ -127,7 +130,7 @@ static int check_text(const struct roostd_conf *c, const char *text, struct rst_
 	int r;
 
 	snprintf(tmp, sizeof(tmp), "%s.check", c->bird_config);
-	r = write_text(tmp, text);
+	r = write_text(tmp, text, RST_WRITE_NOSYNC);
 	if (r < 0)
 		return rst_err_set(reterr, r, tmp, 0, "cannot write: %s", strerror(-r));
 	r = bc_check(c->bird_binary, tmp, reterr);
@@ -297,7 +300,7 @@ static int restore(const struct roostd_conf *c, const char *prev)
 
 	if (!prev)
 		return 0;
-	r = write_text(c->bird_config, prev);
+	r = write_text(c->bird_config, prev, 0);
 	if (r < 0)
 		log_errno(LOG_ERR, r, "bird: cannot restore previous '%s'", c->bird_config);
 	return r;
@@ -347,7 +350,7 @@ int bird_apply(struct bird *b, const char *text, struct rst_err *reterr)
 	r = check_text(c, text, reterr);
 	if (r < 0)
 		return r;
-	r = write_text(c->bird_config, text);
+	r = write_text(c->bird_config, text, 0);
 	if (r < 0)
 		return rst_err_set(reterr, r, c->bird_config, 0, "cannot write: %s", strerror(-r));
 
@@ -426,7 +429,7 @@ int bird_start(struct bird *b, const char *text)
 	if (!c->bird_spawn) {
 		log_warn("bird: nothing answers on '%s' and bird.spawn is false; waiting for it",
 			 c->bird_socket);
-		r = write_text(c->bird_config, text);
+		r = write_text(c->bird_config, text, 0);
 		b->next_start_ms = rst_now_ms();
 		return r;
 	}
@@ -439,7 +442,7 @@ int bird_start(struct bird *b, const char *text)
 		return log_errno(LOG_ERR, r, "bird: rendered configuration rejected by `%s -p`: %s",
 				 c->bird_binary, buf);
 	}
-	r = write_text(c->bird_config, text);
+	r = write_text(c->bird_config, text, 0);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "bird: cannot write '%s'", c->bird_config);
 	free(b->applied);

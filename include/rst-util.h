@@ -42,7 +42,13 @@ int rst_mkdir_parent(const char *path, mode_t mode);
  * folder must exist. One writer per path at a time ("<path>.new" is
  * shared). On error "<path>.new" is removed and path is untouched, except
  * when only the final folder fsync failed (-errno then too: the new bytes
- * are in place but may not survive a power loss). */
-int rst_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+ * are in place but may not survive a power loss).
+ *
+ * flags RST_WRITE_NOSYNC: the same without either fsync, for files whose
+ * loss or emptiness after a power loss does no harm (scratch files, hints
+ * that are checked before use): readers still never see a partial file
+ * while the system runs. */
+#define RST_WRITE_NOSYNC 0x1u
+int rst_write_atomic(const char *path, const void *buf, size_t len, mode_t mode, unsigned flags);
 
 #endif

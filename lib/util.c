@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -125,8 +126,9 @@ static int fsync_parent(const char *path)
 	return r;
 }
 
-int rst_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+int rst_write_atomic(const char *path, const void *buf, size_t len, mode_t mode, unsigned flags)
 {
+	bool sync = !(flags & RST_WRITE_NOSYNC);
 	char tmp[PATH_MAX];
 	const char *p = buf;
 	int fd, r = 0;
@@ -152,7 +154,7 @@ int rst_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -162,5 +164,5 @@ int rst_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 		(void)unlink(tmp);
 		return r;
 	}
-	return fsync_parent(path);
+	return sync ? fsync_parent(path) : 0;
 }

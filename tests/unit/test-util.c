@@ -80,7 +80,7 @@ static void test_write_atomic(void **state)
 
 	/* New file, exact mode whatever the umask. */
 	old = umask(0);
-	assert_int_equal(rst_write_atomic(path, "one\n", 4, 0600), 0);
+	assert_int_equal(rst_write_atomic(path, "one\n", 4, 0600, 0), 0);
 	umask(old);
 	assert_string_equal(slurp(path), "one\n");
 	assert_int_equal(stat(path, &st), 0);
@@ -89,21 +89,28 @@ static void test_write_atomic(void **state)
 
 	/* Replace; a leftover .new from a crash (other mode, longer) is no
 	 * obstacle and leaves no trace in the result. */
-	assert_int_equal(rst_write_atomic(tmp, "debris debris debris\n", 21, 0644), 0);
-	assert_int_equal(rst_write_atomic(path, "two", 3, 0640), 0);
+	assert_int_equal(rst_write_atomic(tmp, "debris debris debris\n", 21, 0644, 0), 0);
+	assert_int_equal(rst_write_atomic(path, "two", 3, 0640, 0), 0);
 	assert_string_equal(slurp(path), "two");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(access(tmp, F_OK), -1);
 
 	/* Empty content is a valid file. */
-	assert_int_equal(rst_write_atomic(path, "", 0, 0600), 0);
+	assert_int_equal(rst_write_atomic(path, "", 0, 0600, 0), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 0);
 
+	/* Without the fsyncs: the same replace, the same exact mode. */
+	assert_int_equal(rst_write_atomic(path, "three", 5, 0644, RST_WRITE_NOSYNC), 0);
+	assert_string_equal(slurp(path), "three");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(access(tmp, F_OK), -1);
+
 	/* A relative path works (folder "."). */
 	assert_int_equal(chdir(x->tmp), 0);
-	assert_int_equal(rst_write_atomic("rel", "r", 1, 0600), 0);
+	assert_int_equal(rst_write_atomic("rel", "r", 1, 0600, 0), 0);
 	assert_string_equal(slurp("rel"), "r");
 	assert_int_equal(chdir("/"), 0);
 }
@@ -115,14 +122,14 @@ static void test_write_atomic_failures(void **state)
 
 	/* No folder: -ENOENT, nothing created. */
 	snprintf(path, sizeof(path), "%s/missing/f", x->tmp);
-	assert_int_equal(rst_write_atomic(path, "x", 1, 0600), -ENOENT);
+	assert_int_equal(rst_write_atomic(path, "x", 1, 0600, 0), -ENOENT);
 
 	/* The rename fails (a folder is in the way): the folder stays, the
 	 * temporary file is gone. */
 	snprintf(path, sizeof(path), "%s/dir", x->tmp);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(rst_write_atomic(path, "x", 1, 0600), -EISDIR);
+	assert_int_equal(rst_write_atomic(path, "x", 1, 0600, 0), -EISDIR);
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(rmdir(path), 0);
 
@@ -130,7 +137,7 @@ static void test_write_atomic_failures(void **state)
 	snprintf(path, sizeof(path), "%s/s", x->tmp);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	assert_int_equal(symlink("/etc/passwd", tmp), 0);
-	assert_int_equal(rst_write_atomic(path, "x", 1, 0600), -ELOOP);
+	assert_int_equal(rst_write_atomic(path, "x", 1, 0600, 0), -ELOOP);
 }
 
 static void test_mkdir_p(void **state)
@@ -150,7 +157,7 @@ static void test_mkdir_p(void **state)
 
 	/* A file in the way. */
 	snprintf(file, sizeof(file), "%s/f", x->tmp);
-	assert_int_equal(rst_write_atomic(file, "x", 1, 0600), 0);
+	assert_int_equal(rst_write_atomic(file, "x", 1, 0600, 0), 0);
 	assert_int_equal(rst_mkdir_p(file, 0755), -ENOTDIR);
 	snprintf(path, sizeof(path), "%s/f/g", x->tmp);
 	assert_int_equal(rst_mkdir_p(path, 0755), -ENOTDIR);
@@ -176,7 +183,7 @@ static void test_mkdir_p(void **state)
 		long_path[PATH_MAX + 9] = '\0';
 		assert_int_equal(rst_mkdir_p(long_path, 0755), -ENAMETOOLONG);
 		assert_int_equal(rst_mkdir_parent(long_path, 0755), -ENAMETOOLONG);
-		assert_int_equal(rst_write_atomic(long_path, "x", 1, 0600), -ENAMETOOLONG);
+		assert_int_equal(rst_write_atomic(long_path, "x", 1, 0600, 0), -ENAMETOOLONG);
 		free(long_path);
 	}
 }
