@@ -29,6 +29,7 @@
 #include "bc-ctl.h"
 #include "log.h"
 #include "pod.h"
+#include "rst-util.h"
 #include "status.h"
 #include "teardown.h"
 #include "worker.h"
@@ -40,7 +41,7 @@ struct api_client {
 	size_t hdr_len;
 	char *body; /* owned; body_len bytes once the header is in */
 	uint32_t body_len, got;
-	long long deadline; /* CLOCK_MONOTONIC ms: complete request by then */
+	int64_t deadline;   /* rst_now_ms(): complete request by then */
 	json_t *parked;     /* owned: the request, while it waits for a teardown */
 	struct timespec t0; /* when it was first dispatched */
 };
@@ -57,21 +58,6 @@ int api_fd(const struct api *a)
 	return a ? a->fd : -1;
 }
 
-static int mkdir_parent(const char *path)
-{
-	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; (slash = strchr(p, '/')); p = slash + 1) {
-		*slash = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*slash = '/';
-	}
-	return 0;
-}
-
 int api_open(const char *path, struct api **ret)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -82,7 +68,7 @@ int api_open(const char *path, struct api **ret)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return log_errno(LOG_ERR, ENAMETOOLONG, "agent socket '%s'", path);
 	strcpy(sa.sun_path, path);
-	r = mkdir_parent(path);
+	r = rst_mkdir_parent(path, 0755);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "agent socket '%s': cannot create its folder", path);
 
@@ -621,14 +607,6 @@ static bool serve_request(struct api_client *c, const struct api_ctx *ctx)
 	return false;
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Replies with an error (best effort, bounded) and drops the client. */
 static void client_reject(struct api *a, size_t i, int code, const char *msg, const char *why)
 {
@@ -678,7 +656,7 @@ void api_serve(struct api *a, const struct api_ctx *ctx)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->pid = cred.pid;
-		c->deadline = now_ms() + API_CLIENT_TIMEOUT_MS;
+		c->deadline = rst_now_ms() + API_CLIENT_TIMEOUT_MS;
 	}
 }
 
@@ -768,7 +746,7 @@ static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
 	if (c->got < c->body_len)
 		return false;
 	if (serve_request(c, ctx)) {
-		c->deadline = now_ms() + API_PARK_TIMEOUT_MS;
+		c->deadline = rst_now_ms() + API_PARK_TIMEOUT_MS;
 		return true;
 	}
 	client_close(a, i);
@@ -811,7 +789,7 @@ void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct ap
 	}
 	/* Clients that sent nothing complete in time are dropped. */
 	for (size_t i = 0; i < a->n_clients;) {
-		if (now_ms() < a->clients[i].deadline) {
+		if (rst_now_ms() < a->clients[i].deadline) {
 			i++;
 			continue;
 		}
@@ -831,12 +809,10 @@ void api_handle(struct api *a, const struct pollfd *p, size_t n, const struct ap
 
 int api_timeout_ms(const struct api *a)
 {
-	long long first = -1, now = now_ms();
+	int64_t first = -1;
 
 	for (size_t i = 0; i < a->n_clients; i++)
 		if (first < 0 || a->clients[i].deadline < first)
 			first = a->clients[i].deadline;
-	if (first < 0)
-		return -1;
-	return first <= now ? 0 : (int)(first - now);
+	return first < 0 ? -1 : rst_ms_left(first);
 }

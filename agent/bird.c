@@ -19,18 +19,11 @@
 #include "bird.h"
 #include "log.h"
 #include "netdev.h"
+#include "rst-util.h"
 
 #define CTL_TIMEOUT_MS 5000
 #define READY_TIMEOUT_MS 10000
 #define RESTART_BACKOFF_MAX_S 30
-
-static long ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
 
 void bird_init(struct bird *b, const struct roostd_conf *conf)
 {
@@ -55,56 +48,14 @@ int bird_fd(const struct bird *b)
 
 /* ---- files ----------------------------------------------------------------- */
 
-static int mkdir_parents(const char *path, mode_t mode)
+/* Writes text to path (mode 0600: the file may hold BGP passwords), creating
+ * its folder if needed. flags: RST_WRITE_NOSYNC for files whose loss does no
+ * harm (the `bird -p` scratch file, the confirmed record). */
+static int write_text(const char *path, const char *text, unsigned flags)
 {
-	char buf[4096];
+	int r = rst_mkdir_parent(path, 0755);
 
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
-/* Writes text to path through path.new + fsync + rename, mode 0600 (the file
- * may hold BGP passwords). */
-static int write_atomic(const char *path, const char *text)
-{
-	char tmp[4200];
-	size_t len = strlen(text), off = 0;
-	int fd, r = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	r = mkdir_parents(path, 0755);
-	if (r < 0)
-		return r;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (r == 0 && (fchmod(fd, 0600) < 0 || fsync(fd) < 0))
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	return r < 0 ? r : rst_write_atomic(path, text, strlen(text), 0600, flags);
 }
 
 static char *read_text(const char *path)
@@ -127,6 +78,51 @@ static char *read_text(const char *path)
 	return buf;
 }
 
+/*
+ * What BIRD runs is not what the file says: BIRD reads the file only when it
+ * starts or is told to `configure`, rolls an unconfirmed `configure timeout`
+ * back in memory only, and a roostd that dies between `configure timeout`
+ * and `configure confirm` leaves the new file on disk while BIRD goes back
+ * to the old configuration. So roostd records, in "<config>.confirmed"
+ * (0600, like the config: it holds the same passwords), the text BIRD
+ * confirmed or was started with, and a text counts as applied only when
+ * both that record and the file hold it. A missing or different record, or
+ * a file changed behind roostd's back, makes the next apply (at start too)
+ * run the full configure cycle; a record written late costs at most one
+ * configure that changes nothing.
+ */
+static void confirmed_path(const struct roostd_conf *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.confirmed", c->bird_config);
+}
+
+static char *read_confirmed(const struct roostd_conf *c)
+{
+	char path[4200];
+
+	confirmed_path(c, path, sizeof(path));
+	return read_text(path);
+}
+
+/* Records text as what BIRD runs now. When that fails the record is
+ * removed, never left stale: a missing record only costs a configure that
+ * changes nothing at the next start, so this is logged, not returned. */
+static void record_confirmed(const struct roostd_conf *c, const char *text)
+{
+	char path[4200];
+	int r;
+
+	confirmed_path(c, path, sizeof(path));
+	/* No fsync: a record lost or emptied by a power loss only differs
+	 * from every text, which costs one configure. */
+	r = text ? write_text(path, text, RST_WRITE_NOSYNC) : -ENOENT;
+	if (r < 0) {
+		(void)unlink(path);
+		log_errno(LOG_WARNING, r, "bird: cannot record the confirmed configuration in '%s', ignoring",
+			  path);
+	}
+}
+
 /* Checks text with `bird -p` through a scratch file next to the real one. */
 static int check_text(const struct roostd_conf *c, const char *text, struct rst_err *reterr)
 {
@@ -134,7 +130,7 @@ static int check_text(const struct roostd_conf *c, const char *text, struct rst_
 	int r;
 
 	snprintf(tmp, sizeof(tmp), "%s.check", c->bird_config);
-	r = write_atomic(tmp, text);
+	r = write_text(tmp, text, RST_WRITE_NOSYNC);
 	if (r < 0)
 		return rst_err_set(reterr, r, tmp, 0, "cannot write: %s", strerror(-r));
 	r = bc_check(c->bird_binary, tmp, reterr);
@@ -170,10 +166,9 @@ static bool socket_answers(const char *sock, int timeout_ms)
 /* Waits, polling with a bound, until the socket answers. */
 static bool wait_ready(const struct bird *b)
 {
-	struct timespec start;
+	int64_t deadline = rst_now_ms() + READY_TIMEOUT_MS;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (ms_since(&start) < READY_TIMEOUT_MS) {
+	while (rst_now_ms() < deadline) {
 		if (socket_answers(b->conf->bird_socket, 1000))
 			return true;
 		if (b->child && b->pid > 0) {
@@ -213,8 +208,8 @@ static int spawn(struct bird *b)
 	int argc = 0, r;
 	pid_t pid;
 
-	r = mkdir_parents(c->bird_socket, 0755);
-	if (r < 0 || (r = mkdir_parents(c->bird_pidfile, 0755)) < 0)
+	r = rst_mkdir_parent(c->bird_socket, 0755);
+	if (r < 0 || (r = rst_mkdir_parent(c->bird_pidfile, 0755)) < 0)
 		return log_errno(LOG_ERR, r, "bird: cannot create the folder of '%s'",
 				 c->bird_socket);
 	argv[argc++] = c->bird_binary;
@@ -229,6 +224,12 @@ static int spawn(struct bird *b)
 	argv[argc++] = c->bird_pidfile;
 	argv[argc] = NULL;
 
+	/* The BIRD about to start reads exactly the file on disk. */
+	{
+		_cleanup_free_ char *ondisk = read_text(c->bird_config);
+
+		record_confirmed(c, ondisk);
+	}
 	pid = fork();
 	if (pid < 0)
 		return log_errno(LOG_ERR, errno, "bird: fork failed");
@@ -258,7 +259,7 @@ static int spawn(struct bird *b)
 	b->pid = pid;
 	b->child = true;
 	b->starts++;
-	clock_gettime(CLOCK_MONOTONIC, &b->started);
+	b->started_ms = rst_now_ms();
 	b->pidfd = pidfd_open_(pid);
 	if (b->pidfd < 0)
 		log_errno(LOG_WARNING, errno, "bird: pid %d: pidfd_open failed, not supervised",
@@ -299,39 +300,64 @@ static int restore(const struct roostd_conf *c, const char *prev)
 
 	if (!prev)
 		return 0;
-	r = write_atomic(c->bird_config, prev);
+	r = write_text(c->bird_config, prev, 0);
 	if (r < 0)
 		log_errno(LOG_ERR, r, "bird: cannot restore previous '%s'", c->bird_config);
 	return r;
 }
 
+/* ROOST_TEST_CRASH_AT=<where>: the integration tests kill roostd (SIGKILL,
+ * like kill -9) at a named point to check what a restart recovers. */
+static void test_crash_point(const char *where)
+{
+	const char *at = getenv("ROOST_TEST_CRASH_AT");
+
+	if (at && strcmp(at, where) == 0) {
+		log_warn("bird: ROOST_TEST_CRASH_AT=%s: killing roostd here (test hook)", where);
+		raise(SIGKILL);
+	}
+}
+
 int bird_apply(struct bird *b, const char *text, struct rst_err *reterr)
 {
 	const struct roostd_conf *c = b->conf;
-	_cleanup_free_ char *prev = read_text(c->bird_config);
+	_cleanup_free_ char *confirmed = b->applied ? NULL : read_confirmed(c);
+	_cleanup_free_ char *ondisk = read_text(c->bird_config);
+	const char *running = b->applied ? b->applied : confirmed;
+	_cleanup_free_ char *prev = NULL;
 	_cleanup_(bc_ctl_freep) struct bc_ctl *ctl = NULL;
 	struct bc_status st;
 	struct rst_err e;
 	int r;
 
 	/* Only a changed text is applied: even a no-op `configure` costs BIRD
-	 * 2.0.12 up to 3 s of held UPDATEs. */
-	if (prev && strcmp(prev, text) == 0) {
+	 * 2.0.12 up to 3 s of held UPDATEs. Unchanged means: BIRD confirmed
+	 * this text, and the file (what a BIRD restart would read) holds it. */
+	if (running && strcmp(running, text) == 0 && ondisk && strcmp(ondisk, text) == 0) {
 		if (!b->applied)
-			b->applied = strdup(text);
+			b->applied = TAKE_PTR(confirmed);
 		return 0;
 	}
+	if (!running)
+		log_info("bird: no record of what BIRD confirmed ('%s.confirmed'); applying the configuration",
+			 c->bird_config);
+	else if (strcmp(running, text) == 0)
+		log_warn("bird: '%s' differs from the configuration BIRD confirmed (edited by hand?); applying it again",
+			 c->bird_config);
+	/* On failure the file goes back to what BIRD runs, as far as known. */
+	prev = running ? strdup(running) : TAKE_PTR(ondisk);
 
 	r = check_text(c, text, reterr);
 	if (r < 0)
 		return r;
-	r = write_atomic(c->bird_config, text);
+	r = write_text(c->bird_config, text, 0);
 	if (r < 0)
 		return rst_err_set(reterr, r, c->bird_config, 0, "cannot write: %s", strerror(-r));
 
 	r = bc_ctl_open(c->bird_socket, CTL_TIMEOUT_MS, &ctl);
 	if (r < 0) {
-		/* Not running: the next start reads the new file. */
+		/* Not running: the next start reads the new file (and spawn()
+		 * records it). */
 		log_warn("bird: socket '%s' does not answer (%s); new configuration takes effect when BIRD starts",
 			 c->bird_socket, strerror(-r));
 		goto applied;
@@ -358,8 +384,10 @@ int bird_apply(struct bird *b, const char *text, struct rst_err *reterr)
 		}
 		(void)poll(NULL, 0, 50);
 	}
-	if (r == 0)
+	if (r == 0) {
+		test_crash_point("confirm");
 		r = bc_ctl_configure_confirm(ctl, &e);
+	}
 	if (r < 0) {
 		rst_err_set(reterr, r, NULL, 0,
 			    "BIRD did not answer after `configure` (%s); undoing", strerror(-r));
@@ -368,6 +396,7 @@ int bird_apply(struct bird *b, const char *text, struct rst_err *reterr)
 				 e.msg, c->configure_timeout);
 		goto undo_file;
 	}
+	record_confirmed(c, text);
 	log_info("bird: configuration applied and confirmed config='%s'", c->bird_config);
 applied:
 	free(b->applied);
@@ -400,8 +429,8 @@ int bird_start(struct bird *b, const char *text)
 	if (!c->bird_spawn) {
 		log_warn("bird: nothing answers on '%s' and bird.spawn is false; waiting for it",
 			 c->bird_socket);
-		r = write_atomic(c->bird_config, text);
-		clock_gettime(CLOCK_MONOTONIC, &b->next_start);
+		r = write_text(c->bird_config, text, 0);
+		b->next_start_ms = rst_now_ms();
 		return r;
 	}
 
@@ -413,14 +442,13 @@ int bird_start(struct bird *b, const char *text)
 		return log_errno(LOG_ERR, r, "bird: rendered configuration rejected by `%s -p`: %s",
 				 c->bird_binary, buf);
 	}
-	r = write_atomic(c->bird_config, text);
+	r = write_text(c->bird_config, text, 0);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "bird: cannot write '%s'", c->bird_config);
 	free(b->applied);
 	b->applied = strdup(text);
 	if (spawn(b) < 0) {
-		clock_gettime(CLOCK_MONOTONIC, &b->next_start);
-		b->next_start.tv_sec += 5;
+		b->next_start_ms = rst_now_ms() + 5000;
 		return 0;
 	}
 	if (wait_ready(b))
@@ -434,7 +462,7 @@ int bird_start(struct bird *b, const char *text)
 void bird_on_exit(struct bird *b)
 {
 	int status;
-	long uptime = ms_since(&b->started);
+	int64_t uptime = rst_now_ms() - b->started_ms;
 
 	if (b->child && waitpid(b->pid, &status, WNOHANG) == b->pid) {
 		if (WIFSIGNALED(status))
@@ -456,13 +484,13 @@ void bird_on_exit(struct bird *b)
 		b->fast_failures++;
 	else
 		b->fast_failures = 0;
-	clock_gettime(CLOCK_MONOTONIC, &b->next_start);
+	b->next_start_ms = rst_now_ms();
 	if (b->fast_failures > 1) {
 		unsigned delay = 1u << (b->fast_failures - 2 < 5 ? b->fast_failures - 2 : 5);
 
 		if (delay > RESTART_BACKOFF_MAX_S)
 			delay = RESTART_BACKOFF_MAX_S;
-		b->next_start.tv_sec += delay;
+		b->next_start_ms += delay * 1000;
 		log_warn("bird: died %u times in a row soon after start; next start in %u s",
 			 b->fast_failures, delay);
 	}
@@ -470,26 +498,25 @@ void bird_on_exit(struct bird *b)
 
 int bird_timeout_ms(const struct bird *b)
 {
-	long left;
+	int left;
 
-	if (b->next_start.tv_sec == 0 && b->next_start.tv_nsec == 0)
+	if (b->next_start_ms == 0)
 		return -1;
-	left = -ms_since(&b->next_start);
-	return left < 0 ? 0 : (int)(left > 60000 ? 60000 : left);
+	left = rst_ms_left(b->next_start_ms);
+	return left > 60000 ? 60000 : left;
 }
 
 void bird_tick(struct bird *b, const char *text)
 {
 	if (bird_timeout_ms(b) != 0)
 		return;
-	memset(&b->next_start, 0, sizeof(b->next_start));
+	b->next_start_ms = 0;
 	if (!b->conf->bird_spawn) {
 		if (socket_answers(b->conf->bird_socket, 1000)) {
 			bird_start(b, text);
 			return;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &b->next_start);
-		b->next_start.tv_sec += 2;
+		b->next_start_ms = rst_now_ms() + 2000;
 		return;
 	}
 	if (socket_answers(b->conf->bird_socket, 1000)) {
@@ -498,7 +525,6 @@ void bird_tick(struct bird *b, const char *text)
 		return;
 	}
 	if (spawn(b) < 0) {
-		clock_gettime(CLOCK_MONOTONIC, &b->next_start);
-		b->next_start.tv_sec += 5;
+		b->next_start_ms = rst_now_ms() + 5000;
 	}
 }

@@ -8,20 +8,30 @@
  * finds BIRD through its control socket and pid file and adopts it.
  *
  * Applying a configuration (bird_apply):
- *   1. write <config>.new (0600) and check it with `bird -p`;
- *   2. rename it over <config> (atomic), keeping the previous text;
+ *   0. compare the text with the one BIRD last confirmed (or was started
+ *      with), recorded in <config>.confirmed - the file alone is not enough:
+ *      a crash before `configure confirm` leaves it newer than what BIRD
+ *      runs; when both the record and the file hold the text, nothing to do;
+ *   1. check the text with `bird -p` (a scratch file next to <config>);
+ *   2. write <config> atomically (0600: it holds BGP passwords);
  *   3. `configure check`, then `configure timeout N`: BIRD undoes the change
  *      by itself unless confirmed within N s;
- *   4. reconnect (the socket must answer again) and `configure confirm`;
- *   5. on any failure: `configure undo` where possible and restore the
+ *   4. reconnect (the socket must answer again), wait until BIRD is up and
+ *      running, `configure confirm`, then record the text as confirmed;
+ *   5. on any failure: `configure undo` where possible and put back the
  *      previous file, since BIRD never rolls back the file on disk.
- * One operation at a time: a second `configure` while a timeout runs would
- * silently make the first permanent (reference/bird.md §3.2).
+ * One operation at a time: in BIRD 2.0.12 any `configure` while a timeout
+ * runs (even one that fails to parse) cancels the timeout and makes the
+ * unconfirmed configuration permanent.
+ *
+ * Test hook: with ROOST_TEST_CRASH_AT=confirm in its environment, roostd
+ * kills itself (SIGKILL) right before `configure confirm`.
  */
 #ifndef ROOST_BIRD_H
 #define ROOST_BIRD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -33,11 +43,12 @@ struct bird {
 	pid_t pid;      /* 0 when unknown or not running */
 	int pidfd;      /* -1 when not watched */
 	bool child;     /* spawned by this roostd (reaped with waitpid) */
-	char *applied;  /* owned; the text BIRD runs, NULL when unknown */
+	char *applied;  /* owned; the text BIRD runs, NULL when unknown (then
+			 * <config>.confirmed tells) */
 	unsigned starts;             /* spawns by this roostd */
 	unsigned fast_failures;      /* consecutive deaths soon after start */
-	struct timespec started;     /* CLOCK_MONOTONIC of the last spawn */
-	struct timespec next_start;  /* when a pending (re)start is due; 0 = none */
+	int64_t started_ms;          /* rst_now_ms() of the last spawn */
+	int64_t next_start_ms;       /* when a pending (re)start is due; 0 = none */
 };
 
 void bird_init(struct bird *b, const struct roostd_conf *conf);

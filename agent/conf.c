@@ -904,6 +904,24 @@ static bool endpoint_ok(const char *v)
 	return true;
 }
 
+/* With a CA or a client certificate the operator asked for TLS: a plain
+ * http:// endpoint would send the lease traffic (and accept answers) in
+ * clear, so it is an error, not a silent downgrade. */
+static int check_datastore_tls(struct ctx *x, const config_setting_t *g,
+			       const struct roostd_conf *c)
+{
+	const config_setting_t *eps = member(g, "endpoints");
+
+	if (!c->ds_ca[0] && !c->ds_cert[0])
+		return 0;
+	for (size_t i = 0; i < c->n_ds_endpoints; i++)
+		if (strncmp(c->ds_endpoints[i], "https://", 8) != 0)
+			return fail(x, config_setting_get_elem(eps, (unsigned)i),
+				    "datastore.endpoints[%zu]: \"%s\" is not https:// but datastore.%s is set",
+				    i, c->ds_endpoints[i], c->ds_ca[0] ? "ca" : "cert");
+	return 0;
+}
+
 static int load_datastore(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
 	static const char *const keys[] = {"type", "endpoints", "prefix", "ca", "cert", "key",
@@ -966,7 +984,8 @@ static int load_datastore(struct ctx *x, const config_setting_t *root, struct ro
 		return fail(x, member(g, c->ds_cert[0] ? "cert" : "key"),
 			    "datastore: cert and key go together");
 	if (get_uint(x, g, "lease_ttl", 5, 30 * 24 * 3600, &c->ds_lease_ttl) < 0 ||
-	    get_uint(x, g, "lease_renew_margin", 1, 30 * 24 * 3600, &c->ds_lease_renew) < 0)
+	    get_uint(x, g, "lease_renew_margin", 1, 30 * 24 * 3600, &c->ds_lease_renew) < 0 ||
+	    check_datastore_tls(x, g, c) < 0)
 		return -EINVAL;
 	/* Renewed an hour before expiry, as flannel does; a short lease (tests,
 	 * small labs) at two thirds of its life. */
@@ -1215,6 +1234,51 @@ static int check_includes(const char *file, const char *text, const char *dir, i
 	return 0;
 }
 
+static void blank_passwords(config_setting_t *s)
+{
+	int n = config_setting_is_aggregate(s) ? config_setting_length(s) : 0;
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(e);
+
+		if (name && strcmp(name, "password") == 0 &&
+		    config_setting_type(e) == CONFIG_TYPE_STRING)
+			config_setting_set_string(e, "");
+		else
+			blank_passwords(e);
+	}
+}
+
+/*
+ * The hash that names a configuration in the log, in `roostctl status` and
+ * in the rendered bird.conf header: SHA-256 of the configuration as parsed
+ * (includes resolved; comments and layout dropped), written back out by
+ * libconfig with every `password` blanked. A hash of the file's bytes
+ * would be a brute-force oracle for a short password to anyone who reads a
+ * log. Blanking (rather than a keyed hash) keeps the value reproducible
+ * (`roostd --render` prints it) and equal for equal settings on any node;
+ * the price is that a change of a password alone leaves it unchanged (the
+ * rendered BIRD configuration still changes and is applied). Blanks the
+ * passwords in cfg: call it after everything has been read.
+ */
+static int hash_without_secrets(config_t *cfg, char out[65])
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	blank_passwords(config_root_setting(cfg));
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return -ENOMEM;
+	config_write(cfg, m);
+	if (fclose(m) != 0 || !buf)
+		return -ENOMEM;
+	bc_sha256_hex(buf, len, out);
+	return 0;
+}
+
 int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr)
 {
 	struct ctx x = {.path = path, .err = reterr};
@@ -1234,7 +1298,6 @@ int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->path = strdup(path)))
 		return rst_err_set(reterr, ENOMEM, path, 0, "out of memory");
-	bc_sha256_hex(text, len, c->hash);
 
 	config_init(&cfg);
 	/* @include "x" resolves relative to the config file's own folder. */
@@ -1265,7 +1328,7 @@ int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr
 		    (r = load_cluster(&x, root, c)) < 0 || (r = load_bgp(&x, root, c)) < 0 ||
 		    (r = load_bridge(&x, root, c)) < 0 || (r = load_bird(&x, root, c)) < 0 ||
 		    (r = load_agent(&x, root, c)) < 0 || (r = load_datastore(&x, root, c)) < 0 ||
-		    (r = check_paths(&x, root, c)) < 0) {
+		    (r = check_paths(&x, root, c)) < 0 || (r = hash_without_secrets(&cfg, c->hash)) < 0) {
 			config_destroy(&cfg);
 			if (r == -ENOMEM)
 				return rst_err_set(reterr, ENOMEM, path, 0, "out of memory");

@@ -21,7 +21,7 @@
 
 struct roostd_conf {
 	char *path;      /* owned; as given */
-	char hash[65];   /* sha256 of the file's bytes */
+	char hash[65];   /* sha256 of the parsed config, passwords blanked (conf.c) */
 
 	/* node */
 	char name[BC_NAME_MAX + 1];

@@ -181,10 +181,16 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert, const char *key,
 	     long timeout_ms, struct etcd **ret)
 {
+	bool tls = (ca && ca[0]) || (cert && cert[0]);
 	struct etcd *e;
 
 	if (!endpoints || n == 0)
 		return -EINVAL;
+	/* TLS asked for: never plain HTTP, and libcurl is held to https
+	 * (conf.c already refuses such a configuration with file:line). */
+	for (size_t i = 0; tls && i < n; i++)
+		if (strncmp(endpoints[i], "https://", 8) != 0)
+			return -EPROTONOSUPPORT;
 	pthread_once(&curl_once, curl_init_once);
 	if (lc_err < 0)
 		return lc_err;
@@ -203,7 +209,7 @@ int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert,
 	lc.easy_setopt(e->h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	lc.easy_setopt(e->h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	lc.easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_data);
-	lc.easy_setopt(e->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(e->h, CURLOPT_PROTOCOLS_STR, tls ? "https" : "http,https");
 	if (ca && ca[0])
 		lc.easy_setopt(e->h, CURLOPT_CAINFO, ca);
 	if (cert && cert[0]) {

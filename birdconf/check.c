@@ -6,8 +6,9 @@
  * `bird -p` parses the file with the same grammar and post-config checks the
  * daemon uses, needs no socket and takes a few ms. It prints
  * "bird: FILE:LINE:COL message" on stderr and exits 1 on any error. It does
- * not catch a missing router id, interfaces or sockets (reference/bird.md
- * §3.1); the renderer always sets the router id.
+ * not catch a missing router id, interfaces or sockets (BIRD 2.0.12: with no
+ * IPv4 address and no router id the daemon dies at start with "Cannot
+ * determine router ID"); the renderer always sets the router id.
  */
 #include <errno.h>
 #include <fcntl.h>

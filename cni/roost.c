@@ -13,7 +13,8 @@
  * It owns no state and never touches the network: roostd does the work. It
  * contacts roostd only once every input is known to be valid, so a request
  * the plugin refuses leaves the node exactly as it was. Checklist lines
- * (ENV-*, CFG-*, ...) refer to reference/cni-conformance.md.
+ * (ENV-*, CFG-*, ...) refer to the CNI conformance checklist in
+ * docs/design.md.
  */
 #include "config.h"
 
@@ -33,6 +34,7 @@
 
 #include "api-proto.h"
 #include "rst.h"
+#include "rst-util.h"
 
 #define CNI_VERSION_NEWEST "1.1.0"
 #define CNI_STDIN_MAX (1024 * 1024)
@@ -851,19 +853,12 @@ static json_t *cni_agent_request(const struct cni_req *req)
 	}
 }
 
-static long long cni_now_ms(void)
+/* ms left until deadline, at least 1: the last exchange still gets a try. */
+static int cni_left_ms(int64_t deadline)
 {
-	struct timespec t;
+	int left = rst_ms_left(deadline);
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static int cni_left_ms(long long deadline)
-{
-	long long left = deadline - cni_now_ms();
-
-	return left > 0 ? (int)left : 1;
+	return left > 0 ? left : 1;
 }
 
 /* Reads roostd's error object into e (passed through to the runtime). */
@@ -893,7 +888,7 @@ static int cni_agent_call(const struct cni_req *req, json_t **ret, struct cni_er
 {
 	int timeout = cni_verbs[req->verb].timeout_ms;
 	int unreach = req->verb == CNI_STATUS ? CNI_ERR_UNAVAILABLE : CNI_ERR_TRY_LATER;
-	long long deadline = cni_now_ms() + timeout;
+	int64_t deadline = rst_now_ms() + timeout;
 	json_auto_t *msg = cni_agent_request(req), *reply = NULL;
 	const json_t *ok, *result;
 	char why[256] = "";

@@ -237,7 +237,7 @@ if ! le "${worst_a:-n/a}" 3 || { [ -n "${rr_a:-}" ] && ! le "$rr_a" 3; }; then
 	md "- **(a) missed at N=$big.** In the mesh, ${hold:-n/a} s (median) passed between the last BGP" \
 		"  session to the joiner being Established and its route reaching the last kernel: BIRD" \
 		"  2.0.12's event-loop hold of UPDATEs (up to 3 s after a session comes up;" \
-		"  reference/lab-baseline.md §3). The rest is the joiner's own start and \`connect delay" \
+		"  docs/design.md, \"BIRD 2.0.12 facts\"). The rest is the joiner's own start and \`connect delay" \
 		"  time 1\` (jittered to 0.75–1 s). Fix: BIRD ≥ 2.14 (\"IO: Fix race condition in event" \
 		"  processing\"); roost cannot shorten the hold from outside BIRD."
 fi

@@ -78,7 +78,7 @@ md "" \
 	"$(awk -v hz="$hz" -v p="$part" 'BEGIN {printf "%.3f", 100 / hz / p}') % of a core). roostd peak RSS (VmHWM) after adding the pods: $(ratio "$hwm" 1024) MiB." \
 	"The $pods pods were added one by one through the plugin in $((addtime / 1000)).$(((addtime % 1000) / 100)) s. The reference" \
 	"(bridge + host-local) runs no daemon: its idle cost is zero; a hand-built BIRD node of the" \
-	"reference lab used 2.6 MB RSS (reference/lab-baseline.md). Errors: $errors."
+	"reference lab used 2.6 MB RSS (docs/design.md, \"Reference lab\"). Errors: $errors."
 md ""
 ri=$(median "$BENCH_RES/roostd-rss-idle" 1024) rp=$(median "$BENCH_RES/roostd-rss-pods" 1024)
 rmax=$(printf '%s\n%s\n' "$ri" "$rp" | max_of)

@@ -127,7 +127,7 @@ row() { # row TOPO LABEL
 [ "$rr_n" -gt 0 ] && row rr "roostd reflector (no pods) + $rr_n clients"
 [ "$rr_n" = 0 ] && md "| route reflector | not measured: this roostd rejects \`bgp.reflector\` | | | | | | |"
 md "" \
-	"Reference lab (hand-built BIRD, no BFD, same machine type; reference/lab-baseline.md §3):" \
+	"Reference lab (hand-built BIRD, no BFD, same machine type; docs/design.md, \"Reference lab\"):" \
 	"mesh N=40 converged in 8.14 s (4.13 s with \`connect delay time 1\`), 127.4 MiB RSS, idle" \
 	"0.54 % of a core; RR + 40 clients 8.32 s, 99.3 MiB, 0.01 %." \
 	"Method: nodes as in the other sections (fabric bridge, one namespace per node), permanent" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# cni.sh - the CNI conformance checklist (reference/cni-conformance.md §1)
+# cni.sh - the CNI conformance checklist (docs/design.md, appendix)
 # against the real plugin and a real roostd, driven as a runtime drives it:
 # environment + stdin, inside the node's namespace. Every failing request is
 # also checked to leave nothing behind (no host veth, no reservation).

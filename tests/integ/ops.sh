@@ -49,8 +49,11 @@ check "status json: node name, address, pod_cidr, cluster_cidr, asn" \
 	jq -e '.node == {"name":"node1","address":"172.31.0.11","pod_cidr":"10.244.1.0/24",
 		"cluster_cidr":"10.244.0.0/16","asn":64512}' "$J"
 check "status json: pool size 253, used 2" jq -e '.pool == {"size":253,"used":2}' "$J"
-check "status json: config hash is sha256 of roostd.conf" \
-	jq -e --arg h "$(sha256sum "$RST_TMP/n1/roostd.conf" | cut -d' ' -f1)" '.config.sha256 == $h' "$J"
+check "status json: config hash is the one in bird.conf's header (passwords blanked)" \
+	jq -e --arg h "$(sed -n 's/^# Source: .* (sha256 \([0-9a-f]*\))$/\1/p' "$RST_TMP/n1/bird.conf")" \
+	'.config.sha256 == $h and ($h | length) == 64' "$J"
+check "status json: config hash is not the SHA-256 of roostd.conf's bytes" \
+	jq -e --arg h "$(sha256sum "$RST_TMP/n1/roostd.conf" | cut -d' ' -f1)" '.config.sha256 != $h' "$J"
 check "status json: BIRD running, pid from its pid file, version 2.x" \
 	jq -e --argjson pid "$(bird_pid 1)" '.bird.running and .bird.pid == $pid and
 		(.bird.version | startswith("2."))' "$J"

@@ -42,7 +42,7 @@ for k in 1 2 3; do
 	} >"$d/roostd.conf"
 done
 
-# FRR, started by hand in the ToR namespace (reference/lab-baseline.md §2):
+# FRR 8.4, started by hand in the ToR namespace (its quirks: docs/design.md):
 # its own config, pid, vty and zserv paths, owned by user frr; zebra first.
 cp "$EX/zebra.conf" "$EX/bfdd.conf" "$EX/bgpd.conf" "$D/"
 chown -R frr:frr "$D"

@@ -6,7 +6,8 @@
  * Every case execs $top_builddir/cni/roost with an explicit environment and
  * a network config on a stdin pipe, collects stdout, stderr and the exit
  * status, and checks them against the case's row of the table below (rows
- * name the checklist lines of reference/cni-conformance.md they cover).
+ * name the lines of the CNI conformance checklist in docs/design.md they
+ * cover).
  *
  * Behind the plugin sits a fake roostd: a thread that listens on a unix
  * socket in a mkdtemp directory, reads one request per connection with
