@@ -24,6 +24,7 @@
 #include "etcd.h"
 #include "log.h"
 #include "rst.h"
+#include "rst-util.h"
 
 #define DS_POLL_MS 500
 #define DS_TIMEOUT_MS 2000
@@ -32,7 +33,7 @@
 /* A peer's lease that this node renews while the peer routes. */
 struct ds_renew {
 	int64_t lease;
-	struct timespec next;
+	int64_t next; /* rst_now_ms() */
 	bool seen; /* still a routing peer's, this round */
 };
 
@@ -64,7 +65,7 @@ struct datastore {
 	size_t n_bad_now;
 	struct ds_renew *renews; /* leases of routing peers this node keeps alive */
 	size_t n_renews;
-	struct timespec next_keepalive, next_try;
+	int64_t next_keepalive, next_try; /* rst_now_ms() */
 	unsigned backoff_s;
 
 	pthread_mutex_t mu; /* guards what follows */
@@ -277,45 +278,24 @@ static void key_of(const struct datastore *ds, struct in_addr net, unsigned len,
 	snprintf(out, size, "%s/subnets/%s-%u", ds->prefix, a, len);
 }
 
-static void ts_in(struct timespec *t, long ms)
+/* Deadlines are rst_now_ms() values; 0 is always due. */
+static void ts_in(int64_t *t, int64_t ms)
 {
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
+	*t = rst_now_ms() + ms;
 }
 
-static bool ts_due(const struct timespec *t)
+static bool ts_due(const int64_t *t)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+	return rst_now_ms() >= *t;
 }
 
-/* Writes path (0644) through a temp file and rename. */
+/* The cache and subnet.env: atomically (temp + rename), not durably: both
+ * are written again on the next change. */
 static int write_file(const char *path, const char *text)
 {
-	char tmp[4200];
-	FILE *f;
-	int r = 0;
+	int r = rst_mkdir_parent(path, 0755);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	if (fputs(text, f) < 0)
-		r = -EIO;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	return r < 0 ? r : rst_write_atomic(path, text, strlen(text), 0644, RST_WRITE_NOSYNC);
 }
 
 /* ---- the cache: the last good view ------------------------------------------ */

@@ -9,16 +9,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "owners.h"
+#include "rst-util.h"
 
 /* prefix "a.b.c.d/len" -> a node subnet of c's cluster, or false. */
 static bool node_subnet(const struct roostd_conf *c, const char *prefix, struct in_addr *net,
@@ -224,29 +223,13 @@ int owners_load(const struct roostd_conf *c, struct bc_owner **ret, size_t *ret_
 	return parse_file(c, path, ret, ret_n);
 }
 
-/* mkdir -p (TEMPORARY until the shared helper lands) */
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[4096];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, mode) < 0 && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* Writes the learned owners: a temporary file, fsync, rename. */
+/* Writes the learned owners (atomically, durably). */
 static void save(const struct owners *o)
 {
 	json_t *root = json_object(), *list = json_array();
-	char tmp[4300], a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN], p[64];
+	char a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN], p[64];
 	char *text;
-	int fd;
+	int r = -ENOMEM;
 
 	for (size_t i = 0; i < o->n_learned; i++) {
 		ntop(o->learned[i].net, a, sizeof(a));
@@ -258,16 +241,10 @@ static void save(const struct owners *o)
 	json_object_set_new(root, "learned", list);
 	text = json_dumps(root, JSON_INDENT(1));
 	json_decref(root);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", o->path);
-	if (text && mkdir_p(o->state_dir, 0755) < 0)
-		log_warn("owner: cannot create '%s': %s", o->state_dir, strerror(errno));
-	fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0 ||
-	    close(fd) < 0 || rename(tmp, o->path) < 0) {
-		log_warn("owner: cannot write '%s': %s", o->path, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-	}
+	if (text && (r = rst_mkdir_p(o->state_dir, 0755)) == 0)
+		r = rst_write_atomic(o->path, text, strlen(text), 0644, 0);
+	if (r < 0)
+		log_warn("owner: cannot write '%s': %s", o->path, strerror(-r));
 	free(text);
 }
 

@@ -78,9 +78,23 @@ done
 check "a three-member etcd cluster answers" wait_until 30 etcd_healthy
 etcdctl_ put "$PFX/config" '{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"host-gw"}}' >/dev/null
 
+# node1's BIRD binary refuses configurations while $RST_TMP/refuse exists
+# (bird -p fails): a datastore change BIRD refuses must be tried again.
+cat >"$RST_TMP/bird-refusing" <<EOF
+#!/bin/sh
+for a in "\$@"; do
+	if [ "\$a" = -p ] && [ -e "$RST_TMP/refuse" ]; then
+		echo "bird: $RST_TMP/refuse exists: refusing" >&2
+		exit 1
+	fi
+done
+exec "$(command -v "$BIRD")" "\$@"
+EOF
+chmod 755 "$RST_TMP/bird-refusing"
 for k in $(seq 1 "$N"); do
 	node_add "$k"
 	ds_conf "$k"
+	[ "$k" = 1 ] && sed -i "s|binary = \"$BIRD\";|binary = \"$RST_TMP/bird-refusing\";|" "$RST_TMP/n1/roostd.conf"
 	check "node$k: --check-config accepts a config with only name, address and datastore" \
 		"$ROOSTD" --check-config -c "$RST_TMP/n$k/roostd.conf"
 done
@@ -230,6 +244,22 @@ gone6() {
 check "node6's BIRD killed: its lease expires and ${NET[6]} leaves nodes 1-4" wait_until 30 gone6
 measure "node6 stops routing -> lease expired and its /24 gone from four kernels: $(($(now_ms) - t0)) ms"
 check "node6's lease $key6 is gone from etcd" bash -c "! ip netns exec $(ns etcd1) env ETCDCTL_API=3 etcdctl --endpoints $EP get $key6 | grep -q ."
+
+# ---- a change BIRD refuses is tried again -----------------------------------------------------
+touch "$RST_TMP/refuse"
+hostgw 10.244.221.0-24 172.31.0.75
+check "BIRD refuses node1's new peer list: logged, to be tried again" \
+	wait_until 15 log_has 1 'datastore: peers changed \([0-9]+\), not applied, trying again in 5000 ms'
+check "node2 (no refusal) has the new lease's route" \
+	wait_until 15 bash -c "ip -n $(ns n2) route show 10.244.221.0/24 proto bird | grep -q 'via 172.31.0.75'"
+check "node1 does not have it yet, and still routes node2's /24" \
+	bash -c "$(declare -f no_kernel_route kernel_route ns); RST_PREFIX=$RST_PREFIX;
+		no_kernel_route 1 10.244.221.0/24 && kernel_route 1 ${NET[2]} 172.31.0.12"
+rm -f "$RST_TMP/refuse"
+check "BIRD accepts again: node1 applies the same change by itself (no new lease needed)" \
+	wait_until 15 bash -c "ip -n $(ns n1) route show 10.244.221.0/24 proto bird | grep -q 'via 172.31.0.75'"
+etcdctl_ del "$PFX/subnets/10.244.221.0-24" >/dev/null
+wait_until 15 no_kernel_route 1 10.244.221.0/24
 
 # ---- a flannel host-gw node (no roost): a static route towards it ---------------------------
 aux_add fl 172.31.0.60
