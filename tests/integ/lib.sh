@@ -437,6 +437,30 @@ aux_bg() {
 	echo "$BG_PID" >"$RST_TMP/$name/daemon-$BG_PID.pid"
 }
 
+# exabgp_run NAME LOCAL_ADDR LOCAL_AS NEIGHBOR PEER_AS: ExaBGP in namespace
+# NAME (aux_add), one IPv4 session to NEIGHBOR, announcing the routes read
+# from stdin, one "PREFIX NEXT_HOP" per line. Config and log in $RST_TMP/NAME.
+exabgp_run() {
+	local name=$1 local=$2 las=$3 nb=$4 pas=$5 d="$RST_TMP/$1" p nh
+	{
+		echo "neighbor $nb {"
+		echo "  router-id $local;"
+		echo "  local-address $local;"
+		echo "  local-as $las;"
+		echo "  peer-as $pas;"
+		echo "  family { ipv4 unicast; }"
+		echo "  static {"
+		while read -r p nh; do
+			echo "    route $p next-hop $nh;"
+		done
+		echo "  }"
+		echo "}"
+	} >"$d/exabgp.conf"
+	aux_bg "$name" "$d/exabgp.log" env exabgp.daemon.user=root exabgp.daemon.daemonize=false \
+		exabgp.log.destination=stdout exabgp.api.cli=false exabgp.tcp.bind= \
+		exabgp "$d/exabgp.conf"
+}
+
 # pod_add K J: pod J on node K through the plugin; its address in $POD_IP.
 pod_add() {
 	pod_ns_add "$1" "$2"

@@ -17,7 +17,6 @@ fi
 LIMIT=8
 fabric_up
 aux_add rogue 172.31.0.66
-R="$RST_TMP/rogue"
 node_add 1
 node_add 2
 topo_conf 1 "mesh = ( { name = \"node2\"; address = \"172.31.0.12\"; } );
@@ -27,23 +26,11 @@ topo_conf 2 'mesh = ( { name = "node1"; address = "172.31.0.11"; } );'
 
 BOGUS="0.0.0.0/0 10.244.1.0/24 192.0.2.0/24 10.244.7.0/25 10.244.7.5/32"
 FLOOD=$(for i in $(seq 100 111); do echo "10.244.$i.0/24"; done)
-{
-	echo "neighbor 172.31.0.11 {"
-	echo "  router-id 172.31.0.66;"
-	echo "  local-address 172.31.0.66;"
-	echo "  local-as 65066;"
-	echo "  peer-as 64512;"
-	echo "  family { ipv4 unicast; }"
-	echo "  static {"
+exabgp_run rogue 172.31.0.66 65066 172.31.0.11 64512 < <(
 	for p in $BOGUS 10.244.2.0/24 $FLOOD; do
-		echo "    route $p next-hop 172.31.0.66;"
+		echo "$p 172.31.0.66"
 	done
-	echo "  }"
-	echo "}"
-} >"$R/exabgp.conf"
-aux_bg rogue "$R/exabgp.log" env exabgp.daemon.user=root exabgp.daemon.daemonize=false \
-	exabgp.log.destination=stdout exabgp.api.cli=false exabgp.tcp.bind= \
-	exabgp "$R/exabgp.conf"
+)
 
 roostd_start 1
 roostd_start 2

@@ -93,26 +93,13 @@ check "node1 logged the conflict once" \
 	test "$(grep -c 'conflict subnet=10.244.2.0/24 owner=node2 claimant=node3' "$RST_TMP/n1/roostd.log")" = 1
 
 # ---- a rogue mesh neighbour ----------------------------------------------------------------
-R="$RST_TMP/rogue"
-{
-	echo "neighbor 172.31.0.11 {"
-	echo "  router-id 172.31.0.14;"
-	echo "  local-address 172.31.0.14;"
-	echo "  local-as 64512;"
-	echo "  peer-as 64512;"
-	echo "  family { ipv4 unicast; }"
-	echo "  static {"
-	echo "    route 10.244.2.0/24 next-hop 172.31.0.14;" # node2's subnet
-	echo "    route 10.244.4.0/24 next-hop 172.31.0.12;" # its own, another node's next hop
+exabgp_run rogue 172.31.0.14 64512 172.31.0.11 64512 < <(
+	echo "10.244.2.0/24 172.31.0.14" # node2's subnet
+	echo "10.244.4.0/24 172.31.0.12" # its own, another node's next hop
 	for i in $(seq 100 111); do
-		echo "    route 10.244.$i.0/24 next-hop 172.31.0.14;" # a flood
+		echo "10.244.$i.0/24 172.31.0.14" # a flood
 	done
-	echo "  }"
-	echo "}"
-} >"$R/exabgp.conf"
-aux_bg rogue "$R/exabgp.log" env exabgp.daemon.user=root exabgp.daemon.daemonize=false \
-	exabgp.log.destination=stdout exabgp.api.cli=false exabgp.tcp.bind= \
-	exabgp "$R/exabgp.conf"
+)
 check "node1: node_node4 (ExaBGP) Established" wait_until 45 established 1 node_node4
 check "node1: node_node4's receive limit is 8 (a node sends a handful): the 6 routes past it ignored" \
 	wait_until 15 bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show protocols all node_node4 >$RST_TMP/node4.txt &&
