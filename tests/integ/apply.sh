@@ -87,6 +87,13 @@ check "node1's kernel has node2's /24 via node2" \
 check "BIRD is still pid $bird1 (reconfigured, not restarted)" test "$(bird_pid 1)" = "$bird1"
 
 # ---- a plain restart leaves BIRD alone -------------------------------------------------------
+# First the configuration settles: node1 learns node2 as the owner of its
+# /24 (the first announcer) and applies that import policy.
+settled() {
+	grep -q 'if net = 10.244.2.0/24 then return bgp_next_hop = 172.31.0.12;' "$d1/bird.conf" &&
+		grep -q "roostd\[$pid1\].*owner: import policy applied" "$d1/roostd.log" && confirmed 1
+}
+check "node1 learned node2 as its /24's owner and applied that policy" wait_until 15 settled
 kill -TERM "$pid1"
 wait "$pid1" 2>/dev/null
 roostd_start 1
