@@ -615,13 +615,10 @@ static void render_pod_checks(const struct bc_node *n, FILE *f)
 	fprintf(f, "\tif net !~ POD_NETS then reject;\n");
 }
 
-/* Where roost_import (next hop = the neighbour) and roost_import_reflected
- * (next hop = the originator) are used. */
-static bool uses_import_direct(const struct bc_node *n)
-{
-	return n->reflector || (n->n_mesh > 0 && n->n_route_reflectors == 0);
-}
-
+/* Sessions that carry reflected routes (next hop = the originator): a
+ * client's sessions to its reflectors, and a reflector's mesh with the
+ * other reflectors. Every other node session takes roost_import (next
+ * hop = the neighbour); a pure reflector client has none. */
 static bool uses_import_reflected(const struct bc_node *n)
 {
 	return n->n_route_reflectors > 0 || (n->reflector && n->n_mesh > 0);
@@ -632,7 +629,7 @@ static void render_filters(const struct bc_node *n, FILE *f)
 	bool pods = bc_node_has_pods(n);
 
 	render_owners(n, f);
-	if (uses_import_direct(n) || (!uses_import_reflected(n))) {
+	if (n->n_route_reflectors == 0) {
 		fprintf(f, "# From %s: node-sized subnets of the cluster CIDR, never\n"
 			   "# our own, never a default route. A node announces its own subnet: the\n"
 			   "# next hop is the neighbour itself, and the subnet's owner if it has one.\n",
