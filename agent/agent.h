@@ -30,7 +30,10 @@ struct metrics_server;
  * committed on the loop. */
 struct apply_job {
 	bool reload;      /* SIGHUP; else a datastore change, or (owners) a new */
-	bool owners;      /* import policy after a subnet owner was learned */
+	bool owners;      /* import policy after a subnet owner was learned, or */
+	int start;        /* BIRD_JOB_START/RESTART: bird_start() or
+			   * bird_restart(); bird is the agent's, moved in and
+			   * back (roostd's start-up, a restart after BIRD died) */
 	struct bird bird; /* the configurer's: conf borrowed from nc or the agent */
 	char *text;       /* owned; what is applied */
 	int r;            /* bird_apply's result */
@@ -46,6 +49,8 @@ struct apply_job {
 	struct ds_peer *peers; /* owned; the datastore's peer list applied */
 	size_t n_peers;
 };
+
+enum { BIRD_JOB_START = 1, BIRD_JOB_RESTART };
 
 struct agent {
 	struct roostd_conf *conf; /* owned; published to other threads through share */
@@ -74,6 +79,8 @@ struct agent {
 	unsigned long ds_rounds;     /* the session watcher's round last told to ds */
 	struct apply_job *applying;  /* on the configurer, NULL when none */
 	struct apply_job *finished;  /* applied, its commit waits for the share */
+	bool failed;                 /* BIRD cannot run the rendered config: exit 1 */
+	bool started;                /* BIRD's first start done, "ready" not logged yet */
 };
 
 /* The node side roostd owns: bridge up with the gateway, forwarding. */
@@ -88,6 +95,10 @@ int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret
 void agent_changes_step(struct agent *a);
 /* The configurer's done() callback (ctx is the agent, NULL at exit). */
 void agent_apply_done(void *arg, void *ctx, bool ran);
+/* Starts BIRD (how: BIRD_JOB_START at roostd's start, BIRD_JOB_RESTART when
+ * a restart is due) on the configurer thread; a->bird is the job's until it
+ * is done. */
+void agent_bird_start(struct agent *a, int how);
 /* ms until agent_changes_step() wants to run again, -1 when not. */
 int agent_changes_timeout_ms(struct agent *a);
 

@@ -17,42 +17,15 @@
 #include <unistd.h>
 
 #include "api-proto.h"
+#include "rst-util.h"
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static int wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd p = {.fd = fd, .events = events};
-	long long left;
-	int r;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-static int write_all(int fd, const char *buf, size_t len, long long deadline)
+static int write_all(int fd, const char *buf, size_t len, int64_t deadline)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			int r = wait_fd(fd, POLLOUT, deadline);
+			int r = rst_fd_wait(fd, POLLOUT, deadline);
 
 			if (r < 0)
 				return r;
@@ -66,13 +39,13 @@ static int write_all(int fd, const char *buf, size_t len, long long deadline)
 	return 0;
 }
 
-static int read_all(int fd, char *buf, size_t len, long long deadline)
+static int read_all(int fd, char *buf, size_t len, int64_t deadline)
 {
 	while (len > 0) {
 		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			int r = wait_fd(fd, POLLIN, deadline);
+			int r = rst_fd_wait(fd, POLLIN, deadline);
 
 			if (r < 0)
 				return r;
@@ -90,7 +63,7 @@ static int read_all(int fd, char *buf, size_t len, long long deadline)
 
 int api_send(int fd, const json_t *msg, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	int64_t deadline = rst_now_ms() + timeout_ms;
 	char *body = json_dumps(msg, JSON_COMPACT);
 	uint32_t hdr[3];
 	size_t len;
@@ -115,7 +88,7 @@ int api_send(int fd, const json_t *msg, int timeout_ms)
 
 int api_recv(int fd, json_t **ret, int timeout_ms, char *reterr_msg)
 {
-	long long deadline = now_ms() + timeout_ms;
+	int64_t deadline = rst_now_ms() + timeout_ms;
 	uint32_t hdr[3], magic, version, len;
 	json_error_t jerr;
 	json_t *msg;
@@ -169,7 +142,7 @@ int api_recv(int fd, json_t **ret, int timeout_ms, char *reterr_msg)
 int api_connect(const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	long long deadline = now_ms() + timeout_ms;
+	int64_t deadline = rst_now_ms() + timeout_ms;
 	int fd, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -184,7 +157,7 @@ int api_connect(const char *path, int timeout_ms)
 			close(fd);
 			return r;
 		}
-		r = wait_fd(fd, POLLOUT, deadline);
+		r = rst_fd_wait(fd, POLLOUT, deadline);
 		if (r < 0) {
 			close(fd);
 			return r;

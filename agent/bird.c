@@ -506,25 +506,24 @@ int bird_timeout_ms(const struct bird *b)
 	return left > 60000 ? 60000 : left;
 }
 
-void bird_tick(struct bird *b, const char *text)
+bool bird_restart_due(const struct bird *b)
 {
-	if (bird_timeout_ms(b) != 0)
-		return;
+	return bird_timeout_ms(b) == 0;
+}
+
+void bird_restart(struct bird *b, const char *text)
+{
 	b->next_start_ms = 0;
-	if (!b->conf->bird_spawn) {
-		if (socket_answers(b->conf->bird_socket, 1000)) {
-			bird_start(b, text);
-			return;
-		}
-		b->next_start_ms = rst_now_ms() + 2000;
-		return;
-	}
 	if (socket_answers(b->conf->bird_socket, 1000)) {
-		/* Someone else started one meanwhile: adopt it. */
+		/* Someone else started one meanwhile (or, with bird.spawn
+		 * false, the one roostd waits for is there): adopt it. */
 		bird_start(b, text);
 		return;
 	}
-	if (spawn(b) < 0) {
-		b->next_start_ms = rst_now_ms() + 5000;
+	if (!b->conf->bird_spawn) {
+		b->next_start_ms = rst_now_ms() + 2000;
+		return;
 	}
+	if (spawn(b) < 0)
+		b->next_start_ms = rst_now_ms() + 5000;
 }

@@ -55,7 +55,9 @@ void bird_init(struct bird *b, const struct roostd_conf *conf);
 void bird_done(struct bird *b); /* closes fds; never stops BIRD */
 
 /* At roostd start: adopt a BIRD that answers on the socket (applying text if
- * it differs from the file), or write text and spawn BIRD. 0 or -errno. */
+ * it differs from the file), or write text and spawn BIRD. 0 or -errno.
+ * Takes seconds at worst (a BIRD that is slow to answer): roostd runs it on
+ * the configurer thread, while its loop already serves. */
 int bird_start(struct bird *b, const char *text);
 
 /* Applies text to the running BIRD (see above). 0 when applied or unchanged;
@@ -70,8 +72,13 @@ int bird_apply(struct bird *b, const char *text, struct rst_err *reterr);
 int bird_fd(const struct bird *b);
 /* Call when bird_fd() is readable: logs how BIRD ended, schedules a restart. */
 void bird_on_exit(struct bird *b);
-/* ms until a scheduled restart is due (-1: none); call bird_tick() then. */
+/* ms until a scheduled restart is due (-1: none). */
 int bird_timeout_ms(const struct bird *b);
-void bird_tick(struct bird *b, const char *text);
+bool bird_restart_due(const struct bird *b);
+/* The restart that is due: adopts a BIRD that answers on the socket (and
+ * applies text to it), else spawns one with text (the file written before).
+ * Waits up to seconds for BIRD, so roostd runs it, like bird_start(), on the
+ * configurer thread with a struct bird of the job's own. */
+void bird_restart(struct bird *b, const char *text);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "rst-util.h"
 
 /* A datastore change that could not be applied is tried again after this. */
 #define DS_RETRY_MS 5000
@@ -110,16 +111,13 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
  * unless a newer list comes first. */
 static void retry_later(struct agent *a, struct ds_peer *p, size_t n)
 {
-	struct timespec t;
-
 	if (a->ds_new) { /* a newer list is waiting */
 		free(p);
 		return;
 	}
 	a->ds_new = p;
 	a->n_ds_new = n;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	a->ds_retry_ms = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000 + DS_RETRY_MS;
+	a->ds_retry_ms = rst_now_ms() + DS_RETRY_MS;
 }
 
 struct apply_job *ds_merge_prepare(struct agent *a, struct ds_peer *p, size_t n)

@@ -38,6 +38,7 @@
 #include "rst.h"
 #include "ipam.h"
 #include "log.h"
+#include "rst-util.h"
 
 #define IPAM_NETWORK_MAX 64
 #define IPAM_ORIGIN_ROOST "roost"
@@ -648,26 +649,6 @@ static int load(struct ipam *p)
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	_cleanup_free_ char *copy = strdup(path);
-	char *s;
-
-	if (!copy)
-		return -ENOMEM;
-	for (s = copy + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void sync_reap(struct ipam *p);
 
 void ipam_free(struct ipam *p)
@@ -727,7 +708,7 @@ int ipam_open(const char *state_dir, const char *network, struct in_addr net, un
 		return -ENOMEM;
 
 	/* Failures here are about the folder as a whole: the caller logs them. */
-	r = mkdir_p(p->path);
+	r = rst_mkdir_p(p->path, 0700);
 	if (r < 0)
 		return r;
 	p->dirfd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics-http.h"
 #include "metrics-textfile.h"
+#include "rst-util.h"
 
 #define REQUEST_MAX 2048
 
@@ -44,14 +45,6 @@ struct metrics_server {
 	size_t n_clients;
 	long long next_textfile; /* CLOCK_MONOTONIC ms */
 };
-
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static int listen_on(const struct roostd_conf *c)
 {
@@ -164,7 +157,7 @@ static void accept_clients(struct metrics_server *srv)
 		c = &srv->clients[srv->n_clients++];
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
-		c->deadline = now_ms() + METRICS_CLIENT_TIMEOUT_MS;
+		c->deadline = rst_now_ms() + METRICS_CLIENT_TIMEOUT_MS;
 	}
 }
 
@@ -173,9 +166,9 @@ static void textfile_tick(struct metrics_server *srv)
 	const struct roostd_conf *c;
 	char *text;
 
-	if (now_ms() < srv->next_textfile)
+	if (rst_now_ms() < srv->next_textfile)
 		return;
-	srv->next_textfile = now_ms() + METRICS_TEXTFILE_INTERVAL_S * 1000;
+	srv->next_textfile = rst_now_ms() + METRICS_TEXTFILE_INTERVAL_S * 1000;
 	c = share_conf_get(srv->share);
 	if (c->metrics_textfile[0]) {
 		text = render(srv, c);
@@ -188,7 +181,7 @@ static void textfile_tick(struct metrics_server *srv)
 
 static int poll_timeout(const struct metrics_server *srv)
 {
-	long long first = srv->next_textfile, now = now_ms();
+	long long first = srv->next_textfile, now = rst_now_ms();
 
 	for (size_t i = 0; i < srv->n_clients; i++)
 		if (srv->clients[i].deadline < first)
@@ -221,7 +214,7 @@ static void *thread_main(void *arg)
 			if (p[2 + i].revents && client_io(srv, i))
 				client_close(srv, i);
 		for (size_t i = srv->n_clients; i-- > 0;)
-			if (now_ms() >= srv->clients[i].deadline)
+			if (rst_now_ms() >= srv->clients[i].deadline)
 				client_close(srv, i);
 		if (p[1].fd >= 0 && (p[1].revents & POLLIN))
 			accept_clients(srv);
@@ -241,7 +234,7 @@ int metrics_server_start(struct metrics *m, struct share *s, const struct roostd
 	srv->m = m;
 	srv->share = s;
 	srv->fd = -1;
-	srv->next_textfile = now_ms();
+	srv->next_textfile = rst_now_ms();
 	if (c->metrics_on) {
 		srv->fd = listen_on(c);
 		if (srv->fd < 0) {

@@ -5,28 +5,20 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <unistd.h>
+#include <string.h>
 
 #include "log.h"
 #include "metrics-textfile.h"
+#include "rst-util.h"
 
 int metrics_textfile_write(const char *path, const char *text)
 {
-	char tmp[4200];
-	FILE *f;
-	int r = 0;
+	/* No fsync: a file lost to a power loss is rewritten within 15 s. The
+	 * temp name ("<path>.new") does not end in .prom, so node_exporter
+	 * never reads it half written. */
+	int r = rst_write_atomic(path, text, strlen(text), 0644, RST_WRITE_NOSYNC);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f || fputs(text, f) == EOF || fflush(f) != 0)
-		r = -errno;
-	if (f && fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
+	if (r < 0)
 		log_errno(LOG_WARNING, r, "metrics: cannot write '%s'", path);
-	}
 	return r;
 }

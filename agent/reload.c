@@ -20,6 +20,7 @@
 #include "birdconf.h"
 #include "log.h"
 #include "netdev.h"
+#include "rst-util.h"
 
 /* While the share is busy, look again this soon. */
 #define SHARE_RETRY_MS 20
@@ -180,7 +181,30 @@ static void apply_run(void *arg)
 {
 	struct apply_job *j = arg;
 
-	j->r = bird_apply(&j->bird, j->text, &j->e);
+	if (j->start == BIRD_JOB_START)
+		j->r = bird_start(&j->bird, j->text);
+	else if (j->start == BIRD_JOB_RESTART)
+		bird_restart(&j->bird, j->text);
+	else
+		j->r = bird_apply(&j->bird, j->text, &j->e);
+}
+
+/* A start or restart ran: the BIRD it left (pid, pidfd, applied text, the
+ * next restart if it failed) is the agent's again. */
+static void bird_start_done(struct agent *a, struct apply_job *j)
+{
+	bird_done(&a->bird);
+	a->bird = j->bird;
+	a->bird.conf = a->conf;
+	bird_init(&j->bird, NULL);
+	if (j->start != BIRD_JOB_START)
+		return;
+	if (j->r < 0) {
+		log_error("not starting: BIRD cannot run the rendered configuration");
+		a->failed = true;
+	} else {
+		a->started = true;
+	}
 }
 
 void agent_apply_done(void *arg, void *ctx, bool ran)
@@ -195,6 +219,11 @@ void agent_apply_done(void *arg, void *ctx, bool ran)
 		return;
 	}
 	a->applying = NULL;
+	if (j->start) {
+		bird_start_done(a, j);
+		apply_job_free(j);
+		return;
+	}
 	if (j->r == 0) {
 		a->finished = j;
 		return;
@@ -224,6 +253,24 @@ static void submit(struct agent *a, struct apply_job *j)
 	}
 }
 
+void agent_bird_start(struct agent *a, int how)
+{
+	struct apply_job *j = calloc(1, sizeof(*j));
+
+	if (j)
+		j->text = strdup(a->text);
+	if (!j || !j->text) {
+		free(j);
+		log_errno(LOG_ERR, ENOMEM, "bird: cannot start; trying again in 1 s");
+		a->bird.next_start_ms = rst_now_ms() + 1000;
+		return;
+	}
+	j->start = how;
+	j->bird = a->bird;
+	bird_init(&a->bird, a->conf);
+	submit(a, j);
+}
+
 static void commit(struct agent *a, struct apply_job *j)
 {
 	/* BIRD's config file is j's now, and so is what BIRD runs. */
@@ -239,14 +286,6 @@ static void commit(struct agent *a, struct apply_job *j)
 		ds_merge_commit(a, j);
 	}
 	apply_job_free(j);
-}
-
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* The session watcher learned or forgot a subnet's owner: the same
@@ -283,7 +322,7 @@ void agent_changes_step(struct agent *a)
 		return;
 	/* The datastore first: once share_write_try() was asked, readers wait
 	 * for share_write_done(), so nothing may start before it. */
-	if (a->ds_new && now_ms() >= a->ds_retry_ms) {
+	if (a->ds_new && rst_now_ms() >= a->ds_retry_ms) {
 		if (!share_write_try(&a->share))
 			return;
 		j = ds_merge_prepare(a, TAKE_PTR(a->ds_new), a->n_ds_new);
@@ -319,6 +358,6 @@ int agent_changes_timeout_ms(struct agent *a)
 		return 0;
 	if (!a->ds_new)
 		return -1;
-	d = a->ds_retry_ms - now_ms();
+	d = a->ds_retry_ms - rst_now_ms();
 	return d <= 0 ? SHARE_RETRY_MS : (int)d;
 }

@@ -20,6 +20,8 @@
  *   configurer (worker.c): one BIRD configure at a time (bird_apply on an
  *     apply_job's own struct bird and text, see reload.c). The loop prepares
  *     the job, and commits the result when the worker is done with it.
+ *     BIRD's start and restarts run there too: the loop moves a->bird into
+ *     the job and takes it back when the job is done.
  *   queries (worker.c): the requests that ask BIRD: CNI STATUS, roostctl
  *     status and audit (NODE_STATUS, AUDIT); the job owns the client's
  *     connection and answers it.
@@ -299,9 +301,19 @@ static int loop(struct agent *a, int sfd)
 			worker_reap(a->configurer, a);
 		if (p[P_QUERIES].revents & POLLIN)
 			worker_reap(a->queries, a);
+		if (a->failed)
+			return 1;
+		if (a->started) {
+			a->started = false;
+			log_info("ready: node='%s' pod_cidr=%s/%u pool=%zu/%zu agent='%s' bird=%d",
+				 a->conf->name,
+				 a->conf->no_pods ? "none" : inet_ntoa(a->conf->pod_net),
+				 a->conf->pod_len, ipam_used(a->ipam), ipam_size(a->ipam),
+				 a->conf->agent_socket, (int)a->bird.pid);
+		}
 		/* A restart while a configure runs would start a second one. */
-		if (!a->applying)
-			bird_tick(&a->bird, a->text);
+		if (!a->applying && !a->finished && bird_restart_due(&a->bird))
+			agent_bird_start(a, BIRD_JOB_RESTART);
 		sessions_tick(&a->sessions, a->conf);
 		ds_routing_tick(a);
 		if (p[P_DS].fd >= 0 && (p[P_DS].revents & POLLIN))
@@ -533,13 +545,9 @@ static int run(const char *path)
 		goto out;
 	a.sessions.owners = &a.owners;
 	bird_init(&a.bird, a.conf);
-	if (bird_start(&a.bird, a.text) < 0) {
-		log_error("not starting: BIRD cannot run the rendered configuration");
-		goto out;
-	}
-	log_info("ready: node='%s' pod_cidr=%s/%u pool=%zu/%zu agent='%s'", a.conf->name,
-		 a.conf->no_pods ? "none" : inet_ntoa(a.conf->pod_net), a.conf->pod_len,
-		 ipam_used(a.ipam), ipam_size(a.ipam), a.conf->agent_socket);
+	/* BIRD is started (or adopted) on the configurer thread: CNI requests
+	 * are served meanwhile, and a SIGHUP or datastore change waits for it. */
+	agent_bird_start(&a, BIRD_JOB_START);
 	publish(&a);
 	r = loop(&a, sfd);
 out:

@@ -33,6 +33,7 @@
 #include "bc-ctl.h"
 #include "birdconf.h"
 #include "log.h"
+#include "rst-util.h"
 #include "sessions.h"
 
 struct sessions_seen {
@@ -46,7 +47,7 @@ void sessions_init(struct sessions *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
-	clock_gettime(CLOCK_MONOTONIC, &s->next);
+	s->next = rst_now_ms();
 }
 
 static void disconnect(struct sessions *s)
@@ -76,14 +77,9 @@ int sessions_fd(const struct sessions *s)
 
 int sessions_timeout_ms(const struct sessions *s)
 {
-	struct timespec now;
-	long ms;
-
 	if (s->phase != SW_IDLE)
 		return -1; /* waiting on the fd */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (s->next.tv_sec - now.tv_sec) * 1000 + (s->next.tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : (int)ms;
+	return rst_ms_left(s->next);
 }
 
 static bool due(const struct sessions *s)
@@ -93,10 +89,7 @@ static bool due(const struct sessions *s)
 
 static void schedule(struct sessions *s)
 {
-	clock_gettime(CLOCK_MONOTONIC, &s->next);
-	s->next.tv_nsec += (long)SESSIONS_INTERVAL_MS * 1000000L;
-	s->next.tv_sec += s->next.tv_nsec / 1000000000L;
-	s->next.tv_nsec %= 1000000000L;
+	s->next = rst_now_ms() + SESSIONS_INTERVAL_MS;
 }
 
 static int connect_bird(struct sessions *s, const char *path)
@@ -323,14 +316,6 @@ static bool ask_routes(struct sessions *s, const struct roostd_conf *c, bool fil
 	return ask(s, q, filtered ? SW_FILTERED : SW_ROUTES);
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* A route listing arrived: keep the accepted routes until the filtered
  * ones come. An error reply (BIRD reconfiguring) ends the round. */
 static void on_routes(struct sessions *s, const struct roostd_conf *c, const struct bc_reply *r)
@@ -349,7 +334,7 @@ static void on_routes(struct sessions *s, const struct roostd_conf *c, const str
 		(void)ask_routes(s, c, true);
 		return;
 	}
-	owners_update(s->owners, c, s->routes, s->n_routes, v, n, now_ms());
+	owners_update(s->owners, c, s->routes, s->n_routes, v, n, rst_now_ms());
 	free(v);
 	s->phase = SW_IDLE;
 }

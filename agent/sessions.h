@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <time.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "owners.h"
@@ -30,7 +30,7 @@ struct sessions {
 	enum { SW_IDLE, SW_GREETING, SW_REPLY, SW_ROUTES, SW_FILTERED } phase;
 	char *buf; /* reply bytes so far */
 	size_t len, cap;
-	struct timespec next; /* CLOCK_MONOTONIC: next query */
+	int64_t next; /* rst_now_ms(): next query */
 	struct sessions_seen *seen; /* last known state of each BGP session */
 	size_t n_seen;
 	bool primed; /* one listing seen: later differences are events */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "birdconf.h"
+#include "rst-util.h"
 
 extern char **environ;
 
@@ -30,19 +31,13 @@ extern char **environ;
 /* Reads what the child writes to fd until EOF or the deadline. */
 static void read_all(int fd, char *buf, size_t size)
 {
+	int64_t deadline = rst_now_ms() + CHECK_TIMEOUT_MS;
 	size_t len = 0;
-	struct timespec start, now;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		long left;
 		ssize_t n;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = CHECK_TIMEOUT_MS - ((now.tv_sec - start.tv_sec) * 1000 +
-					   (now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+		if (rst_fd_wait(fd, POLLIN, deadline) < 0)
 			break;
 		if (len + 1 >= size) {
 			char sink[512];

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bc-ctl.h"
+#include "rst-util.h"
 
 struct bc_ctl {
 	int fd;
@@ -36,36 +37,6 @@ struct bc_ctl {
 	size_t len, cap;
 	size_t scanned; /* buf[0, scanned) holds whole lines, none of them final */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for events on fd until deadline (CLOCK_MONOTONIC ms). 0 when fd is
- * ready (or in error: the next read/write reports it), -ETIMEDOUT. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd pfd = {.fd = fd, .events = events};
-
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		int r;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&pfd, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
 
 static int ctl_connect(int fd, const char *path, int64_t deadline)
 {
@@ -82,7 +53,7 @@ static int ctl_connect(int fd, const char *path, int64_t deadline)
 		if (errno == EAGAIN) {
 			/* a unix socket's listen queue is full: BIRD has not accepted
 			 * yet. poll() cannot tell when there is room, so retry shortly. */
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - rst_now_ms();
 
 			if (left <= 0)
 				return -ETIMEDOUT;
@@ -91,7 +62,7 @@ static int ctl_connect(int fd, const char *path, int64_t deadline)
 		}
 		if (errno != EINPROGRESS)
 			return -errno;
-		err = wait_fd(fd, POLLOUT, deadline);
+		err = rst_fd_wait(fd, POLLOUT, deadline);
 		if (err < 0)
 			return err;
 		len = sizeof(err);
@@ -183,7 +154,7 @@ static int ctl_read_reply(struct bc_ctl *c, int64_t deadline, struct bc_reply *r
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		err = wait_fd(c->fd, POLLIN, deadline);
+		err = rst_fd_wait(c->fd, POLLIN, deadline);
 		if (err < 0)
 			return err;
 	}
@@ -204,7 +175,7 @@ static int ctl_write_all(struct bc_ctl *c, const char *p, size_t n, int64_t dead
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		err = wait_fd(c->fd, POLLOUT, deadline);
+		err = rst_fd_wait(c->fd, POLLOUT, deadline);
 		if (err < 0)
 			return err;
 	}
@@ -245,7 +216,7 @@ int bc_ctl_open(const char *path, int timeout_ms, struct bc_ctl **ret)
 		return -EINVAL;
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
 		return -ENAMETOOLONG;
-	deadline = now_ms() + timeout_ms;
+	deadline = rst_now_ms() + timeout_ms;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -298,7 +269,7 @@ int bc_ctl_cmd(struct bc_ctl *c, const char *cmd, struct bc_reply *ret)
 	memcpy(line, cmd, n);
 	line[n++] = '\n';
 
-	deadline = now_ms() + c->timeout_ms;
+	deadline = rst_now_ms() + c->timeout_ms;
 	err = ctl_write_all(c, line, n, deadline);
 	if (err >= 0)
 		err = ctl_read_reply(c, deadline, ret);

@@ -8,7 +8,9 @@
 #      scrape is still served;
 #   2. a SIGHUP whose `bird -p` takes 5 s (a wrapper as bird.binary) while
 #      ADDs run: no ADD waits for it, and the reload still completes;
-#   3. SIGTERM while roostd waits for an etcd that does not answer (no
+#   3. roostd started while its BIRD takes 4 s to come up (the wrapper
+#      again): CNI requests are served meanwhile, "ready" follows BIRD;
+#   4. SIGTERM while roostd waits for an etcd that does not answer (no
 #      cache): roostd exits at once.
 . "$(dirname "$0")/lib.sh"
 
@@ -21,7 +23,8 @@ node_add 1
 node_conf 1 1
 
 # A bird.binary that is slow to check a configuration (-p) while the file
-# $D/slow-p exists, and logs when such a check starts and ends.
+# $D/slow-p exists, slow to start as a daemon (-f) while $D/slow-start
+# exists, and logs when such a check or start begins and ends.
 BIRD_REAL=$(command -v "$BIRD")
 cat >"$D/bird-wrapper" <<EOF
 #!/bin/sh
@@ -30,6 +33,11 @@ for a in "\$@"; do
 		echo "start \$(date +%s%3N)" >>"$D/slow-p.log"
 		sleep 5
 		echo "end \$(date +%s%3N)" >>"$D/slow-p.log"
+	fi
+	if [ "\$a" = -f ] && [ -e "$D/slow-start" ]; then
+		echo "start \$(date +%s%3N)" >>"$D/slow-start.log"
+		sleep 4
+		echo "end \$(date +%s%3N)" >>"$D/slow-start.log"
 	fi
 done
 exec "$BIRD_REAL" "\$@"
@@ -131,7 +139,37 @@ check "the reload completes afterwards" wait_until 20 log_has 1 "reload: done ha
 check "BIRD runs the reloaded configuration (node_node2 configured)" \
 	bash -c "birdc -s '$D/bird.ctl' show protocols | grep -q '^node_node2 '"
 
-# ---- 3. SIGTERM while etcd does not answer ----------------------------------------------
+# ---- 3. roostd starts while BIRD is slow to come up ----------------------------------------
+pid=$(roostd_pid 1)
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null
+bpid=$(bird_pid 1)
+kill -TERM "$bpid"
+bird_gone() { ! kill -0 "$bpid" 2>/dev/null; }
+check "BIRD of node1 stopped" wait_until 10 bird_gone
+touch "$D/slow-start"
+roostd_start 1
+check "roostd spawned BIRD through the slow wrapper" wait_until 5 grep -q start "$D/slow-start.log"
+: >"$RST_TMP/times"
+i=0
+early=0
+t0=$(now_ms)
+while ! grep -q end "$D/slow-start.log" && [ $(($(now_ms) - t0)) -lt 15000 ]; do
+	# ready seen first, then the start's end still missing: too early
+	if roostd_ready 1 && ! grep -q end "$D/slow-start.log"; then early=1; fi
+	i=$((i + 1))
+	cni_timed ADD "boot-$i" "/run/netns/$(ns "n1s$((i % 10 + 1))")" >>"$RST_TMP/times"
+	cni_timed DEL "boot-$i" "/run/netns/$(ns "n1s$((i % 10 + 1))")" >>"$RST_TMP/times"
+done
+rm -f "$D/slow-start"
+measure "during BIRD's 4 s start: $i ADD+DEL pairs, slowest $(awk '{print $2}' "$RST_TMP/times" | sort -n | tail -n 1) ms"
+check "ADDs ran while BIRD was starting (at least 3 pairs)" test "$i" -ge 3
+check "no ADD or DEL waited for BIRD's start (each < 2 s)" all_fast "$RST_TMP/times"
+check "roostd logs ready once BIRD answers" wait_until 20 roostd_ready 1
+check "... and not before: ready was never seen while BIRD was still starting" test "$early" = 0
+check "the pool is empty again" test "$(pool_used 1)" = 0
+
+# ---- 4. SIGTERM while etcd does not answer ----------------------------------------------
 node_add 2
 d2=$RST_TMP/n2
 cat >"$d2/roostd.conf" <<EOF
