@@ -61,13 +61,37 @@ static int read_all(int fd, char *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
-int api_send(int fd, const json_t *msg, int timeout_ms)
+/* Sends the first bytes of buf with pass (a file descriptor) attached, as
+ * SCM_RIGHTS: the fd travels with the first byte the peer reads. Returns
+ * the bytes sent (> 0) or -errno; -EAGAIN when the socket is full. */
+static ssize_t send_with_fd(int fd, const char *buf, size_t len, int pass)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	ssize_t n;
+
+	memset(u.buf, 0, sizeof(u.buf));
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &pass, sizeof(int));
+	n = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return n < 0 ? -errno : n;
+}
+
+int api_send_fd(int fd, const json_t *msg, int pass, int timeout_ms)
 {
 	int64_t deadline = rst_now_ms() + timeout_ms;
 	char *body = json_dumps(msg, JSON_COMPACT);
 	uint32_t hdr[3];
-	size_t len;
-	int r;
+	size_t len, off = 0;
+	int r = 0;
 
 	if (!body)
 		return -ENOMEM;
@@ -79,11 +103,34 @@ int api_send(int fd, const json_t *msg, int timeout_ms)
 	hdr[0] = htonl(ROOST_API_MAGIC);
 	hdr[1] = htonl(ROOST_API_VERSION);
 	hdr[2] = htonl((uint32_t)len);
-	r = write_all(fd, (const char *)hdr, sizeof(hdr), deadline);
+	/* The fd goes with the header's first bytes, exactly once. */
+	while (pass >= 0) {
+		ssize_t n = send_with_fd(fd, (const char *)hdr, sizeof(hdr), pass);
+
+		if (n == -EAGAIN || n == -EINTR) {
+			r = rst_fd_wait(fd, POLLOUT, deadline);
+			if (r < 0)
+				break;
+			r = 0;
+			continue;
+		}
+		if (n < 0)
+			r = (int)n;
+		else
+			off = (size_t)n;
+		break;
+	}
+	if (r == 0)
+		r = write_all(fd, (const char *)hdr + off, sizeof(hdr) - off, deadline);
 	if (r == 0)
 		r = write_all(fd, body, len, deadline);
 	free(body);
 	return r;
+}
+
+int api_send(int fd, const json_t *msg, int timeout_ms)
+{
+	return api_send_fd(fd, msg, -1, timeout_ms);
 }
 
 int api_recv(int fd, json_t **ret, int timeout_ms, char *reterr_msg)

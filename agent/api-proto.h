@@ -16,13 +16,21 @@
  *
  * Requests ("verb" selects; unknown keys are ignored):
  *   {"verb":"ADD", "network":"roost", "container_id":"...", "ifname":"eth0",
- *    "netns":"/run/netns/x"}
+ *    "netns":"/run/netns/x", "netns_fd":true}
  *   {"verb":"DEL", "network":..., "container_id":..., "ifname":..., "netns":"" (may be empty)}
  *   {"verb":"CHECK", "network":..., "container_id":..., "ifname":..., "netns":...,
  *    "prev": {"ips":["10.244.1.2/24"], "mac":"..", "routes":[{"dst":..,"gw":..}]}}
  *   {"verb":"STATUS", "network":...}
  *   {"verb":"GC", "network":..., "valid":[{"container_id":..,"ifname":..}, ...]}
  *   {"verb":"PODS"}, {"verb":"NODE_STATUS"}, {"verb":"AUDIT"}   (roostctl)
+ *
+ * The CNI plugin opens CNI_NETNS itself and passes the namespace as a file
+ * descriptor (SCM_RIGHTS, attached to the header) with ADD, CHECK and, when
+ * the namespace still exists, DEL; "netns_fd":true says so, and roostd
+ * then uses that fd and never opens the path (which, for a roostd in a
+ * container without the host's PID or mount namespace, would not resolve
+ * or would name another namespace). "netns" still names it in results and
+ * logs. Without "netns_fd", roostd opens "netns" itself.
  *
  * Replies:
  *   success: {"ok":true, "result":{...}}
@@ -62,6 +70,9 @@
 /* Writes header + body of msg to fd, waiting at most timeout_ms in total.
  * 0 or -errno (-EMSGSIZE when the body is too large). */
 int api_send(int fd, const json_t *msg, int timeout_ms);
+/* The same, passing the file descriptor pass (when >= 0) along with the
+ * header (SCM_RIGHTS); the caller keeps its own copy. */
+int api_send_fd(int fd, const json_t *msg, int pass, int timeout_ms);
 
 /* Reads one message from fd, waiting at most timeout_ms in total. Returns 0
  * and a new reference in *ret, or -errno: -EPROTO bad magic/version (reterr

@@ -43,6 +43,7 @@ struct api_client {
 	uint32_t body_len, got;
 	int64_t deadline;   /* rst_now_ms(): complete request by then */
 	json_t *parked;     /* owned: the request, while it waits for a teardown */
+	int nsfd;           /* owned; the pod's namespace passed with the request, or -1 */
 	struct timespec t0; /* when it was first dispatched */
 };
 
@@ -111,6 +112,8 @@ static void client_close(struct api *a, size_t i)
 {
 	if (a->clients[i].fd >= 0)
 		close(a->clients[i].fd);
+	if (a->clients[i].nsfd >= 0)
+		close(a->clients[i].nsfd);
 	json_decref(a->clients[i].parked);
 	free(a->clients[i].body);
 	a->clients[i] = a->clients[--a->n_clients];
@@ -174,12 +177,12 @@ static char *ip(struct in_addr a, char *buf)
 /* ---- verbs ------------------------------------------------------------------- */
 
 static json_t *do_add(const struct api_ctx *x, const char *cid, const char *ifname,
-		      const char *netns, bool *ret_parked)
+		      const char *netns, int nsfd, bool *ret_parked)
 {
 	struct pod_result res;
 	struct rst_err e = {0};
 	char a[40], gw[INET_ADDRSTRLEN], cl[40];
-	int r = pod_add(x->conf, x->ipam, x->td, cid, ifname, netns, &res, &e);
+	int r = pod_add(x->conf, x->ipam, x->td, cid, ifname, netns, nsfd, &res, &e);
 
 	if (r == -EAGAIN && ret_parked) {
 		*ret_parked = true;
@@ -200,7 +203,7 @@ static json_t *do_add(const struct api_ctx *x, const char *cid, const char *ifna
 
 
 static json_t *do_check(const struct api_ctx *x, const json_t *req, const char *cid,
-			const char *ifname, const char *netns)
+			const char *ifname, const char *netns, int nsfd)
 {
 	const json_t *prev = json_object_get(req, "prev"), *v;
 	struct pod_prev p = {0};
@@ -228,7 +231,7 @@ static json_t *do_check(const struct api_ctx *x, const json_t *req, const char *
 			return reply_err(7, "prevResult: a route is not IPv4 {dst, gw}", NULL);
 		p.n_routes++;
 	}
-	if (pod_check(x->conf, x->ipam, cid, ifname, netns, &p, &e) < 0)
+	if (pod_check(x->conf, x->ipam, cid, ifname, netns, nsfd, &p, &e) < 0)
 		return reply_rst(&e);
 	return reply_ok(NULL);
 }
@@ -387,7 +390,7 @@ json_t *api_node_query(const json_t *req, const struct roostd_conf *c, const str
 
 /* Handles one request; *ret_parked (when not NULL) is set, and NULL
  * returned, for an ADD that waits for a teardown. */
-static json_t *dispatch(const struct api_ctx *x, const json_t *req, bool *ret_parked)
+static json_t *dispatch(const struct api_ctx *x, const json_t *req, int nsfd, bool *ret_parked)
 {
 	const char *verb = str(req, "verb");
 	const char *cid = str(req, "container_id"), *ifname = str(req, "ifname");
@@ -439,24 +442,30 @@ static json_t *dispatch(const struct api_ctx *x, const json_t *req, bool *ret_pa
 			 ifname, strlen(ifname) > 20 ? "..." : "", IPAM_IFNAME_MAX);
 		return reply_err(4, msg, NULL);
 	}
+	/* A client that announced the namespace as an fd must have passed one:
+	 * falling back to the path would be another namespace's in roostd's
+	 * container. */
+	if (json_is_true(json_object_get(req, "netns_fd")) && nsfd < 0)
+		return reply_err(4, "the request announces CNI_NETNS as a file descriptor, but none came with it",
+				 NULL);
 	if (strcmp(verb, "ADD") == 0)
-		return do_add(x, cid, ifname, netns ? netns : "", ret_parked);
+		return do_add(x, cid, ifname, netns ? netns : "", nsfd, ret_parked);
 	if (strcmp(verb, "DEL") == 0) {
 		struct rst_err e = {0};
 
-		if (pod_del(x->conf, x->ipam, x->td, cid, ifname, netns, &e) < 0)
+		if (pod_del(x->conf, x->ipam, x->td, cid, ifname, netns, nsfd, &e) < 0)
 			return reply_rst(&e);
 		return reply_ok(NULL);
 	}
 	if (strcmp(verb, "CHECK") == 0)
-		return do_check(x, req, cid, ifname, netns ? netns : "");
+		return do_check(x, req, cid, ifname, netns ? netns : "", nsfd);
 	snprintf(msg, sizeof(msg), "unknown verb '%s'", verb);
 	return reply_err(4, msg, NULL);
 }
 
 json_t *api_dispatch(const struct api_ctx *x, const json_t *req)
 {
-	return dispatch(x, req, NULL);
+	return dispatch(x, req, -1, NULL);
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -557,7 +566,7 @@ static bool query_submit(struct api_client *c, json_t *req, const struct timespe
 static bool serve_parsed(struct api_client *c, const struct api_ctx *ctx, json_t *req)
 {
 	bool parked = false;
-	json_t *rep = dispatch(ctx, req, &parked);
+	json_t *rep = dispatch(ctx, req, c->nsfd, &parked);
 
 	if (parked) {
 		if (!c->parked)
@@ -655,6 +664,7 @@ void api_serve(struct api *a, const struct api_ctx *ctx)
 		c = &a->clients[a->n_clients++];
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
+		c->nsfd = -1;
 		c->pid = cred.pid;
 		c->deadline = rst_now_ms() + API_CLIENT_TIMEOUT_MS;
 	}
@@ -700,6 +710,43 @@ static int header_check(struct api_client *c, char *why, size_t len)
 	return 0;
 }
 
+/* recv() that also takes the pod's namespace when the client passes it
+ * (SCM_RIGHTS, with the header's first byte): the first fd is kept, any
+ * other is closed at once. */
+static ssize_t recv_fd(struct api_client *c, void *buf, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	ssize_t n = recvmsg(c->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+		size_t k;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (k = 0; k < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + k * sizeof(int), sizeof(int));
+			if (c->nsfd < 0)
+				c->nsfd = fd;
+			else
+				close(fd);
+		}
+	}
+	if (m.msg_flags & MSG_CTRUNC)
+		log_warn("agent: pid %d passed more file descriptors than a request takes; extra ones were dropped",
+			 (int)c->pid);
+	return n;
+}
+
 /* Reads what client i has sent. Returns true when the client is done with
  * (served or dropped; it is gone from the array). */
 static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
@@ -709,7 +756,7 @@ static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
 	ssize_t n;
 
 	if (c->hdr_len < ROOST_API_HDR_LEN) {
-		n = recv(c->fd, c->hdr + c->hdr_len, ROOST_API_HDR_LEN - c->hdr_len, MSG_DONTWAIT);
+		n = recv_fd(c, c->hdr + c->hdr_len, ROOST_API_HDR_LEN - c->hdr_len);
 		if (n <= 0) {
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				return false;
@@ -733,7 +780,7 @@ static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
 			return true;
 		}
 	}
-	n = recv(c->fd, c->body + c->got, c->body_len - c->got, MSG_DONTWAIT);
+	n = recv_fd(c, c->body + c->got, c->body_len - c->got);
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return false;

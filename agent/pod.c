@@ -14,15 +14,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
-#include <linux/nsfs.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "api-proto.h"
@@ -30,6 +25,7 @@
 #include "log.h"
 #include "netdev.h"
 #include "pod.h"
+#include "rst-util.h"
 #include "teardown.h"
 
 static __attribute__((format(printf, 4, 5))) int cni_fail(struct rst_err *e, int code, int err,
@@ -89,44 +85,38 @@ static void legacy_veth_name(const char *host, char out[16])
 	snprintf(out, 16, "%.12s", host);
 }
 
-/* Opens path and makes sure it is a network namespace other than ours,
- * without ever blocking: O_PATH first (a FIFO or a device there is never
- * opened for I/O), and the real open only once fstatfs() says nsfs.
- * Returns the fd, or a negative errno with a CNI code 4 error. */
-static int netns_open(const char *path, struct rst_err *e)
+/* The pod's network namespace: a private copy of nsfd when the client
+ * passed one (checked: roostd in a container may not see the client's
+ * paths), else path opened. The fd, or a negative errno with a CNI code 4
+ * error. */
+static int netns_open(const char *path, int nsfd, struct rst_err *e)
 {
-	struct stat self, st;
-	struct statfs fs;
-	char proc[64];
-	int pfd, fd;
+	const char *why;
+	int fd;
 
-	if (!path || path[0] != '/')
-		return cni_fail(e, 4, EINVAL, "CNI_NETNS '%s' is not an absolute path",
-				path ? path : "");
-	pfd = open(path, O_PATH | O_CLOEXEC);
-	if (pfd < 0)
-		return cni_fail(e, 4, errno, "CNI_NETNS '%s': %s", path, strerror(errno));
-	if (fstatfs(pfd, &fs) < 0 || fs.f_type != NSFS_MAGIC) {
-		close(pfd);
-		return cni_fail(e, 4, EINVAL,
-				"CNI_NETNS '%s' is not a network namespace (not a file of nsfs)",
-				path);
+	if (nsfd >= 0) {
+		if (rst_netns_check(nsfd, &why) < 0)
+			return cni_fail(e, 4, EINVAL, "the namespace passed for CNI_NETNS '%s' is %s",
+					path ? path : "", why);
+		fd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return cni_fail(e, ROOST_CNI_ERR_INTERNAL, errno, "CNI_NETNS '%s': %s",
+					path ? path : "", strerror(errno));
+	} else {
+		if (!path || path[0] != '/')
+			return cni_fail(e, 4, EINVAL, "CNI_NETNS '%s' is not an absolute path",
+					path ? path : "");
+		fd = rst_netns_open(path, &why);
+		if (fd == -EINVAL && why)
+			return cni_fail(e, 4, EINVAL, "CNI_NETNS '%s' is %s", path, why);
+		if (fd < 0)
+			return cni_fail(e, 4, -fd, "CNI_NETNS '%s': %s", path, strerror(-fd));
 	}
-	snprintf(proc, sizeof(proc), "/proc/thread-self/fd/%d", pfd);
-	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	close(pfd);
-	if (fd < 0)
-		return cni_fail(e, 4, errno, "CNI_NETNS '%s': %s", path, strerror(errno));
-	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
-		close(fd);
-		return cni_fail(e, 4, EINVAL, "CNI_NETNS '%s' is not a network namespace", path);
-	}
-	if (fstat(fd, &st) == 0 && stat("/proc/self/ns/net", &self) == 0 &&
-	    st.st_dev == self.st_dev && st.st_ino == self.st_ino) {
+	if (rst_netns_is_own(fd)) {
 		close(fd);
 		return cni_fail(e, 4, EINVAL,
 				"CNI_NETNS '%s' is the node's own network namespace, not a pod's",
-				path);
+				path ? path : "");
 	}
 	return fd;
 }
@@ -239,7 +229,8 @@ static int busy(struct rst_err *e, const char *what, const char *cid, const char
 }
 
 int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td, const char *cid,
-	    const char *ifname, const char *netns, struct pod_result *ret, struct rst_err *e)
+	    const char *ifname, const char *netns, int nsfd_in, struct pod_result *ret,
+	    struct rst_err *e)
 {
 	struct netdev *hnd = NULL, *pnd = NULL;
 	struct in_addr addr = {0}, any = {0};
@@ -262,7 +253,7 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 				"container '%s' ifname '%s' already has %s: ADD again without DEL",
 				cid, ifname, a);
 	}
-	nsfd = netns_open(netns, e);
+	nsfd = netns_open(netns, nsfd_in, e);
 	if (nsfd < 0)
 		return nsfd;
 	(void)fstat(nsfd, &nst);
@@ -457,7 +448,7 @@ static int host_job(struct netdev *hnd, struct teardown *td, const char *cid, co
 }
 
 int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td, const char *cid,
-	    const char *ifname, const char *netns, struct rst_err *e)
+	    const char *ifname, const char *netns, int nsfd_in, struct rst_err *e)
 {
 	struct teardown_job job = {0};
 	struct netdev *hnd = NULL;
@@ -476,19 +467,20 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 	/* The record goes in the background meanwhile; its address is held
 	 * until the veth is gone. */
 	released = ipam_release_deferred(ipam, cid, ifname, true, &addr);
-	if (netns && netns[0] && stat(netns, &nst) == 0) {
+	if (nsfd_in >= 0 ? fstat(nsfd_in, &nst) == 0
+			 : netns && netns[0] && stat(netns, &nst) == 0) {
 		job.ns_dev = nst.st_dev;
 		job.ns_ino = nst.st_ino;
 	}
 	found = host_job(hnd, td, cid, ifname, &job);
-	if (netns && netns[0]) {
+	if (nsfd_in >= 0 || (netns && netns[0])) {
 		/* The pod side, when its namespace still exists (also for a pod
 		 * attached by another plugin, e.g. migrated, whose host veth has
 		 * another name). */
 		struct netdev *pnd = NULL;
 		struct netdev_link_info li;
 		struct rst_err ignore;
-		int nsfd = netns_open(netns, &ignore);
+		int nsfd = netns_open(netns, nsfd_in, &ignore);
 
 		if (nsfd >= 0 && netdev_open_netns(nsfd, &pnd) == 0 &&
 		    netdev_link_lookup(pnd, 0, ifname, &li) == 0 && strcmp(li.kind, "veth") == 0) {
@@ -563,7 +555,7 @@ int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct tear
 #define CHECK_FAIL(...) cni_fail(e, ROOST_CNI_ERR_CHECK, EINVAL, __VA_ARGS__)
 
 int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *cid, const char *ifname,
-	      const char *netns, const struct pod_prev *prev, struct rst_err *e)
+	      const char *netns, int nsfd_in, const struct pod_prev *prev, struct rst_err *e)
 {
 	char alias[72];
 	struct netdev *hnd = NULL, *pnd = NULL;
@@ -586,7 +578,7 @@ int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *cid, c
 		return CHECK_FAIL("prevResult says %s/%u, but the reservation is %s/%u", b,
 				  prev->plen, a, c->pod_len);
 	}
-	nsfd = netns_open(netns, e);
+	nsfd = netns_open(netns, nsfd_in, e);
 	if (nsfd < 0)
 		return nsfd;
 	r = netdev_open(&hnd);

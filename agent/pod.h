@@ -74,12 +74,15 @@ int pod_host_veth_alias(const char *container_id, const char *ifname, char out[7
 
 /* Each returns 0, or a negative errno with reterr->cni_code and msg set;
  * pod_add() returns -EAGAIN when it must wait for a teardown (retry it once
- * teardown_fd() fired). td may be NULL: veths are then deleted at once. */
+ * teardown_fd() fired). td may be NULL: veths are then deleted at once.
+ * netns is CNI_NETNS; nsfd, when >= 0, is that namespace as the client
+ * opened it (borrowed; checked, and used instead of opening netns, which
+ * then only names it in results and logs). */
 int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
-	    const char *container_id, const char *ifname, const char *netns,
+	    const char *container_id, const char *ifname, const char *netns, int nsfd,
 	    struct pod_result *ret, struct rst_err *reterr);
 int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
-	    const char *container_id, const char *ifname, const char *netns,
+	    const char *container_id, const char *ifname, const char *netns, int nsfd,
 	    struct rst_err *reterr);
 
 /* GC: (container_id, ifname) lost its record and addr is held
@@ -93,7 +96,7 @@ int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct tear
  * the veth is gone; on failure the address stays held (logged). */
 void pod_teardown_done(struct ipam *ipam, const struct teardown_job *job);
 int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *container_id,
-	      const char *ifname, const char *netns, const struct pod_prev *prev,
+	      const char *ifname, const char *netns, int nsfd, const struct pod_prev *prev,
 	      struct rst_err *reterr);
 
 /* After a crash: makes the node's veths and the address pool agree.

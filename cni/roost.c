@@ -831,20 +831,23 @@ static int cni_conf_check(struct cni_req *req, struct cni_err *e)
 
 /* ---- roostd ------------------------------------------------------------ */
 
-static json_t *cni_agent_request(const struct cni_req *req)
+/* nsfd: the namespace is passed along as a file descriptor (>= 0). */
+static json_t *cni_agent_request(const struct cni_req *req, int nsfd)
 {
 	const char *verb = cni_verbs[req->verb].name;
 
 	switch (req->verb) {
 	case CNI_ADD:
 	case CNI_DEL:
-		return json_pack("{s:s, s:s, s:s, s:s, s:s}", "verb", verb, "network", req->name,
-				 "container_id", req->container_id, "ifname", req->ifname, "netns",
-				 req->netns ? req->netns : "");
-	case CNI_CHECK:
-		return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "verb", verb, "network",
+		return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "verb", verb, "network",
 				 req->name, "container_id", req->container_id, "ifname",
-				 req->ifname, "netns", req->netns, "prev", req->prev);
+				 req->ifname, "netns", req->netns ? req->netns : "", "netns_fd",
+				 nsfd >= 0);
+	case CNI_CHECK:
+		return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:O}", "verb", verb, "network",
+				 req->name, "container_id", req->container_id, "ifname",
+				 req->ifname, "netns", req->netns, "netns_fd", nsfd >= 0, "prev",
+				 req->prev);
 	case CNI_GC:
 		return json_pack("{s:s, s:s, s:O}", "verb", verb, "network", req->name, "valid",
 				 req->valid);
@@ -882,6 +885,30 @@ static int cni_agent_error(const struct cni_req *req, const json_t *err, struct 
 	return -EIO;
 }
 
+/* Opens CNI_NETNS for roostd, which may run in a container that sees
+ * neither the runtime's /run/netns nor its /proc/<pid>: the fd, -1 when
+ * there is none to pass (DEL of a namespace that is gone), or a negative
+ * errno with e set (ADD, CHECK: ENV-09, ENV-10). */
+static int cni_netns_open(const struct cni_req *req, struct cni_err *e)
+{
+	const char *why;
+	int fd;
+
+	if (!req->netns || !req->netns[0] ||
+	    (req->verb != CNI_ADD && req->verb != CNI_CHECK && req->verb != CNI_DEL))
+		return -1;
+	fd = rst_netns_open(req->netns, &why);
+	if (fd >= 0 || req->verb == CNI_DEL)
+		return fd >= 0 ? fd : -1; /* DEL-01: a namespace that is gone is fine */
+	if (why)
+		return cni_fail(e, CNI_ERR_ENV, "invalid CNI_NETNS: %s\nCNI_NETNS='%.1000s'", why,
+				req->netns);
+	return cni_fail(e, CNI_ERR_ENV,
+			"invalid CNI_NETNS: cannot open the network namespace\n"
+			"CNI_NETNS='%.1000s': %s",
+			req->netns, strerror(-fd));
+}
+
 /* One exchange with roostd. On success *ret holds the reply's "result"
  * (a new reference, or NULL when the reply has none). */
 static int cni_agent_call(const struct cni_req *req, json_t **ret, struct cni_err *e)
@@ -889,21 +916,33 @@ static int cni_agent_call(const struct cni_req *req, json_t **ret, struct cni_er
 	int timeout = cni_verbs[req->verb].timeout_ms;
 	int unreach = req->verb == CNI_STATUS ? CNI_ERR_UNAVAILABLE : CNI_ERR_TRY_LATER;
 	int64_t deadline = rst_now_ms() + timeout;
-	json_auto_t *msg = cni_agent_request(req), *reply = NULL;
+	json_auto_t *msg = NULL, *reply = NULL;
 	const json_t *ok, *result;
 	char why[256] = "";
-	int fd, r;
+	int fd, nsfd, r;
 
-	if (!msg)
+	nsfd = cni_netns_open(req, e);
+	if (nsfd < -1)
+		return nsfd;
+	msg = cni_agent_request(req, nsfd);
+	if (!msg) {
+		if (nsfd >= 0)
+			close(nsfd);
 		return cni_fail(e, unreach, "cannot build the request to roostd\nout of memory");
+	}
 	fd = api_connect(req->agent_socket, timeout);
-	if (fd < 0)
+	if (fd < 0) {
+		if (nsfd >= 0)
+			close(nsfd);
 		return cni_fail(e, unreach,
 				"roostd is not reachable at '%s': %s\n"
 				"connecting to the agent socket failed; is roostd running? "
 				"(netconf key agentSocket)",
 				req->agent_socket, fd == -ETIMEDOUT ? "timed out" : strerror(-fd));
-	r = api_send(fd, msg, cni_left_ms(deadline));
+	}
+	r = api_send_fd(fd, msg, nsfd, cni_left_ms(deadline));
+	if (nsfd >= 0)
+		close(nsfd);
 	if (r == 0)
 		r = api_recv(fd, &reply, cni_left_ms(deadline), why);
 	close(fd);

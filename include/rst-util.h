@@ -8,6 +8,7 @@
 #ifndef ROOST_RST_UTIL_H
 #define ROOST_RST_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -50,5 +51,22 @@ int rst_mkdir_parent(const char *path, mode_t mode);
  * while the system runs. */
 #define RST_WRITE_NOSYNC 0x1u
 int rst_write_atomic(const char *path, const void *buf, size_t len, mode_t mode, unsigned flags);
+
+/* Network namespaces of pods, as CNI_NETNS names them (/run/netns/<name>,
+ * /proc/<pid>/ns/net) or as a file descriptor passed over the agent socket.
+ *
+ * rst_netns_check: fd is a network namespace (an nsfs file of type
+ * CLONE_NEWNET). 0, or -EINVAL with *why (a static string saying what it
+ * is not).
+ *
+ * rst_netns_open: opens path for rst_netns_check without ever blocking (a
+ * FIFO or device there is never opened for I/O: O_PATH first, the real
+ * open only once it is known to be nsfs). The fd (O_CLOEXEC), or -errno of
+ * the open (*why NULL), or -EINVAL with *why as above.
+ *
+ * rst_netns_is_own: fd is the calling thread's own network namespace. */
+int rst_netns_check(int fd, const char **why);
+int rst_netns_open(const char *path, const char **why);
+bool rst_netns_is_own(int fd);
 
 #endif

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * util.c - durable atomic writes, mkdir -p, monotonic time and fd waits
- * (see rst-util.h).
+ * util.c - durable atomic writes, mkdir -p, monotonic time, fd waits and
+ * network namespace checks (see rst-util.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,4 +170,57 @@ int rst_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
 		return r;
 	}
 	return sync ? fsync_parent(path) : 0;
+}
+
+int rst_netns_check(int fd, const char **why)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) < 0 || fs.f_type != NSFS_MAGIC) {
+		*why = "not a network namespace (not a file of nsfs)";
+		return -EINVAL;
+	}
+	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		*why = "not a network namespace";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool rst_netns_is_own(int fd)
+{
+	struct stat self, st;
+
+	return fstat(fd, &st) == 0 && stat("/proc/thread-self/ns/net", &self) == 0 &&
+	       st.st_dev == self.st_dev && st.st_ino == self.st_ino;
+}
+
+int rst_netns_open(const char *path, const char **why)
+{
+	struct statfs fs;
+	char proc[64];
+	int pfd, fd, r;
+
+	*why = NULL;
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstatfs(pfd, &fs) < 0 || fs.f_type != NSFS_MAGIC) {
+		close(pfd);
+		*why = "not a network namespace (not a file of nsfs)";
+		return -EINVAL;
+	}
+	/* NS_GET_NSTYPE needs a real open; of an nsfs file it never blocks. */
+	snprintf(proc, sizeof(proc), "/proc/thread-self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	r = -errno;
+	close(pfd);
+	if (fd < 0)
+		return r;
+	r = rst_netns_check(fd, why);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
 }

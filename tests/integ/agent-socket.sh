@@ -43,6 +43,11 @@ expect_error "request without a verb" 7 "verb" \
 	"$(raw '\x52\x53\x54\x31\x00\x00\x00\x01\x00\x00\x00\x02{}')"
 expect_error "an unknown verb" 4 "unknown verb" \
 	"$(raw '\x52\x53\x54\x31\x00\x00\x00\x01\x00\x00\x00\x22{"verb":"FROB","network":"roost"}\x20')"
+# "netns_fd":true says the namespace comes as a file descriptor: without
+# one, roostd must not fall back to the path (another namespace, for a
+# roostd in a container).
+expect_error "ADD announcing a namespace fd but passing none" 4 "none came with it" \
+	"$(raw '\x52\x53\x54\x31\x00\x00\x00\x01\x00\x00\x00\x6d{"verb":"ADD","network":"roost","container_id":"nofd","ifname":"eth0","netns":"/run/netns/x","netns_fd":true}')"
 raw '\x52\x53\x54\x31\x00\x00\x00\x01\x00\x00\x00\x64{"verb":' >/dev/null
 check "a truncated body is logged and dropped" \
 	wait_until 5 log_has 1 'agent: pid [0-9]+ closed after 8 of 100 body bytes'

@@ -41,6 +41,7 @@
 #include <jansson.h>
 
 #include "api-proto.h"
+#include "rst-util.h"
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -130,9 +131,10 @@ struct cni_case {
 								      ",\"dns\":" dns "}"
 #define RESULT_OLD(v) RESULT(v, "", "\"version\":\"4\",", "{}")
 
-#define REQ(verb, netns)                                                                           \
+/* fd: "true" when the plugin passes the namespace as a file descriptor. */
+#define REQ(verb, netns, fd)                                                                       \
 	"{\"verb\":\"" verb "\",\"network\":\"roost\",\"container_id\":\"" CID "\","               \
-	"\"ifname\":\"eth0\",\"netns\":\"" netns "\"}"
+	"\"ifname\":\"eth0\",\"netns\":\"" netns "\",\"netns_fd\":" fd "}"
 
 /* An ADD result as libcni caches it and hands it back on CHECK and DEL. */
 #define PREV_RESULT                                                                                \
@@ -191,7 +193,7 @@ static const struct cni_case cases[] = {
 	 .env = {E_DEL, "CNI_NETNS"},
 	 .conf = CONF("1.0.0"),
 	 .reply = OK_EMPTY,
-	 .req = REQ("DEL", ""),
+	 .req = REQ("DEL", "", "false"),
 	 .contacts_agent = true},
 	{.name = "ENV-06 empty CNI_NETNS counts as missing",
 	 .env = {E_ADD, "CNI_NETNS="},
@@ -220,7 +222,7 @@ static const struct cni_case cases[] = {
 	 .reply = OK_EMPTY,
 	 .contacts_agent = true,
 	 .req = "{\"verb\":\"DEL\",\"network\":\"roost\",\"container_id\":\"Ab9_.-z\","
-		"\"ifname\":\"eth0\",\"netns\":\"" NETNS "\"}"},
+		"\"ifname\":\"eth0\",\"netns\":\"" NETNS "\",\"netns_fd\":true}"},
 	{.name = "ENV-08 interface name of 16 bytes",
 	 .env = {E_ADD, "CNI_IFNAME=eth0123456789abc"},
 	 .conf = CONF("1.0.0"),
@@ -281,7 +283,7 @@ static const struct cni_case cases[] = {
 	 .conf = CONF("1.0.0"),
 	 .reply = OK_EMPTY,
 	 .contacts_agent = true,
-	 .req = REQ("DEL", "/run/netns/roost-test-gone")},
+	 .req = REQ("DEL", "/run/netns/roost-test-gone", "false")},
 	{.name = "ENV-11 kubelet's CNI_ARGS",
 	 .env = {E_ADD, "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;"
 			"K8S_POD_INFRA_CONTAINER_ID=" CID ";K8S_POD_UID=9f1c2d3e-1111-2222"},
@@ -494,7 +496,7 @@ static const struct cni_case cases[] = {
 	 .env = {E_ADD},
 	 .conf = CONF("1.0.0"),
 	 .contacts_agent = true,
-	 .req = REQ("ADD", NETNS),
+	 .req = REQ("ADD", NETNS, "true"),
 	 .out = RESULT("1.0.0", "", "", "{}")},
 	{.name = "ADD-07 1.1.0 result carries mtu",
 	 .env = {E_ADD},
@@ -600,7 +602,7 @@ static const struct cni_case cases[] = {
 	 .conf = CONF("1.0.0"),
 	 .reply = OK_EMPTY,
 	 .contacts_agent = true,
-	 .req = REQ("DEL", NETNS)},
+	 .req = REQ("DEL", NETNS, "true")},
 	{.name = "DEL-01/07 DEL with a bridge prevResult",
 	 .env = {E_DEL},
 	 .conf = CONF_X("1.0.0", PREV_RESULT),
@@ -635,7 +637,8 @@ static const struct cni_case cases[] = {
 	 .reply = OK_EMPTY,
 	 .contacts_agent = true,
 	 .req = "{\"verb\":\"CHECK\",\"network\":\"roost\",\"container_id\":\"" CID "\","
-		"\"ifname\":\"eth0\",\"netns\":\"" NETNS "\",\"prev\":{\"ips\":[\"10.244.1.2/24\"],"
+		"\"ifname\":\"eth0\",\"netns\":\"" NETNS "\",\"netns_fd\":true,"
+		"\"prev\":{\"ips\":[\"10.244.1.2/24\"],"
 		"\"mac\":\"" MAC_POD "\",\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.244.1.1\"},"
 		"{\"dst\":\"10.244.0.0/16\"}]}}"},
 	{.name = "CFG-07/CHK-02 CHECK without prevResult",
@@ -836,6 +839,7 @@ struct agent {
 	int nconn; /* connections accepted; written by the thread, read after join */
 	int nreq;  /* requests read */
 	json_t *req;
+	int passed; /* fds passed with the request: -1 none, 1 a network namespace, 0 other */
 };
 
 static bool agent_wait_stop(struct agent *a, int fd)
@@ -861,6 +865,34 @@ static void agent_send_raw(int fd, uint32_t magic, const char *body)
 		fprintf(stderr, "# fake roostd: write: %s\n", strerror(errno));
 }
 
+/* What fd the client passed with its first bytes (SCM_RIGHTS), looked at
+ * with MSG_PEEK so that api_recv() then reads the message as roostd does. */
+static int peek_passed_fd(int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct cmsghdr *h;
+	const char *why;
+	int got, r;
+
+	if (poll(&p, 1, 5000) != 1 || recvmsg(fd, &m, MSG_PEEK | MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	h = CMSG_FIRSTHDR(&m);
+	if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&got, CMSG_DATA(h), sizeof(int));
+	r = rst_netns_check(got, &why) == 0;
+	close(got);
+	return r;
+}
+
 static void *agent_main(void *arg)
 {
 	struct agent *a = arg;
@@ -873,6 +905,7 @@ static void *agent_main(void *arg)
 		if (fd < 0)
 			continue;
 		a->nconn++;
+		a->passed = peek_passed_fd(fd);
 		if (api_recv(fd, &req, 5000, why) == 0) {
 			a->nreq++;
 			json_decref(a->req);
@@ -1251,8 +1284,12 @@ static void test_case(void **state)
 		assert_int_equal(ctx.agent.nconn, c->contacts_agent ? 1 : 0);
 		assert_int_equal(ctx.agent.nreq, c->contacts_agent ? 1 : 0);
 	}
-	if (c->req)
+	if (c->req) {
 		assert_json("request to roostd", ctx.agent.req, c->req);
+		/* "netns_fd":true comes with a network namespace, else with no fd */
+		assert_int_equal(ctx.agent.passed,
+				 json_is_true(json_object_get(ctx.agent.req, "netns_fd")) ? 1 : -1);
+	}
 }
 
 static int group_setup(void **state)
