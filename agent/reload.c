@@ -197,6 +197,7 @@ static void bird_start_done(struct agent *a, struct apply_job *j)
 	a->bird = j->bird;
 	a->bird.conf = a->conf;
 	bird_init(&j->bird, NULL);
+	sessions_kick(&a->sessions);
 	if (j->start != BIRD_JOB_START)
 		return;
 	if (j->r < 0) {

@@ -82,6 +82,12 @@ int sessions_timeout_ms(const struct sessions *s)
 	return rst_ms_left(s->next);
 }
 
+void sessions_kick(struct sessions *s)
+{
+	if (s->phase == SW_IDLE)
+		s->next = rst_now_ms();
+}
+
 static bool due(const struct sessions *s)
 {
 	return sessions_timeout_ms(s) == 0;

@@ -47,6 +47,10 @@ void sessions_done(struct sessions *s);
 /* For poll(): the fd (or -1) and the ms until the watcher wants to run. */
 int sessions_fd(const struct sessions *s);
 int sessions_timeout_ms(const struct sessions *s);
+/* BIRD (re)started: look now, not at the next interval, so that the first
+ * listing (which sets what counts as a change) comes before its sessions
+ * are up. */
+void sessions_kick(struct sessions *s);
 
 /* Does whatever is due: connect, send the query, read what arrived, and log
  * the differences against the last listing; then, with s->owners, ask for

@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(req.verb != CNI_ADD || json_is_object(req.dns), "ADD without dns");
 	{
 		/* what would go to roostd must be buildable */
-		json_auto_t *msg = cni_agent_request(&req);
+		json_auto_t *msg = cni_agent_request(&req, -1);
 		char *body;
 
 		FUZZ_CHECK(msg != NULL, "cannot build the request to roostd");
