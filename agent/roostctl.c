@@ -26,7 +26,7 @@ enum { EXIT_OK = 0, EXIT_DRIFT = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: roostctl [-s SOCKET] [-o table|json] status|pods|audit\n"
+		"Usage: roostctl [-s SOCKET] [-o table|json] status|ready|pods|audit\n"
 		"\n"
 		"Shows a roost node as roostd, BIRD and the kernel see it. Changes nothing.\n"
 		"\n"
@@ -37,6 +37,11 @@ static void usage(FILE *f)
 		"          state, since, BFD state, routes imported, exported and filtered.\n"
 		"          Exit 0 only when BIRD answers and every expected session is\n"
 		"          Established.\n"
+		"  ready   whether this node routes: BIRD answers and runs, and (when the\n"
+		"          node has a pod subnet and BGP sessions) at least one session is\n"
+		"          Established and exports it. One neighbour down keeps a node\n"
+		"          ready (status says unhealthy): use it as a readiness probe.\n"
+		"          Exit 0 ready, 1 not ready, with the reason.\n"
 		"  pods    every address handed out: address, container id, ifname, host\n"
 		"          veth, since.\n"
 		"  audit   compares BIRD's routes with the kernel's `proto bird` routes and\n"
@@ -128,6 +133,12 @@ static void print_status(const json_t *r)
 	printf("\n");
 }
 
+static void print_ready(const json_t *r)
+{
+	printf("%s: %s\n", json_is_true(json_object_get(r, "ready")) ? "ready" : "not ready",
+	       s_(r, "ready_reason"));
+}
+
 static void print_pods(const json_t *r)
 {
 	const json_t *pods = json_object_get(r, "pods"), *p;
@@ -183,6 +194,7 @@ int main(int argc, char **argv)
 		void (*print)(const json_t *);
 	} cmds[] = {
 		{"status", "NODE_STATUS", print_status},
+		{"ready", "NODE_STATUS", print_ready},
 		{"pods", "PODS", print_pods},
 		{"audit", "AUDIT", print_audit},
 	};
@@ -223,7 +235,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], cmds[c].cmd) == 0)
 			break;
 	if (c == sizeof(cmds) / sizeof(cmds[0])) {
-		fprintf(stderr, "roostctl: unknown command '%s' (status, pods, audit)\n",
+		fprintf(stderr, "roostctl: unknown command '%s' (status, ready, pods, audit)\n",
 			argv[optind]);
 		return EXIT_USAGE;
 	}
@@ -244,7 +256,15 @@ int main(int argc, char **argv)
 		return EXIT_UNREACHABLE;
 	}
 	result = json_object_get(rep, "result");
-	if (strcmp(fmt, "json") == 0) {
+	if (strcmp(cmds[c].cmd, "ready") == 0 && strcmp(fmt, "json") == 0) {
+		json_t *rd = json_pack("{s:O?, s:O?}", "ready", json_object_get(result, "ready"),
+				      "reason", json_object_get(result, "ready_reason"));
+		char *text = json_dumps(rd, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		printf("%s\n", text ? text : "null");
+		free(text);
+		json_decref(rd);
+	} else if (strcmp(fmt, "json") == 0) {
 		char *text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 		printf("%s\n", text ? text : "null");
@@ -253,6 +273,8 @@ int main(int argc, char **argv)
 		cmds[c].print(result);
 	}
 	if (strcmp(cmds[c].cmd, "status") == 0 && !json_is_true(json_object_get(result, "healthy")))
+		code = EXIT_DRIFT;
+	if (strcmp(cmds[c].cmd, "ready") == 0 && !json_is_true(json_object_get(result, "ready")))
 		code = EXIT_DRIFT;
 	if (strcmp(cmds[c].cmd, "audit") == 0 && json_array_size(json_object_get(result, "drift")))
 		code = EXIT_DRIFT;

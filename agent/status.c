@@ -87,10 +87,10 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 	struct bc_protocol *protos = NULL;
 	struct bc_reply bfd = {0};
 	struct bc_status st = {0};
-	size_t n_protos = 0, i, j;
+	size_t n_protos = 0, n_bgp = 0, n_exporting = 0, i, j;
 	bool answers, healthy;
 	json_t *sessions = json_array(), *out;
-	char pod[40], cl[40], addr[INET_ADDRSTRLEN];
+	char pod[40], cl[40], addr[INET_ADDRSTRLEN], why[160] = "";
 
 	answers = bc_ctl_open(c->bird_socket, STATUS_BIRD_TIMEOUT_MS, &ctl) == 0 &&
 		  bc_ctl_show_status(ctl, &st) == 0 &&
@@ -121,6 +121,7 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 					  answers ? "not in BIRD's configuration" : "BIRD does not answer",
 					  "expected", 1));
 			healthy = false;
+			n_bgp++;
 		}
 	}
 	for (j = 0; j < n_protos; j++) {
@@ -131,9 +132,25 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 		if (strcmp(p->proto, "BGP") != 0 || listener)
 			continue;
 		json_array_append_new(sessions, session_json(p, bfd.n_lines ? &bfd : NULL, true));
+		n_bgp++;
 		if (strncmp(p->info, "Established", 11) != 0)
 			healthy = false;
+		else if (p->routes_exported > 0)
+			n_exporting++;
 	}
+
+	/* Ready: this node routes. BIRD runs and, when the node has a pod
+	 * subnet and BGP sessions, at least one Established session carries
+	 * what the node exports; one dead neighbour does not make it unready
+	 * (healthy says that). */
+	if (!answers)
+		snprintf(why, sizeof(why), "BIRD does not answer on '%s'", c->bird_socket);
+	else if (!st.running)
+		snprintf(why, sizeof(why), "BIRD is not up and running yet");
+	else if (!c->no_pods && n_bgp > 0 && n_exporting == 0)
+		snprintf(why, sizeof(why),
+			 "none of the %zu BGP session(s) is Established and exporting this node's pod subnet",
+			 n_bgp);
 
 	inet_ntop(AF_INET, &c->address, addr, sizeof(addr));
 	if (c->no_pods)
@@ -143,14 +160,15 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 	snprintf(cl, sizeof(cl), "%s/%u", inet_ntoa(c->cluster_net), c->cluster_len);
 	out = json_pack(
 		"{s:{s:s, s:s, s:s, s:s, s:I}, s:{s:I, s:I}, s:{s:s, s:s},"
-		" s:{s:b, s:I, s:s, s:s, s:s, s:s, s:b, s:s}, s:o, s:b}",
+		" s:{s:b, s:I, s:s, s:s, s:s, s:s, s:b, s:s}, s:o, s:b, s:b, s:s}",
 		"node", "name", c->name, "address", addr, "pod_cidr", pod, "cluster_cidr", cl, "asn",
 		(json_int_t)c->asn, "pool", "size", (json_int_t)ipam_size(ipam), "used",
 		(json_int_t)ipam_used(ipam), "config", "path", c->path, "sha256", c->hash, "bird",
 		"running", answers && st.running, "pid", (json_int_t)(b ? b->pid : 0), "version",
 		st.version, "router_id", st.router_id, "started", st.last_reboot, "reconfigured",
 		st.last_reconfiguration, "recovering", st.gr_recovery, "socket", c->bird_socket,
-		"sessions", sessions, "healthy", healthy);
+		"sessions", sessions, "healthy", healthy, "ready", why[0] == '\0', "ready_reason",
+		why[0] ? why : "BIRD runs and this node's pod subnet is exported");
 	bc_reply_done(&bfd);
 	free(protos);
 	bc_ctl_free(ctl);

@@ -144,6 +144,9 @@ ctl 1 status
 rc=$?
 check "status with node3 stopped: exit 1 and says node_node3 is not Established" \
 	bash -c "[ $rc = 1 ] && grep -q 'NOT healthy:.*node_node3 is' $RST_TMP/ctl.out"
+check "ready with node3 stopped: node1 still routes through node2 (exit 0)" ctl 1 ready
+check "... and says why" grep -q "^ready: BIRD runs and this node's pod subnet is exported$" \
+	"$RST_TMP/ctl.out"
 check "node1's log: node_node3 went down, with BIRD's reason" \
 	wait_until 5 log_has 1 'warning: session: down name=node_node3 kind=mesh address=172.31.0.13 state=[A-Za-z]+ reason="[^"]+"'
 roostd_start 3
@@ -157,6 +160,20 @@ scrape /metrics
 check "metrics: the watcher counted node_node3's down and up (transitions down=1, up=3)" \
 	bash -c "grep -q '^roost_bgp_session_transitions_total{to=\"down\"} 1$' $M &&
 		grep -q '^roost_bgp_session_transitions_total{to=\"up\"} 3$' $M"
+
+# ---- ready: not while no session carries this node's subnet ------------------------------------
+birdc_n 1 disable node_node2 >/dev/null
+birdc_n 1 disable node_node3 >/dev/null
+ctl 1 ready
+rc=$?
+check "ready with every session of node1 disabled: exit 1, saying why" \
+	bash -c "[ $rc = 1 ] && grep -q '^not ready: none of the 2 BGP session(s) is Established' $RST_TMP/ctl.out"
+ctl 1 -o json ready
+check "ready -o json: ready false with the reason" \
+	jq -e '.ready == false and (.reason | test("none of the 2 BGP"))' "$RST_TMP/ctl.out"
+birdc_n 1 enable node_node2 >/dev/null
+birdc_n 1 enable node_node3 >/dev/null
+check "sessions enabled again: ready (exit 0) once one is Established" wait_until 30 ctl 1 ready
 
 # ---- stale route sweep: node3 leaves node1's config while node1 is down ------------------------
 cni 1 DEL ops-a eth0 "/run/netns/$(ns n1p1)"
