@@ -835,8 +835,8 @@ static int load_announce(struct ctx *x, const config_setting_t *bgp, struct roos
 
 			if ((ntohl(a->net.s_addr) & m) == (ntohl(c->cluster_net.s_addr) & m))
 				return fail(x, member(e, "prefix"),
-					    "bgp.announce[%d].prefix: '%s' overlaps cluster.pod_cidr; the pod subnet is announced by itself",
-					    i, prefix);
+					    "bgp.announce[%d].prefix: '%s' overlaps cluster.pod_cidr %s/%u; pod subnets are announced by their nodes",
+					    i, prefix, inet_ntoa(c->cluster_net), c->cluster_len);
 		}
 		for (int j = 0; j < i; j++)
 			if (c->announce[j].net.s_addr == a->net.s_addr && c->announce[j].len == a->len)
