@@ -176,6 +176,7 @@ check "ToR: show ip route $VIP has both next hops (ECMP)" \
 check "ToR kernel: $VIP over 172.31.0.11 and 172.31.0.12" \
 	wait_until 15 ecmp "$VIP" 172.31.0.11 172.31.0.12
 vty "show ip bgp $VIP json" >"$RST_TMP/tor-vip.json" 2>&1
+vty "show ip bgp $VIP" | sed "s/^/# /"
 vty "show ip route $VIP" | sed "s/^/# /"
 
 # path_is PREFIX NEXTHOP JQ WANT: that field of the ToR's path is WANT
@@ -222,6 +223,7 @@ for k in 1 2 3; do
 done
 check "node1 BIRD: the VIP comes from announce_local (direct, dev lo)" \
 	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show route $VIP | grep -q 'announce_local'"
+birdc_n 1 show route export peer_tor all "$VIP" | sed "s/^/# /"
 check "node1: roostctl audit reports no drift" \
 	"$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" audit
 
