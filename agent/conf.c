@@ -783,6 +783,13 @@ static int load_peer_policy(struct ctx *x, const config_setting_t *p, int i,
 	return 0;
 }
 
+static bool covers(const struct bc_announce *a, struct in_addr addr)
+{
+	uint32_t m = a->len ? 0xffffffffu << (32 - a->len) : 0;
+
+	return (ntohl(addr.s_addr) & m) == ntohl(a->net.s_addr);
+}
+
 /* bgp.announce: ( { prefix = "192.0.2.10/32"; when = "always" | "local"; }, ... ). */
 static int load_announce(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
 {
@@ -838,6 +845,18 @@ static int load_announce(struct ctx *x, const config_setting_t *bgp, struct roos
 					    "bgp.announce[%d].prefix: '%s' overlaps cluster.pod_cidr %s/%u; pod subnets are announced by their nodes",
 					    i, prefix, inet_ntoa(c->cluster_net), c->cluster_len);
 		}
+		/* A route covering a session's address would hijack the resolution
+		 * of a multihop next hop (the route wins in BIRD's table), and tell
+		 * the peers to reach the node's own address through the node. */
+		if (covers(a, c->address))
+			return fail(x, member(e, "prefix"),
+				    "bgp.announce[%d].prefix: '%s' covers node.address %s", i, prefix,
+				    inet_ntoa(c->address));
+		for (size_t j = 0; j < c->n_peers; j++)
+			if (covers(a, c->peers[j].address))
+				return fail(x, member(e, "prefix"),
+					    "bgp.announce[%d].prefix: '%s' covers the address of bgp.peers[%zu] ('%s')",
+					    i, prefix, j, c->peers[j].name);
 		for (int j = 0; j < i; j++)
 			if (c->announce[j].net.s_addr == a->net.s_addr && c->announce[j].len == a->len)
 				return fail(x, member(e, "prefix"),
@@ -1237,6 +1256,17 @@ int conf_set_subnets(struct roostd_conf *c, struct in_addr pod_net, unsigned pod
 		snprintf(err, errlen, "cluster.pod_cidr differs from the datastore's Network %s/%u", b,
 			 cluster_len);
 		return -EINVAL;
+	}
+	/* bgp.announce was checked against the cluster CIDR only if one was given */
+	for (size_t i = 0; i < c->n_announce; i++) {
+		unsigned l = c->announce[i].len < cluster_len ? c->announce[i].len : cluster_len;
+		uint32_t m = l ? 0xffffffffu << (32 - l) : 0;
+
+		if ((ntohl(c->announce[i].net.s_addr) & m) == (ntohl(cluster_net.s_addr) & m)) {
+			snprintf(err, errlen, "bgp.announce[%zu] %s/%u overlaps the datastore's Network %s/%u",
+				 i, inet_ntoa(c->announce[i].net), c->announce[i].len, b, cluster_len);
+			return -EINVAL;
+		}
 	}
 	c->pod_net = pod_net;
 	c->pod_len = pod_len;

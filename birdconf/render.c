@@ -289,6 +289,13 @@ static int check_announce(const struct bc_node *node, struct rst_err *reterr)
 			return BAD("announced prefix %zu overlaps the cluster pod CIDR", i);
 		if (a->when != BC_ANNOUNCE_ALWAYS && a->when != BC_ANNOUNCE_LOCAL)
 			return BAD("announced prefix %zu: unknown condition", i);
+		/* It would win over the routes that resolve a multihop next hop. */
+		if (overlaps(a->net, a->len, node->address, 32))
+			return BAD("announced prefix %zu covers the node's address", i);
+		for (size_t k = 0; k < node->n_peers; k++)
+			if (overlaps(a->net, a->len, node->peers[k].address, 32))
+				return BAD("announced prefix %zu covers the address of peer '%s'", i,
+					   node->peers[k].name);
 		for (size_t j = 0; j < i; j++)
 			if (node->announce[j].net.s_addr == a->net.s_addr &&
 			    node->announce[j].len == a->len)

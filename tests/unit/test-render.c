@@ -207,6 +207,17 @@ static void mut_ann_covers_cluster(struct bc_node *n)
 	ann[1].len = 8;
 }
 static void mut_ann_twice(struct bc_node *n) { announce_node(n); ann[1] = ann[0]; }
+static void mut_ann_node_addr(struct bc_node *n)
+{
+	announce_node(n);
+	inet_pton(AF_INET, "172.31.0.0", &ann[1].net);
+	ann[1].len = 24;
+}
+static void mut_ann_peer_addr(struct bc_node *n)
+{
+	announce_node(n);
+	inet_pton(AF_INET, "192.0.2.9", &ann[0].net); /* peer rs */
+}
 static void mut_ann_when(struct bc_node *n) { announce_node(n); ann[0].when = 7; }
 static void mut_ann_nopods(struct bc_node *n)
 {
@@ -316,7 +327,7 @@ static void test_invalid_refused(void **state)
 		mut_owner_name, mut_mesh_pod_own, mut_mesh_pw, mut_rr_pw,
 		mut_ann_hostbits, mut_ann_default, mut_ann_in_cluster, mut_ann_covers_cluster,
 		mut_ann_twice, mut_ann_when, mut_ann_nopods, mut_ext_export, mut_ext_prepend,
-		mut_ext_prepend_ibgp, mut_ext_communities,
+		mut_ext_prepend_ibgp, mut_ext_communities, mut_ann_node_addr, mut_ann_peer_addr,
 	};
 
 	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
