@@ -667,10 +667,213 @@ static int load_peer_import(struct ctx *x, const config_setting_t *p, const stru
 	return 0;
 }
 
+/* "N:N" (large: "N:N:N") of digits, each at most max; 0 or -EINVAL. */
+static int parse_community(const char *s, int parts, unsigned long long max, uint32_t *out)
+{
+	const char *p = s;
+
+	for (int i = 0; i < parts; i++) {
+		unsigned long long v;
+		char *end;
+
+		if (!is_digit(*p))
+			return -EINVAL;
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (errno || v > max || end - p > 10)
+			return -EINVAL;
+		out[i] = (uint32_t)v;
+		p = end;
+		if (i < parts - 1 && *p++ != ':')
+			return -EINVAL;
+	}
+	return *p ? -EINVAL : 0;
+}
+
+/* peers[i].communities / .large_communities: ( "65000:100", ... ). */
+static int load_peer_communities(struct ctx *x, const config_setting_t *p, bool large,
+				 struct bc_ext_peer *peer)
+{
+	const config_setting_t *list = member(p, large ? "large_communities" : "communities");
+	char name[256];
+	int n;
+
+	if (!list)
+		return 0;
+	setting_path(list, name, sizeof(name));
+	if (!config_setting_is_list(list) && !config_setting_is_array(list))
+		return fail(x, list, "%s: expected a list of strings ( \"%s\", ... )", name,
+			    large ? "65000:1:2" : "65000:100");
+	n = config_setting_length(list);
+	if (n > BC_COMMUNITY_MAX)
+		return fail(x, list, "%s: %d communities; at most %d", name, n, BC_COMMUNITY_MAX);
+	if (large) {
+		struct bc_large_community *lc = calloc((size_t)n + 1, sizeof(*lc));
+
+		if (!lc)
+			return -ENOMEM;
+		peer->large_communities = lc;
+	} else {
+		struct bc_community *sc = calloc((size_t)n + 1, sizeof(*sc));
+
+		if (!sc)
+			return -ENOMEM;
+		peer->communities = sc;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		const char *v;
+		uint32_t part[3];
+
+		setting_path(e, name, sizeof(name));
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(x, e, "%s: expected a community in double quotes (\"%s\")", name,
+				    large ? "65000:1:2" : "65000:100");
+		v = config_setting_get_string(e);
+		if (large) {
+			struct bc_large_community *lc =
+				(struct bc_large_community *)peer->large_communities;
+
+			if (parse_community(v, 3, 4294967295ULL, part) < 0)
+				return fail(x, e,
+					    "%s: '%s' is not a large community GLOBAL:LOCAL1:LOCAL2 (each 0-4294967295)",
+					    name, v);
+			lc[i] = (struct bc_large_community){part[0], part[1], part[2]};
+			peer->n_large_communities++;
+		} else {
+			struct bc_community *sc = (struct bc_community *)peer->communities;
+
+			if (parse_community(v, 2, 65535, part) < 0)
+				return fail(x, e,
+					    "%s: '%s' is not a community ASN:VALUE (each 0-65535)",
+					    name, v);
+			sc[i] = (struct bc_community){(uint16_t)part[0], (uint16_t)part[1]};
+			peer->n_communities++;
+		}
+	}
+	return 0;
+}
+
+/* peers[i].export, .communities, .large_communities, .prepend. */
+static int load_peer_policy(struct ctx *x, const config_setting_t *p, int i,
+			    const struct roostd_conf *c, struct bc_ext_peer *peer)
+{
+	const char *export = "both";
+	int r;
+
+	if ((r = get_string(x, p, "export", false, &export)) < 0)
+		return r;
+	if (strcmp(export, "both") == 0)
+		peer->export = BC_EXPORT_BOTH;
+	else if (strcmp(export, "pods") == 0)
+		peer->export = BC_EXPORT_PODS;
+	else if (strcmp(export, "announce") == 0)
+		peer->export = BC_EXPORT_ANNOUNCE;
+	else
+		return fail(x, member(p, "export"),
+			    "bgp.peers[%d].export: '%s' is not one of pods, announce, both", i, export);
+	if ((r = load_peer_communities(x, p, false, peer)) < 0 ||
+	    (r = load_peer_communities(x, p, true, peer)) < 0 ||
+	    (r = get_uint(x, p, "prepend", 0, BC_PREPEND_MAX, &peer->prepend)) < 0)
+		return r;
+	if (peer->prepend && peer->asn == c->asn)
+		return fail(x, member(p, "prepend"),
+			    "bgp.peers[%d].prepend: only for eBGP peers; this peer has the node's own AS %u (an iBGP peer drops a path with its own AS in it)",
+			    i, c->asn);
+	return 0;
+}
+
+static bool covers(const struct bc_announce *a, struct in_addr addr)
+{
+	uint32_t m = a->len ? 0xffffffffu << (32 - a->len) : 0;
+
+	return (ntohl(addr.s_addr) & m) == ntohl(a->net.s_addr);
+}
+
+/* bgp.announce: ( { prefix = "192.0.2.10/32"; when = "always" | "local"; }, ... ). */
+static int load_announce(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
+{
+	static const char *const keys[] = {"prefix", "when", NULL};
+	const config_setting_t *list = member(bgp, "announce");
+	int n;
+
+	if (!list)
+		return 0;
+	if (!config_setting_is_list(list))
+		return fail(x, list,
+			    "bgp.announce: expected a list ( { prefix = \"192.0.2.10/32\"; when = \"local\"; }, ... )");
+	n = config_setting_length(list);
+	if (n > BC_ANNOUNCE_MAX)
+		return fail(x, list, "bgp.announce: %d prefixes; at most %d", n, BC_ANNOUNCE_MAX);
+	if (n > 0 && c->no_pods)
+		return fail(x, list,
+			    "bgp.announce: a node without node.pod_cidr has no external peers to announce to");
+	c->announce = calloc((size_t)n + 1, sizeof(*c->announce));
+	if (!c->announce)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		struct bc_announce *a = &c->announce[i];
+		const char *prefix, *when;
+		int r;
+
+		if (!config_setting_is_group(e))
+			return fail(x, e,
+				    "bgp.announce[%d]: expected a group { prefix = ...; when = ...; }", i);
+		if ((r = check_keys(x, e, keys)) < 0 ||
+		    (r = get_string(x, e, "prefix", true, &prefix)) < 0 ||
+		    (r = parse_cidr(x, member(e, "prefix"), prefix, &a->net, &a->len)) < 0 ||
+		    (r = get_string(x, e, "when", true, &when)) < 0)
+			return r;
+		if (strcmp(when, "always") == 0)
+			a->when = BC_ANNOUNCE_ALWAYS;
+		else if (strcmp(when, "local") == 0)
+			a->when = BC_ANNOUNCE_LOCAL;
+		else
+			return fail(x, member(e, "when"),
+				    "bgp.announce[%d].when: '%s' is not one of always, local", i, when);
+		if (a->len == 0)
+			return fail(x, member(e, "prefix"),
+				    "bgp.announce[%d].prefix: a default route is never announced", i);
+		/* (no cluster CIDR yet with a datastore: the renderer checks it then) */
+		if (c->cluster_len) {
+			unsigned l = a->len < c->cluster_len ? a->len : c->cluster_len;
+			uint32_t m = 0xffffffffu << (32 - l);
+
+			if ((ntohl(a->net.s_addr) & m) == (ntohl(c->cluster_net.s_addr) & m))
+				return fail(x, member(e, "prefix"),
+					    "bgp.announce[%d].prefix: '%s' overlaps cluster.pod_cidr %s/%u; pod subnets are announced by their nodes",
+					    i, prefix, inet_ntoa(c->cluster_net), c->cluster_len);
+		}
+		/* A route covering a session's address would hijack the resolution
+		 * of a multihop next hop (the route wins in BIRD's table), and tell
+		 * the peers to reach the node's own address through the node. */
+		if (covers(a, c->address))
+			return fail(x, member(e, "prefix"),
+				    "bgp.announce[%d].prefix: '%s' covers node.address %s", i, prefix,
+				    inet_ntoa(c->address));
+		for (size_t j = 0; j < c->n_peers; j++)
+			if (covers(a, c->peers[j].address))
+				return fail(x, member(e, "prefix"),
+					    "bgp.announce[%d].prefix: '%s' covers the address of bgp.peers[%zu] ('%s')",
+					    i, prefix, j, c->peers[j].name);
+		for (int j = 0; j < i; j++)
+			if (c->announce[j].net.s_addr == a->net.s_addr && c->announce[j].len == a->len)
+				return fail(x, member(e, "prefix"),
+					    "bgp.announce[%d].prefix: '%s' is already bgp.announce[%d]", i,
+					    prefix, j);
+		c->n_announce++;
+	}
+	return 0;
+}
+
 static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
 {
-	static const char *const keys[] = {"name", "address", "asn", "password", "multihop", "bfd",
-					   "import", "ttl_security", "import_limit", NULL};
+	static const char *const keys[] = {"name",	   "address",	 "asn",
+					   "password",	   "multihop",	 "bfd",
+					   "import",	   "ttl_security", "import_limit",
+					   "export",	   "communities", "large_communities",
+					   "prepend",	   NULL};
 	const config_setting_t *list = member(bgp, "peers");
 	char where[BC_NAME_MAX + 64];
 	int n;
@@ -715,7 +918,8 @@ static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_
 		    (r = get_uint(x, p, "import_limit", 1, 1000000, &peer->import_limit)) < 0)
 			return r;
 		if ((r = parse_bfd_mode(x, member(p, "bfd"), bfd, &peer->bfd_mode)) < 0 ||
-		    (r = load_peer_import(x, p, c, peer)) < 0)
+		    (r = load_peer_import(x, p, c, peer)) < 0 ||
+		    (r = load_peer_policy(x, p, i, c, peer)) < 0)
 			return r;
 		if (strcmp(peer->name, c->name) == 0)
 			return fail(x, member(p, "name"), "bgp.peers[%d].name: '%s' is this node itself",
@@ -745,7 +949,7 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 {
 	static const char *const keys[] = {"mesh", "route_reflectors", "reflector", "peers", "bfd",
 					   "graceful_restart", "hold_time", "keepalive_time",
-					   "import_limit", "password", NULL};
+					   "import_limit", "password", "announce", NULL};
 	static const char *const bfd_keys[] = {"mode", "interval_ms", "multiplier", NULL};
 	static const char *const gr_keys[] = {"enabled", "restart_time", NULL};
 	const config_setting_t *g, *bfd, *gr;
@@ -804,7 +1008,9 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 			    "bgp.keepalive_time: %u is more than a third of bgp.hold_time (%u)",
 			    c->keepalive_time, c->hold_time);
 	/* Last: peers inherit bgp.import_limit. */
-	return load_peers(x, g, c);
+	if ((r = load_peers(x, g, c)) < 0)
+		return r;
+	return load_announce(x, g, c);
 }
 
 static int load_bridge(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
@@ -1050,6 +1256,17 @@ int conf_set_subnets(struct roostd_conf *c, struct in_addr pod_net, unsigned pod
 		snprintf(err, errlen, "cluster.pod_cidr differs from the datastore's Network %s/%u", b,
 			 cluster_len);
 		return -EINVAL;
+	}
+	/* bgp.announce was checked against the cluster CIDR only if one was given */
+	for (size_t i = 0; i < c->n_announce; i++) {
+		unsigned l = c->announce[i].len < cluster_len ? c->announce[i].len : cluster_len;
+		uint32_t m = l ? 0xffffffffu << (32 - l) : 0;
+
+		if ((ntohl(c->announce[i].net.s_addr) & m) == (ntohl(cluster_net.s_addr) & m)) {
+			snprintf(err, errlen, "bgp.announce[%zu] %s/%u overlaps the datastore's Network %s/%u",
+				 i, inet_ntoa(c->announce[i].net), c->announce[i].len, b, cluster_len);
+			return -EINVAL;
+		}
 	}
 	c->pod_net = pod_net;
 	c->pod_len = pod_len;
@@ -1357,9 +1574,13 @@ void conf_free(struct roostd_conf *c)
 	free(c->ds_subnet_env);
 	free(c->static_routes);
 	free(c->route_reflectors);
-	for (size_t i = 0; i < c->n_peers; i++)
+	for (size_t i = 0; i < c->n_peers; i++) {
 		free((void *)c->peers[i].import);
+		free((void *)c->peers[i].communities);
+		free((void *)c->peers[i].large_communities);
+	}
 	free(c->peers);
+	free(c->announce);
 	free(c->bird_binary);
 	free(c->bird_config);
 	free(c->bird_socket);
@@ -1413,4 +1634,6 @@ void conf_to_node(const struct roostd_conf *c, struct bc_node *node)
 	node->rr_cluster_id = c->rr_cluster_id;
 	node->peers = c->peers;
 	node->n_peers = c->n_peers;
+	node->announce = c->announce;
+	node->n_announce = c->n_announce;
 }

@@ -57,8 +57,11 @@ struct roostd_conf {
 	struct in_addr rr_clients_net;
 	unsigned rr_clients_len;
 	struct in_addr rr_cluster_id;
-	struct bc_ext_peer *peers; /* owned, and each peers[i].import */
+	struct bc_ext_peer *peers; /* owned, and each peers[i].import, .communities,
+				    * .large_communities */
 	size_t n_peers;
+	struct bc_announce *announce; /* owned; bgp.announce */
+	size_t n_announce;
 
 	/* datastore (etcd, flannel's layout): with it, the node's subnet, the
 	 * cluster CIDR and the mesh come from etcd (agent/datastore.c) */

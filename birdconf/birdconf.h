@@ -60,6 +60,29 @@ struct bc_prefix {
 	unsigned len;
 };
 
+/* What an external peer is sent (bgp.peers[].export). BC_EXPORT_BOTH is
+ * the default (0): with no bgp.announce it sends the pod subnet only, as
+ * before the key existed. */
+enum bc_export {
+	BC_EXPORT_BOTH,     /* the pod subnet and the announced addresses */
+	BC_EXPORT_PODS,     /* the pod subnet only */
+	BC_EXPORT_ANNOUNCE, /* the announced addresses only */
+};
+
+#define BC_COMMUNITY_MAX 16 /* communities, and large communities, per peer */
+#define BC_PREPEND_MAX 10   /* AS-path prepends per peer */
+#define BC_ANNOUNCE_MAX 64  /* bgp.announce entries */
+
+/* A standard community (RFC 1997): "asn:value", 16 bits each. */
+struct bc_community {
+	uint16_t asn, value;
+};
+
+/* A large community (RFC 8092): "global:local1:local2", 32 bits each. */
+struct bc_large_community {
+	uint32_t global, local1, local2;
+};
+
 /* An external peer (bgp.peers), e.g. a top-of-rack router: eBGP when its
  * ASN differs from the node's, iBGP otherwise. */
 struct bc_ext_peer {
@@ -73,6 +96,28 @@ struct bc_ext_peer {
 	unsigned import_limit;
 	const struct bc_prefix *import; /* extra prefixes accepted (borrowed) */
 	size_t n_import;
+	/* Export policy (see "Announced addresses" in render.c). */
+	enum bc_export export;
+	const struct bc_community *communities; /* added to every route sent (borrowed) */
+	size_t n_communities;
+	const struct bc_large_community *large_communities; /* likewise (borrowed) */
+	size_t n_large_communities;
+	unsigned prepend; /* extra copies of the node's AS (eBGP only), 0-BC_PREPEND_MAX */
+};
+
+/* When an announced address is announced (bgp.announce[].when). */
+enum bc_announce_when {
+	BC_ANNOUNCE_ALWAYS, /* unconditionally (a static route in BIRD's table) */
+	BC_ANNOUNCE_LOCAL,  /* while an interface that is up has an address with exactly
+			     * this prefix (BIRD's direct protocol follows them) */
+};
+
+/* A prefix this node announces to its external peers (bgp.announce), e.g.
+ * a service VIP: tagged (cluster asn, 2, node id). Never to the mesh. */
+struct bc_announce {
+	struct in_addr net;
+	unsigned len;
+	enum bc_announce_when when;
 };
 
 /* A static route BIRD installs in the kernel only (a flannel host-gw node's
@@ -129,6 +174,9 @@ struct bc_node {
 
 	const struct bc_ext_peer *peers; /* external peers (borrowed) */
 	size_t n_peers;
+
+	const struct bc_announce *announce; /* announced addresses (borrowed) */
+	size_t n_announce;
 };
 
 /* The kernel metric roost's BIRD installs routes with, unless configured. */
@@ -143,6 +191,11 @@ static inline bool bc_node_has_pods(const struct bc_node *node)
 /* A node or peer name: 1-BC_NAME_MAX characters of [a-z0-9-] (it names
  * BIRD protocols and goes into etcd and logs). */
 bool bc_name_ok(const char *s);
+
+/* The large communities roost tags its routes with: (cluster asn, KIND,
+ * node id), KIND 1 for the node's pod subnet, 2 for an announced address. */
+#define BC_LC_POD_SUBNET 1
+#define BC_LC_ANNOUNCED 2
 
 /* Name used for the origin-node large community: (cluster asn, 1, BC node id). */
 uint32_t bc_node_id(const struct bc_node *node);

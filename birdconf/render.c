@@ -18,7 +18,9 @@
  *    cluster CIDR that are not our own; roost_export sends only our subnet,
  *    tagged with a large community naming this node;
  *  - one iBGP session per mesh neighbour, `direct` (single hop on the shared
- *    segment, so the next hop is used as the gateway as is).
+ *    segment, so the next hop is used as the gateway as is);
+ *  - announced addresses (bgp.announce) and per-peer export policy (export,
+ *    communities, prepend): see "Announced addresses" below.
  *
  * Strings from the config never reach the output unchecked:
  * bc_node_validate() allows names of [a-z0-9-] only and refuses quotes,
@@ -253,6 +255,52 @@ static int check_ext_peer(const struct bc_node *node, size_t i, struct rst_err *
 			return BAD("peer '%s': import prefix %zu overlaps the cluster pod CIDR",
 				   p->name, k);
 	}
+	if (p->export != BC_EXPORT_BOTH && p->export != BC_EXPORT_PODS &&
+	    p->export != BC_EXPORT_ANNOUNCE)
+		return BAD("peer '%s': unknown export policy", p->name);
+	if (p->n_communities > BC_COMMUNITY_MAX || p->n_large_communities > BC_COMMUNITY_MAX)
+		return BAD("peer '%s': at most %d communities and %d large communities", p->name,
+			   BC_COMMUNITY_MAX, BC_COMMUNITY_MAX);
+	if (p->prepend > BC_PREPEND_MAX)
+		return BAD("peer '%s': prepend must be 0-%d", p->name, BC_PREPEND_MAX);
+	/* An iBGP peer would find its own AS in the path and drop the route. */
+	if (p->prepend && p->asn == node->asn)
+		return BAD("peer '%s': prepend is for eBGP peers only", p->name);
+	return 0;
+#undef BAD
+}
+
+/* bgp.announce: network addresses, not a default route, outside the
+ * cluster pod CIDR, each once. */
+static int check_announce(const struct bc_node *node, struct rst_err *reterr)
+{
+#define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
+	if (node->n_announce > BC_ANNOUNCE_MAX)
+		return BAD("at most %d announced prefixes", BC_ANNOUNCE_MAX);
+	if (node->n_announce && !bc_node_has_pods(node))
+		return BAD("a node without a pod subnet announces no addresses");
+	for (size_t i = 0; i < node->n_announce; i++) {
+		const struct bc_announce *a = &node->announce[i];
+
+		if (!prefix_ok(a->net, a->len) || a->len == 0)
+			return BAD("announced prefix %zu is not a network address, or is a default route",
+				   i);
+		if (overlaps(a->net, a->len, node->cluster_net, node->cluster_len))
+			return BAD("announced prefix %zu overlaps the cluster pod CIDR", i);
+		if (a->when != BC_ANNOUNCE_ALWAYS && a->when != BC_ANNOUNCE_LOCAL)
+			return BAD("announced prefix %zu: unknown condition", i);
+		/* It would win over the routes that resolve a multihop next hop. */
+		if (overlaps(a->net, a->len, node->address, 32))
+			return BAD("announced prefix %zu covers the node's address", i);
+		for (size_t k = 0; k < node->n_peers; k++)
+			if (overlaps(a->net, a->len, node->peers[k].address, 32))
+				return BAD("announced prefix %zu covers the address of peer '%s'", i,
+					   node->peers[k].name);
+		for (size_t j = 0; j < i; j++)
+			if (node->announce[j].net.s_addr == a->net.s_addr &&
+			    node->announce[j].len == a->len)
+				return BAD("announced prefix %zu is listed twice", i);
+	}
 	return 0;
 #undef BAD
 }
@@ -312,7 +360,8 @@ int bc_node_validate(const struct bc_node *node, struct rst_err *reterr)
 	for (size_t i = 0; i < node->n_peers; i++)
 		if ((r = check_ext_peer(node, i, reterr)) < 0)
 			return r;
-	if ((r = check_session_addresses(node, reterr)) < 0 || (r = check_owners(node, reterr)) < 0)
+	if ((r = check_session_addresses(node, reterr)) < 0 || (r = check_owners(node, reterr)) < 0 ||
+	    (r = check_announce(node, reterr)) < 0)
 		return r;
 	if (!password_ok(node->password) || !password_ok(node->rr_password))
 		return BAD("the BGP password must be at most %d printable ASCII characters without '\"' or '\\'",
@@ -406,6 +455,161 @@ static void render_peer_nets(const struct bc_node *n, FILE *f)
 	fprintf(f, " ];   # bgp.peers[].import, all peers\n");
 }
 
+/* ---- Announced addresses and the export policy towards external peers ----
+ *
+ * bgp.announce prefixes are originated by two protocols of their own:
+ * `announce_always` (static, BIRD's table only) and `announce_local` (direct:
+ * BIRD follows the interface addresses through netlink, and a prefix exists
+ * exactly while an interface that is up carries an address with that
+ * prefix, so removing a VIP from lo withdraws it at once, without roostd).
+ * Neither reaches the kernel (roost_to_kernel takes BGP routes only) nor
+ * the mesh (roost_export sends the pod subnet only); external peers get them
+ * through a filter of their own, tagged (CLUSTER_AS, 2, NODE_ID), next hop
+ * self: the ToR sees one path per announcing node and can do ECMP.
+ * A peer whose policy is the plain one (the pod subnet, no communities, no
+ * prepend) keeps roost_export, so configs without the new keys render as
+ * before. */
+
+/* A BIRD prefix set of the announced prefixes with condition when, or all
+ * of them (when < 0). */
+static void render_announce_set(const struct bc_node *n, int when, FILE *f)
+{
+	char a[INET_ADDRSTRLEN];
+	const char *sep = "";
+
+	fprintf(f, "[ ");
+	for (size_t i = 0; i < n->n_announce; i++) {
+		if (when >= 0 && n->announce[i].when != (enum bc_announce_when)when)
+			continue;
+		ntop(n->announce[i].net, a);
+		fprintf(f, "%s%s/%u", sep, a, n->announce[i].len);
+		sep = ", ";
+	}
+	fprintf(f, " ]");
+}
+
+static void render_announce_nets(const struct bc_node *n, FILE *f)
+{
+	fprintf(f, "define ANNOUNCE_NETS = ");
+	render_announce_set(n, -1, f);
+	fprintf(f, ";   # bgp.announce\n");
+}
+
+static bool any_announce(const struct bc_node *n, enum bc_announce_when when)
+{
+	for (size_t i = 0; i < n->n_announce; i++)
+		if (n->announce[i].when == when)
+			return true;
+	return false;
+}
+
+static bool peer_sends_pods(const struct bc_ext_peer *p)
+{
+	return p->export != BC_EXPORT_ANNOUNCE;
+}
+
+static bool peer_sends_announce(const struct bc_node *n, const struct bc_ext_peer *p)
+{
+	return p->export != BC_EXPORT_PODS && n->n_announce > 0;
+}
+
+/* The peer needs an export filter of its own (else roost_export). */
+static bool peer_own_export(const struct bc_node *n, const struct bc_ext_peer *p)
+{
+	return !peer_sends_pods(p) || peer_sends_announce(n, p) || p->n_communities ||
+	       p->n_large_communities || p->prepend;
+}
+
+static void render_announce_protocols(const struct bc_node *n, FILE *f)
+{
+	if (!n->n_announce)
+		return;
+	fprintf(f, "# Announced addresses (bgp.announce): to external peers only, never to\n"
+		   "# the mesh or the kernel. Preference 250: above any other route to them.\n");
+	if (any_announce(n, BC_ANNOUNCE_ALWAYS)) {
+		fprintf(f, "# when = \"always\": unconditionally (a blackhole in BIRD's table only).\n"
+			   "protocol static announce_always {\n"
+			   "\tipv4 {\n"
+			   "\t\tpreference 250;\n"
+			   "\t};\n");
+		for (size_t i = 0; i < n->n_announce; i++) {
+			char a[INET_ADDRSTRLEN];
+
+			if (n->announce[i].when != BC_ANNOUNCE_ALWAYS)
+				continue;
+			ntop(n->announce[i].net, a);
+			fprintf(f, "\troute %s/%u blackhole;\n", a, n->announce[i].len);
+		}
+		fprintf(f, "}\n\n");
+	}
+	if (any_announce(n, BC_ANNOUNCE_LOCAL)) {
+		fprintf(f, "# when = \"local\": while an interface that is up has an address with\n"
+			   "# exactly this prefix (a VIP as a /32 on lo). BIRD follows the interface\n"
+			   "# addresses: removing the address withdraws the route at once.\n"
+			   "protocol direct announce_local {\n"
+			   "\tipv4 {\n"
+			   "\t\tpreference 250;\n"
+			   "\t\timport where net ~ ");
+		render_announce_set(n, BC_ANNOUNCE_LOCAL, f);
+		fprintf(f, ";\n"
+			   "\t};\n"
+			   "}\n\n");
+	}
+}
+
+static void render_export_filter(const struct bc_node *n, const struct bc_ext_peer *p, FILE *f)
+{
+	static const char *const what[] = {
+		[BC_EXPORT_BOTH] = "both",
+		[BC_EXPORT_PODS] = "pods",
+		[BC_EXPORT_ANNOUNCE] = "announce",
+	};
+	char sym[BC_NAME_MAX + 32];
+	bool pods = peer_sends_pods(p), ann = peer_sends_announce(n, p);
+	bool always = any_announce(n, BC_ANNOUNCE_ALWAYS), local = any_announce(n, BC_ANNOUNCE_LOCAL);
+
+	bc_symbol(sym, sizeof(sym), "roost_export_", p->name);
+	fprintf(f, "# To peer %s, export \"%s\":\n", p->name, what[p->export]);
+	if (pods)
+		fprintf(f, "#  - this node's subnet, tagged (CLUSTER_AS, 1, NODE_ID)\n");
+	if (ann)
+		fprintf(f, "#  - the announced addresses, tagged (CLUSTER_AS, 2, NODE_ID)\n");
+	if (!pods && !ann)
+		fprintf(f, "#  - nothing: bgp.announce is empty\n");
+	if (p->n_communities || p->n_large_communities)
+		fprintf(f, "#  - with the peer's communities\n");
+	if (p->prepend)
+		fprintf(f, "#  - with %u more NODE_AS in the AS path\n", p->prepend);
+	fprintf(f, "filter %s {\n", sym);
+	if (pods || ann) {
+		fprintf(f, "\t");
+		if (pods)
+			fprintf(f, "if proto = \"pods\" && net = OWN_POD_NET then {\n"
+				   "\t\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n"
+				   "\t} else ");
+		if (ann)
+			fprintf(f, "if (%s%s%s) && net ~ ANNOUNCE_NETS then {\n"
+				   "\t\tbgp_large_community.add((CLUSTER_AS, 2, NODE_ID));\n"
+				   "\t} else ",
+				always ? "proto = \"announce_always\"" : "",
+				always && local ? " || " : "", local ? "proto = \"announce_local\"" : "");
+		fprintf(f, "reject;\n");
+		for (size_t i = 0; i < p->n_communities; i++)
+			fprintf(f, "\tbgp_community.add((%u, %u));\n", p->communities[i].asn,
+				p->communities[i].value);
+		for (size_t i = 0; i < p->n_large_communities; i++)
+			fprintf(f, "\tbgp_large_community.add((%u, %u, %u));\n",
+				p->large_communities[i].global, p->large_communities[i].local1,
+				p->large_communities[i].local2);
+		for (unsigned i = 0; i < p->prepend; i++)
+			fprintf(f, "\tbgp_path.prepend(NODE_AS);\n");
+		fprintf(f, "\taccept;\n");
+	} else {
+		fprintf(f, "\treject;\n");
+	}
+	fprintf(f, "}\n\n");
+}
+
 static void render_globals(const struct bc_node *n, FILE *f)
 {
 	char addr[INET_ADDRSTRLEN], pod[INET_ADDRSTRLEN], cluster[INET_ADDRSTRLEN];
@@ -435,6 +639,8 @@ static void render_globals(const struct bc_node *n, FILE *f)
 			n->cluster_len);
 	if (any_peer_import(n))
 		render_peer_nets(n, f);
+	if (n->n_announce)
+		render_announce_nets(n, f);
 	fprintf(f, "\n");
 }
 
@@ -512,6 +718,7 @@ static void render_protocols(const struct bc_node *n, FILE *f)
 			   "\troute OWN_POD_NET blackhole;\n"
 			   "}\n\n");
 	}
+	render_announce_protocols(n, f);
 
 	render_kernel(n, f);
 
@@ -697,6 +904,8 @@ static void render_filters(const struct bc_node *n, FILE *f)
 		}
 		fprintf(f, "\treject;\n"
 			   "}\n\n");
+		if (peer_own_export(n, p))
+			render_export_filter(n, p, f);
 	}
 	fprintf(f, "# The kernel gets unicast BGP routes to pod subnets of other nodes and to\n"
 		   "# the peers' allow-listed prefixes; never a default route, never our own\n"
@@ -749,11 +958,16 @@ static void render_session_opts(const struct bc_node *n, enum bc_bfd_mode bfd, F
 
 static void render_ext_peer(const struct bc_node *n, const struct bc_ext_peer *p, FILE *f)
 {
-	char sym[BC_NAME_MAX + 32], fsym[BC_NAME_MAX + 32], addr[INET_ADDRSTRLEN];
+	char sym[BC_NAME_MAX + 32], fsym[BC_NAME_MAX + 32], esym[BC_NAME_MAX + 32];
+	char addr[INET_ADDRSTRLEN];
 	bool ebgp = p->asn != n->asn;
 
 	bc_symbol(sym, sizeof(sym), "peer_", p->name);
 	bc_symbol(fsym, sizeof(fsym), "roost_import_", p->name);
+	if (peer_own_export(n, p))
+		bc_symbol(esym, sizeof(esym), "roost_export_", p->name);
+	else
+		snprintf(esym, sizeof(esym), "roost_export");
 	ntop(p->address, addr);
 	fprintf(f, "# External peer %s: %s, %s%s%s.\n", p->name, ebgp ? "eBGP" : "iBGP",
 		p->multihop ? "multihop" : "single hop", p->password[0] ? ", MD5 password" : "",
@@ -777,11 +991,11 @@ static void render_ext_peer(const struct bc_node *n, const struct bc_ext_peer *p
 		   "\t\tnext hop self;\n"
 		   "\t\tgateway %s;\n"
 		   "\t\timport filter %s;\n"
-		   "\t\texport filter roost_export;\n"
+		   "\t\texport filter %s;\n"
 		   "\t\treceive limit %u action block;\n"
 		   "\t};\n"
 		   "}\n\n",
-		p->multihop ? "recursive" : "direct", fsym, p->import_limit);
+		p->multihop ? "recursive" : "direct", fsym, esym, p->import_limit);
 }
 
 /* A template for sessions with other nodes: direct, next hop self unless

@@ -215,6 +215,58 @@ static void test_topology_keys(void **state)
 	conf_free(c);
 }
 
+/* bgp.announce and the per-peer export policy: values and defaults. */
+static void test_announce_and_policy(void **state)
+{
+	struct roostd_conf *c = NULL;
+	struct bc_node n;
+	struct rst_err e;
+	char path[256];
+
+	write_file("announce.conf",
+		   "node = { name = \"n1\"; address = \"172.31.0.11\"; pod_cidr = \"10.244.1.0/24\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; };\n"
+		   "bgp = {\n"
+		   "  announce = ( { prefix = \"192.0.2.10/32\"; when = \"local\"; },\n"
+		   "               { prefix = \"198.51.100.0/28\"; when = \"always\"; } );\n"
+		   "  peers = ( { name = \"tor\"; address = \"172.31.0.1\"; asn = 65000;\n"
+		   "              communities = ( \"65000:100\", \"0:0\", \"65535:65535\" );\n"
+		   "              large_communities = ( \"4294967295:0:7\" ); prepend = 10; },\n"
+		   "            { name = \"a\"; address = \"172.31.0.2\"; asn = 65001; export = \"announce\"; },\n"
+		   "            { name = \"p\"; address = \"172.31.0.3\"; asn = 64512; export = \"pods\"; } );\n"
+		   "};\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_int_equal(c->n_announce, 2);
+	assert_string_equal(ip(c->announce[0].net), "192.0.2.10");
+	assert_int_equal(c->announce[0].len, 32);
+	assert_int_equal(c->announce[0].when, BC_ANNOUNCE_LOCAL);
+	assert_string_equal(ip(c->announce[1].net), "198.51.100.0");
+	assert_int_equal(c->announce[1].len, 28);
+	assert_int_equal(c->announce[1].when, BC_ANNOUNCE_ALWAYS);
+	assert_int_equal(c->n_peers, 3);
+	assert_int_equal(c->peers[0].export, BC_EXPORT_BOTH); /* the default */
+	assert_int_equal(c->peers[0].n_communities, 3);
+	assert_int_equal(c->peers[0].communities[0].asn, 65000);
+	assert_int_equal(c->peers[0].communities[0].value, 100);
+	assert_int_equal(c->peers[0].communities[1].asn, 0);
+	assert_int_equal(c->peers[0].communities[2].value, 65535);
+	assert_int_equal(c->peers[0].n_large_communities, 1);
+	assert_int_equal(c->peers[0].large_communities[0].global, 4294967295u);
+	assert_int_equal(c->peers[0].large_communities[0].local1, 0);
+	assert_int_equal(c->peers[0].large_communities[0].local2, 7);
+	assert_int_equal(c->peers[0].prepend, 10);
+	assert_int_equal(c->peers[1].export, BC_EXPORT_ANNOUNCE);
+	assert_int_equal(c->peers[1].n_communities, 0);
+	assert_int_equal(c->peers[1].prepend, 0);
+	assert_int_equal(c->peers[2].export, BC_EXPORT_PODS);
+	conf_to_node(c, &n);
+	assert_ptr_equal(n.announce, c->announce);
+	assert_int_equal(n.n_announce, 2);
+	assert_int_equal(bc_node_validate(&n, &e), 0);
+	conf_free(c);
+}
+
 static void test_missing_file(void **state)
 {
 	struct roostd_conf *c = NULL;
@@ -246,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_include_error_names_included_file),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_topology_keys),
+		cmocka_unit_test(test_announce_and_policy),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -170,6 +170,76 @@ static void mut_ext_in_cluster(struct bc_node *n) { peers_node(n); inet_pton(AF_
 static void mut_ext_hostbits(struct bc_node *n) { peers_node(n); allow[1].len = 8; }
 static void mut_ext_limit0(struct bc_node *n) { peers_node(n); ext[0].import_limit = 0; }
 
+/* Announced addresses and export policy (bgp.announce, bgp.peers[].export...). */
+static struct bc_announce ann[3];
+static struct bc_community comm[BC_COMMUNITY_MAX + 1];
+static struct bc_large_community lcomm[2];
+
+static void announce_node(struct bc_node *n)
+{
+	peers_node(n);
+	memset(ann, 0, sizeof(ann));
+	inet_pton(AF_INET, "192.0.2.10", &ann[0].net);
+	ann[0].len = 32;
+	ann[0].when = BC_ANNOUNCE_LOCAL;
+	inet_pton(AF_INET, "198.51.100.64", &ann[1].net);
+	ann[1].len = 28;
+	ann[1].when = BC_ANNOUNCE_ALWAYS;
+	n->announce = ann;
+	n->n_announce = 2;
+}
+static void mut_ann_hostbits(struct bc_node *n) { announce_node(n); ann[1].len = 24; }
+static void mut_ann_default(struct bc_node *n)
+{
+	announce_node(n);
+	ann[1].net.s_addr = 0;
+	ann[1].len = 0;
+}
+static void mut_ann_in_cluster(struct bc_node *n)
+{
+	announce_node(n);
+	inet_pton(AF_INET, "10.244.9.9", &ann[0].net);
+}
+static void mut_ann_covers_cluster(struct bc_node *n)
+{
+	announce_node(n);
+	inet_pton(AF_INET, "10.0.0.0", &ann[1].net);
+	ann[1].len = 8;
+}
+static void mut_ann_twice(struct bc_node *n) { announce_node(n); ann[1] = ann[0]; }
+static void mut_ann_node_addr(struct bc_node *n)
+{
+	announce_node(n);
+	inet_pton(AF_INET, "172.31.0.0", &ann[1].net);
+	ann[1].len = 24;
+}
+static void mut_ann_peer_addr(struct bc_node *n)
+{
+	announce_node(n);
+	inet_pton(AF_INET, "192.0.2.9", &ann[0].net); /* peer rs */
+}
+static void mut_ann_when(struct bc_node *n) { announce_node(n); ann[0].when = 7; }
+static void mut_ann_nopods(struct bc_node *n)
+{
+	announce_node(n);
+	n->n_peers = 0;
+	n->no_pods = true;
+	n->pod_net.s_addr = 0;
+	n->reflector = true;
+	inet_pton(AF_INET, "172.31.0.0", &n->rr_clients_net);
+	n->rr_clients_len = 24;
+	n->rr_cluster_id = n->address;
+}
+static void mut_ext_export(struct bc_node *n) { peers_node(n); ext[0].export = 9; }
+static void mut_ext_prepend(struct bc_node *n) { peers_node(n); ext[0].prepend = BC_PREPEND_MAX + 1; }
+static void mut_ext_prepend_ibgp(struct bc_node *n) { peers_node(n); ext[1].prepend = 1; }
+static void mut_ext_communities(struct bc_node *n)
+{
+	peers_node(n);
+	ext[0].communities = comm;
+	ext[0].n_communities = BC_COMMUNITY_MAX + 1;
+}
+
 /* base_node where node2's subnet is known from the mesh entry, and a lease
  * (node5, exclusive) and a first announcer (node9) own two more. */
 static void owners_node(struct bc_node *n)
@@ -255,6 +325,9 @@ static void test_invalid_refused(void **state)
 		mut_ext_in_cluster, mut_ext_hostbits, mut_ext_limit0, mut_owner_outside,
 		mut_owner_len, mut_owner_own, mut_owner_twice, mut_owner_via0, mut_owner_self,
 		mut_owner_name, mut_mesh_pod_own, mut_mesh_pw, mut_rr_pw,
+		mut_ann_hostbits, mut_ann_default, mut_ann_in_cluster, mut_ann_covers_cluster,
+		mut_ann_twice, mut_ann_when, mut_ann_nopods, mut_ext_export, mut_ext_prepend,
+		mut_ext_prepend_ibgp, mut_ext_communities, mut_ann_node_addr, mut_ann_peer_addr,
 	};
 
 	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
@@ -363,6 +436,104 @@ static void test_ext_peers(void **state)
 	free(t);
 }
 
+/* bgp.announce: its own protocols, never the mesh or the kernel; per-peer
+ * export filters only where the policy is not the plain one. */
+static void test_announce(void **state)
+{
+	struct bc_node n;
+	char *t, *p;
+
+	announce_node(&n);
+	comm[0] = (struct bc_community){65000, 100};
+	lcomm[0] = (struct bc_large_community){4200000000u, 1, 4294967295u};
+	ext[0].communities = comm;
+	ext[0].n_communities = 1;
+	ext[0].large_communities = lcomm;
+	ext[0].n_large_communities = 1;
+	ext[0].prepend = 3;
+	ext[1].export = BC_EXPORT_PODS; /* rs: iBGP, plain */
+	t = render_ok(&n);
+	assert_non_null(strstr(t, "define ANNOUNCE_NETS = [ 192.0.2.10/32, 198.51.100.64/28 ];"));
+	assert_non_null(strstr(t, "protocol static announce_always {\n"
+				  "\tipv4 {\n"
+				  "\t\tpreference 250;\n"
+				  "\t};\n"
+				  "\troute 198.51.100.64/28 blackhole;\n"
+				  "}\n"));
+	assert_non_null(strstr(t, "protocol direct announce_local {\n"
+				  "\tipv4 {\n"
+				  "\t\tpreference 250;\n"
+				  "\t\timport where net ~ [ 192.0.2.10/32 ];\n"));
+	/* tor-1: both, its communities, three prepends */
+	p = strstr(t, "filter roost_export_tor_1 {\n");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "\tif proto = \"pods\" && net = OWN_POD_NET then {\n"
+				  "\t\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n"
+				  "\t} else if (proto = \"announce_always\" || proto = \"announce_local\") && net ~ ANNOUNCE_NETS then {\n"
+				  "\t\tbgp_large_community.add((CLUSTER_AS, 2, NODE_ID));\n"
+				  "\t} else reject;\n"
+				  "\tbgp_community.add((65000, 100));\n"
+				  "\tbgp_large_community.add((4200000000, 1, 4294967295));\n"
+				  "\tbgp_path.prepend(NODE_AS);\n"
+				  "\tbgp_path.prepend(NODE_AS);\n"
+				  "\tbgp_path.prepend(NODE_AS);\n"
+				  "\taccept;\n}\n"));
+	assert_non_null(strstr(t, "export filter roost_export_tor_1;"));
+	/* rs: pods only, nothing else: the shared roost_export */
+	assert_null(strstr(t, "roost_export_rs"));
+	p = strstr(t, "protocol bgp peer_rs {");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "export filter roost_export;"));
+	/* the mesh and the kernel: as without announcements */
+	p = strstr(t, "template bgp roost_node {");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "export filter roost_export;"));
+	p = strstr(t, "filter roost_export {\n");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "\tif proto = \"pods\" && net = OWN_POD_NET then {\n"
+				  "\t\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n"
+				  "\t\taccept;\n"
+				  "\t}\n"
+				  "\treject;\n}\n"));
+	p = strstr(t, "filter roost_to_kernel {\n");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "\tif source != RTS_BGP then reject;\n"));
+	free(t);
+
+	/* export "announce" with only "always" entries: no pod branch, no
+	 * announce_local; "announce" with no entries at all: reject all. */
+	announce_node(&n);
+	ann[0].when = BC_ANNOUNCE_ALWAYS;
+	ext[0].export = BC_EXPORT_ANNOUNCE;
+	t = render_ok(&n);
+	assert_null(strstr(t, "announce_local"));
+	p = strstr(t, "filter roost_export_tor_1 {\n");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "filter roost_export_tor_1 {\n"
+				  "\tif (proto = \"announce_always\") && net ~ ANNOUNCE_NETS then {\n"));
+	assert_non_null(strstr(t, "\troute 192.0.2.10/32 blackhole;\n\troute 198.51.100.64/28 blackhole;\n"));
+	free(t);
+	n.n_announce = 0;
+	t = render_ok(&n);
+	assert_null(strstr(t, "ANNOUNCE_NETS"));
+	assert_non_null(strstr(t, "filter roost_export_tor_1 {\n\treject;\n}\n"));
+	free(t);
+}
+
+/* Without the new keys (export both by default, no announcements, no
+ * communities), every peer keeps roost_export: the render is unchanged. */
+static void test_plain_policy_unchanged(void **state)
+{
+	struct bc_node n;
+	char *t;
+
+	peers_node(&n);
+	t = render_ok(&n);
+	assert_null(strstr(t, "roost_export_"));
+	assert_null(strstr(t, "announce_"));
+	assert_null(strstr(t, "ANNOUNCE_NETS"));
+	free(t);
+}
 
 static void test_hyphen_symbols(void **state)
 {
@@ -430,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_hyphen_symbols), cmocka_unit_test(test_node_id),
 		cmocka_unit_test(test_sha256),         cmocka_unit_test(test_rr_client),
 		cmocka_unit_test(test_reflector),      cmocka_unit_test(test_ext_peers),
+		cmocka_unit_test(test_announce),       cmocka_unit_test(test_plain_policy_unchanged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
