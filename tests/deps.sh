@@ -6,7 +6,7 @@ ROOST_DEPS="build-essential autoconf automake libtool pkg-config clang libclang-
 	libnl-3-dev libnl-route-3-dev libconfig-dev libjansson-dev libcmocka-dev
 	bird2 iproute2 iputils-ping procps jq tcpdump util-linux curl man-db socat valgrind iperf3
 	frr gobgpd exabgp etcd-server etcd-client libcurl4-openssl-dev
-	golang-go golang-github-appc-cni-dev containernetworking-plugins"
+	golang-go golang-github-appc-cni-dev containernetworking-plugins python3 openssl"
 
 deps_missing() {
 	local p missing=""
@@ -14,6 +14,9 @@ deps_missing() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing="$missing $p"
 	done
+	# kubectl drives the Kubernetes API stand-in: the one on PATH (package
+	# kubectl), else Debian's kubernetes-client (the two conflict).
+	command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
 	echo "$missing"
 }
 

@@ -504,3 +504,81 @@ neigh_static_hub() {
 		ip -n "$(ns "n$k")" neigh replace "172.31.0.$((10 + hub))" lladdr "$hmac" dev eth0 nud permanent
 	done | ip -n "$(ns "n$hub")" -batch -
 }
+
+# ---- the Kubernetes API server stand-in (tests/k8s/apiserver.py) ---------------------------
+
+# kube_up [ADDR]: namespace "k8s" on the fabric (ADDR, default 172.31.0.2)
+# running the stand-in API server on ADDR:6443 with a CA, a server
+# certificate for ADDR and a bearer token made here; a kubeconfig for it in
+# $KUBECONFIG_FILE (run kubectl with kube_ctl, inside the namespace).
+kube_up() {
+	local addr=${1:-172.31.0.2} d="$RST_TMP/k8s"
+	aux_add k8s "$addr"
+	KUBE_ADDR=$addr
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=roost-test-ca" \
+		-keyout "$d/ca.key" -out "$d/ca.crt" >/dev/null 2>&1
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
+		-keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1
+	printf 'subjectAltName=IP:%s,IP:127.0.0.1\n' "$addr" >"$d/san.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 2 -extfile "$d/san.ext" -out "$d/server.crt" >/dev/null 2>&1
+	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$d/token"
+	KUBECONFIG_FILE=$d/kubeconfig
+	cat >"$KUBECONFIG_FILE" <<KCFG
+apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster: {server: "https://$addr:6443", certificate-authority: "$d/ca.crt"}
+users:
+- name: roost
+  user: {token: "$(cat "$d/token")"}
+contexts:
+- name: test
+  context: {cluster: test, user: roost}
+current-context: test
+KCFG
+	kube_start
+}
+
+# kube_start / kube_stop: the stand-in (again) on the same state file.
+kube_start() {
+	local d="$RST_TMP/k8s"
+	aux_bg k8s "$d/apiserver.log" /usr/bin/python3 "$top_srcdir/tests/k8s/apiserver.py" \
+		--listen "$KUBE_ADDR:6443" --cert "$d/server.crt" --key "$d/server.key" \
+		--token-file "$d/token" --state "$d/state.json"
+	KUBE_PID=$BG_PID
+	wait_until 10 kube_ctl get --raw /version
+}
+kube_stop() {
+	kill -TERM "$KUBE_PID" 2>/dev/null
+	wait "$KUBE_PID" 2>/dev/null
+}
+
+# kube_ctl ARGS...: kubectl against the stand-in, from inside its namespace.
+kube_ctl() {
+	ip netns exec "$(ns k8s)" kubectl --kubeconfig "$KUBECONFIG_FILE" --request-timeout=5s "$@" \
+		2>>"$RST_TMP/k8s/kubectl.err"
+}
+
+# kube_curl METHOD PATH [BODY [CONTENT-TYPE]]: one raw API request from inside
+# the namespace, with the token; the body of the answer on stdout.
+kube_curl() {
+	local d="$RST_TMP/k8s"
+	ip netns exec "$(ns k8s)" curl -sS --max-time 10 --cacert "$d/ca.crt" \
+		-H "Authorization: Bearer $(cat "$d/token")" -X "$1" \
+		${3:+-H "Content-Type: ${4:-application/json}" --data-binary "$3"} \
+		"https://$KUBE_ADDR:6443$2"
+}
+
+# kube_node NAME ADDR [PODCIDR]: creates a Node object as the kubelet and the
+# node IPAM controller leave it (PODCIDR "" = not assigned yet).
+kube_node() {
+	local spec='{}'
+	[ -n "${3:-}" ] && spec="{\"podCIDR\":\"$3\",\"podCIDRs\":[\"$3\"]}"
+	kube_curl POST /api/v1/nodes "{\"apiVersion\":\"v1\",\"kind\":\"Node\",
+		\"metadata\":{\"name\":\"$1\",\"labels\":{\"kubernetes.io/hostname\":\"$1\"}},
+		\"spec\":$spec,
+		\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"$2\"},
+			{\"type\":\"Hostname\",\"address\":\"$1\"}]}}" >/dev/null
+}
