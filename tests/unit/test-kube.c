@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-kube.c - what roostd takes from the Kubernetes API: kubeconfig files
+ * (as kubectl writes them) and the in-cluster configuration, always with a
+ * verified TLS server; Node objects (podCIDRs, InternalIP, roost's labels
+ * and annotations) and watch events, all untrusted: anything malformed is
+ * an error that says what and where, never half used.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "etcd.h"
+#include "kube.h"
+
+static char dir[] = "/tmp/roost-test-kube.XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+#define KCFG_HEAD                                                                                  \
+	"apiVersion: v1\n"                                                                         \
+	"kind: Config\n"                                                                           \
+	"current-context: test\n"                                                                  \
+	"contexts:\n"                                                                              \
+	"- name: other\n"                                                                          \
+	"  context: {cluster: nope, user: nope}\n"                                                 \
+	"- name: test\n"                                                                           \
+	"  context:\n"                                                                             \
+	"    cluster: c1\n"                                                                        \
+	"    user: u1\n"
+
+static void test_kubeconfig_token(void **state)
+{
+	struct kube_conf k;
+	char err[512] = "", want[600];
+	const char *p = write_file("kc1", KCFG_HEAD "clusters:\n"
+						    "- name: c1\n"
+						    "  cluster:\n"
+						    "    server: https://172.31.0.2:6443\n"
+						    "    certificate-authority: pki/ca.crt\n"
+						    "users:\n"
+						    "- name: u1\n"
+						    "  user:\n"
+						    "    token: s3cr3t\n");
+
+	assert_int_equal(kube_conf_load(p, NULL, &k, err, sizeof(err)), 0);
+	assert_string_equal(k.server, "https://172.31.0.2:6443");
+	/* relative to the kubeconfig's folder, as kubectl resolves it */
+	snprintf(want, sizeof(want), "%s/pki/ca.crt", dir);
+	assert_string_equal(k.ca_file, want);
+	assert_string_equal(k.token, "s3cr3t");
+	assert_string_equal(k.token_file, "");
+	kube_conf_done(&k);
+}
+
+static void test_kubeconfig_data(void **state)
+{
+	struct kube_conf k;
+	char err[512] = "", text[2048];
+	char *ca = etcd_b64_encode("-----BEGIN CERTIFICATE-----\nCA\n", 31);
+	char *crt = etcd_b64_encode("CERT", 4), *key = etcd_b64_encode("KEY", 3);
+
+	snprintf(text, sizeof(text),
+		 KCFG_HEAD "clusters:\n- name: c1\n  cluster:\n    server: \"https://[fd00::1]:6443\"\n"
+			   "    certificate-authority-data: %s\n"
+			   "users:\n- name: u1\n  user:\n    client-certificate-data: %s\n"
+			   "    client-key-data: %s\n",
+		 ca, crt, key);
+	assert_int_equal(kube_conf_load(write_file("kc2", text), NULL, &k, err, sizeof(err)), 0);
+	assert_string_equal(k.server, "https://[fd00::1]:6443");
+	assert_string_equal(k.ca_pem, "-----BEGIN CERTIFICATE-----\nCA\n");
+	assert_string_equal(k.cert_pem, "CERT");
+	assert_string_equal(k.key_pem, "KEY");
+	kube_conf_done(&k);
+	free(ca);
+	free(crt);
+	free(key);
+}
+
+static void refused(const char *name, const char *text, const char *says)
+{
+	struct kube_conf k;
+	char err[512] = "";
+
+	assert_int_equal(kube_conf_load(write_file(name, text), NULL, &k, err, sizeof(err)),
+			 -EINVAL);
+	if (!strstr(err, says))
+		fail_msg("%s: error '%s' does not say '%s'", name, err, says);
+	if (!strstr(err, name))
+		fail_msg("%s: error '%s' does not name the file", name, err);
+}
+
+#define CLUSTER_OK "clusters:\n- name: c1\n  cluster: {server: \"https://h:6443\", certificate-authority: /ca}\n"
+#define USER_OK "users:\n- name: u1\n  user: {token: t}\n"
+
+static void test_kubeconfig_refused(void **state)
+{
+	refused("insecure",
+		KCFG_HEAD "clusters:\n- name: c1\n  cluster: {server: \"https://h:6443\", "
+			  "insecure-skip-tls-verify: true}\n" USER_OK,
+		"insecure-skip-tls-verify");
+	refused("plain-http",
+		KCFG_HEAD "clusters:\n- name: c1\n  cluster: {server: \"http://h:8080\", "
+			  "certificate-authority: /ca}\n" USER_OK,
+		"not an https:// URL");
+	refused("no-ca", KCFG_HEAD "clusters:\n- name: c1\n  cluster: {server: \"https://h:6443\"}\n" USER_OK,
+		"no certificate authority");
+	refused("exec",
+		KCFG_HEAD CLUSTER_OK "users:\n- name: u1\n  user:\n    exec: {command: aws}\n",
+		"exec or auth-provider");
+	refused("no-creds", KCFG_HEAD CLUSTER_OK "users:\n- name: u1\n  user: {}\n",
+		"no credentials");
+	refused("cert-no-key",
+		KCFG_HEAD CLUSTER_OK "users:\n- name: u1\n  user: {client-certificate: /c}\n",
+		"without its key");
+	refused("no-user", KCFG_HEAD CLUSTER_OK, "user 'u1' (of context 'test') is missing");
+	refused("no-context", "current-context: gone\n" CLUSTER_OK USER_OK,
+		"context 'gone' is missing");
+	refused("no-current", CLUSTER_OK USER_OK, "no current-context");
+	refused("bad-b64",
+		KCFG_HEAD "clusters:\n- name: c1\n  cluster: {server: \"https://h:6443\", "
+			  "certificate-authority-data: \"%%%%\"}\n" USER_OK,
+		"certificate-authority-data of 'c1' is not base64");
+	refused("not-yaml", "current-context: [\n  - {\n", "not YAML");
+}
+
+static void test_in_cluster(void **state)
+{
+	struct kube_conf k;
+	char err[512] = "", sa[600], want[700];
+
+	snprintf(sa, sizeof(sa), "%s/sa", dir);
+	mkdir(sa, 0700);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+	assert_int_equal(kube_conf_load("", sa, &k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "KUBERNETES_SERVICE_HOST"));
+
+	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	assert_int_equal(kube_conf_load("", sa, &k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "service account token"));
+
+	write_file("sa/token", "eyJ...\n");
+	write_file("sa/ca.crt", "-----BEGIN CERTIFICATE-----\n");
+	assert_int_equal(kube_conf_load(NULL, sa, &k, err, sizeof(err)), 0);
+	assert_string_equal(k.server, "https://10.96.0.1:443");
+	snprintf(want, sizeof(want), "%s/token", sa);
+	assert_string_equal(k.token_file, want); /* re-read on rotation, never cached */
+	snprintf(want, sizeof(want), "%s/ca.crt", sa);
+	assert_string_equal(k.ca_file, want);
+	kube_conf_done(&k);
+
+	setenv("KUBERNETES_SERVICE_HOST", "fd00:10:96::1", 1);
+	assert_int_equal(kube_conf_load(NULL, sa, &k, err, sizeof(err)), 0);
+	assert_string_equal(k.server, "https://[fd00:10:96::1]:443");
+	kube_conf_done(&k);
+}
+
+/* ---- Node objects ---- */
+
+static int node(const char *text, struct kube_node *n, char *why)
+{
+	json_error_t jerr;
+	json_t *o = json_loads(text, 0, &jerr);
+	int r;
+
+	if (!o)
+		fail_msg("test bug: %s", jerr.text);
+	r = kube_node_parse(o, n, why, 256);
+	json_decref(o);
+	return r;
+}
+
+static void test_node(void **state)
+{
+	struct kube_node n;
+	char why[256] = "", a[INET_ADDRSTRLEN];
+
+	assert_int_equal(
+		node("{\"metadata\":{\"name\":\"node2\",\"resourceVersion\":\"42\","
+		     "\"labels\":{\"roost.io/route-reflector\":\"true\"},"
+		     "\"annotations\":{\"roost.io/asn\":\"64513\","
+		     "\"roost.io/route-reflector-cluster-id\":\"1.0.0.1\"}},"
+		     "\"spec\":{\"podCIDR\":\"fd00:10:244:2::/64\","
+		     "\"podCIDRs\":[\"fd00:10:244:2::/64\",\"10.244.2.0/24\"]},"
+		     "\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"fd00::12\"},"
+		     "{\"type\":\"Hostname\",\"address\":\"node2\"},"
+		     "{\"type\":\"InternalIP\",\"address\":\"172.31.0.12\"}]}}",
+		     &n, why),
+		0);
+	assert_string_equal(n.name, "node2");
+	assert_string_equal(n.resource_version, "42");
+	assert_string_equal(inet_ntop(AF_INET, &n.net, a, sizeof(a)), "10.244.2.0");
+	assert_int_equal(n.len, 24);
+	assert_string_equal(inet_ntop(AF_INET, &n.address, a, sizeof(a)), "172.31.0.12");
+	assert_int_equal(n.asn, 64513);
+	assert_true(n.reflector);
+	assert_string_equal(inet_ntop(AF_INET, &n.cluster_id, a, sizeof(a)), "1.0.0.1");
+
+	/* older clusters: spec.podCIDR only; a node the controller has not
+	 * given a subnet yet parses with len 0 */
+	assert_int_equal(node("{\"metadata\":{\"name\":\"n3\"},\"spec\":{\"podCIDR\":\"10.244.3.0/24\"}}",
+			      &n, why),
+			 0);
+	assert_int_equal(n.len, 24);
+	assert_int_equal(n.address.s_addr, 0);
+	assert_int_equal(node("{\"metadata\":{\"name\":\"n4\"},\"spec\":{}}", &n, why), 0);
+	assert_int_equal(n.len, 0);
+	assert_false(n.reflector);
+	assert_int_equal(n.asn, 0);
+}
+
+static void node_refused(const char *text, const char *says)
+{
+	struct kube_node n;
+	char why[256] = "";
+
+	assert_int_equal(node(text, &n, why), -EINVAL);
+	if (!strstr(why, says))
+		fail_msg("'%s': error '%s' does not say '%s'", text, why, says);
+}
+
+static void test_node_refused(void **state)
+{
+	node_refused("{\"spec\":{}}", "metadata.name");
+	node_refused("{\"metadata\":{\"name\":\"bad name!\"}}", "cannot be used");
+	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDRs\":[\"10.244.2.1/24\"]}}",
+		     "not an IPv4 subnet");
+	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDRs\":[\"10.244.2.0/24\",\"10.244.3.0/24\"]}}",
+		     "two IPv4 subnets");
+	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDRs\":[7]}}", "not a string");
+	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDR\":\"10.244.2.0/33\"}}",
+		     "not an IPv4 subnet");
+	node_refused("{\"metadata\":{\"name\":\"n\"},\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"300.1.1.1\"}]}}",
+		     "InternalIP '300.1.1.1'");
+	node_refused("{\"metadata\":{\"name\":\"n\",\"annotations\":{\"roost.io/asn\":\"4294967296\"}}}",
+		     "roost.io/asn");
+	node_refused("{\"metadata\":{\"name\":\"n\",\"annotations\":{\"roost.io/asn\":\"23456\"}}}",
+		     "roost.io/asn");
+	node_refused("{\"metadata\":{\"name\":\"n\",\"annotations\":{\"roost.io/asn\":\"-1\"}}}",
+		     "roost.io/asn");
+	node_refused("{\"metadata\":{\"name\":\"n\",\"labels\":{\"roost.io/route-reflector\":\"yes\"}}}",
+		     "route-reflector 'yes'");
+	node_refused("{\"metadata\":{\"name\":\"n\",\"annotations\":{\"roost.io/route-reflector-cluster-id\":\"x\"}}}",
+		     "cluster-id");
+}
+
+/* ---- watch events ---- */
+
+static void test_events(void **state)
+{
+	struct kube_event ev;
+	char why[256];
+	json_t *root;
+	const char *added = "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"n1\",\"resourceVersion\":\"7\"}}}";
+	const char *bm = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"resourceVersion\":\"12\"}}}";
+	const char *gone = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\",\"message\":\"too old resource version: 3 (9)\"}}";
+
+	assert_int_equal(kube_event_parse(added, strlen(added), &root, &ev, why, sizeof(why)), 0);
+	assert_int_equal(ev.type, KUBE_ADDED);
+	assert_string_equal(ev.resource_version, "7");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(ev.object, "metadata"), "name")), "n1");
+	json_decref(root);
+
+	assert_int_equal(kube_event_parse(bm, strlen(bm), &root, &ev, why, sizeof(why)), 0);
+	assert_int_equal(ev.type, KUBE_BOOKMARK);
+	assert_string_equal(ev.resource_version, "12");
+	json_decref(root);
+
+	assert_int_equal(kube_event_parse(gone, strlen(gone), &root, &ev, why, sizeof(why)), 0);
+	assert_int_equal(ev.type, KUBE_ERROR);
+	assert_int_equal(ev.code, 410);
+	assert_string_equal(ev.message, "too old resource version: 3 (9)");
+	json_decref(root);
+
+	assert_int_equal(kube_event_parse("{\"type\":", 8, &root, &ev, why, sizeof(why)), -EINVAL);
+	assert_null(root);
+	assert_non_null(strstr(why, "not JSON"));
+	assert_int_equal(kube_event_parse("{\"type\":\"FROB\",\"object\":{}}", 27, &root, &ev, why,
+					  sizeof(why)),
+			 -EINVAL);
+	assert_null(root);
+	assert_int_equal(kube_event_parse("{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{}}}", 44,
+					  &root, &ev, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "resourceVersion"));
+	assert_null(root);
+}
+
+static int setup(void **state)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kubeconfig_token),  cmocka_unit_test(test_kubeconfig_data),
+		cmocka_unit_test(test_kubeconfig_refused), cmocka_unit_test(test_in_cluster),
+		cmocka_unit_test(test_node),		  cmocka_unit_test(test_node_refused),
+		cmocka_unit_test(test_events),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
