@@ -618,6 +618,22 @@ static int parse_bfd_mode(struct ctx *x, const config_setting_t *s, const char *
 	return 0;
 }
 
+/* A list setting ( "...", ... ) of at most max entries: its length, or a
+ * failure saying what it should hold (what: "prefixes", example: one). */
+static int list_length(struct ctx *x, const config_setting_t *list, const char *name, int max,
+		       const char *what, const char *example)
+{
+	int n;
+
+	if (!config_setting_is_list(list) && !config_setting_is_array(list))
+		return fail(x, list, "%s: expected a list of %s ( \"%s\", ... )", name, what,
+			    example);
+	n = config_setting_length(list);
+	if (n > max)
+		return fail(x, list, "%s: %d %s; at most %d", name, n, what, max);
+	return n;
+}
+
 /* peers[i].import: ( "CIDR", ... ), outside the cluster pod CIDR, no default. */
 static int load_peer_import(struct ctx *x, const config_setting_t *p, const struct roostd_conf *c,
 			    struct bc_ext_peer *peer)
@@ -630,11 +646,9 @@ static int load_peer_import(struct ctx *x, const config_setting_t *p, const stru
 	if (!list)
 		return 0;
 	setting_path(list, name, sizeof(name));
-	if (!config_setting_is_list(list) && !config_setting_is_array(list))
-		return fail(x, list, "%s: expected a list of prefixes ( \"192.0.2.0/24\", ... )", name);
-	n = config_setting_length(list);
-	if (n > BC_IMPORT_MAX)
-		return fail(x, list, "%s: %d prefixes; at most %d", name, n, BC_IMPORT_MAX);
+	n = list_length(x, list, name, BC_IMPORT_MAX, "prefixes", "192.0.2.0/24");
+	if (n < 0)
+		return n;
 	pfx = calloc((size_t)n + 1, sizeof(*pfx));
 	if (!pfx)
 		return -ENOMEM;
@@ -701,12 +715,10 @@ static int load_peer_communities(struct ctx *x, const config_setting_t *p, bool 
 	if (!list)
 		return 0;
 	setting_path(list, name, sizeof(name));
-	if (!config_setting_is_list(list) && !config_setting_is_array(list))
-		return fail(x, list, "%s: expected a list of strings ( \"%s\", ... )", name,
-			    large ? "65000:1:2" : "65000:100");
-	n = config_setting_length(list);
-	if (n > BC_COMMUNITY_MAX)
-		return fail(x, list, "%s: %d communities; at most %d", name, n, BC_COMMUNITY_MAX);
+	n = list_length(x, list, name, BC_COMMUNITY_MAX, "communities",
+			large ? "65000:1:2" : "65000:100");
+	if (n < 0)
+		return n;
 	if (large) {
 		struct bc_large_community *lc = calloc((size_t)n + 1, sizeof(*lc));
 

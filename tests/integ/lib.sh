@@ -582,3 +582,22 @@ kube_node() {
 		\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"$2\"},
 			{\"type\":\"Hostname\",\"address\":\"$1\"}]}}" >/dev/null
 }
+
+# ---- FRR (the ToR in tor.sh, announce.sh) ------------------------------------------------
+
+# frr_daemon NS DIR DAEMON [ARGS...]: starts FRR's DAEMON (zebra, bgpd, bfdd)
+# in namespace NS, daemonized, with its config DIR/DAEMON.conf and its pid,
+# vty and zserv sockets and log in DIR (FRR 8.4 needs DIR owned by frr).
+frr_daemon() {
+	local n=$1 d=$2 daemon=$3
+	shift 3
+	ip netns exec "$n" "/usr/lib/frr/$daemon" -d -f "$d/$daemon.conf" -i "$d/$daemon.pid" \
+		-z "$d/zserv.api" --vty_socket "$d" -P 0 --log "file:$d/$daemon.log" "$@"
+}
+
+# frr_vty NS DIR COMMAND...: one vtysh command against the FRR of frr_daemon.
+frr_vty() {
+	local n=$1 d=$2
+	shift 2
+	ip netns exec "$n" vtysh --vty_socket "$d" -c "$*"
+}

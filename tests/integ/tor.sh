@@ -46,13 +46,8 @@ done
 # its own config, pid, vty and zserv paths, owned by user frr; zebra first.
 cp "$EX/zebra.conf" "$EX/bfdd.conf" "$EX/bgpd.conf" "$D/"
 chown -R frr:frr "$D"
-frr() {
-	local daemon=$1
-	shift
-	ip netns exec "$T" "/usr/lib/frr/$daemon" -d -f "$D/$daemon.conf" -i "$D/$daemon.pid" \
-		-z "$D/zserv.api" --vty_socket "$D" -P 0 --log "file:$D/$daemon.log" "$@"
-}
-vty() { ip netns exec "$T" vtysh --vty_socket "$D" -c "$*"; }
+frr() { frr_daemon "$T" "$D" "$@"; }
+vty() { frr_vty "$T" "$D" "$@"; }
 frr zebra
 wait_until 15 test -S "$D/zserv.api"
 frr bfdd --bfdctl "$D/bfdd.sock"
