@@ -14,6 +14,7 @@
 #include "api.h"
 #include "bird.h"
 #include "conf.h"
+#include "confwatch.h"
 #include "datastore.h"
 #include "ipam.h"
 #include "metrics.h"
@@ -62,6 +63,7 @@ struct agent {
 	struct metrics metrics;
 	struct metrics_server *metrics_server; /* owned; the metrics thread */
 	struct sessions sessions; /* logs BGP session changes, feeds owners */
+	struct confwatch confwatch; /* the config file, when agent.watch_config */
 	struct owners owners;     /* who owns which pod subnet, as BGP tells */
 	struct datastore *ds;     /* owned; NULL without a datastore */
 	struct ds_peer *ds_peers; /* owned; the datastore's last applied peer list */

@@ -1293,7 +1293,7 @@ static int load_agent(struct ctx *x, const config_setting_t *root, struct roostd
 {
 	static const char *const keys[] = {"socket",	   "state_dir",	      "log_level",
 					   "network",	   "host_local_dir",  "metrics_listen",
-					   "metrics_textfile", NULL};
+					   "metrics_textfile", "watch_config", NULL};
 	const size_t sun_max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
 	const config_setting_t *g;
 	const char *level = "info", *network = "roost", *listen = "127.0.0.1:9638";
@@ -1311,6 +1311,8 @@ static int load_agent(struct ctx *x, const config_setting_t *root, struct roostd
 	    (r = get_string(x, g, "metrics_listen", false, &listen)) < 0 ||
 	    (r = get_path(x, g, "metrics_textfile", "", true, PATH_MAX, &c->metrics_textfile)) <
 		    0)
+		return r;
+	if (g && (r = get_bool(x, g, "watch_config", &c->watch_config)) < 0)
 		return r;
 	if (listen[0] && parse_listen(listen, &c->metrics_addr) < 0)
 		return fail(x, member(g, "metrics_listen"),

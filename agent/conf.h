@@ -93,6 +93,7 @@ struct roostd_conf {
 	char *agent_network;  /* the CNI network name served ("roost") */
 	char *host_local_dir; /* host-local reservations to import, "" = none */
 	bool metrics_on;                 /* agent.metrics_listen is not "" */
+	bool watch_config;               /* agent.watch_config: reload when the file changes */
 	struct sockaddr_in metrics_addr; /* where Prometheus scrapes /metrics */
 	char *metrics_textfile;          /* node_exporter textfile, "" = none */
 	int log_level; /* LOG_* */

@@ -220,6 +220,7 @@ static int loop_timeout_ms(struct agent *a)
 	if (!a->applying)
 		t = nearer_ms(t, bird_timeout_ms(&a->bird));
 	t = nearer_ms(t, api_timeout_ms(a->api));
+	t = nearer_ms(t, confwatch_timeout_ms(&a->confwatch));
 	return nearer_ms(t, agent_changes_timeout_ms(a));
 }
 
@@ -268,7 +269,42 @@ static void on_datastore(struct agent *a)
 	a->n_ds_new = n;
 }
 
-enum { P_SIGNAL, P_BIRD, P_API, P_SESSIONS, P_DS, P_CONFIGURER, P_QUERIES, P_TEARDOWN, P_CLIENTS };
+enum {
+	P_SIGNAL,
+	P_BIRD,
+	P_API,
+	P_SESSIONS,
+	P_DS,
+	P_CONFIGURER,
+	P_QUERIES,
+	P_TEARDOWN,
+	P_CONFWATCH,
+	P_CLIENTS
+};
+
+/* agent.watch_config, as the configuration in force has it (a reload may
+ * turn it on or off). */
+static void confwatch_follow(struct agent *a)
+{
+	int r;
+
+	if (a->conf->watch_config == (confwatch_fd(&a->confwatch) >= 0))
+		return;
+	if (!a->conf->watch_config) {
+		confwatch_close(&a->confwatch);
+		log_info("config: no longer watching '%s' (agent.watch_config is false)",
+			 a->conf->path);
+		return;
+	}
+	r = confwatch_open(&a->confwatch, a->conf->path);
+	if (r < 0)
+		log_errno(LOG_WARNING, r,
+			  "config: cannot watch '%s'; reload it with SIGHUP after a change",
+			  a->conf->path);
+	else
+		log_info("config: watching '%s': a change is reloaded as by SIGHUP",
+			 a->conf->path);
+}
 
 /* Serves until a signal asks roostd to exit (0) or poll fails (1). */
 static int loop(struct agent *a, int sfd)
@@ -282,7 +318,8 @@ static int loop(struct agent *a, int sfd)
 			[P_DS] = {.fd = ds_fd(a->ds), .events = POLLIN},
 			[P_CONFIGURER] = {.fd = worker_fd(a->configurer), .events = POLLIN},
 			[P_QUERIES] = {.fd = worker_fd(a->queries), .events = POLLIN},
-			[P_TEARDOWN] = {.fd = teardown_fd(a->td), .events = POLLIN}};
+			[P_TEARDOWN] = {.fd = teardown_fd(a->td), .events = POLLIN},
+			[P_CONFWATCH] = {.fd = confwatch_fd(&a->confwatch), .events = POLLIN}};
 		size_t n_clients = api_pollfds(a->api, p + P_CLIENTS, API_MAX_CLIENTS);
 		struct api_ctx ctx = {.conf = a->conf,
 				      .ipam = a->ipam,
@@ -325,7 +362,18 @@ static int loop(struct agent *a, int sfd)
 			api_serve(a->api, &ctx);
 		if ((p[P_SIGNAL].revents & POLLIN) && on_signal(a, sfd))
 			return 0;
+		switch (confwatch_tick(&a->confwatch)) {
+		case CONFWATCH_CHANGED:
+			log_info("config: '%s' changed; reloading", a->conf->path);
+			a->reload_wanted = true;
+			break;
+		case CONFWATCH_SAME:
+			log_debug("config: '%s' touched, same bytes: nothing to reload",
+				  a->conf->path);
+			break;
+		}
 		agent_changes_step(a);
+		confwatch_follow(a);
 		publish(a);
 	}
 }
@@ -498,6 +546,7 @@ static void stop(struct agent *a)
 	apply_job_free(a->finished);
 	bird_done(&a->bird);
 	sessions_done(&a->sessions);
+	confwatch_close(&a->confwatch);
 	owners_done(&a->owners);
 	ds_free(a->ds);
 	free(a->ds_peers);
@@ -518,6 +567,8 @@ static int run(const char *path)
 	int sfd, r = 1;
 
 	sessions_init(&a.sessions);
+	a.confwatch.fd = -1;
+	a.confwatch.wd_real = -1;
 	bird_init(&a.bird, NULL);
 	if (conf_load(path, &a.conf, &e) < 0) {
 		print_conf_error(path, &e);
@@ -548,6 +599,7 @@ static int run(const char *path)
 	/* BIRD is started (or adopted) on the configurer thread: CNI requests
 	 * are served meanwhile, and a SIGHUP or datastore change waits for it. */
 	agent_bird_start(&a, BIRD_JOB_START);
+	confwatch_follow(&a);
 	publish(&a);
 	r = loop(&a, sfd);
 out:
