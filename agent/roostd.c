@@ -507,6 +507,7 @@ static void stop(struct agent *a)
 	teardown_free(a->td); /* finishes the deletions it has queued */
 	ipam_free(a->ipam);
 	free(a->text);
+	free(a->egress);
 	share_done(&a->share);
 	conf_free(a->conf);
 }
@@ -526,6 +527,7 @@ static int run(const char *path)
 	log_set_level(a.conf->log_level);
 	log_info("starting: node='%s' address=%s config='%s' hash=%s", a.conf->name,
 		 inet_ntoa(a.conf->address), path, a.conf->hash);
+	agent_mtu_resolve(a.conf); /* before the datastore writes FLANNEL_MTU */
 	share_init(&a.share, a.conf);
 	metrics_init(&a.metrics, NULL);
 	sfd = signals_open();
@@ -540,7 +542,7 @@ static int run(const char *path)
 		r = 1;
 		a.metrics.ds = a.ds;
 	}
-	if (start_pods(&a) < 0 || owners_open(&a.owners, a.conf) < 0 ||
+	if (start_pods(&a) < 0 || agent_egress_start(&a) < 0 || owners_open(&a.owners, a.conf) < 0 ||
 	    agent_render(a.conf, &a.owners, &a.text) < 0 || start_serving(&a) < 0)
 		goto out;
 	a.sessions.owners = &a.owners;
