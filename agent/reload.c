@@ -263,7 +263,11 @@ static int egress_then_bird(struct apply_job *j)
 	int r;
 
 	if (j->egress) {
+		int64_t t0 = rst_now_us();
+
 		r = egress_apply(j->egress, err, sizeof(err));
+		log_debug("egress: nft script applied in %.1f ms (%s)",
+			  (double)(rst_now_us() - t0) / 1000.0, r < 0 ? "refused" : "ok");
 		if (r < 0 && j->egress_required) {
 			j->egress_failed = true;
 			return rst_err_set(&j->e, -r, j->nc->path, 0,
