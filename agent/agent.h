@@ -49,6 +49,12 @@ struct apply_job {
 	size_t n_lease_owners;
 	struct ds_peer *peers; /* owned; the datastore's peer list applied */
 	size_t n_peers;
+	/* reload: the egress table (egress.c), applied before BIRD's change */
+	char *egress;          /* owned; the nft script of nc */
+	char *egress_undo;     /* owned; the script in force, put back when BIRD
+				* refuses; NULL when the same as egress */
+	bool egress_required;  /* nc masquerades: a refusal refuses the reload */
+	bool egress_failed;    /* nftables refused egress (e says why) */
 };
 
 enum { BIRD_JOB_START = 1, BIRD_JOB_RESTART };
@@ -56,6 +62,7 @@ enum { BIRD_JOB_START = 1, BIRD_JOB_RESTART };
 struct agent {
 	struct roostd_conf *conf; /* owned; published to other threads through share */
 	char *text;               /* owned; the rendered BIRD config in force */
+	char *egress;             /* owned; the egress nft script in force (egress.c) */
 	struct bird bird;
 	struct ipam *ipam; /* owned */
 	struct teardown *td; /* owned; deletes pod veths in its own threads */
@@ -87,6 +94,12 @@ struct agent {
 
 /* The node side roostd owns: bridge up with the gateway, forwarding. */
 int agent_setup_node(const struct roostd_conf *c);
+/* bridge.mtu absent: c->bridge_mtu becomes the MTU of the link that has
+ * node.address (host-gw adds no header); 1500 when no link has it (logged). */
+void agent_mtu_resolve(struct roostd_conf *c);
+/* The egress table (egress.c) as c asks, applied at once: roostd's start.
+ * 0, or -1 (logged) when masquerade is on and nftables refused it. */
+int agent_egress_start(struct agent *a);
 /* c's BIRD configuration, with the subnet owners learned at run time (o,
  * may be NULL), malloc'ed into *ret_text. 0 or -errno (logged). */
 int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret_text);

@@ -1032,12 +1032,16 @@ static int load_bridge(struct ctx *x, const config_setting_t *root, struct roost
 	const char *name = "cni0";
 	int r;
 
+	/* Without bridge.mtu, roostd takes the MTU of the interface that
+	 * carries node.address when it starts (agent_mtu_resolve): host-gw
+	 * adds no header. 1500 stands in until then (--check-config). */
 	c->bridge_mtu = 1500;
 	if ((r = get_group(x, root, "bridge", false, &g)) < 0 ||
 	    (g && (r = check_keys(x, g, keys)) < 0) ||
 	    (r = get_string(x, g, "name", false, &name)) < 0 ||
-	    get_uint(x, g, "mtu", 68, 65535, &c->bridge_mtu) < 0)
+	    (r = get_uint(x, g, "mtu", 68, 65535, &c->bridge_mtu)) < 0)
 		return -EINVAL;
+	c->bridge_mtu_auto = r == 0;
 	if (strlen(name) == 0 || strlen(name) >= IFNAMSIZ || strpbrk(name, "/: \t\n") ||
 	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return fail(x, member(g, "name"),
@@ -1045,6 +1049,72 @@ static int load_bridge(struct ctx *x, const config_setting_t *root, struct roost
 			    name);
 	strcpy(c->bridge_name, name);
 	return 0;
+}
+
+/* ---- egress ------------------------------------------------------------------------ */
+
+static bool cidr_overlap(const struct conf_cidr *a, const struct conf_cidr *b)
+{
+	unsigned l = a->len < b->len ? a->len : b->len;
+	uint32_t m = l ? 0xffffffffu << (32 - l) : 0;
+
+	return (ntohl(a->net.s_addr) & m) == (ntohl(b->net.s_addr) & m);
+}
+
+/* egress.no_masquerade: a list of IPv4 CIDRs, none inside the cluster's pod
+ * CIDR (never masqueraded anyway), none overlapping another. */
+static int load_no_masquerade(struct ctx *x, const config_setting_t *g, struct roostd_conf *c)
+{
+	const config_setting_t *l = member(g, "no_masquerade");
+	int n;
+
+	if (!l)
+		return 0;
+	if (!config_setting_is_list(l) && !config_setting_is_array(l))
+		return fail(x, l, "egress.no_masquerade: expected a list of CIDRs like ( \"192.0.2.0/24\" )");
+	n = config_setting_length(l);
+	if (n > CONF_NO_MASQ_MAX)
+		return fail(x, l, "egress.no_masquerade: %d networks, at most %d", n, CONF_NO_MASQ_MAX);
+	c->no_masquerade = calloc((size_t)n + 1, sizeof(*c->no_masquerade));
+	if (!c->no_masquerade)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		struct conf_cidr *k = &c->no_masquerade[i];
+		struct conf_cidr cl = {c->cluster_net, c->cluster_len};
+		char name[256];
+		int r;
+
+		setting_path(e, name, sizeof(name));
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(x, e, "%s: expected a CIDR in double quotes like \"192.0.2.0/24\"",
+				    name);
+		if ((r = parse_cidr(x, e, config_setting_get_string(e), &k->net, &k->len)) < 0)
+			return r;
+		if (c->cluster_len && k->len >= cl.len && cidr_overlap(k, &cl))
+			return fail(x, e,
+				    "%s: '%s' is inside cluster.pod_cidr, which is never masqueraded",
+				    name, config_setting_get_string(e));
+		for (int j = 0; j < i; j++)
+			if (cidr_overlap(k, &c->no_masquerade[j]))
+				return fail(x, e, "%s: '%s' overlaps egress.no_masquerade[%d]", name,
+					    config_setting_get_string(e), j);
+		c->n_no_masquerade++;
+	}
+	return 0;
+}
+
+static int load_egress(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
+{
+	static const char *const keys[] = {"masquerade", "no_masquerade", NULL};
+	const config_setting_t *g;
+	int r;
+
+	c->masquerade = true; /* as flannel's standard manifest (--ip-masq) */
+	if ((r = get_group(x, root, "egress", false, &g)) < 0 ||
+	    (g && (r = check_keys(x, g, keys)) < 0) || get_bool(x, g, "masquerade", &c->masquerade) < 0)
+		return -EINVAL;
+	return load_no_masquerade(x, g, c);
 }
 
 static int load_bird(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
@@ -1553,11 +1623,12 @@ int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr
 	root = config_root_setting(&cfg);
 	{
 		static const char *const keys[] = {"node", "cluster", "bgp", "bridge", "bird", "datastore",
-						   "agent", NULL};
+						   "agent", "egress", NULL};
 
 		if ((r = check_keys(&x, root, keys)) < 0 || (r = load_node(&x, root, c)) < 0 ||
 		    (r = load_cluster(&x, root, c)) < 0 || (r = load_bgp(&x, root, c)) < 0 ||
-		    (r = load_bridge(&x, root, c)) < 0 || (r = load_bird(&x, root, c)) < 0 ||
+		    (r = load_bridge(&x, root, c)) < 0 || (r = load_egress(&x, root, c)) < 0 ||
+		    (r = load_bird(&x, root, c)) < 0 ||
 		    (r = load_agent(&x, root, c)) < 0 || (r = load_datastore(&x, root, c)) < 0 ||
 		    (r = check_paths(&x, root, c)) < 0 || (r = hash_without_secrets(&cfg, c->hash)) < 0) {
 			config_destroy(&cfg);
@@ -1587,6 +1658,7 @@ void conf_free(struct roostd_conf *c)
 	free(c->ds_key);
 	free(c->ds_subnet_env);
 	free(c->static_routes);
+	free(c->no_masquerade);
 	free(c->route_reflectors);
 	for (size_t i = 0; i < c->n_peers; i++) {
 		free((void *)c->peers[i].import);

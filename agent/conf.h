@@ -19,6 +19,15 @@
 
 #define CONF_DEFAULT_PATH "/etc/roost/roostd.conf"
 
+/* An IPv4 network, no host bits. */
+struct conf_cidr {
+	struct in_addr net;
+	unsigned len;
+};
+
+/* egress.no_masquerade: at most this many networks. */
+#define CONF_NO_MASQ_MAX 256
+
 struct roostd_conf {
 	char *path;      /* owned; as given */
 	char hash[65];   /* sha256 of the parsed config, passwords blanked (conf.c) */
@@ -80,7 +89,13 @@ struct roostd_conf {
 
 	/* bridge */
 	char bridge_name[16];
-	unsigned bridge_mtu;
+	unsigned bridge_mtu;   /* bridge.mtu, else the uplink's (agent_mtu_resolve) */
+	bool bridge_mtu_auto;  /* bridge.mtu absent: follow node.address's interface */
+
+	/* egress (agent/egress.c) */
+	bool masquerade;                /* egress.masquerade (default true) */
+	struct conf_cidr *no_masquerade; /* owned; egress.no_masquerade */
+	size_t n_no_masquerade;
 
 	/* bird (all strings owned) */
 	char *bird_binary, *bird_config, *bird_socket, *bird_pidfile, *bird_include;

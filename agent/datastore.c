@@ -43,6 +43,7 @@ struct datastore {
 	char name[BC_NAME_MAX + 1];
 	struct in_addr address;
 	unsigned ttl, renew, mtu;
+	bool ipmasq; /* egress masquerade on (FLANNEL_IPMASQ) */
 	char cache[4096], subnet_env[4096];
 	struct in_addr net, cluster;
 	unsigned len, cluster_len;
@@ -233,7 +234,7 @@ size_t ds_leases_filter(struct ds_peer *p, size_t n, struct in_addr cluster, uns
 }
 
 int ds_subnet_env_format(char *buf, size_t len, struct in_addr cluster, unsigned cluster_len,
-			 struct in_addr net, unsigned plen, unsigned mtu)
+			 struct in_addr net, unsigned plen, unsigned mtu, bool ipmasq)
 {
 	char c[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 	struct in_addr gw = {.s_addr = htonl(ntohl(net.s_addr) + 1)};
@@ -241,8 +242,10 @@ int ds_subnet_env_format(char *buf, size_t len, struct in_addr cluster, unsigned
 
 	inet_ntop(AF_INET, &cluster, c, sizeof(c));
 	inet_ntop(AF_INET, &gw, g, sizeof(g));
-	n = snprintf(buf, len, "FLANNEL_NETWORK=%s/%u\nFLANNEL_SUBNET=%s/%u\nFLANNEL_MTU=%u\nFLANNEL_IPMASQ=false\n",
-		     c, cluster_len, g, plen, mtu);
+	/* FLANNEL_IPMASQ=true tells flannel's CNI plugin that the agent
+	 * masquerades (it then leaves ipMasq off on the bridge it delegates to). */
+	n = snprintf(buf, len, "FLANNEL_NETWORK=%s/%u\nFLANNEL_SUBNET=%s/%u\nFLANNEL_MTU=%u\nFLANNEL_IPMASQ=%s\n",
+		     c, cluster_len, g, plen, mtu, ipmasq ? "true" : "false");
 	return n > 0 && (size_t)n < len ? n : -ENOSPC;
 }
 
@@ -296,6 +299,28 @@ static int write_file(const char *path, const char *text)
 	int r = rst_mkdir_parent(path, 0755);
 
 	return r < 0 ? r : rst_write_atomic(path, text, strlen(text), 0644, RST_WRITE_NOSYNC);
+}
+
+/* flannel's subnet.env, when configured. Written by ds_open() before the
+ * worker starts and by the loop (ds_subnet_env_update) afterwards: net,
+ * cluster and their lengths do not change after ds_open(). */
+static void subnet_env_write(struct datastore *ds)
+{
+	char env[512];
+
+	if (!ds->subnet_env[0])
+		return;
+	if (ds_subnet_env_format(env, sizeof(env), ds->cluster, ds->cluster_len, ds->net, ds->len,
+				 ds->mtu, ds->ipmasq) < 0 ||
+	    write_file(ds->subnet_env, env) < 0)
+		log_warn("datastore: cannot write '%s'", ds->subnet_env);
+}
+
+void ds_subnet_env_update(struct datastore *ds, bool ipmasq, unsigned mtu)
+{
+	ds->ipmasq = ipmasq;
+	ds->mtu = mtu;
+	subnet_env_write(ds);
 }
 
 /* ---- the cache: the last good view ------------------------------------------ */
@@ -774,7 +799,6 @@ static void *worker(void *arg)
 int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size_t errlen)
 {
 	struct datastore *ds = calloc(1, sizeof(*ds));
-	char env[512];
 	unsigned backoff = 1;
 	int r;
 
@@ -788,6 +812,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 	ds->ttl = c->ds_lease_ttl;
 	ds->renew = c->ds_lease_renew;
 	ds->mtu = c->bridge_mtu;
+	ds->ipmasq = c->masquerade;
 	snprintf(ds->cache, sizeof(ds->cache), "%s/datastore.json", c->state_dir);
 	snprintf(ds->subnet_env, sizeof(ds->subnet_env), "%s", c->ds_subnet_env);
 	if (!ds->prefix || pipe2(ds->wake, O_CLOEXEC | O_NONBLOCK) < 0 ||
@@ -841,12 +866,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 		sleep(backoff);
 		backoff = backoff < DS_BACKOFF_MAX_S ? backoff * 2 : DS_BACKOFF_MAX_S;
 	}
-	if (ds->subnet_env[0]) {
-		if (ds_subnet_env_format(env, sizeof(env), ds->cluster, ds->cluster_len, ds->net,
-					 ds->len, ds->mtu) < 0 ||
-		    write_file(ds->subnet_env, env) < 0)
-			log_warn("datastore: cannot write '%s'", ds->subnet_env);
-	}
+	subnet_env_write(ds);
 	if (pthread_create(&ds->thread, NULL, worker, ds) != 0) {
 		ds_free(ds);
 		snprintf(err, errlen, "cannot start the datastore thread");

@@ -73,7 +73,10 @@ size_t ds_n_peers(struct datastore *ds);
 
 /* Flannel's subnet.env for these values (exposed for the unit tests). */
 int ds_subnet_env_format(char *buf, size_t len, struct in_addr cluster, unsigned cluster_len,
-			 struct in_addr net, unsigned plen, unsigned mtu);
+			 struct in_addr net, unsigned plen, unsigned mtu, bool ipmasq);
+/* A reload changed what subnet.env says (masquerade, MTU): writes it again.
+ * Called by roostd's loop only (the worker never writes the file). */
+void ds_subnet_env_update(struct datastore *ds, bool ipmasq, unsigned mtu);
 /* Parses one lease (key suffix "10.244.1.0-24", value JSON); 0 or -EINVAL. */
 int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret);
 

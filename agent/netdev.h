@@ -122,6 +122,10 @@ int netdev_link_set_up(struct netdev *nd, int ifindex);
 /* 1 when addr/plen is on ifindex, 0 when not, or -errno. */
 int netdev_addr_exists(struct netdev *nd, int ifindex, struct in_addr addr, unsigned plen);
 
+/* The ifindex of the link that has the local IPv4 address addr (any
+ * prefix length), 0 when none has it, or -errno. */
+int netdev_addr_link(struct netdev *nd, struct in_addr addr);
+
 /* 1 when the main table has an IPv4 route to dst/plen whose first next hop
  * is gw (any gateway when gw is INADDR_ANY), 0 when not, or -errno. */
 int netdev_route_exists(struct netdev *nd, struct in_addr dst, unsigned plen, struct in_addr gw);

@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "birdconf.h"
+#include "egress.h"
 #include "log.h"
 #include "netdev.h"
 #include "rst-util.h"
@@ -54,6 +55,64 @@ int agent_setup_node(const struct roostd_conf *c)
 	r = netdev_ipv4_forwarding_enable();
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "sysctl: cannot enable net.ipv4.ip_forward");
+	return 0;
+}
+
+void agent_mtu_resolve(struct roostd_conf *c)
+{
+	struct netdev *nd = NULL;
+	struct netdev_link_info li;
+	int ifindex, r;
+
+	if (!c->bridge_mtu_auto)
+		return;
+	c->bridge_mtu = 1500;
+	r = netdev_open(&nd);
+	if (r < 0) {
+		log_errno(LOG_WARNING, r, "bridge: mtu: cannot open a route socket; mtu 1500");
+		return;
+	}
+	ifindex = netdev_addr_link(nd, c->address);
+	if (ifindex > 0 && netdev_link_lookup(nd, ifindex, NULL, &li) == 0 && li.mtu >= 68) {
+		c->bridge_mtu = li.mtu;
+		log_info("bridge: mtu %u, as '%s', the interface of node.address %s", li.mtu,
+			 li.name, inet_ntoa(c->address));
+	} else {
+		log_warn("bridge: no interface has node.address %s; mtu 1500 (bridge.mtu sets it)",
+			 inet_ntoa(c->address));
+	}
+	netdev_free(nd);
+}
+
+/* Whether c needs the egress table (else the script only removes it). */
+static bool egress_wanted(const struct roostd_conf *c)
+{
+	return c->masquerade && !c->no_pods;
+}
+
+int agent_egress_start(struct agent *a)
+{
+	char err[256];
+	int64_t t0;
+	int r;
+
+	if (egress_render(a->conf, &a->egress) < 0)
+		return log_errno(LOG_ERR, ENOMEM, "egress: cannot render the nftables table"), -1;
+	t0 = rst_now_us();
+	r = egress_apply(a->egress, err, sizeof(err));
+	if (r < 0 && egress_wanted(a->conf)) {
+		log_error("egress: nftables refused table ip " EGRESS_TABLE ": %s (egress.masquerade = false runs without masquerade)",
+			  err);
+		return -1;
+	}
+	if (r < 0)
+		log_warn("egress: masquerade off; a leftover table ip " EGRESS_TABLE " could not be removed: %s, ignoring",
+			 err);
+	else
+		log_info("egress: masquerade %s: table ip " EGRESS_TABLE " %s in %.1f ms",
+			 egress_wanted(a->conf) ? "on" : "off",
+			 egress_wanted(a->conf) ? "replaced" : "absent",
+			 (double)(rst_now_us() - t0) / 1000.0);
 	return 0;
 }
 
@@ -107,6 +166,8 @@ void apply_job_free(struct apply_job *j)
 	free(j->static_routes);
 	free(j->lease_owners);
 	free(j->peers);
+	free(j->egress);
+	free(j->egress_undo);
 	free(j);
 }
 
@@ -143,6 +204,7 @@ static struct apply_job *reload_prepare(struct agent *a)
 		conf_free(nc);
 		return NULL;
 	}
+	agent_mtu_resolve(nc);
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		log_error("reload: out of memory, not reloading");
@@ -153,7 +215,15 @@ static struct apply_job *reload_prepare(struct agent *a)
 	j->reload = true;
 	j->nc = nc;
 	j->text = text;
+	j->egress_required = egress_wanted(nc);
 	bird_init(&j->bird, nc);
+	if (egress_render(nc, &j->egress) < 0 ||
+	    (a->egress && strcmp(a->egress, j->egress) != 0 &&
+	     !(j->egress_undo = strdup(a->egress)))) {
+		log_error("reload: out of memory, not reloading");
+		apply_job_free(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -168,6 +238,13 @@ static void reload_commit(struct agent *a, struct apply_job *j)
 	     old->gateway.s_addr != nc->gateway.s_addr))
 		(void)agent_setup_node(nc);
 	log_set_level(nc->log_level);
+	if (egress_wanted(old) != egress_wanted(nc))
+		log_info("egress: masquerade %s: table ip " EGRESS_TABLE " %s",
+			 egress_wanted(nc) ? "on" : "off", egress_wanted(nc) ? "created" : "removed");
+	free(a->egress);
+	a->egress = TAKE_PTR(j->egress);
+	if (a->ds && (egress_wanted(old) != egress_wanted(nc) || old->bridge_mtu != nc->bridge_mtu))
+		ds_subnet_env_update(a->ds, egress_wanted(nc), nc->bridge_mtu);
 	log_info("reload: done hash=%s%s", nc->hash,
 		 strcmp(a->text, j->text) == 0 ? " (BIRD configuration unchanged)" : "");
 	free(a->text);
@@ -175,6 +252,36 @@ static void reload_commit(struct agent *a, struct apply_job *j)
 	a->conf = nc;
 	a->node.reloads_ok++;
 	conf_free(old);
+}
+
+/* A reload: the egress table first (one nftables transaction: all or
+ * nothing), then BIRD; when BIRD refuses, the old table is put back, so a
+ * refused reload changes nothing. A change of BIRD's alone has no egress. */
+static int egress_then_bird(struct apply_job *j)
+{
+	char err[200];
+	int r;
+
+	if (j->egress) {
+		int64_t t0 = rst_now_us();
+
+		r = egress_apply(j->egress, err, sizeof(err));
+		log_debug("egress: nft script applied in %.1f ms (%s)",
+			  (double)(rst_now_us() - t0) / 1000.0, r < 0 ? "refused" : "ok");
+		if (r < 0 && j->egress_required) {
+			j->egress_failed = true;
+			return rst_err_set(&j->e, -r, j->nc->path, 0,
+					   "nftables refused table ip " EGRESS_TABLE ": %s", err);
+		}
+		if (r < 0)
+			log_warn("egress: masquerade off; table ip " EGRESS_TABLE " could not be removed: %s, ignoring",
+				 err);
+	}
+	r = bird_apply(&j->bird, j->text, &j->e);
+	if (r < 0 && j->egress_undo && egress_apply(j->egress_undo, err, sizeof(err)) < 0)
+		log_error("egress: the previous table ip " EGRESS_TABLE " could not be put back: %s",
+			  err);
+	return r;
 }
 
 static void apply_run(void *arg)
@@ -186,7 +293,7 @@ static void apply_run(void *arg)
 	else if (j->start == BIRD_JOB_RESTART)
 		bird_restart(&j->bird, j->text);
 	else
-		j->r = bird_apply(&j->bird, j->text, &j->e);
+		j->r = egress_then_bird(j);
 }
 
 /* A start or restart ran: the BIRD it left (pid, pidfd, applied text, the
@@ -231,8 +338,8 @@ void agent_apply_done(void *arg, void *ctx, bool ran)
 	}
 	if (j->reload) {
 		rst_err_format(&j->e, buf, sizeof(buf));
-		log_error("reload: BIRD refused the new configuration, keeping the old one: %s",
-			  buf);
+		log_error("reload: %s the new configuration, keeping the old one: %s",
+			  j->egress_failed ? "egress refused" : "BIRD refused", buf);
 		a->node.reloads_failed++;
 	} else if (j->owners) {
 		rst_err_format(&j->e, buf, sizeof(buf));

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,7 +33,9 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  status  the node, its pod subnet and address pool, BIRD (pid, version,\n"
-		"          uptime), the hash of the configuration in force, and every BGP\n"
+		"          uptime), the hash of the configuration in force, egress\n"
+		"          masquerade (table ip roost: present, connections masqueraded),\n"
+		"          and every BGP\n"
 		"          session: kind (mesh, reflector, client, peer), address, ASN,\n"
 		"          state, since, BFD state, routes imported, exported and filtered.\n"
 		"          Exit 0 only when BIRD answers and every expected session is\n"
@@ -101,6 +104,23 @@ static void print_status(const json_t *r)
 		else
 			printf("datastore etcd DOWN: %s; keeping the last known %lld lease(s)\n",
 			       s_(ds, "last_error"), i_(ds, "peers"));
+	}
+	if (json_object_get(r, "egress")) {
+		const json_t *eg = json_object_get(r, "egress");
+		bool want = json_is_true(json_object_get(eg, "masquerade"));
+		bool present = json_is_true(json_object_get(eg, "present"));
+
+		if (strcmp(s_(eg, "error"), "-") != 0)
+			printf("egress    masquerade %s; nftables cannot be asked: %s\n",
+			       want ? "on" : "off", s_(eg, "error"));
+		else if (want && present)
+			printf("egress    masquerade on (table %s present, %lld connection(s) masqueraded)\n",
+			       s_(eg, "table"), i_(eg, "masqueraded"));
+		else if (want)
+			printf("egress    masquerade on, but table %s is MISSING\n", s_(eg, "table"));
+		else
+			printf("egress    masquerade off (table %s %s)\n", s_(eg, "table"),
+			       present ? "PRESENT: left over" : "absent");
 	}
 	printf("\n%-16s %-9s %-15s %-10s %-12s %-13s %-5s %8s %8s %8s\n", "SESSION", "KIND",
 	       "ADDRESS", "ASN", "STATE", "SINCE", "BFD", "IMPORTED", "EXPORTED", "FILTERED");

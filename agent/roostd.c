@@ -3,7 +3,8 @@
  * roostd.c - the roost node agent: main(), start-up and the poll() loop.
  *
  * At start: load and check the config, make sure the bridge has the pod
- * gateway address and is up, turn on IPv4 forwarding, render BIRD's config,
+ * gateway address and is up (with the uplink's MTU unless bridge.mtu says),
+ * turn on IPv4 forwarding, replace the egress table (egress.c), render BIRD's config,
  * then adopt the running BIRD or spawn one. Afterwards the loop waits for
  * signals (HUP reload, TERM/INT exit), BIRD's death (pidfd), CNI requests,
  * the datastore and finished jobs. roostd never stops BIRD: leaving, for
@@ -21,7 +22,8 @@
  *     apply_job's own struct bird and text, see reload.c). The loop prepares
  *     the job, and commits the result when the worker is done with it.
  *     BIRD's start and restarts run there too: the loop moves a->bird into
- *     the job and takes it back when the job is done.
+ *     the job and takes it back when the job is done. A reload's job
+ *     applies the egress nftables table (egress.c) before BIRD's change.
  *   queries (worker.c): the requests that ask BIRD: CNI STATUS, roostctl
  *     status and audit (NODE_STATUS, AUDIT); the job owns the client's
  *     connection and answers it.
@@ -556,6 +558,7 @@ static void stop(struct agent *a)
 	teardown_free(a->td); /* finishes the deletions it has queued */
 	ipam_free(a->ipam);
 	free(a->text);
+	free(a->egress);
 	share_done(&a->share);
 	conf_free(a->conf);
 }
@@ -577,6 +580,7 @@ static int run(const char *path)
 	log_set_level(a.conf->log_level);
 	log_info("starting: node='%s' address=%s config='%s' hash=%s", a.conf->name,
 		 inet_ntoa(a.conf->address), path, a.conf->hash);
+	agent_mtu_resolve(a.conf); /* before the datastore writes FLANNEL_MTU */
 	share_init(&a.share, a.conf);
 	metrics_init(&a.metrics, NULL);
 	sfd = signals_open();
@@ -591,7 +595,7 @@ static int run(const char *path)
 		r = 1;
 		a.metrics.ds = a.ds;
 	}
-	if (start_pods(&a) < 0 || owners_open(&a.owners, a.conf) < 0 ||
+	if (start_pods(&a) < 0 || agent_egress_start(&a) < 0 || owners_open(&a.owners, a.conf) < 0 ||
 	    agent_render(a.conf, &a.owners, &a.text) < 0 || start_serving(&a) < 0)
 		goto out;
 	a.sessions.owners = &a.owners;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bc-ctl.h"
+#include "egress.h"
 #include "log.h"
 #include "netdev.h"
 #include "owners.h"
@@ -79,6 +80,19 @@ static json_t *session_json(const struct bc_protocol *p, const struct bc_reply *
 			 (json_int_t)p->routes_imported, "exported", (json_int_t)p->routes_exported,
 			 "filtered", (json_int_t)(p->import_filtered + p->import_rejected),
 			 "last_error", p->last_error, "expected", expected);
+}
+
+/* Egress masquerade: what the configuration asks, and what the kernel has. */
+static json_t *status_egress(const struct roostd_conf *c)
+{
+	struct egress_state st;
+	bool want = c->masquerade && !c->no_pods;
+
+	(void)egress_state_get(&st);
+	return json_pack("{s:b, s:s, s:b, s:I, s:s, s:b}", "masquerade", want, "table",
+			 "ip " EGRESS_TABLE, "present", st.present, "masqueraded",
+			 (json_int_t)st.masqueraded, "error", st.error, "ok",
+			 !st.error[0] && st.present == want);
 }
 
 json_t *status_node(const struct roostd_conf *c, const struct bird *b, const struct ipam *ipam)
@@ -169,6 +183,7 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 		st.last_reconfiguration, "recovering", st.gr_recovery, "socket", c->bird_socket,
 		"sessions", sessions, "healthy", healthy, "ready", why[0] == '\0', "ready_reason",
 		why[0] ? why : "BIRD runs and this node's pod subnet is exported");
+	json_object_set_new(out, "egress", status_egress(c));
 	bc_reply_done(&bfd);
 	free(protos);
 	bc_ctl_free(ctl);

@@ -3,10 +3,10 @@
 # with apt-get when missing (sourced by tests/run and examples/demo).
 
 ROOST_DEPS="build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev
-	libnl-3-dev libnl-route-3-dev libconfig-dev libjansson-dev libcmocka-dev
+	libnl-3-dev libnl-route-3-dev libconfig-dev libjansson-dev libcmocka-dev libnftables-dev
 	bird2 iproute2 iputils-ping procps jq tcpdump util-linux curl man-db socat valgrind iperf3
 	frr gobgpd exabgp etcd-server etcd-client libcurl4-openssl-dev libyaml-dev
-	golang-go golang-github-appc-cni-dev containernetworking-plugins python3 openssl"
+	golang-go golang-github-appc-cni-dev containernetworking-plugins python3 openssl nftables"
 
 deps_missing() {
 	local p missing=""

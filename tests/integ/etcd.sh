@@ -124,8 +124,18 @@ pods_reach() {
 }
 check "the pod on node1 and the pods on nodes 2-5 reach each other" pods_reach
 gw1=$(echo "${NET[1]}" | sed 's|\.0/24$|.1/24|')
-printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=%s\nFLANNEL_MTU=1500\nFLANNEL_IPMASQ=false\n' "$gw1" >"$RST_TMP/subnet.env.want"
-check "node1's subnet.env is flannel's, line for line" diff "$RST_TMP/subnet.env.want" "$RST_TMP/n1/subnet.env"
+printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=%s\nFLANNEL_MTU=1500\nFLANNEL_IPMASQ=true\n' "$gw1" >"$RST_TMP/subnet.env.want"
+check "node1's subnet.env is flannel's, line for line (roost masquerades: FLANNEL_IPMASQ=true)" \
+	diff "$RST_TMP/subnet.env.want" "$RST_TMP/n1/subnet.env"
+cp "$RST_TMP/n1/roostd.conf" "$RST_TMP/n1/roostd.conf.masq"
+echo 'egress = { masquerade = false; };' >>"$RST_TMP/n1/roostd.conf"
+kill -HUP "$(roostd_pid 1)"
+check "egress.masquerade = false + SIGHUP: subnet.env says FLANNEL_IPMASQ=false" \
+	wait_until 15 grep -qx FLANNEL_IPMASQ=false "$RST_TMP/n1/subnet.env"
+cp "$RST_TMP/n1/roostd.conf.masq" "$RST_TMP/n1/roostd.conf"
+kill -HUP "$(roostd_pid 1)"
+check "masquerade on again + SIGHUP: subnet.env as before" \
+	wait_until 15 diff "$RST_TMP/subnet.env.want" "$RST_TMP/n1/subnet.env"
 ds_status_ok() {
 	status_json 1 &&
 		jq -e '.datastore.state == "up" and .datastore.peers == 4 and .datastore.lease_ttl == 86400' \

@@ -29,6 +29,7 @@ node_conf 2 2
 roostd_start 2
 d="$RST_TMP/n1"
 ip netns exec "$(ns n1)" valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
+	--suppressions="$top_srcdir/tests/integ/valgrind.supp" \
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no \
 	--log-file="$d/valgrind.txt" "$REL/agent/roostd" -c "$d/roostd.conf" >>"$d/roostd.log" 2>&1 &
 vg=$!

@@ -63,6 +63,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c->import_limit, 1024);
 	assert_string_equal(c->bridge_name, "cni0");
 	assert_int_equal(c->bridge_mtu, 1500);
+	assert_true(c->bridge_mtu_auto); /* roostd takes the uplink's at start */
+	assert_true(c->masquerade);      /* as flannel's manifest */
+	assert_int_equal(c->n_no_masquerade, 0);
 	assert_string_equal(c->bird_config, "/run/roost/bird.conf");
 	assert_string_equal(c->bird_socket, "/run/roost/bird.ctl");
 	assert_string_equal(c->bird_pidfile, "/run/roost/bird.pid");
@@ -90,6 +93,7 @@ static void test_every_key(void **state)
 		   "  graceful_restart = { enabled = false; restart_time = 30; };\n"
 		   "  hold_time = 9; keepalive_time = 3; import_limit = 10; };\n"
 		   "bridge = { name = \"br-pods\"; mtu = 9000; };\n"
+		   "egress = { masquerade = false; no_masquerade = ( \"192.0.2.0/24\", \"10.0.0.0/8\" ); };\n"
 		   "bird = { binary = \"/usr/sbin/bird\"; config = \"/x/b.conf\"; socket = \"/x/b.ctl\";\n"
 		   "  pidfile = \"/x/b.pid\"; spawn = false; include = \"/x/local.conf\"; kernel_metric = 64;\n"
 		   "  configure_timeout = 10; };\n"
@@ -112,6 +116,14 @@ static void test_every_key(void **state)
 	assert_int_equal(c->import_limit, 10);
 	assert_string_equal(c->bridge_name, "br-pods");
 	assert_int_equal(c->bridge_mtu, 9000);
+	assert_false(c->bridge_mtu_auto);
+	assert_false(c->masquerade);
+	assert_int_equal(c->n_no_masquerade, 2);
+	assert_string_equal(ip(c->no_masquerade[0].net), "192.0.2.0");
+	assert_int_equal(c->no_masquerade[0].len, 24);
+	/* a network that contains the cluster's pod CIDR is fine */
+	assert_string_equal(ip(c->no_masquerade[1].net), "10.0.0.0");
+	assert_int_equal(c->no_masquerade[1].len, 8);
 	assert_string_equal(c->bird_binary, "/usr/sbin/bird");
 	assert_string_equal(c->bird_config, "/x/b.conf");
 	assert_false(c->bird_spawn);

@@ -130,12 +130,18 @@ static void test_subnet_env(void **state)
 	(void)state;
 	inet_pton(AF_INET, "10.244.0.0", &cl);
 	inet_pton(AF_INET, "10.244.3.0", &net);
-	assert_true(ds_subnet_env_format(buf, sizeof(buf), cl, 16, net, 24, 1500) > 0);
+	assert_true(ds_subnet_env_format(buf, sizeof(buf), cl, 16, net, 24, 1500, false) > 0);
 	assert_string_equal(buf, "FLANNEL_NETWORK=10.244.0.0/16\n"
 				 "FLANNEL_SUBNET=10.244.3.1/24\n"
 				 "FLANNEL_MTU=1500\n"
 				 "FLANNEL_IPMASQ=false\n");
-	assert_int_equal(ds_subnet_env_format(buf, 10, cl, 16, net, 24, 1500), -ENOSPC);
+	/* egress.masquerade on: flannel's CNI plugin must not masquerade again */
+	assert_true(ds_subnet_env_format(buf, sizeof(buf), cl, 16, net, 24, 9000, true) > 0);
+	assert_string_equal(buf, "FLANNEL_NETWORK=10.244.0.0/16\n"
+				 "FLANNEL_SUBNET=10.244.3.1/24\n"
+				 "FLANNEL_MTU=9000\n"
+				 "FLANNEL_IPMASQ=true\n");
+	assert_int_equal(ds_subnet_env_format(buf, 10, cl, 16, net, 24, 1500, true), -ENOSPC);
 }
 
 static void test_base64(void **state)
