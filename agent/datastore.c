@@ -818,6 +818,12 @@ static int watch_step(struct datastore *ds, char *err, size_t errlen)
 	if (!ds->watch) {
 		if (!ts_due(&ds->watch_next))
 			return 0;
+		/* Down (this thread is the only writer of ds->up): opening a
+		 * watch proves nothing, a read does, and picks the endpoint. */
+		if (!ds->up && etcd_revision(ds->e, prefix, &rev) < 0) {
+			snprintf(err, errlen, "watch: %s", etcd_error(ds->e));
+			return -EAGAIN;
+		}
 		r = etcd_watch_open(ds->e, prefix, ds->revision + 1, &ds->watch);
 		if (r < 0) {
 			snprintf(err, errlen, "watch: %s", strerror(-r));
@@ -875,10 +881,14 @@ static int watch_step(struct datastore *ds, char *err, size_t errlen)
 			 etcd_watch_error(ds->watch), ds->revision + 1);
 		watch_close(ds);
 		if (ds->watch_frames == 0) {
+			/* Refused at once (a proxy that cannot stream?): wait,
+			 * and meanwhile read every lease on each try, so that
+			 * changes still arrive. */
 			ds->watch_backoff_s = ds->watch_backoff_s ? ds->watch_backoff_s * 2 : 1;
 			if (ds->watch_backoff_s > DS_BACKOFF_MAX_S)
 				ds->watch_backoff_s = DS_BACKOFF_MAX_S;
 			ts_in(&ds->watch_next, (long)ds->watch_backoff_s * 1000);
+			ds->listed = false;
 		}
 		if (etcd_revision(ds->e, prefix, &rev) < 0) {
 			snprintf(err, errlen, "watch: %s", etcd_error(ds->e));

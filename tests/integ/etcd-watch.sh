@@ -6,7 +6,9 @@
 # with etcdctl reaches every node's kernel promptly; etcd restarted while
 # node1's roostd is stopped and the store compacted past node1's watch:
 # node1 logs the re-list and gets the lease written meanwhile, and every
-# node's watch resumes (a later lease arrives everywhere); SIGTERM to a
+# node's watch resumes (a later lease arrives everywhere); a watch gone
+# silent (node1's traffic to etcd dropped) is noticed within 75 s and
+# resumes, with what it missed, once etcd is reachable; SIGTERM to a
 # roostd with an open watch exits within 3 s; datastore.watch = false (the
 # fallback) still polls.
 . "$(dirname "$0")/lib.sh"
@@ -168,6 +170,30 @@ calls=$(idle_calls 3)
 check "idle again after the restart: no call to etcd in 3 s ($calls)" test "$calls" = 0
 check "every roostd is still running" \
 	bash -c "for k in \$(seq 1 $N); do kill -0 \$(cat $RST_TMP/n\$k/roostd.pid) || exit 1; done"
+
+# ---- a watch gone silent ---------------------------------------------------------------------
+# node1's packets to and from etcd dropped (nft, in node1's namespace): its
+# watch connection stays open but brings nothing. After 60 s of silence it
+# asks etcd, gets no answer and says so; once etcd is reachable again it
+# watches from where it stopped and gets what it missed.
+ip netns exec "$(ns n1)" nft -f - <<'EON'
+table inet cut {
+	chain in { type filter hook input priority 0; tcp sport 2379 drop; }
+	chain out { type filter hook output priority 0; tcp dport 2379 drop; }
+}
+EON
+hostgw 10.244.234.0-24 172.31.0.86
+check "node1 cut off from etcd: the new lease reaches nodes 2 and 3" \
+	wait_until 3 via_on 10.244.234.0/24 172.31.0.86 2 3
+check "node1 cut off: its silent watch is noticed within 75 s (status down)" \
+	wait_until 75 bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"down\"'"
+check "node1 cut off: it did not get the lease, and kept every route" \
+	bash -c "$(declare -f no_kernel_route kernel_route ns via_on); RST_PREFIX=$RST_PREFIX;
+		no_kernel_route 1 10.244.234.0/24 && via_on 10.244.232.0/24 172.31.0.84 1"
+ip netns exec "$(ns n1)" nft delete table inet cut
+check "node1 reaches etcd again: it gets the lease it missed" \
+	wait_until 20 via_on 10.244.234.0/24 172.31.0.86 1
+check "node1 reaches etcd again: up and watching" wait_until 10 watching 1
 
 # ---- SIGTERM with an open watch -------------------------------------------------------------
 check "node2's watch is open" watching 2
