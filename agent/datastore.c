@@ -695,7 +695,7 @@ static int refresh(struct datastore *ds)
 	etcd_kvs_free(ds->kvs, ds->n_kvs);
 	ds->kvs = kv;
 	ds->n_kvs = m;
-	ds->revision = rev;
+	ds->revision = rev > 0 && rev < INT64_MAX ? rev : 0; /* untrusted: revision + 1 must hold */
 	ds->listed = true;
 	return publish(ds);
 }
@@ -792,6 +792,31 @@ static bool kvs_apply(struct datastore *ds, struct etcd_event *ev, const char *p
 	return true;
 }
 
+static void rev_seen(struct datastore *ds, int64_t rev)
+{
+	if (rev > ds->revision && rev < INT64_MAX)
+		ds->revision = rev;
+}
+
+/* etcd answers (a count-only range, on any endpoint); its revision behind
+ * ours means a store restored from a backup: a watch from our revision
+ * would wait for changes that already happened, so read everything again. */
+static int check_etcd(struct datastore *ds, const char *prefix, char *err, size_t errlen)
+{
+	int64_t rev = 0;
+
+	if (etcd_revision(ds->e, prefix, &rev) < 0) {
+		snprintf(err, errlen, "watch: %s", etcd_error(ds->e));
+		return -EAGAIN;
+	}
+	if (rev < ds->revision) {
+		log_warn("datastore: etcd's revision %" PRId64 " is behind the one seen, %" PRId64 " (restored?): reading every lease again",
+			 rev, ds->revision);
+		ds->listed = false;
+	}
+	return 0;
+}
+
 static void watch_close(struct datastore *ds)
 {
 	if (!ds->watch)
@@ -811,7 +836,6 @@ static int watch_step(struct datastore *ds, char *err, size_t errlen)
 	char prefix[256];
 	struct etcd_watch_resp w;
 	bool changed = false;
-	int64_t rev;
 	int r;
 
 	snprintf(prefix, sizeof(prefix), "%s/subnets/", ds->prefix);
@@ -820,10 +844,10 @@ static int watch_step(struct datastore *ds, char *err, size_t errlen)
 			return 0;
 		/* Down (this thread is the only writer of ds->up): opening a
 		 * watch proves nothing, a read does, and picks the endpoint. */
-		if (!ds->up && etcd_revision(ds->e, prefix, &rev) < 0) {
-			snprintf(err, errlen, "watch: %s", etcd_error(ds->e));
+		if (!ds->up && check_etcd(ds, prefix, err, errlen) < 0)
 			return -EAGAIN;
-		}
+		if (!ds->listed)
+			return 0; /* read everything first (the worker, next round) */
 		r = etcd_watch_open(ds->e, prefix, ds->revision + 1, &ds->watch);
 		if (r < 0) {
 			snprintf(err, errlen, "watch: %s", strerror(-r));
@@ -862,12 +886,11 @@ static int watch_step(struct datastore *ds, char *err, size_t errlen)
 		for (size_t i = 0; i < w.n_events; i++) {
 			if (kvs_apply(ds, &w.events[i], prefix))
 				changed = true;
-			if (w.events[i].kv.mod_revision > ds->revision)
-				ds->revision = w.events[i].kv.mod_revision;
+			rev_seen(ds, w.events[i].kv.mod_revision);
 		}
 		/* A progress notification: every event up to its revision is in. */
-		if (!w.created && w.n_events == 0 && w.revision > ds->revision)
-			ds->revision = w.revision;
+		if (!w.created && w.n_events == 0)
+			rev_seen(ds, w.revision);
 		etcd_watch_resp_clear(&w);
 	}
 	if (changed)
@@ -890,22 +913,17 @@ static int watch_step(struct datastore *ds, char *err, size_t errlen)
 			ts_in(&ds->watch_next, (long)ds->watch_backoff_s * 1000);
 			ds->listed = false;
 		}
-		if (etcd_revision(ds->e, prefix, &rev) < 0) {
-			snprintf(err, errlen, "watch: %s", etcd_error(ds->e));
-			return -EAGAIN;
-		}
-		return 0;
+		return check_etcd(ds, prefix, err, errlen);
 	}
 	if (ts_due(&ds->watch_idle)) {
 		/* Silent for a while: fine if a member in touch with the quorum
 		 * answers, on the endpoint being watched; else watch elsewhere. */
 		ts_in(&ds->watch_idle, DS_WATCH_IDLE_MS);
-		if (etcd_revision(ds->e, prefix, &rev) < 0) {
-			snprintf(err, errlen, "watch: %s", etcd_error(ds->e));
+		if (check_etcd(ds, prefix, err, errlen) < 0)
 			return -EAGAIN;
-		}
-		if (etcd_endpoint(ds->e) != ds->watch_ep) {
-			log_info("datastore: the watched endpoint does not answer; watching another one");
+		if (!ds->listed || etcd_endpoint(ds->e) != ds->watch_ep) {
+			if (ds->listed)
+				log_info("datastore: the watched endpoint does not answer; watching another one");
 			watch_close(ds);
 		}
 	}
