@@ -1072,6 +1072,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 		    write_file(ds->subnet_env, env) < 0)
 			log_warn("datastore: cannot write '%s'", ds->subnet_env);
 	}
+	etcd_set_stop_fd(ds->e, ds->stop[0]); /* ds_free waits for no etcd timeout */
 	if (pthread_create(&ds->thread, NULL, worker, ds) != 0) {
 		ds_free(ds);
 		snprintf(err, errlen, "cannot start the datastore thread");

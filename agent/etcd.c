@@ -33,6 +33,7 @@ struct etcd {
 	long timeout_ms;
 	const char *ca, *cert, *key; /* borrowed */
 	bool tls;
+	int stop_fd; /* readable: every transfer is aborted (-1: none) */
 	char err[256];
 };
 
@@ -213,10 +214,31 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* What every handle of e has: connect timeout, protocols, TLS. */
+/* libcurl calls this about once a second, and more often while data
+ * flows: a readable stop fd aborts the transfer (CURLE_ABORTED_BY_CALLBACK),
+ * so that a thread stopping waits for no timeout. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const struct etcd *e = arg;
+	struct pollfd pf = {.fd = e->stop_fd, .events = POLLIN};
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return e->stop_fd >= 0 && poll(&pf, 1, 0) > 0 ? 1 : 0;
+}
+
+void etcd_set_stop_fd(struct etcd *e, int fd)
+{
+	e->stop_fd = fd;
+}
+
+/* What every handle of e has: connect timeout, protocols, TLS, the stop fd. */
 static void setup_handle(const struct etcd *e, CURL *h)
 {
 	lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	lc.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	lc.easy_setopt(h, CURLOPT_XFERINFODATA, e);
 	lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, e->timeout_ms);
 	lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, e->tls ? "https" : "http,https");
 	if (e->ca && e->ca[0])
@@ -260,6 +282,7 @@ int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert,
 	e->cert = cert;
 	e->key = key;
 	e->tls = tls;
+	e->stop_fd = -1;
 	e->h = lc.easy_init();
 	if (!e->h) {
 		free(e);

@@ -31,6 +31,10 @@ struct etcd_kv {
 int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert, const char *key,
 	     long timeout_ms, struct etcd **ret);
 void etcd_free(struct etcd *e);
+/* While fd is readable, every call fails at once (checked about once a
+ * second and as data flows): a thread that is told to stop waits for no
+ * timeout. -1: none. */
+void etcd_set_stop_fd(struct etcd *e, int fd);
 const char *etcd_error(const struct etcd *e); /* the last failure (e NULL: loading libcurl) */
 
 /* Every key with prefix (or just key when prefix is false), in key order.

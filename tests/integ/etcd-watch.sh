@@ -7,8 +7,9 @@
 # node1's roostd is stopped and the store compacted past node1's watch:
 # node1 logs the re-list and gets the lease written meanwhile, and every
 # node's watch resumes (a later lease arrives everywhere); a watch gone
-# silent (node1's traffic to etcd dropped) is noticed within 75 s and
-# resumes, with what it missed, once etcd is reachable; SIGTERM to a
+# silent (node1's and node3's traffic to etcd dropped) is noticed within 75 s and
+# resumes, with what it missed, once etcd is reachable; SIGTERM while
+# connects to etcd are pending and SIGTERM to a
 # roostd with an open watch exits within 3 s; datastore.watch = false (the
 # fallback) still polls.
 . "$(dirname "$0")/lib.sh"
@@ -37,12 +38,12 @@ grpc_started() {
 	ip netns exec "$(ns etcd1)" curl -sf --max-time 5 "$EP/metrics" |
 		awk -v m="${1:-}" '/^grpc_server_started_total\{/ && (m == "" || index($0, "grpc_method=\"" m "\"")) {s += $2} END {print s + 0}'
 }
-ds_conf() { # ds_conf K [extra datastore settings]
+ds_conf() { # ds_conf K [extra datastore settings] [more endpoints]
 	local k=$1 d="$RST_TMP/n$1"
 	cat >"$d/roostd.conf" <<EOC
 node = { name = "node$k"; address = "172.31.0.$((10 + k))"; };
 bgp = { peers = ( { name = "tor"; address = "172.31.0.1"; asn = 65000; bfd = "off"; } ); };
-datastore = { type = "etcd"; endpoints = ( "$EP" ); subnet_env = "$d/subnet.env"; ${2:-} };
+datastore = { type = "etcd"; endpoints = ( "$EP"${3:-} ); subnet_env = "$d/subnet.env"; ${2:-} };
 bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
 agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
 EOC
@@ -92,9 +93,12 @@ aux_add etcd1 172.31.0.5
 etcd_start
 check "etcd answers" wait_until 30 etcd_healthy
 etcdctl_ put "$PFX/config" '{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"host-gw"}}' >/dev/null
+# node3 also lists two endpoints where nothing answers (tried after the
+# first one fails, 2 s each)
 for k in $(seq 1 "$N"); do
 	node_add "$k"
 	ds_conf "$k"
+	[ "$k" = 3 ] && ds_conf 3 "" ', "http://172.31.0.201:2379", "http://172.31.0.202:2379"'
 	roostd_start "$k"
 done
 for k in $(seq 1 "$N"); do wait_until 20 test -S "$RST_TMP/n$k/roostd.sock"; done
@@ -172,21 +176,41 @@ check "every roostd is still running" \
 	bash -c "for k in \$(seq 1 $N); do kill -0 \$(cat $RST_TMP/n\$k/roostd.pid) || exit 1; done"
 
 # ---- a watch gone silent ---------------------------------------------------------------------
-# node1's packets to and from etcd dropped (nft, in node1's namespace): its
-# watch connection stays open but brings nothing. After 60 s of silence it
-# asks etcd, gets no answer and says so; once etcd is reachable again it
-# watches from where it stopped and gets what it missed.
-ip netns exec "$(ns n1)" nft -f - <<'EON'
+# node1's and node3's packets to and from etcd dropped (nft, in their
+# namespaces): their watch connections stay open but bring nothing. After
+# 60 s of silence each asks etcd, gets no answer and says so; once etcd is
+# reachable again node1 watches from where it stopped and gets what it
+# missed. node3, trying three endpoints that do not answer, stops at once
+# on SIGTERM.
+for k in 1 3; do
+	ip netns exec "$(ns "n$k")" nft -f - <<'EON'
 table inet cut {
 	chain in { type filter hook input priority 0; tcp sport 2379 drop; }
 	chain out { type filter hook output priority 0; tcp dport 2379 drop; }
 }
 EON
+done
 hostgw 10.244.234.0-24 172.31.0.86
-check "node1 cut off from etcd: the new lease reaches nodes 2 and 3" \
-	wait_until 3 via_on 10.244.234.0/24 172.31.0.86 2 3
-check "node1 cut off: its silent watch is noticed within 75 s (status down)" \
-	wait_until 75 bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"down\"'"
+check "node1 and node3 cut off from etcd: the new lease reaches node2" \
+	wait_until 3 via_on 10.244.234.0/24 172.31.0.86 2
+ds_down() {
+	local k
+	for k in "$@"; do
+		status_json "$k" && jq -e '.datastore.state == "down"' "$RST_TMP/status-$k.json" || return 1
+	done
+}
+check "node1 and node3 cut off: their silent watches are noticed within 75 s (status down)" \
+	wait_until 75 ds_down 1 3
+# node3 now retries with backoff, each try 3 x 2 s of connect timeouts.
+check "node3 cut off: it logged the timeouts of its endpoints" \
+	wait_until 20 log_has 3 "datastore: etcd does not answer"
+p3=$(roostd_pid 3)
+wait_until 20 bash -c "ip netns exec $(ns n3) ss -tn state syn-sent | grep -q ':2379'"
+t0=$(now_ms)
+kill -TERM "$p3"
+check "SIGTERM to node3 while it waits for etcd endpoints that do not answer: it exits within 3 s" \
+	wait_until 3 bash -c "! kill -0 $p3 2>/dev/null"
+measure "SIGTERM -> roostd gone (etcd unreachable, a connect pending): $(($(now_ms) - t0)) ms"
 check "node1 cut off: it did not get the lease, and kept every route" \
 	bash -c "$(declare -f no_kernel_route kernel_route ns via_on); RST_PREFIX=$RST_PREFIX;
 		no_kernel_route 1 10.244.234.0/24 && via_on 10.244.232.0/24 172.31.0.84 1"
