@@ -724,6 +724,13 @@ static bool blank(const char *p, size_t n)
 
 int etcd_watch_next(struct etcd_watch *w, struct etcd_watch_resp *ret)
 {
+	if (!w->buf) { /* nothing received yet */
+		if (!w->ended)
+			return 0;
+		if (!w->err[0])
+			snprintf(w->err, sizeof(w->err), "watch: the stream ended");
+		return -ECONNRESET;
+	}
 	for (;;) {
 		char *frame = w->buf + w->off, *nl;
 		size_t flen;

@@ -401,6 +401,13 @@ static void test_watch_errors(void **state)
 	}
 	etcd_watch_close(w);
 
+	/* nothing at all, then the end */
+	w = etcd_watch_new_detached();
+	assert_int_equal(etcd_watch_next(w, &r), 0);
+	etcd_watch_end(w);
+	assert_int_equal(etcd_watch_next(w, &r), -ECONNRESET);
+	etcd_watch_close(w);
+
 	/* a partial frame when the stream ends: malformed */
 	w = etcd_watch_new_detached();
 	assert_int_equal(etcd_watch_feed(w, "{\"result\":{\"head", 16), 0);
