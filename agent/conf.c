@@ -1213,7 +1213,7 @@ static int check_datastore_tls(struct ctx *x, const config_setting_t *g,
 static int load_datastore(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
 	static const char *const keys[] = {"type", "endpoints", "prefix", "ca", "cert", "key",
-					   "subnet_env", "lease_ttl", "lease_renew_margin", NULL};
+					   "subnet_env", "lease_ttl", "lease_renew_margin", "watch", NULL};
 	const config_setting_t *g, *eps;
 	const char *type = NULL, *prefix = "/coreos.com/network";
 	int r, n;
@@ -1271,6 +1271,9 @@ static int load_datastore(struct ctx *x, const config_setting_t *root, struct ro
 	if (!c->ds_cert[0] != !c->ds_key[0])
 		return fail(x, member(g, c->ds_cert[0] ? "cert" : "key"),
 			    "datastore: cert and key go together");
+	c->ds_watch = true; /* an etcd watch; false: a range every 500 ms */
+	if (get_bool(x, g, "watch", &c->ds_watch) < 0)
+		return -EINVAL;
 	if (get_uint(x, g, "lease_ttl", 5, 30 * 24 * 3600, &c->ds_lease_ttl) < 0 ||
 	    get_uint(x, g, "lease_renew_margin", 1, 30 * 24 * 3600, &c->ds_lease_renew) < 0 ||
 	    check_datastore_tls(x, g, c) < 0)

@@ -84,6 +84,7 @@ struct roostd_conf {
 	char *ds_subnet_env; /* flannel's subnet.env, "" = do not write */
 	unsigned ds_lease_ttl;   /* s */
 	unsigned ds_lease_renew; /* s before expiry that the lease is renewed */
+	bool ds_watch;           /* watch the subnets (else poll every 500 ms) */
 	struct bc_static_route *static_routes; /* owned; flannel host-gw nodes (datastore) */
 	size_t n_static_routes;
 

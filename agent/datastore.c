@@ -26,9 +26,14 @@
 #include "rst.h"
 #include "rst-util.h"
 
-#define DS_POLL_MS 500
+/* The worker wakes every DS_TICK_MS for its timers; it asks etcd only when
+ * one is due (or, with datastore.watch = false, for a range every tick). */
+#define DS_TICK_MS 500
 #define DS_TIMEOUT_MS 2000
 #define DS_BACKOFF_MAX_S 10
+/* A watch with nothing for this long is checked (etcd's own progress
+ * notifications come every 10 minutes by default). */
+#define DS_WATCH_IDLE_MS 60000
 
 /* A peer's lease that this node renews while the peer routes. */
 struct ds_renew {
@@ -58,8 +63,17 @@ struct datastore {
 	int wake[2]; /* worker -> roostd */
 	int stop[2]; /* roostd -> worker */
 
+	bool use_watch;            /* datastore.watch */
+
 	/* the worker's own */
-	int64_t lease, revision;
+	int64_t lease, revision;   /* revision: every change up to it is in kvs */
+	bool listed;               /* kvs holds a range read (and events since) */
+	struct etcd_kv *kvs;       /* every key under <prefix>/subnets/ */
+	size_t n_kvs;
+	struct etcd_watch *watch;  /* NULL: none open */
+	size_t watch_ep, watch_frames;
+	int64_t watch_idle, watch_next; /* rst_now_ms() */
+	unsigned watch_backoff_s;
 	char (*bad)[128];  /* leases reported unfit ("key: why"), so each is logged once */
 	size_t n_bad;
 	char (*bad_now)[128];
@@ -74,6 +88,7 @@ struct datastore {
 	size_t n_peers;
 	bool peers_changed;
 	bool up;
+	bool watching; /* a watch is open */
 	char (*routing)[BC_NAME_MAX + 1]; /* ds_set_routing */
 	size_t n_routing;
 	char last_error[256];
@@ -616,41 +631,29 @@ static int by_creation(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-/* Reads every lease when the revision moved; publishes a changed list of
- * the fit ones, in the order they were created. */
-static int refresh(struct datastore *ds)
+/* Publishes a changed list of the fit leases in ds->kvs (every key under
+ * <prefix>/subnets/, from a range read and the watch's events since), in
+ * the order they were created. */
+static int publish(struct datastore *ds)
 {
-	char prefix[256];
-	struct etcd_kv *kv = NULL;
-	struct ds_peer *p;
-	size_t n = 0, m = 0;
-	int64_t rev = 0;
+	size_t plen = strlen(ds->prefix) + strlen("/subnets/"), m = 0;
+	struct ds_peer *p = calloc(ds->n_kvs + 1, sizeof(*p));
 	bool changed;
 	int r;
 
-	snprintf(prefix, sizeof(prefix), "%s/subnets/", ds->prefix);
-	r = etcd_range(ds->e, prefix, true, &kv, &n, &rev);
-	if (r < 0)
-		return r;
-	if (rev == ds->revision) {
-		etcd_kvs_free(kv, n);
-		return 0;
-	}
-	p = calloc(n + 1, sizeof(*p));
-	if (!p) {
-		etcd_kvs_free(kv, n);
+	if (!p)
 		return -ENOMEM;
-	}
 	ds->n_bad_now = 0;
 	/* The lease created first wins a repeat (of a PublicIP, a name). */
-	qsort(kv, n, sizeof(*kv), by_creation);
-	for (size_t i = 0; i < n; i++) {
-		const char *tail = kv[i].key + strlen(prefix);
+	qsort(ds->kvs, ds->n_kvs, sizeof(*ds->kvs), by_creation);
+	for (size_t i = 0; i < ds->n_kvs; i++) {
+		const struct etcd_kv *kv = &ds->kvs[i];
+		const char *tail = kv->key + plen;
 
-		if (strcmp(kv[i].key, ds->key) == 0)
+		if (strcmp(kv->key, ds->key) == 0)
 			continue;
-		r = ds_parse_lease(tail, kv[i].value, &p[m]);
-		p[m].lease = kv[i].lease;
+		r = ds_parse_lease(tail, kv->value, &p[m]);
+		p[m].lease = kv->lease;
 		if (r == -ENOTSUP)
 			report_bad(ds, tail, "its backend is not host-gw: not reachable without its overlay");
 		else if (r < 0)
@@ -658,14 +661,12 @@ static int refresh(struct datastore *ds)
 		else
 			m++;
 	}
-	etcd_kvs_free(kv, n);
 	m = ds_leases_filter(p, m, ds->cluster, ds->cluster_len, ds->len, ds->address, report_bad, ds);
 	free(ds->bad);
 	ds->bad = ds->bad_now;
 	ds->n_bad = ds->n_bad_now;
 	ds->bad_now = NULL;
 	ds->n_bad_now = 0;
-	ds->revision = rev;
 	pthread_mutex_lock(&ds->mu);
 	changed = !peers_equal(ds->peers, ds->n_peers, p, m);
 	if (changed) {
@@ -682,6 +683,46 @@ static int refresh(struct datastore *ds)
 	cache_write(ds, p, m);
 	(void)!write(ds->wake[1], "p", 1);
 	return 0;
+}
+
+/* Only keys under the prefix, with a readable value, are kept (a range
+ * result or an event is untrusted input like any other). */
+static bool kv_ours(const struct datastore *ds, const struct etcd_kv *kv, const char *prefix)
+{
+	return kv->key && kv->value && strncmp(kv->key, prefix, strlen(prefix)) == 0;
+}
+
+/* Reads every lease (a range), and publishes when the revision moved. */
+static int refresh(struct datastore *ds)
+{
+	char prefix[256];
+	struct etcd_kv *kv = NULL;
+	size_t n = 0, m = 0;
+	int64_t rev = 0;
+	int r;
+
+	snprintf(prefix, sizeof(prefix), "%s/subnets/", ds->prefix);
+	r = etcd_range(ds->e, prefix, true, &kv, &n, &rev);
+	if (r < 0)
+		return r;
+	if (rev == ds->revision && ds->listed) {
+		etcd_kvs_free(kv, n);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!kv_ours(ds, &kv[i], prefix)) {
+			free(kv[i].key);
+			free(kv[i].value);
+			continue;
+		}
+		kv[m++] = kv[i];
+	}
+	etcd_kvs_free(ds->kvs, ds->n_kvs);
+	ds->kvs = kv;
+	ds->n_kvs = m;
+	ds->revision = rev > 0 && rev < INT64_MAX ? rev : 0; /* untrusted: revision + 1 must hold */
+	ds->listed = true;
+	return publish(ds);
 }
 
 /* Keeps alive the leases of the roost peers that route (their session
@@ -741,6 +782,179 @@ static void renew_routing(struct datastore *ds)
 	free(names);
 }
 
+/* ---- the watch ---------------------------------------------------------------- */
+
+/* One event into ds->kvs; true when it changed what is known. */
+static bool kvs_apply(struct datastore *ds, struct etcd_event *ev, const char *prefix)
+{
+	size_t i;
+
+	if (ev->kv.key && strncmp(ev->kv.key, prefix, strlen(prefix)) != 0)
+		return false; /* not under the prefix watched: ignored */
+	for (i = 0; i < ds->n_kvs && strcmp(ds->kvs[i].key, ev->kv.key) != 0; i++)
+		;
+	if (ev->deleted || !ev->kv.value) { /* a value that is not base64: not ours to read */
+		if (i == ds->n_kvs)
+			return false;
+		free(ds->kvs[i].key);
+		free(ds->kvs[i].value);
+		ds->kvs[i] = ds->kvs[--ds->n_kvs];
+		return true;
+	}
+	if (i == ds->n_kvs) {
+		void *v = realloc(ds->kvs, (ds->n_kvs + 1) * sizeof(*ds->kvs));
+
+		if (!v)
+			return false;
+		ds->kvs = v;
+		ds->n_kvs++;
+	} else {
+		free(ds->kvs[i].key);
+		free(ds->kvs[i].value);
+	}
+	ds->kvs[i] = ev->kv; /* moved */
+	ev->kv.key = ev->kv.value = NULL;
+	return true;
+}
+
+static void rev_seen(struct datastore *ds, int64_t rev)
+{
+	if (rev > ds->revision && rev < INT64_MAX)
+		ds->revision = rev;
+}
+
+/* etcd answers (a count-only range, on any endpoint); its revision behind
+ * ours means a store restored from a backup: a watch from our revision
+ * would wait for changes that already happened, so read everything again. */
+static int check_etcd(struct datastore *ds, const char *prefix, char *err, size_t errlen)
+{
+	int64_t rev = 0;
+
+	if (etcd_revision(ds->e, prefix, &rev) < 0) {
+		snprintf(err, errlen, "watch: %s", etcd_error(ds->e));
+		return -EAGAIN;
+	}
+	if (rev < ds->revision) {
+		log_warn("datastore: etcd's revision %" PRId64 " is behind the one seen, %" PRId64 " (restored?): reading every lease again",
+			 rev, ds->revision);
+		ds->listed = false;
+	}
+	return 0;
+}
+
+static void watch_close(struct datastore *ds)
+{
+	if (!ds->watch)
+		return;
+	etcd_watch_close(ds->watch);
+	ds->watch = NULL;
+	pthread_mutex_lock(&ds->mu);
+	ds->watching = false;
+	pthread_mutex_unlock(&ds->mu);
+}
+
+/* Opens the watch when there is none, takes in what it brought (events
+ * into ds->kvs, then one publish), and checks on it when it ended or has
+ * been silent for DS_WATCH_IDLE_MS. 0, or -EAGAIN with err (etcd trouble). */
+static int watch_step(struct datastore *ds, char *err, size_t errlen)
+{
+	char prefix[256];
+	struct etcd_watch_resp w;
+	bool changed = false;
+	int r;
+
+	snprintf(prefix, sizeof(prefix), "%s/subnets/", ds->prefix);
+	if (!ds->watch) {
+		if (!ts_due(&ds->watch_next))
+			return 0;
+		/* Down (this thread is the only writer of ds->up): opening a
+		 * watch proves nothing, a read does, and picks the endpoint. */
+		if (!ds->up && check_etcd(ds, prefix, err, errlen) < 0)
+			return -EAGAIN;
+		if (!ds->listed)
+			return 0; /* read everything first (the worker, next round) */
+		r = etcd_watch_open(ds->e, prefix, ds->revision + 1, &ds->watch);
+		if (r < 0) {
+			snprintf(err, errlen, "watch: %s", strerror(-r));
+			return -EAGAIN;
+		}
+		ds->watch_ep = etcd_endpoint(ds->e);
+		ds->watch_frames = 0;
+		ts_in(&ds->watch_idle, DS_WATCH_IDLE_MS);
+		pthread_mutex_lock(&ds->mu);
+		ds->watching = true;
+		pthread_mutex_unlock(&ds->mu);
+		log_debug("datastore: watching %s from revision %" PRId64, prefix, ds->revision + 1);
+		return 0;
+	}
+	while ((r = etcd_watch_next(ds->watch, &w)) == 1) {
+		ds->watch_frames++;
+		ds->watch_backoff_s = 0;
+		ts_in(&ds->watch_idle, DS_WATCH_IDLE_MS);
+		if (w.canceled) {
+			if (w.compact_revision)
+				log_info("datastore: the watch from revision %" PRId64 " was compacted (etcd keeps revision %" PRId64 " on): reading every lease again",
+					 ds->revision + 1, w.compact_revision);
+			else
+				log_info("datastore: etcd canceled the watch (%s): reading every lease again",
+					 w.reason[0] ? w.reason : "no reason given");
+			etcd_watch_resp_clear(&w);
+			watch_close(ds);
+			ds->listed = false;
+			if (changed)
+				publish(ds);
+			r = refresh(ds);
+			if (r < 0)
+				snprintf(err, errlen, "reading the subnets: %s", etcd_error(ds->e));
+			return r < 0 ? -EAGAIN : 0;
+		}
+		for (size_t i = 0; i < w.n_events; i++) {
+			if (kvs_apply(ds, &w.events[i], prefix))
+				changed = true;
+			rev_seen(ds, w.events[i].kv.mod_revision);
+		}
+		/* A progress notification: every event up to its revision is in. */
+		if (!w.created && w.n_events == 0)
+			rev_seen(ds, w.revision);
+		etcd_watch_resp_clear(&w);
+	}
+	if (changed)
+		publish(ds);
+	if (r < 0) {
+		/* Ended (a member restarted, a proxy timed out) or failed: see
+		 * whether etcd answers (on any endpoint), then watch again from
+		 * where this one stopped; only a watch that brought nothing
+		 * waits before the next one (a watch refused at once). */
+		log_info("datastore: %s; watching again from revision %" PRId64,
+			 etcd_watch_error(ds->watch), ds->revision + 1);
+		watch_close(ds);
+		if (ds->watch_frames == 0) {
+			/* Refused at once (a proxy that cannot stream?): wait,
+			 * and meanwhile read every lease on each try, so that
+			 * changes still arrive. */
+			ds->watch_backoff_s = ds->watch_backoff_s ? ds->watch_backoff_s * 2 : 1;
+			if (ds->watch_backoff_s > DS_BACKOFF_MAX_S)
+				ds->watch_backoff_s = DS_BACKOFF_MAX_S;
+			ts_in(&ds->watch_next, (long)ds->watch_backoff_s * 1000);
+			ds->listed = false;
+		}
+		return check_etcd(ds, prefix, err, errlen);
+	}
+	if (ts_due(&ds->watch_idle)) {
+		/* Silent for a while: fine if a member in touch with the quorum
+		 * answers, on the endpoint being watched; else watch elsewhere. */
+		ts_in(&ds->watch_idle, DS_WATCH_IDLE_MS);
+		if (check_etcd(ds, prefix, err, errlen) < 0)
+			return -EAGAIN;
+		if (!ds->listed || etcd_endpoint(ds->e) != ds->watch_ep) {
+			if (ds->listed)
+				log_info("datastore: the watched endpoint does not answer; watching another one");
+			watch_close(ds);
+		}
+	}
+	return 0;
+}
+
 static void *worker(void *arg)
 {
 	struct datastore *ds = arg;
@@ -750,7 +964,10 @@ static void *worker(void *arg)
 		struct pollfd pf = {.fd = ds->stop[0], .events = POLLIN};
 		int r = 0;
 
-		if (poll(&pf, 1, DS_POLL_MS) > 0)
+		/* Wakes for the stop pipe, for the watch's stream, or every
+		 * DS_TICK_MS for the timers (no request unless one is due). */
+		if (ds->watch ? etcd_watch_poll(ds->watch, ds->stop[0], DS_TICK_MS) == 1
+			      : poll(&pf, 1, DS_TICK_MS) > 0)
 			break;
 		if (!ts_due(&ds->next_try))
 			continue;
@@ -774,13 +991,19 @@ static void *worker(void *arg)
 			if (r == 0)
 				ts_in(&ds->next_keepalive, (long)(ds->ttl - ds->renew) * 1000);
 		}
-		if (r == 0 && refresh(ds) < 0) {
+		/* Polling (datastore.watch = false): a range every tick, as
+		 * before the watch; watching: only when the watch cannot say
+		 * what changed (the first time, after a compaction). */
+		if (r == 0 && (!ds->use_watch || !ds->listed) && refresh(ds) < 0) {
 			snprintf(err, sizeof(err), "reading the subnets: %s", etcd_error(ds->e));
 			r = -EAGAIN;
 		}
+		if (r == 0 && ds->use_watch)
+			r = watch_step(ds, err, sizeof(err));
 		if (r == 0)
 			renew_routing(ds);
 		if (r < 0) {
+			watch_close(ds);
 			set_state(ds, false, err);
 			ds->backoff_s = ds->backoff_s ? ds->backoff_s * 2 : 1;
 			if (ds->backoff_s > DS_BACKOFF_MAX_S)
@@ -791,6 +1014,7 @@ static void *worker(void *arg)
 		ds->backoff_s = 0;
 		set_state(ds, true, NULL);
 	}
+	watch_close(ds);
 	return NULL;
 }
 
@@ -813,6 +1037,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 	ds->renew = c->ds_lease_renew;
 	ds->mtu = c->bridge_mtu;
 	ds->ipmasq = c->masquerade;
+	ds->use_watch = c->ds_watch;
 	snprintf(ds->cache, sizeof(ds->cache), "%s/datastore.json", c->state_dir);
 	snprintf(ds->subnet_env, sizeof(ds->subnet_env), "%s", c->ds_subnet_env);
 	if (!ds->prefix || pipe2(ds->wake, O_CLOEXEC | O_NONBLOCK) < 0 ||
@@ -867,6 +1092,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 		backoff = backoff < DS_BACKOFF_MAX_S ? backoff * 2 : DS_BACKOFF_MAX_S;
 	}
 	subnet_env_write(ds);
+	etcd_set_stop_fd(ds->e, ds->stop[0]); /* ds_free waits for no etcd timeout */
 	if (pthread_create(&ds->thread, NULL, worker, ds) != 0) {
 		ds_free(ds);
 		snprintf(err, errlen, "cannot start the datastore thread");
@@ -902,6 +1128,7 @@ void ds_free(struct datastore *ds)
 	free(ds->bad);
 	free(ds->bad_now);
 	free(ds->renews);
+	etcd_kvs_free(ds->kvs, ds->n_kvs);
 	free(ds->routing);
 	free(ds->prefix);
 	pthread_mutex_destroy(&ds->mu);
@@ -989,10 +1216,11 @@ json_t *ds_status_json(struct datastore *ds)
 	pthread_mutex_lock(&ds->mu);
 	inet_ntop(AF_INET, &ds->net, net, sizeof(net));
 	snprintf(sub, sizeof(sub), "%s/%u", net, ds->len);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I}", "type", "etcd", "state",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:s, s:b}", "type", "etcd", "state",
 		      ds->up ? "up" : "down", "key", ds->key, "subnet", sub, "lease_ttl",
 		      (json_int_t)(ds->reserved ? 0 : ds->ttl), "peers", (json_int_t)ds->n_peers,
-		      "last_error", ds->last_error, "since", (json_int_t)ds->since);
+		      "last_error", ds->last_error, "since", (json_int_t)ds->since, "changes",
+		      ds->use_watch ? "watch" : "poll", "watching", ds->watching);
 	pthread_mutex_unlock(&ds->mu);
 	return o;
 }

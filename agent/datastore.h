@@ -15,9 +15,11 @@
  * The subnet is leased (an etcd lease of datastore.lease_ttl, kept alive),
  * created only if absent (a txn), and the same one is taken again after a
  * restart (the lease whose PublicIP is ours, or a reservation: a key
- * without a lease). A worker thread keeps the lease alive and reads the
- * subnets when the store's revision moves (every 500 ms), with backoff while
- * etcd does not answer; roostd's loop is told through ds_fd(). The last
+ * without a lease). A worker thread keeps the lease alive, reads the
+ * subnets once and then follows them with an etcd watch (re-reading them
+ * when the watch is compacted away; datastore.watch = false: a read every
+ * 500 ms), with backoff while etcd does not answer; roostd's loop is told
+ * through ds_fd(). The last
  * good view is kept in state_dir/datastore.json, so a restart while etcd is
  * down comes up with the same subnet and peers.
  */

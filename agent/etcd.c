@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * etcd.c - etcd v3 over the JSON gateway (etcd 3.4: /v3/kv/range, /v3/kv/put,
- * /v3/kv/txn, /v3/kv/deleterange, /v3/lease/grant, /v3/lease/keepalive).
+ * /v3/kv/txn, /v3/kv/deleterange, /v3/lease/grant, /v3/lease/keepalive,
+ * /v3/watch).
  *
  * The gateway speaks protobuf-as-JSON: int64 fields are decimal strings,
  * bytes are base64, and fields at their zero value are left out (a txn that
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,26 @@ struct etcd {
 	size_t n, cur; /* cur: the endpoint that answered last */
 	CURL *h;
 	long timeout_ms;
+	const char *ca, *cert, *key; /* borrowed */
+	bool tls;
+	int stop_fd; /* readable: every transfer is aborted (-1: none) */
+	char err[256];
+};
+
+/* A watch: one long POST /v3/watch on its own handle, driven by a multi
+ * handle so that the caller waits on it and on its own fd at once. The
+ * gateway answers with one JSON object per line: {"result":{...}} for each
+ * WatchResponse, {"error":...} when the stream fails. */
+struct etcd_watch {
+	CURLM *m;   /* NULL: detached (the unit tests feed it by hand) */
+	CURL *h;
+	struct curl_slist *hdr;
+	char *body, *url;
+	char *buf;   /* received, not yet taken: buf[off..len) */
+	size_t len, off, scanned, cap;
+	size_t tail; /* where the response not yet whole starts */
+	bool too_big, ended;
+	long status;
 	char err[256];
 };
 
@@ -49,6 +71,13 @@ static struct {
 	CURLcode (*easy_perform)(CURL *);
 	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
 	void (*easy_cleanup)(CURL *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMcode (*multi_wait)(CURLM *, struct curl_waitfd *, unsigned, int, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_cleanup)(CURLM *);
 	const char *(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
@@ -80,6 +109,13 @@ static void curl_init_once(void)
 	LC(easy_perform, "curl_easy_perform");
 	LC(easy_getinfo, "curl_easy_getinfo");
 	LC(easy_cleanup, "curl_easy_cleanup");
+	LC(multi_init, "curl_multi_init");
+	LC(multi_add_handle, "curl_multi_add_handle");
+	LC(multi_remove_handle, "curl_multi_remove_handle");
+	LC(multi_perform, "curl_multi_perform");
+	LC(multi_wait, "curl_multi_wait");
+	LC(multi_info_read, "curl_multi_info_read");
+	LC(multi_cleanup, "curl_multi_cleanup");
 	LC(easy_strerror, "curl_easy_strerror");
 	LC(slist_append, "curl_slist_append");
 	LC(slist_free_all, "curl_slist_free_all");
@@ -178,6 +214,48 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* libcurl calls this about once a second, and more often while data
+ * flows: a readable stop fd aborts the transfer (CURLE_ABORTED_BY_CALLBACK),
+ * so that a thread stopping waits for no timeout. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const struct etcd *e = arg;
+	struct pollfd pf = {.fd = e->stop_fd, .events = POLLIN};
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return e->stop_fd >= 0 && poll(&pf, 1, 0) > 0 ? 1 : 0;
+}
+
+void etcd_set_stop_fd(struct etcd *e, int fd)
+{
+	e->stop_fd = fd;
+}
+
+/* What every handle of e has: connect timeout, protocols, TLS, the stop fd. */
+static void setup_handle(const struct etcd *e, CURL *h)
+{
+	lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	lc.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	lc.easy_setopt(h, CURLOPT_XFERINFODATA, e);
+	lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, e->timeout_ms);
+	lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, e->tls ? "https" : "http,https");
+	if (e->ca && e->ca[0])
+		lc.easy_setopt(h, CURLOPT_CAINFO, e->ca);
+	if (e->cert && e->cert[0]) {
+		lc.easy_setopt(h, CURLOPT_SSLCERT, e->cert);
+		lc.easy_setopt(h, CURLOPT_SSLKEY, e->key);
+	}
+}
+
+static void url_of(const struct etcd *e, size_t i, const char *path, char *url, size_t size)
+{
+	const char *ep = e->endpoints[i];
+
+	snprintf(url, size, "%s%s", ep, ep[strlen(ep) - 1] == '/' ? path + 1 : path);
+}
+
 int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert, const char *key,
 	     long timeout_ms, struct etcd **ret)
 {
@@ -200,22 +278,19 @@ int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert,
 	e->endpoints = endpoints;
 	e->n = n;
 	e->timeout_ms = timeout_ms;
+	e->ca = ca;
+	e->cert = cert;
+	e->key = key;
+	e->tls = tls;
+	e->stop_fd = -1;
 	e->h = lc.easy_init();
 	if (!e->h) {
 		free(e);
 		return -ENOMEM;
 	}
-	lc.easy_setopt(e->h, CURLOPT_NOSIGNAL, 1L);
+	setup_handle(e, e->h);
 	lc.easy_setopt(e->h, CURLOPT_TIMEOUT_MS, timeout_ms);
-	lc.easy_setopt(e->h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	lc.easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_data);
-	lc.easy_setopt(e->h, CURLOPT_PROTOCOLS_STR, tls ? "https" : "http,https");
-	if (ca && ca[0])
-		lc.easy_setopt(e->h, CURLOPT_CAINFO, ca);
-	if (cert && cert[0]) {
-		lc.easy_setopt(e->h, CURLOPT_SSLCERT, cert);
-		lc.easy_setopt(e->h, CURLOPT_SSLKEY, key);
-	}
 	*ret = e;
 	return 0;
 }
@@ -252,8 +327,7 @@ static int call(struct etcd *e, const char *path, json_t *body, json_t **ret)
 		CURLcode c;
 		json_error_t je;
 
-		snprintf(url, sizeof(url), "%s%s%s", e->endpoints[i],
-			 e->endpoints[i][strlen(e->endpoints[i]) - 1] == '/' ? path + 1 : path, "");
+		url_of(e, i, path, url, sizeof(url));
 		lc.easy_setopt(e->h, CURLOPT_URL, url);
 		lc.easy_setopt(e->h, CURLOPT_HTTPHEADER, hdr);
 		lc.easy_setopt(e->h, CURLOPT_POSTFIELDS, text);
@@ -325,26 +399,57 @@ void etcd_kvs_free(struct etcd_kv *kvs, size_t n)
 	free(kvs);
 }
 
-int etcd_range(struct etcd *e, const char *key, bool prefix, struct etcd_kv **ret, size_t *ret_n,
-	       int64_t *ret_rev)
+/* {"key":..., "range_end":...}: key, or every key with prefix key (the
+ * range_end is the prefix with its last byte incremented). */
+static json_t *range_req(const char *key, bool prefix)
 {
-	json_t *req = json_object(), *rep = NULL, *kvs;
-	struct etcd_kv *out = NULL;
-	size_t n = 0, i;
-	int r;
+	json_t *req = json_object();
 
 	json_object_set_new(req, "key", b64_json(key));
 	if (prefix) {
-		/* range_end: the prefix with its last byte incremented */
 		_cleanup_free_ char *end = strdup(key);
 
 		if (!end || !end[0]) {
 			json_decref(req);
-			return -EINVAL;
+			return NULL;
 		}
 		end[strlen(end) - 1]++;
 		json_object_set_new(req, "range_end", b64_json(end));
 	}
+	return req;
+}
+
+int etcd_revision(struct etcd *e, const char *prefix, int64_t *ret_rev)
+{
+	json_t *req = range_req(prefix, true), *rep = NULL;
+	int r;
+
+	if (!req)
+		return -EINVAL;
+	json_object_set_new(req, "count_only", json_true());
+	r = call(e, "/v3/kv/range", req, &rep);
+	if (r < 0)
+		return r;
+	*ret_rev = int64_of(json_object_get(rep, "header"), "revision");
+	json_decref(rep);
+	return 0;
+}
+
+size_t etcd_endpoint(const struct etcd *e)
+{
+	return e->cur;
+}
+
+int etcd_range(struct etcd *e, const char *key, bool prefix, struct etcd_kv **ret, size_t *ret_n,
+	       int64_t *ret_rev)
+{
+	json_t *req = range_req(key, prefix), *rep = NULL, *kvs;
+	struct etcd_kv *out = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (!req)
+		return -EINVAL;
 	r = call(e, "/v3/kv/range", req, &rep);
 	if (r < 0)
 		return r;
@@ -463,4 +568,317 @@ int etcd_lease_keepalive(struct etcd *e, int64_t id, int64_t *ret_ttl)
 	*ret_ttl = int64_of(json_object_get(rep, "result"), "TTL");
 	json_decref(rep);
 	return *ret_ttl > 0 ? 0 : -ENOENT;
+}
+
+/* ---- watch ---------------------------------------------------------------- */
+
+void etcd_watch_resp_clear(struct etcd_watch_resp *w)
+{
+	for (size_t i = 0; w->events && i < w->n_events; i++) {
+		free(w->events[i].kv.key);
+		free(w->events[i].kv.value);
+	}
+	free(w->events);
+	memset(w, 0, sizeof(*w));
+}
+
+static void werr(char *err, size_t errlen, const char *what, const char *detail)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "watch: %s%.200s", what, detail);
+}
+
+int etcd_watch_parse(const char *frame, size_t len, struct etcd_watch_resp *ret, char *err,
+		     size_t errlen)
+{
+	json_error_t je;
+	json_t *o = json_loadb(frame, len, 0, &je);
+	const json_t *res, *evs, *v;
+	int r = -EINVAL;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(o)) {
+		werr(err, errlen, o ? "not a JSON object" : "not JSON: ", o ? "" : je.text);
+		goto out;
+	}
+	if ((v = json_object_get(o, "error"))) {
+		/* {"error":{"grpc_code":14,"message":"..."}} or {"error":"...","message":"..."} */
+		const char *msg = json_string_value(json_object_get(o, "message"));
+
+		if (!msg)
+			msg = json_string_value(json_object_get(v, "message"));
+		if (!msg)
+			msg = json_string_value(v);
+		werr(err, errlen, "etcd says: ", msg ? msg : "(no message)");
+		r = -EPROTO;
+		goto out;
+	}
+	res = json_object_get(o, "result");
+	if (!json_is_object(res)) {
+		werr(err, errlen, "a response without \"result\"", "");
+		goto out;
+	}
+	ret->revision = int64_of(json_object_get(res, "header"), "revision");
+	ret->created = json_is_true(json_object_get(res, "created"));
+	ret->canceled = json_is_true(json_object_get(res, "canceled"));
+	ret->compact_revision = int64_of(res, "compact_revision");
+	v = json_object_get(res, "cancel_reason");
+	snprintf(ret->reason, sizeof(ret->reason), "%s", json_is_string(v) ? json_string_value(v) : "");
+	evs = json_object_get(res, "events");
+	if (evs && !json_is_array(evs)) {
+		werr(err, errlen, "\"events\" is not a list", "");
+		goto out;
+	}
+	if (json_array_size(evs) > 0) {
+		ret->events = calloc(json_array_size(evs), sizeof(*ret->events));
+		if (!ret->events) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < json_array_size(evs); i++) {
+		const json_t *ev = json_array_get(evs, i), *kv = json_object_get(ev, "kv");
+		const char *type = json_string_value(json_object_get(ev, "type"));
+		const char *k = json_string_value(json_object_get(kv, "key"));
+		const char *val = json_string_value(json_object_get(kv, "value"));
+		struct etcd_event *e = &ret->events[ret->n_events];
+
+		if (!json_is_object(ev) || !json_is_object(kv) || !k ||
+		    (type && strcmp(type, "PUT") != 0 && strcmp(type, "DELETE") != 0)) {
+			werr(err, errlen, "an event without a kv, a key or a known type", "");
+			goto out;
+		}
+		e->deleted = type && !strcmp(type, "DELETE");
+		e->kv.key = etcd_b64_decode(k, NULL);
+		if (!e->kv.key) {
+			werr(err, errlen, "an event's key is not base64", "");
+			goto out;
+		}
+		ret->n_events++;
+		/* a value that is not base64: NULL, not ours to read */
+		if (!e->deleted)
+			e->kv.value = val ? etcd_b64_decode(val, NULL) : strdup("");
+		e->kv.lease = int64_of(kv, "lease");
+		e->kv.mod_revision = int64_of(kv, "mod_revision");
+		e->kv.create_revision = int64_of(kv, "create_revision");
+	}
+	r = 0;
+out:
+	json_decref(o);
+	if (r < 0)
+		etcd_watch_resp_clear(ret);
+	return r;
+}
+
+int etcd_watch_feed(struct etcd_watch *w, const char *data, size_t n)
+{
+	const char *nl = n ? memrchr(data, '\n', n) : NULL;
+	size_t tail = nl ? w->len + (size_t)(nl - data) + 1 : w->tail;
+
+	if (w->too_big)
+		return -E2BIG;
+	/* The response not yet whole is larger than any reply we take. */
+	if (w->len + n - tail > ETCD_REPLY_MAX) {
+		w->too_big = true;
+		snprintf(w->err, sizeof(w->err), "watch: a response larger than %u bytes",
+			 ETCD_REPLY_MAX);
+		return -E2BIG;
+	}
+	if (w->off > 0 && w->off == w->len) {
+		w->off = w->len = w->scanned = w->tail = 0;
+		tail = nl ? (size_t)(nl - data) + 1 : 0;
+	} else if (w->off > 0 && w->len + n + 1 > w->cap) {
+		memmove(w->buf, w->buf + w->off, w->len - w->off);
+		w->len -= w->off;
+		w->scanned -= w->off;
+		w->tail -= w->off;
+		tail -= w->off;
+		w->off = 0;
+	}
+	if (w->len + n + 1 > w->cap) {
+		size_t cap = w->cap ? w->cap : 4096;
+		char *p;
+
+		while (cap < w->len + n + 1)
+			cap *= 2;
+		p = realloc(w->buf, cap);
+		if (!p)
+			return -ENOMEM;
+		w->buf = p;
+		w->cap = cap;
+	}
+	memcpy(w->buf + w->len, data, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+	w->tail = tail;
+	return 0;
+}
+
+static bool blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+int etcd_watch_next(struct etcd_watch *w, struct etcd_watch_resp *ret)
+{
+	if (!w->buf) { /* nothing received yet */
+		if (!w->ended)
+			return 0;
+		if (!w->err[0])
+			snprintf(w->err, sizeof(w->err), "watch: the stream ended");
+		return -ECONNRESET;
+	}
+	for (;;) {
+		char *frame = w->buf + w->off, *nl;
+		size_t flen;
+		int r;
+
+		if (w->too_big)
+			return -E2BIG;
+		nl = w->len > w->scanned ? memchr(w->buf + w->scanned, '\n', w->len - w->scanned)
+					 : NULL;
+		if (nl) {
+			flen = (size_t)(nl - frame);
+			w->scanned = w->off = (size_t)(nl - w->buf) + 1;
+		} else {
+			w->scanned = w->len;
+			if (!w->ended)
+				return 0;
+			/* The end: what is left (an error has no newline) is the last. */
+			flen = w->len - w->off;
+			w->scanned = w->off = w->len;
+			if (blank(frame, flen)) {
+				if (!w->err[0])
+					snprintf(w->err, sizeof(w->err), "watch: the stream ended");
+				return -ECONNRESET;
+			}
+		}
+		if (blank(frame, flen))
+			continue;
+		r = etcd_watch_parse(frame, flen, ret, w->err, sizeof(w->err));
+		return r < 0 ? r : 1;
+	}
+}
+
+static size_t on_watch_data(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct etcd_watch *w = arg;
+
+	return etcd_watch_feed(w, p, size * nmemb) < 0 ? 0 : size * nmemb;
+}
+
+struct etcd_watch *etcd_watch_new_detached(void)
+{
+	return calloc(1, sizeof(struct etcd_watch));
+}
+
+void etcd_watch_end(struct etcd_watch *w)
+{
+	w->ended = true;
+}
+
+const char *etcd_watch_error(const struct etcd_watch *w)
+{
+	return w->err;
+}
+
+void etcd_watch_close(struct etcd_watch *w)
+{
+	if (!w)
+		return;
+	if (w->m && w->h)
+		lc.multi_remove_handle(w->m, w->h); /* not added yet: refused, harmless */
+	if (w->h)
+		lc.easy_cleanup(w->h);
+	if (w->m)
+		lc.multi_cleanup(w->m);
+	if (w->hdr)
+		lc.slist_free_all(w->hdr);
+	free(w->body);
+	free(w->url);
+	free(w->buf);
+	free(w);
+}
+
+int etcd_watch_open(struct etcd *e, const char *prefix, int64_t start_revision,
+		    struct etcd_watch **ret)
+{
+	json_t *cr = range_req(prefix, true), *req;
+	struct etcd_watch *w;
+	char url[512], b[24];
+
+	if (!cr)
+		return -EINVAL;
+	json_object_set_new(cr, "start_revision", json_string(i64_str(start_revision, b)));
+	json_object_set_new(cr, "progress_notify", json_true());
+	req = json_pack("{s:o}", "create_request", cr); /* takes cr */
+	w = calloc(1, sizeof(*w));
+	if (!w || !req) {
+		json_decref(req);
+		free(w);
+		return -ENOMEM;
+	}
+	w->body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	url_of(e, e->cur, "/v3/watch", url, sizeof(url));
+	w->url = strdup(url);
+	w->m = lc.multi_init();
+	w->h = lc.easy_init();
+	w->hdr = lc.slist_append(NULL, "Content-Type: application/json");
+	if (!w->body || !w->url || !w->m || !w->h || !w->hdr) {
+		etcd_watch_close(w);
+		return -ENOMEM;
+	}
+	setup_handle(e, w->h);
+	/* No overall timeout: the stream lasts. A dead peer is found by TCP
+	 * keepalives; a silent one by the caller (etcd_revision). */
+	lc.easy_setopt(w->h, CURLOPT_TCP_KEEPALIVE, 1L);
+	lc.easy_setopt(w->h, CURLOPT_TCP_KEEPIDLE, 30L);
+	lc.easy_setopt(w->h, CURLOPT_TCP_KEEPINTVL, 10L);
+	lc.easy_setopt(w->h, CURLOPT_URL, w->url);
+	lc.easy_setopt(w->h, CURLOPT_HTTPHEADER, w->hdr);
+	lc.easy_setopt(w->h, CURLOPT_POSTFIELDS, w->body);
+	lc.easy_setopt(w->h, CURLOPT_WRITEFUNCTION, on_watch_data);
+	lc.easy_setopt(w->h, CURLOPT_WRITEDATA, w);
+	if (lc.multi_add_handle(w->m, w->h) != CURLM_OK) {
+		etcd_watch_close(w);
+		return -ENOMEM;
+	}
+	*ret = w;
+	return 0;
+}
+
+int etcd_watch_poll(struct etcd_watch *w, int fd, int timeout_ms)
+{
+	struct curl_waitfd wfd = {.fd = fd, .events = CURL_WAIT_POLLIN};
+	int running = 0, nfds = 0, left = 0;
+	CURLMsg *msg;
+
+	if (!w->m || w->ended) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+		return poll(&pf, fd >= 0 ? 1 : 0, timeout_ms) > 0 ? 1 : 0;
+	}
+	if (lc.multi_wait(w->m, fd >= 0 ? &wfd : NULL, fd >= 0 ? 1 : 0, timeout_ms, &nfds) !=
+	    CURLM_OK) {
+		snprintf(w->err, sizeof(w->err), "watch: curl_multi_wait failed");
+		etcd_watch_end(w);
+		return 0;
+	}
+	lc.multi_perform(w->m, &running);
+	while ((msg = lc.multi_info_read(w->m, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		lc.easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->status);
+		if (msg->data.result != CURLE_OK)
+			snprintf(w->err, sizeof(w->err), "watch %s: %s", w->url,
+				 w->too_big ? "response too large" : lc.easy_strerror(msg->data.result));
+		else if (w->status != 200)
+			snprintf(w->err, sizeof(w->err), "watch %s: HTTP %ld", w->url, w->status);
+		etcd_watch_end(w);
+	}
+	return fd >= 0 && (wfd.revents & CURL_WAIT_POLLIN) ? 1 : 0;
 }

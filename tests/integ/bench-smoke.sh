@@ -44,6 +44,7 @@ section "Convergence" '^\| mesh, 3 \| [0-9.]+ \| [0-9.]+ \|'
 section "Footprint" '^\| RSS with [0-9]+ pods \(MiB, 3 samples\) \| [0-9.]+'
 section "Scale" '^Not run \(--quick\)\.$'
 section "Configuration apply" '^\| unchanged file \| [0-9.]+ '
+section "etcd at idle" '^\| all \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$'
 if grep -q '^## Goals' "$out" && grep -Eq '^\| cni \| .*\| (met|\*\*missed\*\*) \|$' "$out"; then
 	pass "bench: BENCHMARKS.md starts with the goals table"
 else

@@ -3,7 +3,8 @@
  * test-datastore.c - flannel's formats as roost reads and writes them: the
  * network config (defaults of SubnetMin/SubnetMax as flannel computes
  * them), leases written by flannel and by roost, subnet.env, and the etcd
- * gateway's base64. The etcd round trips themselves run against a real
+ * gateway's base64 and watch stream (frames captured from etcd 3.4, and
+ * malformed, partial and huge ones). The etcd round trips themselves run against a real
  * etcd in tests/integ/etcd.sh.
  */
 #include <arpa/inet.h>
@@ -232,12 +233,238 @@ static void test_lease_checks(void **state)
 	assert_string_equal(reported[8], "10.244.11.0-24: its node name is another lease's");
 }
 
+/* ---- the watch stream (frames as etcd 3.4's gateway sends them) ------------------------- */
+
+#define HDR "{\"cluster_id\":\"14841639068965178418\",\"member_id\":\"10276657743932975437\",\"revision\":\"%s\",\"raft_term\":\"2\"}"
+/* captured from etcd 3.4.23: POST /v3/watch, then a put, a put, a delete */
+static const char *const frames[] = {
+	"{\"result\":{\"header\":" HDR ",\"created\":true}}\n",
+	"{\"result\":{\"header\":" HDR ",\"events\":[{\"kv\":{\"key\":\"L3Avc3VibmV0cy9h\",\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":\"1\",\"value\":\"djE=\",\"lease\":\"7587875\"}}]}}\n",
+	"{\"result\":{\"header\":" HDR ",\"events\":[{\"type\":\"DELETE\",\"kv\":{\"key\":\"L3Avc3VibmV0cy9h\",\"mod_revision\":\"4\"}}]}}\n",
+	"{\"result\":{\"header\":" HDR "}}\n", /* a progress notification */
+	"{\"result\":{\"header\":{\"cluster_id\":\"1\",\"raft_term\":\"2\"},\"canceled\":true,\"compact_revision\":\"4\"}}\n",
+};
+
+/* frames[i] with its "%s" replaced by rev */
+static char *frame_text(size_t i, const char *rev)
+{
+	static char buf[1024];
+	const char *at = strstr(frames[i], "%s");
+
+	if (!at) {
+		snprintf(buf, sizeof(buf), "%s", frames[i]);
+		return buf;
+	}
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - frames[i]), frames[i], rev, at + 2);
+	return buf;
+}
+
+static void check_stream(struct etcd_watch *w)
+{
+	struct etcd_watch_resp r;
+
+	assert_int_equal(etcd_watch_next(w, &r), 1);
+	assert_true(r.created);
+	assert_int_equal(r.revision, 2);
+	assert_int_equal(r.n_events, 0);
+	etcd_watch_resp_clear(&r);
+	assert_int_equal(etcd_watch_next(w, &r), 1);
+	assert_false(r.created);
+	assert_int_equal(r.n_events, 1);
+	assert_false(r.events[0].deleted);
+	assert_string_equal(r.events[0].kv.key, "/p/subnets/a");
+	assert_string_equal(r.events[0].kv.value, "v1");
+	assert_int_equal(r.events[0].kv.lease, 7587875);
+	assert_int_equal(r.events[0].kv.mod_revision, 2);
+	assert_int_equal(r.events[0].kv.create_revision, 2);
+	etcd_watch_resp_clear(&r);
+	assert_int_equal(etcd_watch_next(w, &r), 1);
+	assert_int_equal(r.n_events, 1);
+	assert_true(r.events[0].deleted);
+	assert_string_equal(r.events[0].kv.key, "/p/subnets/a");
+	assert_null(r.events[0].kv.value);
+	assert_int_equal(r.events[0].kv.mod_revision, 4);
+	etcd_watch_resp_clear(&r);
+	assert_int_equal(etcd_watch_next(w, &r), 1);
+	assert_int_equal(r.n_events, 0);
+	assert_int_equal(r.revision, 5);
+	assert_false(r.created || r.canceled);
+	etcd_watch_resp_clear(&r);
+	assert_int_equal(etcd_watch_next(w, &r), 1);
+	assert_true(r.canceled);
+	assert_int_equal(r.compact_revision, 4);
+	assert_int_equal(r.revision, 0);
+	etcd_watch_resp_clear(&r);
+}
+
+static const char *const revs[] = {"2", "2", "4", "5", "0"};
+
+static void test_watch_frames(void **state)
+{
+	struct etcd_watch *w = etcd_watch_new_detached();
+	struct etcd_watch_resp r;
+	char all[8192] = "";
+
+	(void)state;
+	/* all in one piece, then a blank line (a keep-alive) */
+	for (size_t i = 0; i < 5; i++)
+		strcat(all, frame_text(i, revs[i]));
+	strcat(all, "\r\n\n");
+	assert_int_equal(etcd_watch_feed(w, all, strlen(all)), 0);
+	check_stream(w);
+	assert_int_equal(etcd_watch_next(w, &r), 0); /* nothing more yet */
+	etcd_watch_end(w);
+	assert_int_equal(etcd_watch_next(w, &r), -ECONNRESET);
+	assert_string_equal(etcd_watch_error(w), "watch: the stream ended");
+	etcd_watch_close(w);
+
+	/* byte by byte: a partial frame is no frame yet */
+	w = etcd_watch_new_detached();
+	for (size_t i = 0; i < strlen(all); i++) {
+		if (i < strlen(frame_text(0, "2")))
+			assert_int_equal(etcd_watch_next(w, &r), 0);
+		assert_int_equal(etcd_watch_feed(w, all + i, 1), 0);
+	}
+	check_stream(w);
+	etcd_watch_close(w);
+
+	/* many frames, taken one at a time between feeds: the buffer is reused */
+	w = etcd_watch_new_detached();
+	for (int k = 0; k < 2000; k++) {
+		const char *f = frame_text(1, "2");
+
+		assert_int_equal(etcd_watch_feed(w, f, strlen(f) / 2), 0);
+		assert_int_equal(etcd_watch_next(w, &r), 0);
+		assert_int_equal(etcd_watch_feed(w, f + strlen(f) / 2, strlen(f) - strlen(f) / 2), 0);
+		assert_int_equal(etcd_watch_next(w, &r), 1);
+		assert_string_equal(r.events[0].kv.value, "v1");
+		etcd_watch_resp_clear(&r);
+	}
+	etcd_watch_close(w);
+}
+
+static void test_watch_errors(void **state)
+{
+	struct etcd_watch *w;
+	struct etcd_watch_resp r;
+	static const struct {
+		const char *frame;
+		int want;
+	} bad[] = {
+		{"not json\n", -EINVAL},
+		{"[1,2]\n", -EINVAL},
+		{"{\"result\":\n", -EINVAL}, /* cut short, then a newline */
+		{"{}\n", -EINVAL},
+		{"{\"result\":7}\n", -EINVAL},
+		{"{\"result\":{\"events\":{}}}\n", -EINVAL},
+		{"{\"result\":{\"events\":[7]}}\n", -EINVAL},
+		{"{\"result\":{\"events\":[{\"kv\":{}}]}}\n", -EINVAL},
+		{"{\"result\":{\"events\":[{\"kv\":{\"key\":\"!!!!\"}}]}}\n", -EINVAL},
+		{"{\"result\":{\"events\":[{\"type\":\"BOOM\",\"kv\":{\"key\":\"YQ==\"}}]}}\n", -EINVAL},
+		{"{\"result\":{\"events\":[{\"kv\":{\"key\":\"YQ==\"}},{\"kv\":5}]}}\n", -EINVAL},
+		/* what 3.4's gateway sends when the stream fails */
+		{"{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":\"transport is closing\",\"http_status\":\"Service Unavailable\"}}\n", -EPROTO},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		w = etcd_watch_new_detached();
+		assert_int_equal(etcd_watch_feed(w, bad[i].frame, strlen(bad[i].frame)), 0);
+		assert_int_equal(etcd_watch_next(w, &r), bad[i].want);
+		assert_true(strncmp(etcd_watch_error(w), "watch: ", 7) == 0);
+		etcd_watch_close(w);
+	}
+	w = etcd_watch_new_detached();
+	assert_int_equal(etcd_watch_feed(w, bad[11].frame, strlen(bad[11].frame)), 0);
+	assert_int_equal(etcd_watch_next(w, &r), -EPROTO);
+	assert_string_equal(etcd_watch_error(w), "watch: etcd says: transport is closing");
+	etcd_watch_close(w);
+
+	/* a value that is not base64: the event stands, with no value */
+	w = etcd_watch_new_detached();
+	{
+		const char *f = "{\"result\":{\"events\":[{\"kv\":{\"key\":\"YQ==\",\"value\":\"%%%\"}}]}}\n";
+
+		assert_int_equal(etcd_watch_feed(w, f, strlen(f)), 0);
+		assert_int_equal(etcd_watch_next(w, &r), 1);
+		assert_int_equal(r.n_events, 1);
+		assert_string_equal(r.events[0].kv.key, "a");
+		assert_null(r.events[0].kv.value);
+		etcd_watch_resp_clear(&r);
+	}
+	etcd_watch_close(w);
+
+	/* the last frame without a newline (an error ends the stream so) */
+	w = etcd_watch_new_detached();
+	{
+		const char *f = "{\"error\":\"invalid character 'g'\",\"message\":\"invalid character 'g'\",\"code\":2}";
+
+		assert_int_equal(etcd_watch_feed(w, f, strlen(f)), 0);
+		assert_int_equal(etcd_watch_next(w, &r), 0);
+		etcd_watch_end(w);
+		assert_int_equal(etcd_watch_next(w, &r), -EPROTO);
+		assert_string_equal(etcd_watch_error(w), "watch: etcd says: invalid character 'g'");
+	}
+	etcd_watch_close(w);
+
+	/* nothing at all, then the end */
+	w = etcd_watch_new_detached();
+	assert_int_equal(etcd_watch_next(w, &r), 0);
+	etcd_watch_end(w);
+	assert_int_equal(etcd_watch_next(w, &r), -ECONNRESET);
+	etcd_watch_close(w);
+
+	/* a partial frame when the stream ends: malformed */
+	w = etcd_watch_new_detached();
+	assert_int_equal(etcd_watch_feed(w, "{\"result\":{\"head", 16), 0);
+	assert_int_equal(etcd_watch_next(w, &r), 0);
+	etcd_watch_end(w);
+	assert_int_equal(etcd_watch_next(w, &r), -EINVAL);
+	etcd_watch_close(w);
+
+	/* a huge frame: refused once it passes 8 MiB, not buffered on */
+	w = etcd_watch_new_detached();
+	{
+		size_t chunk = 1 << 16, fed = 0;
+		char *big = malloc(chunk);
+		int r2 = 0;
+
+		assert_non_null(big);
+		memset(big, 'x', chunk);
+		memcpy(big, "{\"result\":{\"x\":\"", 16);
+		while (fed < (9u << 20) && (r2 = etcd_watch_feed(w, big, chunk)) == 0)
+			fed += chunk;
+		assert_int_equal(r2, -E2BIG);
+		assert_true(fed <= (8u << 20));
+		assert_int_equal(etcd_watch_next(w, &r), -E2BIG);
+		assert_int_equal(etcd_watch_feed(w, "\n", 1), -E2BIG);
+		free(big);
+	}
+	etcd_watch_close(w);
+
+	/* a huge stream of small frames is fine */
+	w = etcd_watch_new_detached();
+	for (int k = 0; k < 20000; k++) {
+		const char *f = frame_text(3, "9");
+
+		assert_int_equal(etcd_watch_feed(w, f, strlen(f)), 0);
+	}
+	for (int k = 0; k < 20000; k++) {
+		assert_int_equal(etcd_watch_next(w, &r), 1);
+		assert_int_equal(r.revision, 9);
+		etcd_watch_resp_clear(&r);
+	}
+	assert_int_equal(etcd_watch_next(w, &r), 0);
+	etcd_watch_close(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_leases),		cmocka_unit_test(test_subnet_env),
 		cmocka_unit_test(test_base64),          cmocka_unit_test(test_lease_checks),
+		cmocka_unit_test(test_watch_frames),	cmocka_unit_test(test_watch_errors),
 	};
 
 	return cmocka_run_group_tests_name("datastore", tests, NULL, NULL);
