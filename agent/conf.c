@@ -328,6 +328,15 @@ static bool valid_network(const char *s)
 	return true;
 }
 
+/* datastore.type = "kubernetes" (known before the datastore group is read). */
+static bool ds_is_kube(const config_setting_t *root)
+{
+	const config_setting_t *g = member(root, "datastore");
+	const char *t = NULL;
+
+	return g && config_setting_lookup_string(g, "type", &t) && strcmp(t, "kubernetes") == 0;
+}
+
 static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
 	static const char *const keys[] = {"name", "address", "pod_cidr", "asn", NULL};
@@ -340,11 +349,27 @@ static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_
 	 * out; with a datastore, the subnet is leased from it. */
 	bool ds = member(root, "datastore") != NULL;
 	bool pods_optional = ds || (bgp && config_setting_is_group(bgp) && member(bgp, "reflector"));
+	bool kube = ds_is_kube(root);
 
-	if ((r = get_group(x, root, "node", true, &g)) < 0 || (r = check_keys(x, g, keys)) < 0 ||
-	    (r = get_name(x, g, "name", c->name)) < 0 ||
-	    (r = get_addr(x, g, "address", &c->address)) < 0 ||
-	    (r = get_string(x, g, "pod_cidr", !pods_optional, &v)) < 0)
+	if ((r = get_group(x, root, "node", !kube, &g)) < 0 || (g && (r = check_keys(x, g, keys)) < 0))
+		return r;
+	if (kube && !member(g, "name")) {
+		/* The DaemonSet passes the Node's name (downward API). */
+		const char *env = getenv("NODE_NAME");
+
+		if (!env || !bc_name_ok(env))
+			return fail(x, g ? g : root,
+				    "node.name: not set, and NODE_NAME is %s: give the Node's name (1-%d characters of a-z, 0-9 and '-')",
+				    env ? "not a usable name" : "not in the environment", BC_NAME_MAX);
+		snprintf(c->name, sizeof(c->name), "%s", env);
+	} else if ((r = get_name(x, g, "name", c->name)) < 0) {
+		return r;
+	}
+	/* With the Kubernetes datastore the address may come from the Node's
+	 * InternalIP (ds_fill). */
+	if (!(kube && !member(g, "address")) && (r = get_addr(x, g, "address", &c->address)) < 0)
+		return r;
+	if ((r = get_string(x, g, "pod_cidr", !pods_optional, &v)) < 0)
 		return r;
 	if (r == 0) {
 		c->no_pods = !ds;
@@ -386,9 +411,11 @@ static int load_cluster(struct ctx *x, const config_setting_t *root, struct roos
 		return -EINVAL;
 	if (c->asn == 0)
 		c->asn = c->cluster_asn;
-	/* Datastore: checked once etcd says (conf_set_subnets). */
-	if (ds && (!c->ds_cluster_given || !c->ds_pod_given))
+	/* Datastore: checked once etcd (or the Node) says (conf_set_subnets). */
+	if (ds && (!c->ds_cluster_given || !c->ds_pod_given)) {
+		c->pod_len = plen ? plen : 24; /* what the Node's podCIDR must be */
 		return 0;
+	}
 	if (c->no_pods) {
 		c->pod_len = plen ? plen : 24;
 		if (c->cluster_len < 8 || c->cluster_len >= c->pod_len)
@@ -1214,6 +1241,7 @@ static int load_datastore(struct ctx *x, const config_setting_t *root, struct ro
 {
 	static const char *const keys[] = {"type", "endpoints", "prefix", "ca", "cert", "key",
 					   "subnet_env", "lease_ttl", "lease_renew_margin", "watch", NULL};
+	static const char *const kube_keys[] = {"type", "kubeconfig", "subnet_env", NULL};
 	const config_setting_t *g, *eps;
 	const char *type = NULL, *prefix = "/coreos.com/network";
 	int r, n;
@@ -1223,11 +1251,30 @@ static int load_datastore(struct ctx *x, const config_setting_t *root, struct ro
 	c->ds_on = true;
 	c->ds_lease_ttl = 24 * 3600; /* flannel's: a lease outlives any restart */
 	c->ds_lease_renew = 0;
-	if ((r = check_keys(x, g, keys)) < 0 || (r = get_string(x, g, "type", true, &type)) < 0)
+	if ((r = get_string(x, g, "type", true, &type)) < 0)
+		return r;
+	if (strcmp(type, "kubernetes") == 0) {
+		c->ds_kube = true;
+		if ((r = check_keys(x, g, kube_keys)) < 0 ||
+		    (r = get_path(x, g, "kubeconfig", "", true, PATH_MAX, &c->ds_kubeconfig)) < 0 ||
+		    (r = get_path(x, g, "subnet_env", "/run/flannel/subnet.env", true, PATH_MAX,
+				  &c->ds_subnet_env)) < 0)
+			return r;
+		if (!(c->ds_prefix = strdup("")) || !(c->ds_ca = strdup("")) ||
+		    !(c->ds_cert = strdup("")) || !(c->ds_key = strdup("")))
+			return -ENOMEM;
+		if (!c->ds_cluster_given)
+			return fail(x, g,
+				    "cluster.pod_cidr: required with datastore.type = \"kubernetes\" (the controller manager's --cluster-cidr; the API does not publish it)");
+		if (c->no_pods || c->reflector)
+			return fail(x, g, "datastore: not for a route reflector without pods");
+		return 0;
+	}
+	if ((r = check_keys(x, g, keys)) < 0)
 		return r;
 	if (strcmp(type, "etcd") != 0)
-		return fail(x, member(g, "type"), "datastore.type: '%s' is not supported (only \"etcd\")",
-			    type);
+		return fail(x, member(g, "type"),
+			    "datastore.type: '%s' is not supported (\"etcd\" or \"kubernetes\")", type);
 	eps = member(g, "endpoints");
 	if (!eps)
 		return fail(x, g, "datastore.endpoints: missing (a list like ( \"http://127.0.0.1:2379\" ))");
@@ -1656,6 +1703,7 @@ void conf_free(struct roostd_conf *c)
 		free(c->ds_endpoints[i]);
 	free(c->ds_endpoints);
 	free(c->ds_prefix);
+	free(c->ds_kubeconfig);
 	free(c->ds_ca);
 	free(c->ds_cert);
 	free(c->ds_key);

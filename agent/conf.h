@@ -85,6 +85,8 @@ struct roostd_conf {
 	unsigned ds_lease_ttl;   /* s */
 	unsigned ds_lease_renew; /* s before expiry that the lease is renewed */
 	bool ds_watch;           /* watch the subnets (else poll every 500 ms) */
+	bool ds_kube;            /* datastore.type = "kubernetes" */
+	char *ds_kubeconfig;     /* datastore.kubeconfig, "" = in-cluster */
 	struct bc_static_route *static_routes; /* owned; flannel host-gw nodes (datastore) */
 	size_t n_static_routes;
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "datastore.h"
+#include "datastore-int.h"
 #include "etcd.h"
 #include "log.h"
 #include "rst.h"
@@ -34,66 +35,6 @@
 /* A watch with nothing for this long is checked (etcd's own progress
  * notifications come every 10 minutes by default). */
 #define DS_WATCH_IDLE_MS 60000
-
-/* A peer's lease that this node renews while the peer routes. */
-struct ds_renew {
-	int64_t lease;
-	int64_t next; /* rst_now_ms() */
-	bool seen; /* still a routing peer's, this round */
-};
-
-struct datastore {
-	/* fixed after ds_open */
-	char *prefix;
-	char name[BC_NAME_MAX + 1];
-	struct in_addr address;
-	unsigned ttl, renew, mtu;
-	bool ipmasq; /* egress masquerade on (FLANNEL_IPMASQ) */
-	char cache[4096], subnet_env[4096];
-	struct in_addr net, cluster;
-	unsigned len, cluster_len;
-	char key[256], value[512]; /* our lease's key and value */
-	char **endpoints;          /* owned copies: the config may be reloaded */
-	size_t n_endpoints;
-	char *ca, *cert, *tls_key;
-	bool reserved;             /* our key is a reservation (no lease) */
-	struct etcd *e;            /* the worker's */
-	pthread_t thread;
-	bool started;
-	int wake[2]; /* worker -> roostd */
-	int stop[2]; /* roostd -> worker */
-
-	bool use_watch;            /* datastore.watch */
-
-	/* the worker's own */
-	int64_t lease, revision;   /* revision: every change up to it is in kvs */
-	bool listed;               /* kvs holds a range read (and events since) */
-	struct etcd_kv *kvs;       /* every key under <prefix>/subnets/ */
-	size_t n_kvs;
-	struct etcd_watch *watch;  /* NULL: none open */
-	size_t watch_ep, watch_frames;
-	int64_t watch_idle, watch_next; /* rst_now_ms() */
-	unsigned watch_backoff_s;
-	char (*bad)[128];  /* leases reported unfit ("key: why"), so each is logged once */
-	size_t n_bad;
-	char (*bad_now)[128];
-	size_t n_bad_now;
-	struct ds_renew *renews; /* leases of routing peers this node keeps alive */
-	size_t n_renews;
-	int64_t next_keepalive, next_try; /* rst_now_ms() */
-	unsigned backoff_s;
-
-	pthread_mutex_t mu; /* guards what follows */
-	struct ds_peer *peers;
-	size_t n_peers;
-	bool peers_changed;
-	bool up;
-	bool watching; /* a watch is open */
-	char (*routing)[BC_NAME_MAX + 1]; /* ds_set_routing */
-	size_t n_routing;
-	char last_error[256];
-	time_t since; /* when up changed */
-};
 
 /* ---- parsing (pure) -------------------------------------------------------- */
 
@@ -266,7 +207,7 @@ int ds_subnet_env_format(char *buf, size_t len, struct in_addr cluster, unsigned
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-static void set_state(struct datastore *ds, bool up, const char *err)
+void ds_state_set(struct datastore *ds, bool up, const char *err)
 {
 	bool was;
 
@@ -279,10 +220,11 @@ static void set_state(struct datastore *ds, bool up, const char *err)
 		ds->since = time(NULL);
 	pthread_mutex_unlock(&ds->mu);
 	if (was && !up)
-		log_warn("datastore: etcd does not answer, keeping the last known peers: %s",
-			 err ? err : "");
+		log_warn("datastore: %s does not answer, keeping the last known peers: %s",
+			 ds->kube ? "the Kubernetes API server" : "etcd", err ? err : "");
 	else if (!was && up)
-		log_info("datastore: etcd answers again");
+		log_info("datastore: %s answers again",
+			 ds->kube ? "the Kubernetes API server" : "etcd");
 	if (was != up && ds->wake[1] >= 0)
 		(void)!write(ds->wake[1], "s", 1);
 }
@@ -319,7 +261,7 @@ static int write_file(const char *path, const char *text)
 /* flannel's subnet.env, when configured. Written by ds_open() before the
  * worker starts and by the loop (ds_subnet_env_update) afterwards: net,
  * cluster and their lengths do not change after ds_open(). */
-static void subnet_env_write(struct datastore *ds)
+void ds_subnet_env_write(struct datastore *ds)
 {
 	char env[512];
 
@@ -335,12 +277,12 @@ void ds_subnet_env_update(struct datastore *ds, bool ipmasq, unsigned mtu)
 {
 	ds->ipmasq = ipmasq;
 	ds->mtu = mtu;
-	subnet_env_write(ds);
+	ds_subnet_env_write(ds);
 }
 
 /* ---- the cache: the last good view ------------------------------------------ */
 
-static void cache_write(struct datastore *ds, const struct ds_peer *p, size_t n)
+void ds_cache_write(struct datastore *ds, const struct ds_peer *p, size_t n)
 {
 	json_t *o = json_object(), *list = json_array();
 	char a[INET_ADDRSTRLEN], b[64];
@@ -369,7 +311,7 @@ static void cache_write(struct datastore *ds, const struct ds_peer *p, size_t n)
 	free(text);
 }
 
-static int cache_read(struct datastore *ds)
+int ds_cache_read(struct datastore *ds)
 {
 	json_error_t je;
 	json_t *o = json_load_file(ds->cache, 0, &je), *list, *v;
@@ -603,7 +545,7 @@ static bool peers_equal(const struct ds_peer *a, size_t na, const struct ds_peer
 }
 
 /* An unfit lease: logged once (until it changes or goes). */
-static void report_bad(void *arg, const char *key, const char *why)
+void ds_report_bad(void *arg, const char *key, const char *why)
 {
 	struct datastore *ds = arg;
 	char line[128];
@@ -613,7 +555,9 @@ static void report_bad(void *arg, const char *key, const char *why)
 	snprintf(line, sizeof(line), "%s: %s", key, why);
 	for (size_t i = 0; i < ds->n_bad && !seen; i++)
 		seen = strcmp(ds->bad[i], line) == 0;
-	if (!seen)
+	if (!seen && ds->kube)
+		log_warn("datastore: node %s skipped: %s", key, why);
+	else if (!seen)
 		log_warn("datastore: lease %s/subnets/%s skipped: %s", ds->prefix, key, why);
 	v = realloc(ds->bad_now, (ds->n_bad_now + 1) * sizeof(*ds->bad_now));
 	if (!v)
@@ -638,7 +582,6 @@ static int publish(struct datastore *ds)
 {
 	size_t plen = strlen(ds->prefix) + strlen("/subnets/"), m = 0;
 	struct ds_peer *p = calloc(ds->n_kvs + 1, sizeof(*p));
-	bool changed;
 	int r;
 
 	if (!p)
@@ -655,13 +598,20 @@ static int publish(struct datastore *ds)
 		r = ds_parse_lease(tail, kv->value, &p[m]);
 		p[m].lease = kv->lease;
 		if (r == -ENOTSUP)
-			report_bad(ds, tail, "its backend is not host-gw: not reachable without its overlay");
+			ds_report_bad(ds, tail, "its backend is not host-gw: not reachable without its overlay");
 		else if (r < 0)
-			report_bad(ds, tail, "not a lease in flannel's format (key a.b.c.d-len, PublicIP, BackendType)");
+			ds_report_bad(ds, tail, "not a lease in flannel's format (key a.b.c.d-len, PublicIP, BackendType)");
 		else
 			m++;
 	}
-	m = ds_leases_filter(p, m, ds->cluster, ds->cluster_len, ds->len, ds->address, report_bad, ds);
+	return ds_peers_set(ds, p, m);
+}
+
+int ds_peers_set(struct datastore *ds, struct ds_peer *p, size_t m)
+{
+	bool changed;
+
+	m = ds_leases_filter(p, m, ds->cluster, ds->cluster_len, ds->len, ds->address, ds_report_bad, ds);
 	free(ds->bad);
 	ds->bad = ds->bad_now;
 	ds->n_bad = ds->n_bad_now;
@@ -680,7 +630,7 @@ static int publish(struct datastore *ds)
 		free(p);
 		return 0;
 	}
-	cache_write(ds, p, m);
+	ds_cache_write(ds, p, m);
 	(void)!write(ds->wake[1], "p", 1);
 	return 0;
 }
@@ -1004,7 +954,7 @@ static void *worker(void *arg)
 			renew_routing(ds);
 		if (r < 0) {
 			watch_close(ds);
-			set_state(ds, false, err);
+			ds_state_set(ds, false, err);
 			ds->backoff_s = ds->backoff_s ? ds->backoff_s * 2 : 1;
 			if (ds->backoff_s > DS_BACKOFF_MAX_S)
 				ds->backoff_s = DS_BACKOFF_MAX_S;
@@ -1012,7 +962,7 @@ static void *worker(void *arg)
 			continue;
 		}
 		ds->backoff_s = 0;
-		set_state(ds, true, NULL);
+		ds_state_set(ds, true, NULL);
 	}
 	watch_close(ds);
 	return NULL;
@@ -1045,6 +995,23 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 		r = ds->prefix ? -errno : -ENOMEM;
 		ds_free(ds);
 		return r;
+	}
+	if (c->ds_kube) {
+		ds->len = c->pod_len;
+		r = ds_kube_open(ds, c, err, errlen);
+		if (r < 0) {
+			ds_free(ds);
+			return r;
+		}
+		ds_subnet_env_write(ds);
+		if (pthread_create(&ds->thread, NULL, ds_kube_worker, ds) != 0) {
+			ds_free(ds);
+			snprintf(err, errlen, "cannot start the datastore thread");
+			return -EAGAIN;
+		}
+		ds->started = true;
+		*ret = ds;
+		return 0;
 	}
 	ds->endpoints = calloc(c->n_ds_endpoints, sizeof(*ds->endpoints));
 	for (size_t i = 0; ds->endpoints && i < c->n_ds_endpoints; i++)
@@ -1079,7 +1046,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 			ds_free(ds);
 			return r;
 		}
-		if (cache_read(ds) == 0) {
+		if (ds_cache_read(ds) == 0) {
 			log_warn("datastore: etcd does not answer (%s); starting from the last known state in '%s'",
 				 err, ds->cache);
 			snprintf(ds->last_error, sizeof(ds->last_error), "%s", err);
@@ -1091,7 +1058,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 		sleep(backoff);
 		backoff = backoff < DS_BACKOFF_MAX_S ? backoff * 2 : DS_BACKOFF_MAX_S;
 	}
-	subnet_env_write(ds);
+	ds_subnet_env_write(ds);
 	etcd_set_stop_fd(ds->e, ds->stop[0]); /* ds_free waits for no etcd timeout */
 	if (pthread_create(&ds->thread, NULL, worker, ds) != 0) {
 		ds_free(ds);
@@ -1118,6 +1085,8 @@ void ds_free(struct datastore *ds)
 			close(ds->stop[i]);
 	}
 	etcd_free(ds->e);
+	if (ds->kube)
+		ds_kube_free(ds);
 	for (size_t i = 0; i < ds->n_endpoints; i++)
 		free(ds->endpoints[i]);
 	free(ds->endpoints);
@@ -1133,6 +1102,16 @@ void ds_free(struct datastore *ds)
 	free(ds->prefix);
 	pthread_mutex_destroy(&ds->mu);
 	free(ds);
+}
+
+struct in_addr ds_address(struct datastore *ds)
+{
+	struct in_addr a;
+
+	pthread_mutex_lock(&ds->mu);
+	a = ds->address;
+	pthread_mutex_unlock(&ds->mu);
+	return a;
 }
 
 void ds_subnets(struct datastore *ds, struct in_addr *net, unsigned *len,
@@ -1216,11 +1195,19 @@ json_t *ds_status_json(struct datastore *ds)
 	pthread_mutex_lock(&ds->mu);
 	inet_ntop(AF_INET, &ds->net, net, sizeof(net));
 	snprintf(sub, sizeof(sub), "%s/%u", net, ds->len);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:s, s:b}", "type", "etcd", "state",
-		      ds->up ? "up" : "down", "key", ds->key, "subnet", sub, "lease_ttl",
-		      (json_int_t)(ds->reserved ? 0 : ds->ttl), "peers", (json_int_t)ds->n_peers,
-		      "last_error", ds->last_error, "since", (json_int_t)ds->since, "changes",
-		      ds->use_watch ? "watch" : "poll", "watching", ds->watching);
+	if (ds->kube)
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "type", "kubernetes",
+			      "state", ds->up ? "up" : "down", "node", ds->name, "server",
+			      ds->kc.server ? ds->kc.server : "", "subnet", sub, "peers",
+			      (json_int_t)ds->n_peers, "last_error", ds->last_error, "since",
+			      (json_int_t)ds->since);
+	else
+		o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:s, s:b}", "type", "etcd",
+			      "state", ds->up ? "up" : "down", "key", ds->key, "subnet", sub,
+			      "lease_ttl", (json_int_t)(ds->reserved ? 0 : ds->ttl), "peers",
+			      (json_int_t)ds->n_peers, "last_error", ds->last_error, "since",
+			      (json_int_t)ds->since, "changes", ds->use_watch ? "watch" : "poll",
+			      "watching", ds->watching);
 	pthread_mutex_unlock(&ds->mu);
 	return o;
 }

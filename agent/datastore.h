@@ -53,6 +53,8 @@ struct datastore;
 int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size_t errlen);
 void ds_free(struct datastore *ds); /* stops the worker; the lease is left to expire */
 
+/* This node's address: node.address, or (Kubernetes) its Node's InternalIP. */
+struct in_addr ds_address(struct datastore *ds);
 void ds_subnets(struct datastore *ds, struct in_addr *net, unsigned *len,
 		struct in_addr *cluster, unsigned *cluster_len);
 

@@ -62,6 +62,8 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 		return -ENOMEM;
 	}
 	ds_subnets(ds, &net, &len, &cl, &cl_len);
+	if (!c->address.s_addr)
+		c->address = ds_address(ds); /* the Node's InternalIP */
 	if (conf_set_subnets(c, net, len, cl, cl_len, err, sizeof(err)) < 0) {
 		free(mesh);
 		free(st);

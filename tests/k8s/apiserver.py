@@ -29,7 +29,8 @@ Every request needs "Authorization: Bearer <token>" with the token in
 401. TLS only, with the certificate and key given.
 
 Test controls (same token): POST /standin/compact forgets every event so
-far (watches and lists from older resourceVersions get 410), POST
+far (watches and lists from older resourceVersions get 410) and ends every
+running watch with ERROR 410, as a server whose watch cache was reset; POST
 /standin/bookmark sends a BOOKMARK to every watch now. With --state FILE
 the nodes and the resourceVersion survive a restart (a test stops the
 server and starts it again on the same file).
@@ -52,6 +53,7 @@ EVENTS = []         # (resourceVersion, type, object)
 RV = [1]            # the store's resourceVersion
 OLDEST = [1]        # events after this resourceVersion are kept
 BOOKMARK_GEN = [0]  # bumped by /standin/bookmark
+COMPACT_GEN = [0]   # bumped by /standin/compact
 ARGS = None
 
 
@@ -308,6 +310,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 last = int(rv)
                 pending = []
             gen = BOOKMARK_GEN[0]
+            cgen = COMPACT_GEN[0]
         try:
             while True:
                 for _, kind, obj in pending:
@@ -315,7 +318,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if last is None:
                     break
                 with LOCK:
-                    if OLDEST[0] > last:
+                    if OLDEST[0] > last or COMPACT_GEN[0] != cgen:
                         # history dropped under a running watch: the real
                         # server ends it with 410 too
                         self.chunk({'type': 'ERROR', 'object': status(
@@ -326,7 +329,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     if left <= 0:
                         break
                     LOCK.wait_for(lambda: RV[0] > last or BOOKMARK_GEN[0] != gen
-                                  or OLDEST[0] > last or STOP.is_set(), timeout=min(left, 1))
+                                  or OLDEST[0] > last or COMPACT_GEN[0] != cgen
+                                  or STOP.is_set(), timeout=min(left, 1))
                     if STOP.is_set():
                         break
                     new = [e for e in EVENTS if e[0] > last]
@@ -354,6 +358,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with LOCK:
                 OLDEST[0] = RV[0]
                 EVENTS.clear()
+                COMPACT_GEN[0] += 1
                 LOCK.notify_all()
             return self.send_json(200, {'compacted': RV[0]})
         if parts == ['standin', 'bookmark']:
