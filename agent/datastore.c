@@ -970,6 +970,21 @@ static void *worker(void *arg)
 
 /* ---- public ----------------------------------------------------------------- */
 
+/* ds has its subnet: subnet.env, then the worker. */
+static int start(struct datastore *ds, void *(*fn)(void *), struct datastore **ret, char *err,
+		 size_t errlen)
+{
+	ds_subnet_env_write(ds);
+	if (pthread_create(&ds->thread, NULL, fn, ds) != 0) {
+		ds_free(ds);
+		snprintf(err, errlen, "cannot start the datastore thread");
+		return -EAGAIN;
+	}
+	ds->started = true;
+	*ret = ds;
+	return 0;
+}
+
 int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size_t errlen)
 {
 	struct datastore *ds = calloc(1, sizeof(*ds));
@@ -1003,15 +1018,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 			ds_free(ds);
 			return r;
 		}
-		ds_subnet_env_write(ds);
-		if (pthread_create(&ds->thread, NULL, ds_kube_worker, ds) != 0) {
-			ds_free(ds);
-			snprintf(err, errlen, "cannot start the datastore thread");
-			return -EAGAIN;
-		}
-		ds->started = true;
-		*ret = ds;
-		return 0;
+		return start(ds, ds_kube_worker, ret, err, errlen);
 	}
 	ds->endpoints = calloc(c->n_ds_endpoints, sizeof(*ds->endpoints));
 	for (size_t i = 0; ds->endpoints && i < c->n_ds_endpoints; i++)
@@ -1058,16 +1065,8 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 		sleep(backoff);
 		backoff = backoff < DS_BACKOFF_MAX_S ? backoff * 2 : DS_BACKOFF_MAX_S;
 	}
-	ds_subnet_env_write(ds);
 	etcd_set_stop_fd(ds->e, ds->stop[0]); /* ds_free waits for no etcd timeout */
-	if (pthread_create(&ds->thread, NULL, worker, ds) != 0) {
-		ds_free(ds);
-		snprintf(err, errlen, "cannot start the datastore thread");
-		return -EAGAIN;
-	}
-	ds->started = true;
-	*ret = ds;
-	return 0;
+	return start(ds, worker, ret, err, errlen);
 }
 
 void ds_free(struct datastore *ds)

@@ -11,16 +11,15 @@
 #include "config.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "curl-dl.h"
 #include "etcd.h"
 #include "rst.h"
 
@@ -59,71 +58,6 @@ struct buf {
 	size_t len;
 	bool too_big;
 };
-
-/* libcurl is loaded with dlopen() when a datastore is configured, not linked:
- * its dependencies (TLS, GSSAPI, LDAP, SSH, HTTP/2: 30 libraries) cost every
- * roostd about 6 MiB of RSS, and most nodes never talk to etcd. The
- * development headers give the types; these are the functions used. */
-static struct {
-	CURLcode (*global_init)(long);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-	CURLM *(*multi_init)(void);
-	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_perform)(CURLM *, int *);
-	CURLMcode (*multi_wait)(CURLM *, struct curl_waitfd *, unsigned, int, int *);
-	CURLMsg *(*multi_info_read)(CURLM *, int *);
-	CURLMcode (*multi_cleanup)(CURLM *);
-	const char *(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-} lc;
-static int lc_err = -ENOSYS;
-static char lc_msg[256];
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-
-	if (!h) {
-		snprintf(lc_msg, sizeof(lc_msg), "cannot load libcurl (Debian: libcurl4): %s",
-			 dlerror());
-		return;
-	}
-#define LC(field, sym)                                                                             \
-	do {                                                                                       \
-		*(void **)&lc.field = dlsym(h, sym);                                               \
-		if (!lc.field) {                                                                   \
-			snprintf(lc_msg, sizeof(lc_msg), "libcurl has no %s", sym);                \
-			return;                                                                    \
-		}                                                                                  \
-	} while (0)
-	LC(global_init, "curl_global_init");
-	LC(easy_init, "curl_easy_init");
-	LC(easy_setopt, "curl_easy_setopt");
-	LC(easy_perform, "curl_easy_perform");
-	LC(easy_getinfo, "curl_easy_getinfo");
-	LC(easy_cleanup, "curl_easy_cleanup");
-	LC(multi_init, "curl_multi_init");
-	LC(multi_add_handle, "curl_multi_add_handle");
-	LC(multi_remove_handle, "curl_multi_remove_handle");
-	LC(multi_perform, "curl_multi_perform");
-	LC(multi_wait, "curl_multi_wait");
-	LC(multi_info_read, "curl_multi_info_read");
-	LC(multi_cleanup, "curl_multi_cleanup");
-	LC(easy_strerror, "curl_easy_strerror");
-	LC(slist_append, "curl_slist_append");
-	LC(slist_free_all, "curl_slist_free_all");
-#undef LC
-	lc_err = lc.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
-	if (lc_err)
-		snprintf(lc_msg, sizeof(lc_msg), "curl_global_init failed");
-}
 
 /* ---- base64 --------------------------------------------------------------- */
 
@@ -235,17 +169,17 @@ void etcd_set_stop_fd(struct etcd *e, int fd)
 /* What every handle of e has: connect timeout, protocols, TLS, the stop fd. */
 static void setup_handle(const struct etcd *e, CURL *h)
 {
-	lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	lc.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	lc.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	lc.easy_setopt(h, CURLOPT_XFERINFODATA, e);
-	lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, e->timeout_ms);
-	lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, e->tls ? "https" : "http,https");
+	curl_dl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_dl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_dl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_dl.easy_setopt(h, CURLOPT_XFERINFODATA, e);
+	curl_dl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, e->timeout_ms);
+	curl_dl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, e->tls ? "https" : "http,https");
 	if (e->ca && e->ca[0])
-		lc.easy_setopt(h, CURLOPT_CAINFO, e->ca);
+		curl_dl.easy_setopt(h, CURLOPT_CAINFO, e->ca);
 	if (e->cert && e->cert[0]) {
-		lc.easy_setopt(h, CURLOPT_SSLCERT, e->cert);
-		lc.easy_setopt(h, CURLOPT_SSLKEY, e->key);
+		curl_dl.easy_setopt(h, CURLOPT_SSLCERT, e->cert);
+		curl_dl.easy_setopt(h, CURLOPT_SSLKEY, e->key);
 	}
 }
 
@@ -261,6 +195,7 @@ int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert,
 {
 	bool tls = (ca && ca[0]) || (cert && cert[0]);
 	struct etcd *e;
+	int r;
 
 	if (!endpoints || n == 0)
 		return -EINVAL;
@@ -269,9 +204,9 @@ int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert,
 	for (size_t i = 0; tls && i < n; i++)
 		if (strncmp(endpoints[i], "https://", 8) != 0)
 			return -EPROTONOSUPPORT;
-	pthread_once(&curl_once, curl_init_once);
-	if (lc_err < 0)
-		return lc_err;
+	r = curl_dl_load();
+	if (r < 0)
+		return r;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
@@ -283,14 +218,14 @@ int etcd_new(char *const *endpoints, size_t n, const char *ca, const char *cert,
 	e->key = key;
 	e->tls = tls;
 	e->stop_fd = -1;
-	e->h = lc.easy_init();
+	e->h = curl_dl.easy_init();
 	if (!e->h) {
 		free(e);
 		return -ENOMEM;
 	}
 	setup_handle(e, e->h);
-	lc.easy_setopt(e->h, CURLOPT_TIMEOUT_MS, timeout_ms);
-	lc.easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_dl.easy_setopt(e->h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_dl.easy_setopt(e->h, CURLOPT_WRITEFUNCTION, on_data);
 	*ret = e;
 	return 0;
 }
@@ -299,13 +234,13 @@ void etcd_free(struct etcd *e)
 {
 	if (!e)
 		return;
-	lc.easy_cleanup(e->h);
+	curl_dl.easy_cleanup(e->h);
 	free(e);
 }
 
 const char *etcd_error(const struct etcd *e)
 {
-	return e ? e->err : lc_msg;
+	return e ? e->err : curl_dl_error();
 }
 
 /* POSTs body to path on the endpoints in turn; 0 and the parsed reply. */
@@ -318,7 +253,7 @@ static int call(struct etcd *e, const char *path, json_t *body, json_t **ret)
 	json_decref(body);
 	if (!text)
 		return -ENOMEM;
-	hdr = lc.slist_append(hdr, "Content-Type: application/json");
+	hdr = curl_dl.slist_append(hdr, "Content-Type: application/json");
 	for (size_t k = 0; k < e->n; k++) {
 		size_t i = (e->cur + k) % e->n;
 		struct buf b = {0};
@@ -328,15 +263,15 @@ static int call(struct etcd *e, const char *path, json_t *body, json_t **ret)
 		json_error_t je;
 
 		url_of(e, i, path, url, sizeof(url));
-		lc.easy_setopt(e->h, CURLOPT_URL, url);
-		lc.easy_setopt(e->h, CURLOPT_HTTPHEADER, hdr);
-		lc.easy_setopt(e->h, CURLOPT_POSTFIELDS, text);
-		lc.easy_setopt(e->h, CURLOPT_WRITEDATA, &b);
-		c = lc.easy_perform(e->h);
-		lc.easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, &status);
+		curl_dl.easy_setopt(e->h, CURLOPT_URL, url);
+		curl_dl.easy_setopt(e->h, CURLOPT_HTTPHEADER, hdr);
+		curl_dl.easy_setopt(e->h, CURLOPT_POSTFIELDS, text);
+		curl_dl.easy_setopt(e->h, CURLOPT_WRITEDATA, &b);
+		c = curl_dl.easy_perform(e->h);
+		curl_dl.easy_getinfo(e->h, CURLINFO_RESPONSE_CODE, &status);
 		if (c != CURLE_OK) {
 			snprintf(e->err, sizeof(e->err), "%s: %s", e->endpoints[i],
-				 b.too_big ? "reply too large" : lc.easy_strerror(c));
+				 b.too_big ? "reply too large" : curl_dl.easy_strerror(c));
 			free(b.p);
 			r = -EIO;
 			continue;
@@ -360,7 +295,7 @@ static int call(struct etcd *e, const char *path, json_t *body, json_t **ret)
 		r = 0;
 		break;
 	}
-	lc.slist_free_all(hdr);
+	curl_dl.slist_free_all(hdr);
 	return r;
 }
 
@@ -790,13 +725,13 @@ void etcd_watch_close(struct etcd_watch *w)
 	if (!w)
 		return;
 	if (w->m && w->h)
-		lc.multi_remove_handle(w->m, w->h); /* not added yet: refused, harmless */
+		curl_dl.multi_remove_handle(w->m, w->h); /* not added yet: refused, harmless */
 	if (w->h)
-		lc.easy_cleanup(w->h);
+		curl_dl.easy_cleanup(w->h);
 	if (w->m)
-		lc.multi_cleanup(w->m);
+		curl_dl.multi_cleanup(w->m);
 	if (w->hdr)
-		lc.slist_free_all(w->hdr);
+		curl_dl.slist_free_all(w->hdr);
 	free(w->body);
 	free(w->url);
 	free(w->buf);
@@ -825,9 +760,9 @@ int etcd_watch_open(struct etcd *e, const char *prefix, int64_t start_revision,
 	json_decref(req);
 	url_of(e, e->cur, "/v3/watch", url, sizeof(url));
 	w->url = strdup(url);
-	w->m = lc.multi_init();
-	w->h = lc.easy_init();
-	w->hdr = lc.slist_append(NULL, "Content-Type: application/json");
+	w->m = curl_dl.multi_init();
+	w->h = curl_dl.easy_init();
+	w->hdr = curl_dl.slist_append(NULL, "Content-Type: application/json");
 	if (!w->body || !w->url || !w->m || !w->h || !w->hdr) {
 		etcd_watch_close(w);
 		return -ENOMEM;
@@ -835,15 +770,15 @@ int etcd_watch_open(struct etcd *e, const char *prefix, int64_t start_revision,
 	setup_handle(e, w->h);
 	/* No overall timeout: the stream lasts. A dead peer is found by TCP
 	 * keepalives; a silent one by the caller (etcd_revision). */
-	lc.easy_setopt(w->h, CURLOPT_TCP_KEEPALIVE, 1L);
-	lc.easy_setopt(w->h, CURLOPT_TCP_KEEPIDLE, 30L);
-	lc.easy_setopt(w->h, CURLOPT_TCP_KEEPINTVL, 10L);
-	lc.easy_setopt(w->h, CURLOPT_URL, w->url);
-	lc.easy_setopt(w->h, CURLOPT_HTTPHEADER, w->hdr);
-	lc.easy_setopt(w->h, CURLOPT_POSTFIELDS, w->body);
-	lc.easy_setopt(w->h, CURLOPT_WRITEFUNCTION, on_watch_data);
-	lc.easy_setopt(w->h, CURLOPT_WRITEDATA, w);
-	if (lc.multi_add_handle(w->m, w->h) != CURLM_OK) {
+	curl_dl.easy_setopt(w->h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_dl.easy_setopt(w->h, CURLOPT_TCP_KEEPIDLE, 30L);
+	curl_dl.easy_setopt(w->h, CURLOPT_TCP_KEEPINTVL, 10L);
+	curl_dl.easy_setopt(w->h, CURLOPT_URL, w->url);
+	curl_dl.easy_setopt(w->h, CURLOPT_HTTPHEADER, w->hdr);
+	curl_dl.easy_setopt(w->h, CURLOPT_POSTFIELDS, w->body);
+	curl_dl.easy_setopt(w->h, CURLOPT_WRITEFUNCTION, on_watch_data);
+	curl_dl.easy_setopt(w->h, CURLOPT_WRITEDATA, w);
+	if (curl_dl.multi_add_handle(w->m, w->h) != CURLM_OK) {
 		etcd_watch_close(w);
 		return -ENOMEM;
 	}
@@ -862,20 +797,20 @@ int etcd_watch_poll(struct etcd_watch *w, int fd, int timeout_ms)
 
 		return poll(&pf, fd >= 0 ? 1 : 0, timeout_ms) > 0 ? 1 : 0;
 	}
-	if (lc.multi_wait(w->m, fd >= 0 ? &wfd : NULL, fd >= 0 ? 1 : 0, timeout_ms, &nfds) !=
+	if (curl_dl.multi_wait(w->m, fd >= 0 ? &wfd : NULL, fd >= 0 ? 1 : 0, timeout_ms, &nfds) !=
 	    CURLM_OK) {
 		snprintf(w->err, sizeof(w->err), "watch: curl_multi_wait failed");
 		etcd_watch_end(w);
 		return 0;
 	}
-	lc.multi_perform(w->m, &running);
-	while ((msg = lc.multi_info_read(w->m, &left))) {
+	curl_dl.multi_perform(w->m, &running);
+	while ((msg = curl_dl.multi_info_read(w->m, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		lc.easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->status);
+		curl_dl.easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->status);
 		if (msg->data.result != CURLE_OK)
 			snprintf(w->err, sizeof(w->err), "watch %s: %s", w->url,
-				 w->too_big ? "response too large" : lc.easy_strerror(msg->data.result));
+				 w->too_big ? "response too large" : curl_dl.easy_strerror(msg->data.result));
 		else if (w->status != 200)
 			snprintf(w->err, sizeof(w->err), "watch %s: HTTP %ld", w->url, w->status);
 		etcd_watch_end(w);

@@ -5,86 +5,21 @@
  */
 #include "config.h"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "curl-dl.h"
 #include "kube-client.h"
 #include "rst-util.h"
 
 #define KUBE_REPLY_MAX (16u << 20)
 #define KUBE_LINE_MAX (4u << 20)
 #define KUBE_TOKEN_MAX 16384
-
-/* libcurl is loaded with dlopen(), as for etcd (agent/etcd.c): most nodes
- * never need it, and linking it costs every roostd its 30 libraries. */
-static struct {
-	CURLcode (*global_init)(long);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	CURLM *(*multi_init)(void);
-	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
-	CURLMcode (*multi_perform)(CURLM *, int *);
-	CURLMcode (*multi_wait)(CURLM *, struct curl_waitfd *, unsigned, int, int *);
-	CURLMsg *(*multi_info_read)(CURLM *, int *);
-	CURLMcode (*multi_cleanup)(CURLM *);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-} lc;
-static int lc_err = -ENOSYS;
-static char lc_msg[256] = "libcurl not loaded";
-static pthread_once_t lc_once = PTHREAD_ONCE_INIT;
-
-static void lc_load(void)
-{
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-
-	if (!h) {
-		snprintf(lc_msg, sizeof(lc_msg), "cannot load libcurl (Debian: libcurl4): %s",
-			 dlerror());
-		return;
-	}
-#define LC(field, sym)                                                                             \
-	do {                                                                                       \
-		*(void **)&lc.field = dlsym(h, sym);                                               \
-		if (!lc.field) {                                                                   \
-			snprintf(lc_msg, sizeof(lc_msg), "libcurl has no %s", sym);                \
-			return;                                                                    \
-		}                                                                                  \
-	} while (0)
-	LC(global_init, "curl_global_init");
-	LC(easy_init, "curl_easy_init");
-	LC(easy_setopt, "curl_easy_setopt");
-	LC(easy_perform, "curl_easy_perform");
-	LC(easy_getinfo, "curl_easy_getinfo");
-	LC(easy_cleanup, "curl_easy_cleanup");
-	LC(easy_strerror, "curl_easy_strerror");
-	LC(multi_init, "curl_multi_init");
-	LC(multi_add_handle, "curl_multi_add_handle");
-	LC(multi_remove_handle, "curl_multi_remove_handle");
-	LC(multi_perform, "curl_multi_perform");
-	LC(multi_wait, "curl_multi_wait");
-	LC(multi_info_read, "curl_multi_info_read");
-	LC(multi_cleanup, "curl_multi_cleanup");
-	LC(slist_append, "curl_slist_append");
-	LC(slist_free_all, "curl_slist_free_all");
-#undef LC
-	lc_err = lc.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
-	if (lc_err)
-		snprintf(lc_msg, sizeof(lc_msg), "curl_global_init failed");
-}
 
 struct buf {
 	char *p;
@@ -149,22 +84,23 @@ static void set_err(struct kube_client *c, const char *fmt, ...)
 
 const char *kube_client_error(const struct kube_client *c)
 {
-	return c ? c->err : lc_msg;
+	return c ? c->err : curl_dl_error();
 }
 
 int kube_client_new(const struct kube_conf *kc, long timeout_ms, struct kube_client **ret)
 {
 	struct kube_client *c;
 
-	pthread_once(&lc_once, lc_load);
-	if (lc_err)
-		return lc_err;
+	int r = curl_dl_load();
+
+	if (r < 0)
+		return r;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->kc = kc;
 	c->timeout_ms = timeout_ms;
-	c->h = lc.easy_init();
+	c->h = curl_dl.easy_init();
 	if (!c->h) {
 		free(c);
 		return -ENOMEM;
@@ -177,7 +113,7 @@ void kube_client_free(struct kube_client *c)
 {
 	if (!c)
 		return;
-	lc.easy_cleanup(c->h);
+	curl_dl.easy_cleanup(c->h);
 	free(c);
 }
 
@@ -204,23 +140,23 @@ static struct curl_slist *headers(struct kube_client *c, const char *content_typ
 	} else {
 		snprintf(tok, sizeof(tok), "%s", kc->token);
 	}
-	if (!(h = lc.slist_append(NULL, "Accept: application/json")))
+	if (!(h = curl_dl.slist_append(NULL, "Accept: application/json")))
 		return NULL;
 	if (tok[0]) {
 		snprintf(line, sizeof(line), "Authorization: Bearer %s", tok);
-		if (!(n = lc.slist_append(h, line)))
+		if (!(n = curl_dl.slist_append(h, line)))
 			goto fail;
 		h = n;
 	}
 	if (content_type) {
 		snprintf(line, sizeof(line), "Content-Type: %s", content_type);
-		if (!(n = lc.slist_append(h, line)))
+		if (!(n = curl_dl.slist_append(h, line)))
 			goto fail;
 		h = n;
 	}
 	return h;
 fail:
-	lc.slist_free_all(h);
+	curl_dl.slist_free_all(h);
 	return NULL;
 }
 
@@ -231,33 +167,33 @@ static void setup(struct kube_client *c, CURL *h, const char *path, struct buf *
 	char url[2048];
 
 	snprintf(url, sizeof(url), "%s%s", kc->server, path);
-	lc.easy_setopt(h, CURLOPT_URL, url);
-	lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
-	lc.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	lc.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_dl.easy_setopt(h, CURLOPT_URL, url);
+	curl_dl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_dl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_dl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	curl_dl.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_dl.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (kc->ca_file[0]) {
-		lc.easy_setopt(h, CURLOPT_CAINFO, kc->ca_file);
+		curl_dl.easy_setopt(h, CURLOPT_CAINFO, kc->ca_file);
 	} else {
 		struct curl_blob blob = {kc->ca_pem, strlen(kc->ca_pem), CURL_BLOB_COPY};
 
-		lc.easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+		curl_dl.easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
 	}
 	if (kc->cert_file[0]) {
-		lc.easy_setopt(h, CURLOPT_SSLCERT, kc->cert_file);
-		lc.easy_setopt(h, CURLOPT_SSLKEY, kc->key_file);
+		curl_dl.easy_setopt(h, CURLOPT_SSLCERT, kc->cert_file);
+		curl_dl.easy_setopt(h, CURLOPT_SSLKEY, kc->key_file);
 	} else if (kc->cert_pem[0]) {
 		struct curl_blob cert = {kc->cert_pem, strlen(kc->cert_pem), CURL_BLOB_COPY};
 		struct curl_blob key = {kc->key_pem, strlen(kc->key_pem), CURL_BLOB_COPY};
 
-		lc.easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-		lc.easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
-		lc.easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-		lc.easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+		curl_dl.easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_dl.easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+		curl_dl.easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+		curl_dl.easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
 	}
-	lc.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	lc.easy_setopt(h, CURLOPT_WRITEDATA, b);
+	curl_dl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_dl.easy_setopt(h, CURLOPT_WRITEDATA, b);
 }
 
 static int request(struct kube_client *c, const char *method, const char *path,
@@ -273,31 +209,31 @@ static int request(struct kube_client *c, const char *method, const char *path,
 	*status = 0;
 	if (!hdr)
 		return c->err[0] ? -EACCES : -ENOMEM;
-	lc.easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
-	lc.easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+	curl_dl.easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
+	curl_dl.easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
 	if (body) {
 		text = json_dumps(body, JSON_COMPACT);
 		if (!text) {
-			lc.slist_free_all(hdr);
+			curl_dl.slist_free_all(hdr);
 			return -ENOMEM;
 		}
-		lc.easy_setopt(c->h, CURLOPT_POSTFIELDS, text);
-		lc.easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
+		curl_dl.easy_setopt(c->h, CURLOPT_POSTFIELDS, text);
+		curl_dl.easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
 	}
 	setup(c, c->h, path, &b);
-	lc.easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
-	lc.easy_setopt(c->h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	cc = lc.easy_perform(c->h);
-	lc.easy_setopt(c->h, CURLOPT_POSTFIELDS, NULL);
-	lc.easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
-	lc.slist_free_all(hdr);
+	curl_dl.easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
+	curl_dl.easy_setopt(c->h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	cc = curl_dl.easy_perform(c->h);
+	curl_dl.easy_setopt(c->h, CURLOPT_POSTFIELDS, NULL);
+	curl_dl.easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+	curl_dl.slist_free_all(hdr);
 	free(text);
 	if (cc != CURLE_OK) {
 		set_err(c, "%s %s%s: %s", method, c->kc->server, path,
-			b.too_big ? "reply too large" : lc.easy_strerror(cc));
+			b.too_big ? "reply too large" : curl_dl.easy_strerror(cc));
 		r = cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
 	} else {
-		lc.easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);
+		curl_dl.easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);
 		*ret = b.len ? json_loadb(b.p, b.len, 0, NULL) : NULL;
 		if (*status >= 300)
 			set_err(c, "%s %s: HTTP %ld%s%s", method, path, *status,
@@ -332,8 +268,8 @@ int kube_watch_open(struct kube_client *c, const char *path, struct kube_watch *
 	w->c = c;
 	w->b.max = KUBE_LINE_MAX;
 	w->hdr = headers(c, NULL);
-	w->m = lc.multi_init();
-	w->h = lc.easy_init();
+	w->m = curl_dl.multi_init();
+	w->h = curl_dl.easy_init();
 	if (!w->hdr || !w->m || !w->h) {
 		int r = w->hdr || !c->err[0] ? -ENOMEM : -EACCES;
 
@@ -341,11 +277,11 @@ int kube_watch_open(struct kube_client *c, const char *path, struct kube_watch *
 		return r;
 	}
 	setup(c, w->h, path, &w->b);
-	lc.easy_setopt(w->h, CURLOPT_HTTPHEADER, w->hdr);
+	curl_dl.easy_setopt(w->h, CURLOPT_HTTPHEADER, w->hdr);
 	/* no overall timeout: the server ends the stream (timeoutSeconds);
 	 * a dead peer shows as no data, which the caller bounds */
-	lc.easy_setopt(w->h, CURLOPT_TCP_KEEPALIVE, 1L);
-	lc.multi_add_handle(w->m, w->h);
+	curl_dl.easy_setopt(w->h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_dl.multi_add_handle(w->m, w->h);
 	*ret = w;
 	return 0;
 }
@@ -360,13 +296,13 @@ void kube_watch_close(struct kube_watch *w)
 	if (!w)
 		return;
 	if (w->m && w->h)
-		lc.multi_remove_handle(w->m, w->h);
+		curl_dl.multi_remove_handle(w->m, w->h);
 	if (w->h)
-		lc.easy_cleanup(w->h);
+		curl_dl.easy_cleanup(w->h);
 	if (w->m)
-		lc.multi_cleanup(w->m);
+		curl_dl.multi_cleanup(w->m);
 	if (w->hdr)
-		lc.slist_free_all(w->hdr);
+		curl_dl.slist_free_all(w->hdr);
 	free(w->b.p);
 	free(w);
 }
@@ -416,18 +352,18 @@ int kube_watch_next(struct kube_watch *w, int stop_fd, int timeout_ms, const cha
 				return w->b.too_big ? -EMSGSIZE : -ECONNRESET;
 			return w->status >= 300 ? -EPROTO : -EPIPE;
 		}
-		lc.multi_perform(w->m, &running);
-		while ((msg = lc.multi_info_read(w->m, &left)))
+		curl_dl.multi_perform(w->m, &running);
+		while ((msg = curl_dl.multi_info_read(w->m, &left)))
 			if (msg->msg == CURLMSG_DONE) {
 				w->ended = true;
 				w->result = msg->data.result;
-				lc.easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->status);
+				curl_dl.easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->status);
 				if (w->result != CURLE_OK)
 					set_err(w->c, "watch: %s", w->b.too_big ? "an event over 4 MiB"
-										: lc.easy_strerror(w->result));
+										: curl_dl.easy_strerror(w->result));
 			}
 		if (!w->status)
-			lc.easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->status);
+			curl_dl.easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->status);
 		if (w->ended || take_line(w, line, len)) {
 			if (!w->ended && *len)
 				return 1;
@@ -437,7 +373,7 @@ int kube_watch_next(struct kube_watch *w, int stop_fd, int timeout_ms, const cha
 		if (left == 0)
 			return 0;
 		extra.revents = 0;
-		lc.multi_wait(w->m, stop_fd >= 0 ? &extra : NULL, stop_fd >= 0 ? 1 : 0,
+		curl_dl.multi_wait(w->m, stop_fd >= 0 ? &extra : NULL, stop_fd >= 0 ? 1 : 0,
 			      left > 1000 ? 1000 : left, &n);
 		if (extra.revents)
 			return 0;
