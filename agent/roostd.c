@@ -139,6 +139,13 @@ static void ds_stand_in(struct roostd_conf *c, FILE *note)
 	}
 	if (!c->ds_pod_given)
 		pod.s_addr = htonl(ntohl(cl.s_addr) + (1u << (32 - len)));
+	if (!c->address.s_addr) {
+		/* Kubernetes: the Node's InternalIP at run time. */
+		inet_pton(AF_INET, "192.0.2.1", &c->address);
+		if (note)
+			fprintf(note, "%s: note: the node's address comes from its Node's InternalIP; 192.0.2.1 stands in for it here\n",
+				c->path);
+	}
 	if (conf_set_subnets(c, pod, len, cl, cl_len, err, sizeof(err)) == 0 && note)
 		fprintf(note, "%s: note: the node's subnet and peers come from the datastore; %s/%u stands in for them here\n",
 			c->path, inet_ntoa(pod), len);

@@ -14,4 +14,19 @@ for f in "$top_srcdir"/examples/*.conf "$top_srcdir"/examples/*/*.conf; do
 	fi
 	rm -f "${TMPDIR:-/tmp}/roost-ex.$$"
 done
+# The DaemonSet's cluster-wide roostd.conf (its ConfigMap), with the Secret
+# it @includes laid out as the pod sees them: /etc/roost and /etc/roost-bgp.
+ds="$top_srcdir/examples/kubernetes/roost-daemonset.yaml"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/roost-ds.XXXXXX")
+mkdir -p "$tmp/roost" "$tmp/roost-bgp"
+awk '/^  roostd.conf: \|$/ {on = 1; next} on && /^  [^ ]/ {on = 0} on {sub(/^    /, ""); print}' \
+	"$ds" >"$tmp/roost/roostd.conf"
+echo 'password = "test";' >"$tmp/roost-bgp/bgp.conf"
+if out=$(NODE_NAME=node1 "$ROOSTD" --check-config -c "$tmp/roost/roostd.conf" 2>&1) &&
+	grep -q 'type = "kubernetes"' "$tmp/roost/roostd.conf"; then
+	tap_ok "examples/kubernetes/roost-daemonset.yaml: its ConfigMap's roostd.conf passes --check-config"
+else
+	tap_not_ok "examples/kubernetes/roost-daemonset.yaml: its ConfigMap's roostd.conf passes --check-config" "$out"
+fi
+rm -rf "$tmp"
 tap_done
