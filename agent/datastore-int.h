@@ -57,6 +57,7 @@ struct datastore {
 	size_t n_knodes;
 	unsigned node_len;         /* cluster.node_prefix_len */
 	bool cond_done;            /* NetworkUnavailable=False set on our Node */
+	uint32_t asn;              /* our Node's roost.io/asn, 0 = none (fixed after open) */
 
 	/* the worker's own */
 	int64_t lease, revision;   /* revision: every change up to it is in kvs */

@@ -299,9 +299,10 @@ void ds_cache_write(struct datastore *ds, const struct ds_peer *p, size_t n)
 
 		inet_ntop(AF_INET, &p[i].net, net, sizeof(net));
 		inet_ntop(AF_INET, &p[i].address, addr, sizeof(addr));
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:b}", "name", p[i].name,
-						      "address", addr, "net", net, "len",
-						      (json_int_t)p[i].len, "roost", p[i].roost));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:b, s:I}", "name",
+						      p[i].name, "address", addr, "net", net, "len",
+						      (json_int_t)p[i].len, "roost", p[i].roost,
+						      "asn", (json_int_t)p[i].asn));
 	}
 	json_object_set_new(o, "peers", list);
 	text = json_dumps(o, JSON_INDENT(1));
@@ -339,6 +340,7 @@ int ds_cache_read(struct datastore *ds)
 			continue;
 		p->len = (unsigned)json_integer_value(json_object_get(v, "len"));
 		p->roost = json_is_true(json_object_get(v, "roost"));
+		p->asn = (uint32_t)json_integer_value(json_object_get(v, "asn")); /* 0: none */
 		snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
 		if (p->roost && !bc_name_ok(p->name))
 			continue;
@@ -1101,6 +1103,11 @@ void ds_free(struct datastore *ds)
 	free(ds->prefix);
 	pthread_mutex_destroy(&ds->mu);
 	free(ds);
+}
+
+uint32_t ds_asn(struct datastore *ds)
+{
+	return ds->asn; /* fixed after ds_open */
 }
 
 struct in_addr ds_address(struct datastore *ds)

@@ -42,6 +42,7 @@ struct ds_peer {
 	bool roost; /* a roost node (BGP peer); else a flannel host-gw node */
 	char key[32]; /* its key under <prefix>/subnets/, "10.244.1.0-24" */
 	int64_t lease; /* its etcd lease, 0 for none (a reservation) */
+	uint32_t asn;  /* its ASN (Kubernetes: annotation roost.io/asn), 0 = the cluster's */
 };
 
 struct datastore;
@@ -55,6 +56,9 @@ void ds_free(struct datastore *ds); /* stops the worker; the lease is left to ex
 
 /* This node's address: node.address, or (Kubernetes) its Node's InternalIP. */
 struct in_addr ds_address(struct datastore *ds);
+/* This node's ASN from the datastore (Kubernetes: its Node's annotation
+ * roost.io/asn), 0 when it gives none. */
+uint32_t ds_asn(struct datastore *ds);
 void ds_subnets(struct datastore *ds, struct in_addr *net, unsigned *len,
 		struct in_addr *cluster, unsigned *cluster_len);
 

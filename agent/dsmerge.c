@@ -64,6 +64,8 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 	ds_subnets(ds, &net, &len, &cl, &cl_len);
 	if (!c->address.s_addr)
 		c->address = ds_address(ds); /* the Node's InternalIP */
+	if (ds_asn(ds))
+		c->asn = ds_asn(ds); /* the Node's roost.io/asn: per node, so it wins */
 	if (conf_set_subnets(c, net, len, cl, cl_len, err, sizeof(err)) < 0) {
 		free(mesh);
 		free(st);
@@ -93,6 +95,7 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 		snprintf(mesh[m].name, sizeof(mesh[m].name), "%s", p[i].name);
 		mesh[m].address = p[i].address;
 		mesh[m].pod_net = p[i].net;
+		mesh[m].asn = p[i].asn;
 		mesh[m++].pod_len = p[i].len;
 	}
 	free(c->mesh);

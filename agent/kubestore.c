@@ -88,6 +88,7 @@ static void view_publish(struct datastore *ds)
 		p[m].address = k->address;
 		p[m].net = k->net;
 		p[m].len = k->len;
+		p[m].asn = k->asn;
 		p[m].roost = true;
 		m++;
 	}
@@ -362,6 +363,7 @@ int ds_kube_open(struct datastore *ds, const struct roostd_conf *c, char *err, s
 	}
 	ds->net = self.net;
 	ds->len = self.len;
+	ds->asn = self.asn;
 	if (!ds->address.s_addr)
 		ds->address = self.address;
 	if (!ds->address.s_addr) {

@@ -5,8 +5,8 @@
 # node's roostd.conf is the same cluster-wide file (no node group: the name
 # comes from NODE_NAME, the address from the Node's InternalIP, the subnet
 # from its spec.podCIDRs):
-#   - five nodes converge, pods ping across nodes, each Node gets
-#     NetworkUnavailable=False;
+#   - five nodes converge (one with its own ASN from an annotation: eBGP),
+#     pods ping across nodes, each Node gets NetworkUnavailable=False;
 #   - a sixth Node object and its roostd: routed by all in <= 2 s, no other
 #     session reset; the Node deleted: its subnet leaves every kernel;
 #   - a Node without a podCIDR yet: roostd waits and says why, proceeds
@@ -43,6 +43,9 @@ for k in 1 2 3 4 5; do
 	kube_node "node$k" "172.31.0.$((10 + k))" "10.244.$k.0/24"
 	kube_conf "$k"
 done
+# node5 has an ASN of its own (eBGP with the others), as an annotation.
+kube_curl PATCH /api/v1/nodes/node5 '{"metadata":{"annotations":{"roost.io/asn":"64513"}}}' \
+	application/merge-patch+json >/dev/null
 cmp -s "$RST_TMP/n1/roostd.conf" <(sed 's|/n2/|/n1/|g' "$RST_TMP/n2/roostd.conf")
 check "every node's file is the same but for its own paths (no node group)" test $? = 0
 for k in 1 2 3 4 5; do kube_roostd "$k"; done
@@ -56,6 +59,9 @@ all5() {
 	done
 }
 check "five nodes: every kernel has the four other /24s via their InternalIPs" all5
+check "node5's annotation roost.io/asn=64513: node1 peers with it as AS 64513 (eBGP)" \
+	bash -c "birdc_() { $BIRDC -s $RST_TMP/n\$1/bird.ctl show protocols all \$2; };
+		birdc_ 1 node_node5 | grep -Eq 'Neighbor AS: +64513' && birdc_ 5 node_node1 | grep -Eq 'Local AS: +64513'"
 check "node3 took its podCIDR and address from its Node" \
 	log_has 3 "datastore: Node node3: podCIDR 10.244.3.0/24, address 172.31.0.13"
 pod_add 1 1
