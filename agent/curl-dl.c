@@ -61,3 +61,15 @@ const char *curl_dl_error(void)
 {
 	return msg;
 }
+
+void curl_dl_stream_free(CURLM *m, CURL *h, struct curl_slist *hdr)
+{
+	if (m && h)
+		curl_dl.multi_remove_handle(m, h); /* not added yet: refused, harmless */
+	if (h)
+		curl_dl.easy_cleanup(h);
+	if (m)
+		curl_dl.multi_cleanup(m);
+	if (hdr)
+		curl_dl.slist_free_all(hdr);
+}

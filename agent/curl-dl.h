@@ -38,4 +38,8 @@ extern struct curl_dl curl_dl;
 int curl_dl_load(void);
 const char *curl_dl_error(void);
 
+/* Frees a streaming transfer: h taken out of m (when both are set), then
+ * each of h, m and hdr that is not NULL. */
+void curl_dl_stream_free(CURLM *m, CURL *h, struct curl_slist *hdr);
+
 #endif

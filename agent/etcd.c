@@ -724,14 +724,7 @@ void etcd_watch_close(struct etcd_watch *w)
 {
 	if (!w)
 		return;
-	if (w->m && w->h)
-		curl_dl.multi_remove_handle(w->m, w->h); /* not added yet: refused, harmless */
-	if (w->h)
-		curl_dl.easy_cleanup(w->h);
-	if (w->m)
-		curl_dl.multi_cleanup(w->m);
-	if (w->hdr)
-		curl_dl.slist_free_all(w->hdr);
+	curl_dl_stream_free(w->m, w->h, w->hdr);
 	free(w->body);
 	free(w->url);
 	free(w->buf);
