@@ -12,20 +12,26 @@
 #   - a Node without a podCIDR yet: roostd waits and says why, proceeds
 #     once the podCIDR is set;
 #   - the API server stopped for a minute: sessions, routes and pod traffic
-#     unchanged, status says so; back: the watch resumes; a forced 410 (a
-#     compaction) makes every node list again, and a later change arrives.
+#     unchanged, status says so; back: the watch resumes;
+#   - the bearer token rotated (roostd reads it from a file, as the projected
+#     service account token): a forced 410 (a compaction) makes every node
+#     list again, with the new token, and a later change arrives.
 . "$(dirname "$0")/lib.sh"
 
 fabric_up
 kube_up
 K=$RST_TMP/k8s
+# roostd reads its token from a file, as from a projected service account
+# token; the kubelet rewrites that file when it rotates the token.
+cp "$K/token" "$K/sa-token"
+sed "s|token: \".*\"|tokenFile: \"$K/sa-token\"|" "$KUBECONFIG_FILE" >"$K/roost-kubeconfig"
 
 # kube_conf K: node K's roostd.conf: the cluster-wide part only.
 kube_conf() {
 	local d="$RST_TMP/n$1"
 	cat >"$d/roostd.conf" <<EOF
 cluster = { pod_cidr = "10.244.0.0/16"; asn = 64512; };
-datastore = { type = "kubernetes"; kubeconfig = "$KUBECONFIG_FILE"; subnet_env = "$d/subnet.env"; };
+datastore = { type = "kubernetes"; kubeconfig = "$K/roost-kubeconfig"; subnet_env = "$d/subnet.env"; };
 bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
 agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
 EOF
@@ -152,12 +158,21 @@ kube_conf 8
 kube_roostd 8
 check "a Node added after the restart reaches node1 (the watch resumed)" \
 	wait_until 30 kernel_route 1 10.244.8.0/24 172.31.0.18
+
+# ---- the token rotated, then every watch ends with 410 ----------------------------------------
+old=$(cat "$K/token")
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$K/new-token"
+cp "$K/new-token" "$K/sa-token.tmp" && mv "$K/sa-token.tmp" "$K/sa-token" # the kubelet's rewrite
+mv "$K/new-token" "$K/token" # the API server takes only the new token from now on
+code=$(ip netns exec "$(ns k8s)" curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+	--cacert "$K/ca.crt" -H "Authorization: Bearer $old" "https://$KUBE_ADDR:6443/api/v1/nodes")
+check "the token rotated: the old one is refused (HTTP $code)" test "$code" = 401
 # The server drops the history the watches stand on: each gets 410 Gone.
 kube_curl POST /standin/compact '{}' >/dev/null
 check "a compaction ends the watches with 410: node1 lists the Nodes again" \
 	wait_until 10 log_has 1 "410 .*listing the Nodes again"
 kube_node node9 172.31.0.19 10.244.9.0/24
-check "... and a Node added after it is node1's mesh neighbour (node_node9)" \
+check "... and a Node added after it is node1's mesh neighbour (node_node9): the new token" \
 	wait_until 10 bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show protocols | grep -q '^node_node9 '"
 
 rst_finish
