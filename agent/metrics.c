@@ -137,10 +137,10 @@ static void render_node(FILE *f, const struct share_node *n, struct datastore *d
 	fprintf(f, "roost_reloads_total{result=\"failed\"} %lu\n", n->reloads_failed);
 
 	if (ds) {
-		help(f, "roost_datastore_up", "gauge", "1 when etcd answers (datastore mode)");
+		help(f, "roost_datastore_up", "gauge", "1 when the datastore (etcd, or the Kubernetes API server) answers");
 		fprintf(f, "roost_datastore_up %d\n", ds_up(ds) ? 1 : 0);
 		help(f, "roost_datastore_peers", "gauge",
-		     "other nodes' leases in the datastore (roost and flannel host-gw)");
+		     "other nodes in the datastore: etcd leases (roost and flannel host-gw) or Nodes");
 		fprintf(f, "roost_datastore_peers %zu\n", ds_n_peers(ds));
 	}
 

@@ -138,6 +138,8 @@ ping_pid=$!
 kube_stop
 check "API server stopped: node1's status says the datastore is down" \
 	wait_until 30 bash -c "'$top_builddir/agent/roostctl' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"down\"'"
+check "... and its metrics: roost_datastore_up 0" \
+	bash -c "ip netns exec $(ns n1) curl -sf --max-time 5 http://127.0.0.1:9638/metrics | grep -q '^roost_datastore_up 0$'"
 for k in 1 2 3 4 5; do for j in 1 2 3 4 5; do
 	[ "$j" = "$k" ] || SINCE[$k.$j]=$(since "$k" "node_node$j")
 done; done
@@ -147,6 +149,9 @@ check "... no session reset" unchanged
 kube_start
 check "API server back: node1's datastore is up again" \
 	wait_until 30 bash -c "'$top_builddir/agent/roostctl' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"up\"'"
+check "... and its metrics: roost_datastore_up 1, 5 other Nodes (2-5, 7)" \
+	bash -c "ip netns exec $(ns n1) curl -sf --max-time 5 http://127.0.0.1:9638/metrics |
+		grep -c -e '^roost_datastore_up 1$' -e '^roost_datastore_peers 5$' | grep -qx 2"
 wait "$ping_pid"
 sent=$(grep -oE '[0-9]+ packets transmitted' "$RST_TMP/ping-away.txt" | cut -d' ' -f1)
 got=$(grep -oE '[0-9]+ received' "$RST_TMP/ping-away.txt" | cut -d' ' -f1)
