@@ -479,6 +479,71 @@ bgp_protocols() {
 	birdc_n "$1" show protocols | awk '$2 == "BGP" {print $1}'
 }
 
+# ---- node sessions across a change -------------------------------------------------------
+# A change (a node added, a reload, an API server outage) must leave the
+# node sessions among some nodes up. stay_up_begin NODE...: from now, a
+# watcher asks each of these nodes' BIRD every 50 ms and notes any of their
+# node_node<J> sessions (J among NODE...) that is not Established; and each
+# roostd's count of logged downs is noted. stay_up_check (a check command)
+# then says whether any session was seen or logged down, or is not up now.
+# BIRD's Since column is only reported (stay_up_report, a measure): it was
+# seen to change with no down logged and none seen by the watcher, so it
+# proves nothing either way.
+STAY_NODES=() STAY_ALT="" STAY_RE="" STAY_PID=""
+declare -A STAY_SINCE STAY_DOWNS
+stay_states() {
+	local k
+	for k in "${STAY_NODES[@]}"; do
+		birdc_n "$k" show protocols | awk -v k="$k" -v re="$STAY_RE" '$1 ~ re {print "node" k ":" $1, $6, $5}'
+	done
+}
+stay_downs() {
+	grep -Ec "session: down name=node_node($STAY_ALT) " "$RST_TMP/n$1/roostd.log"
+}
+stay_up_begin() {
+	local k line
+	STAY_NODES=("$@")
+	STAY_ALT=$(
+		IFS='|'
+		echo "$*"
+	)
+	STAY_RE="^node_node($STAY_ALT)\$"
+	STAY_SINCE=()
+	while read -r line; do
+		set -- $line
+		STAY_SINCE[$1]=$3
+	done < <(stay_states)
+	for k in "${STAY_NODES[@]}"; do STAY_DOWNS[$k]=$(stay_downs "$k"); done
+	: >"$RST_TMP/stay-seen.txt"
+	(while :; do
+		stay_states | awk -v t="$(now_ms)" '$2 != "Established" {print t, $1, $2}' >>"$RST_TMP/stay-seen.txt"
+		sleep 0.05
+	done) &
+	STAY_PID=$!
+	RST_PIDS+=("$STAY_PID")
+}
+stay_up_check() {
+	local k bad="" line changed=""
+	kill "$STAY_PID" 2>/dev/null
+	wait "$STAY_PID" 2>/dev/null
+	for k in "${STAY_NODES[@]}"; do
+		[ "$(stay_downs "$k")" = "${STAY_DOWNS[$k]}" ] || bad="$bad node$k-logged-a-down"
+	done
+	[ -s "$RST_TMP/stay-seen.txt" ] && bad="$bad seen:$(head -3 "$RST_TMP/stay-seen.txt" | tr '\n' ';')"
+	while read -r line; do
+		set -- $line
+		[ "$2" = Established ] || bad="$bad $1-not-up-now"
+		[ "$3" = "${STAY_SINCE[$1]:-}" ] || changed="$changed $1"
+	done < <(stay_states)
+	echo "$changed" >"$RST_TMP/stay-since.txt"
+	[ -z "$bad" ] || { echo "down:$bad"; return 1; }
+}
+stay_up_report() {
+	local c
+	c=$(cat "$RST_TMP/stay-since.txt" 2>/dev/null)
+	[ -z "$c" ] || measure "BIRD's Since column changed without a down:$c"
+}
+
 # topo_cleanup: stops the third-party daemons (pid files under
 # $RST_TMP/*/*.pid other than BIRD's and roostd's, only when their command
 # line names $RST_TMP), then the usual cleanup. Scripts `trap topo_cleanup EXIT`.
