@@ -26,6 +26,15 @@
 /* While the share is busy, look again this soon. */
 #define SHARE_RETRY_MS 20
 
+/* Dual-stack: the IPv6 gateway (first address of node.pod_cidr6) on the
+ * bridge, without DAD. */
+static int setup_node6(struct netdev *nd, int ifindex, const struct roostd_conf *c)
+{
+	if (!conf_has_v6(c) || c->no_pods)
+		return 0;
+	return netdev_addr6_ensure(nd, ifindex, &c->gateway6, c->pod_len6);
+}
+
 /* The node side that roostd owns: bridge up with the gateway, forwarding. */
 int agent_setup_node(const struct roostd_conf *c)
 {
@@ -41,7 +50,9 @@ int agent_setup_node(const struct roostd_conf *c)
 		netdev_free(nd);
 		return log_errno(LOG_ERR, ifindex, "bridge '%s': setup failed", c->bridge_name);
 	}
-	r = netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len);
+	r = c->address.s_addr ? netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len) : 0;
+	if (r >= 0)
+		r = setup_node6(nd, ifindex, c);
 	/* An adopted bridge (made by an older roost or by hand) may let its
 	 * MAC follow its ports; pin it once at start. */
 	if (r >= 0 && !created)
@@ -52,6 +63,18 @@ int agent_setup_node(const struct roostd_conf *c)
 				 c->bridge_name);
 	log_info("bridge: '%s' %s, up, mtu=%u gateway=%s/%u", c->bridge_name,
 		 created ? "created" : "adopted", c->bridge_mtu, inet_ntoa(c->gateway), c->pod_len);
+	if (conf_has_v6(c) && !c->no_pods) {
+		char g6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &c->gateway6, g6, sizeof(g6));
+		log_info("bridge: '%s' IPv6 gateway=%s/%u", c->bridge_name, g6, c->pod_len6);
+		r = netdev_ipv6_forwarding_enable();
+		if (r < 0)
+			return log_errno(LOG_ERR, r,
+					 "sysctl: cannot enable net.ipv6.conf.all.forwarding");
+	}
+	if (conf_v6_only(c))
+		return 0;
 	r = netdev_ipv4_forwarding_enable();
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "sysctl: cannot enable net.ipv4.ip_forward");
@@ -72,7 +95,7 @@ void agent_mtu_resolve(struct roostd_conf *c)
 		log_errno(LOG_WARNING, r, "bridge: mtu: cannot open a route socket; mtu 1500");
 		return;
 	}
-	ifindex = netdev_addr_link(nd, c->address);
+	ifindex = c->address.s_addr ? netdev_addr_link(nd, c->address) : 0;
 	if (ifindex > 0 && netdev_link_lookup(nd, ifindex, NULL, &li) == 0 && li.mtu >= 68) {
 		c->bridge_mtu = li.mtu;
 		log_info("bridge: mtu %u, as '%s', the interface of node.address %s", li.mtu,
@@ -87,7 +110,7 @@ void agent_mtu_resolve(struct roostd_conf *c)
 /* Whether c needs the egress table (else the script only removes it). */
 static bool egress_wanted(const struct roostd_conf *c)
 {
-	return c->masquerade && !c->no_pods;
+	return c->masquerade && !c->no_pods && !conf_v6_only(c);
 }
 
 int agent_egress_start(struct agent *a)

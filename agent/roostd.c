@@ -513,6 +513,12 @@ static int start_pods(struct agent *a)
 		log_info("node: no node.pod_cidr, so no pods: no bridge, no address pool");
 		return 0;
 	}
+	if (conf_v6_only(a->conf)) {
+		/* IPv6 pods (CNI, IPAM) are later work: the bridge carries the
+		 * IPv6 gateway and the subnets are routed; no pool yet. */
+		log_info("node: IPv6-only: bridge with the IPv6 gateway, no address pool yet");
+		return agent_setup_node(a->conf) < 0 ? -1 : 0;
+	}
 	if (agent_setup_node(a->conf) < 0 || open_pool(a) < 0)
 		return -1;
 	r = pod_reconcile(a->conf, a->ipam);

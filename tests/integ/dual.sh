@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# dual.sh - dual-stack: three nodes with an IPv4 and an IPv6 pod subnet each
+# learn every other node's subnets of both families over one BGP session per
+# neighbour (ipv4 and ipv6 channels), installed via the owners' global
+# addresses with roost's metric; the bridges carry both gateways and route
+# between nodes. Then three IPv6-only nodes do the same over IPv6 sessions.
+. "$(dirname "$0")/lib.sh"
+
+METRIC=33
+
+# kernel_route6 K PREFIX VIA: nK's kernel has PREFIX via VIA (a global
+# address, never a link-local), installed by BIRD with roost's metric.
+kernel_route6() {
+	ip -n "$(ns "n$1")" -6 route show "$2" proto bird |
+		grep -q "^$2 via $3 dev eth0 metric $METRIC "
+}
+
+# dual_conf K: nK's roostd.conf, dual-stack, in a mesh of nodes 1-3 that
+# name each other's subnets (ownership) for both families.
+dual_conf() {
+	local k=$1 j mesh="" d="$RST_TMP/n$1"
+	for j in 1 2 3; do
+		[ "$j" = "$k" ] && continue
+		mesh="$mesh${mesh:+, }{ name = \"node$j\"; address = \"172.31.0.1$j\"; pod_cidr = \"10.244.$j.0/24\";
+             address6 = \"fd00:172:31::1$j\"; pod_cidr6 = \"fd00:10:244:$j::/64\"; }"
+	done
+	cat >"$d/roostd.conf" <<EOF
+node = { name = "node$k"; address = "172.31.0.1$k"; pod_cidr = "10.244.$k.0/24";
+         address6 = "fd00:172:31::1$k"; pod_cidr6 = "fd00:10:244:$k::/64"; };
+cluster = { pod_cidr = "10.244.0.0/16"; pod_cidr6 = "fd00:10:244::/48"; asn = 64512; };
+bgp = { mesh = ( $mesh ); };
+bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
+agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
+EOF
+}
+
+# v6_conf K: nK's roostd.conf, IPv6-only (nodes 4-6), mesh entries without
+# pod_cidr6 (the next hop must still be the neighbour's own address).
+v6_conf() {
+	local k=$1 j mesh="" d="$RST_TMP/n$1"
+	for j in 4 5 6; do
+		[ "$j" = "$k" ] && continue
+		mesh="$mesh${mesh:+, }{ name = \"node$j\"; address6 = \"fd00:172:32::1$j\"; }"
+	done
+	cat >"$d/roostd.conf" <<EOF
+node = { name = "node$k"; address6 = "fd00:172:32::1$k"; pod_cidr6 = "fd00:20:244:$k::/64"; };
+cluster = { pod_cidr6 = "fd00:20:244::/48"; };
+bgp = { mesh = ( $mesh ); };
+bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
+agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
+EOF
+}
+
+fabric_up
+for k in 1 2 3; do
+	node_add "$k"
+	ip -n "$(ns "n$k")" addr add "fd00:172:31::1$k/64" dev eth0 nodad
+	dual_conf "$k"
+	roostd_start "$k"
+done
+# IPv6-only nodes: no IPv4 address at all on their segment port.
+for k in 4 5 6; do
+	ns_add "n$k"
+	ip -n "$(ns "n$k")" link add eth0 type veth peer name "n$k" netns "$(ns fab)"
+	ip -n "$(ns fab)" link set "n$k" master br0 up
+	ip -n "$(ns "n$k")" addr add "fd00:172:32::1$k/64" dev eth0 nodad
+	ip -n "$(ns "n$k")" link set eth0 up
+	mkdir -p "$RST_TMP/n$k"
+	v6_conf "$k"
+	roostd_start "$k"
+done
+
+# ---- dual-stack mesh -------------------------------------------------------------
+for k in 1 2 3; do
+	for j in 1 2 3; do
+		[ "$j" = "$k" ] && continue
+		wait_until 30 kernel_route "$k" "10.244.$j.0/24" "172.31.0.1$j"
+		wait_until 30 kernel_route6 "$k" "fd00:10:244:$j::/64" "fd00:172:31::1$j"
+	done
+done
+for k in 1 2 3; do
+	for j in 1 2 3; do
+		[ "$j" = "$k" ] && continue
+		check "node$k kernel: 10.244.$j.0/24 via 172.31.0.1$j proto bird" \
+			kernel_route "$k" "10.244.$j.0/24" "172.31.0.1$j"
+		check "node$k kernel: fd00:10:244:$j::/64 via fd00:172:31::1$j proto bird metric $METRIC" \
+			kernel_route6 "$k" "fd00:10:244:$j::/64" "fd00:172:31::1$j"
+		check "node$k: one session with node$j (node_node$j), Established" \
+			established "$k" "node_node$j"
+	done
+	check "node$k kernel: no BIRD route for its own subnets" \
+		bash -c "! ip -n $(ns "n$k") route show proto bird | grep -q '^10.244.$k.0/24' &&
+			! ip -n $(ns "n$k") -6 route show proto bird | grep -q '^fd00:10:244:$k::/64'"
+	check "node$k kernel: no IPv6 route via a link-local address" \
+		bash -c "! ip -n $(ns "n$k") -6 route show proto bird | grep -q 'via fe80:'"
+	check "node$k: cni0 has 10.244.$k.1/24 and fd00:10:244:$k::1/64 (not tentative)" \
+		bash -c "ip -n $(ns "n$k") -br addr show cni0 | grep -q '10.244.$k.1/24' &&
+			ip -n $(ns "n$k") -6 addr show dev cni0 | grep 'fd00:10:244:$k::1/64' | grep -vq tentative"
+	check "node$k: net.ipv6.conf.all.forwarding = 1" \
+		bash -c "[ \"\$(ip netns exec $(ns "n$k") cat /proc/sys/net/ipv6/conf/all/forwarding)\" = 1 ]"
+done
+check "birdc show protocols on node1: the same names as IPv4-only (node_node2, node_node3), no more BGP" \
+	bash -c "[ \"\$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols | awk '\$2 == \"BGP\" {print \$1}' | sort | tr '\n' ' ')\" = 'node_node2 node_node3 ' ]"
+check "birdc show route on node1: fd00:10:244:2::/64 via fd00:172:31::12 from node_node2" \
+	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show route fd00:10:244:2::/64 |
+		grep -A1 -E '^fd00:10:244:2::/64 +unicast \[node_node2 ' | grep -q 'via fd00:172:31::12 on eth0'"
+check "birdc show route all on node1: both families carry origin community (64512, 1, 2)" \
+	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show route all 10.244.2.0/24 | grep -q 'BGP.large_community: (64512, 1, 2)' &&
+		$BIRDC -s $RST_TMP/n1/bird.ctl show route all fd00:10:244:2::/64 | grep -q 'BGP.large_community: (64512, 1, 2)'"
+check "node1 sends its IPv6 subnet with its global next hop (node2 sees BGP.next_hop fd00:172:31::11)" \
+	bash -c "$BIRDC -s $RST_TMP/n2/bird.ctl show route all fd00:10:244:1::/64 | grep -q 'BGP.next_hop: fd00:172:31::11'"
+check "IPv4 pod traffic is routed (node1 cni0 -> node3 cni0)" \
+	ip netns exec "$(ns n1)" ping -c 2 -W 2 -I 10.244.1.1 10.244.3.1
+check "IPv6 pod traffic is routed (node1 cni0 -> node3 cni0)" \
+	ip netns exec "$(ns n1)" ping -6 -c 2 -W 2 -I fd00:10:244:1::1 fd00:10:244:3::1
+check "IPv6 pod traffic is routed (node2 cni0 -> node1 cni0)" \
+	ip netns exec "$(ns n2)" ping -6 -c 2 -W 2 -I fd00:10:244:2::1 fd00:10:244:1::1
+
+# ---- IPv6-only mesh --------------------------------------------------------------
+for k in 4 5 6; do
+	for j in 4 5 6; do
+		[ "$j" = "$k" ] || wait_until 30 kernel_route6 "$k" "fd00:20:244:$j::/64" "fd00:172:32::1$j"
+	done
+done
+for k in 4 5 6; do
+	for j in 4 5 6; do
+		[ "$j" = "$k" ] && continue
+		check "IPv6-only node$k kernel: fd00:20:244:$j::/64 via fd00:172:32::1$j proto bird metric $METRIC" \
+			kernel_route6 "$k" "fd00:20:244:$j::/64" "fd00:172:32::1$j"
+		check "IPv6-only node$k: node_node$j Established" established "$k" "node_node$j"
+	done
+	check "IPv6-only node$k: no IPv4 route from BIRD, no IPv4 address on cni0" \
+		bash -c "! ip -n $(ns "n$k") route show proto bird | grep -q . &&
+			! ip -n $(ns "n$k") -4 addr show dev cni0 | grep -q inet"
+done
+check "IPv6-only node4: router id from node.address6 (0.0.0.20)" \
+	bash -c "$BIRDC -s $RST_TMP/n4/bird.ctl show status | grep -q 'Router ID is 0.0.0.20'"
+check "IPv6-only node4: birdc show route all carries origin community (64512, 1, 5) for node5" \
+	bash -c "$BIRDC -s $RST_TMP/n4/bird.ctl show route all fd00:20:244:5::/64 | grep -q 'BGP.large_community: (64512, 1, 5)'"
+check "IPv6-only pod traffic is routed (node4 cni0 -> node6 cni0)" \
+	ip netns exec "$(ns n4)" ping -6 -c 2 -W 2 -I fd00:20:244:4::1 fd00:20:244:6::1
+
+rst_finish
