@@ -999,7 +999,7 @@ int netdev_addr6_ensure(struct netdev *nd, int ifindex, const struct in6_addr *a
 	if (err < 0)
 		return nle_log(LOG_ERR, err, "link %d: address %s/%u: add failed", ifindex, text,
 			       plen);
-	return 0;
+	return 1;
 }
 
 static int sysctl_write_1(const char *path)

@@ -47,7 +47,8 @@ int netdev_route_count_proto(struct netdev *nd, unsigned char proto);
 int netdev_ipv4_forwarding_enable(void);
 
 /* Dual-stack: addr/plen on ifindex unless there already, added without
- * duplicate address detection (IFA_F_NODAD). 0 or a negative errno. */
+ * duplicate address detection (IFA_F_NODAD). 1 when added, 0 when already
+ * there, or -errno. */
 int netdev_addr6_ensure(struct netdev *nd, int ifindex, const struct in6_addr *addr, unsigned plen);
 
 /* net.ipv6.conf.all.forwarding = 1 in the current namespace. */

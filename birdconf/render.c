@@ -1409,13 +1409,14 @@ static void render_globals6(const struct bc_node *n, FILE *f)
 
 /* The IPv6 next hop a node session may carry: the neighbour's own IPv6
  * address (its bgp.mesh address6 on an IPv4 session, the session's address
- * on an IPv6 one), and who owns which IPv6 subnet (bgp.mesh pod_cidr6). */
-static void render_owners6(const struct bc_node *n, FILE *f)
+ * on an IPv6 one). A route reflector client has none: reflected routes keep
+ * their originator's next hop (roost_import6_reflected). */
+static void render_nh6(const struct bc_node *n, FILE *f)
 {
-	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN], from[INET_ADDRSTRLEN];
-	const char *sep = "";
-	bool any = false;
+	char v[INET6_ADDRSTRLEN], from[INET_ADDRSTRLEN];
 
+	if (n->n_route_reflectors)
+		return;
 	fprintf(f, "# IPv6 routes: a neighbour announces its own global IPv6 address as next\n"
 		   "# hop; on an IPv4 session that is its bgp.mesh address6.\n"
 		   "function roost_nh6_ok()\n{\n");
@@ -1434,12 +1435,18 @@ static void render_owners6(const struct bc_node *n, FILE *f)
 		fprintf(f, "\tif from ~ %s/%u then return true;   # a reflector client: on the segment, ownership decides\n",
 			from, n->rr_clients_len);
 	}
-	if (n->n_route_reflectors)
-		fprintf(f, "\treturn true;   # reflected: the originator's next hop, ownership decides\n");
-	else
-		fprintf(f, "\treturn bgp_next_hop = from;\n");
-	fprintf(f, "}\n\n");
+	fprintf(f, "\treturn bgp_next_hop = from;\n"
+		   "}\n\n");
+}
 
+/* Who owns which IPv6 subnet (bgp.mesh pod_cidr6). */
+static void render_owners6(const struct bc_node *n, FILE *f)
+{
+	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
+	const char *sep = "";
+	bool any = false;
+
+	render_nh6(n, f);
 	fprintf(f, "# IPv6 ownership: a known node's IPv6 subnet only via that node's IPv6\n"
 		   "# address (bgp.mesh pod_cidr6); such a node announces nothing else.\n"
 		   "function roost_owner6_ok()\n{\n");
