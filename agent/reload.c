@@ -167,6 +167,12 @@ static const char *fixed_key_changed(const struct roostd_conf *o, const struct r
 {
 	if (o->pod_net.s_addr != n->pod_net.s_addr || o->pod_len != n->pod_len)
 		return "node.pod_cidr";
+	/* Dual-stack: IPv6 may be turned on by a reload (the gateway is
+	 * added), but an IPv6 subnet is not swapped for another. */
+	if (o->pod_len6 && !o->no_pods && n->pod_len6 && !n->no_pods &&
+	    (memcmp(&o->pod_net6, &n->pod_net6, sizeof(o->pod_net6)) != 0 ||
+	     o->pod_len6 != n->pod_len6))
+		return "node.pod_cidr6";
 	if (strcmp(o->state_dir, n->state_dir) != 0)
 		return "agent.state_dir";
 	if (strcmp(o->agent_network, n->agent_network) != 0)
@@ -258,7 +264,8 @@ static void reload_commit(struct agent *a, struct apply_job *j)
 	a->bird.conf = nc;
 	if (!nc->no_pods &&
 	    (strcmp(old->bridge_name, nc->bridge_name) != 0 || old->bridge_mtu != nc->bridge_mtu ||
-	     old->gateway.s_addr != nc->gateway.s_addr))
+	     old->gateway.s_addr != nc->gateway.s_addr ||
+	     memcmp(&old->gateway6, &nc->gateway6, sizeof(old->gateway6)) != 0))
 		(void)agent_setup_node(nc);
 	log_set_level(nc->log_level);
 	if (egress_wanted(old) != egress_wanted(nc))
