@@ -1026,3 +1026,23 @@ int netdev_ipv6_forwarding_enable(void)
 	 * conf/default (the kernel copies all to default on a write). */
 	return sysctl_write_1("/proc/sys/net/ipv6/conf/all/forwarding");
 }
+
+int netdev_route6_count_proto(struct netdev *nd, unsigned char proto)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int n = 0, err;
+
+	err = rtnl_route_alloc_cache(nd->sk, AF_INET6, 0, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "routes: IPv6 dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
+
+		if (rtnl_route_get_family(route) == AF_INET6 &&
+		    rtnl_route_get_table(route) == RT_TABLE_MAIN &&
+		    rtnl_route_get_protocol(route) == proto)
+			n++;
+	}
+	return n;
+}

@@ -51,6 +51,10 @@ int netdev_ipv4_forwarding_enable(void);
  * there, or -errno. */
 int netdev_addr6_ensure(struct netdev *nd, int ifindex, const struct in6_addr *addr, unsigned plen);
 
+/* Number of IPv6 routes in the main table whose protocol is proto, or
+ * -errno (netdev_route_count_proto's IPv6 twin). */
+int netdev_route6_count_proto(struct netdev *nd, unsigned char proto);
+
 /* net.ipv6.conf.all.forwarding = 1 in the current namespace. */
 int netdev_ipv6_forwarding_enable(void);
 

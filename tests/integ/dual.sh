@@ -4,7 +4,9 @@
 # learn every other node's subnets of both families over one BGP session per
 # neighbour (ipv4 and ipv6 channels), installed via the owners' global
 # addresses with roost's metric; the bridges carry both gateways and route
-# between nodes. Then three IPv6-only nodes do the same over IPv6 sessions.
+# between nodes; an IPv6-only node among them peers over IPv6. Then three
+# IPv6-only nodes do the same over IPv6 sessions. BIRD killed with -9 on a
+# dual-stack and on an IPv6-only node: graceful restart keeps both families.
 . "$(dirname "$0")/lib.sh"
 
 METRIC=33
@@ -17,7 +19,8 @@ kernel_route6() {
 }
 
 # dual_conf K: nK's roostd.conf, dual-stack, in a mesh of nodes 1-3 that
-# name each other's subnets (ownership) for both families.
+# name each other's subnets (ownership) for both families, and node7,
+# IPv6-only (its session runs over IPv6).
 dual_conf() {
 	local k=$1 j mesh="" d="$RST_TMP/n$1"
 	for j in 1 2 3; do
@@ -25,6 +28,7 @@ dual_conf() {
 		mesh="$mesh${mesh:+, }{ name = \"node$j\"; address = \"172.31.0.1$j\"; pod_cidr = \"10.244.$j.0/24\";
              address6 = \"fd00:172:31::1$j\"; pod_cidr6 = \"fd00:10:244:$j::/64\"; }"
 	done
+	mesh="$mesh, { name = \"node7\"; address6 = \"fd00:172:31::17\"; pod_cidr6 = \"fd00:10:244:7::/64\"; }"
 	cat >"$d/roostd.conf" <<EOF
 node = { name = "node$k"; address = "172.31.0.1$k"; pod_cidr = "10.244.$k.0/24";
          address6 = "fd00:172:31::1$k"; pod_cidr6 = "fd00:10:244:$k::/64"; };
@@ -35,17 +39,26 @@ agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"
 EOF
 }
 
-# v6_conf K: nK's roostd.conf, IPv6-only (nodes 4-6), mesh entries without
-# pod_cidr6 (the next hop must still be the neighbour's own address).
+# v6_conf K: nK's roostd.conf, IPv6-only: nodes 4-6 with mesh entries
+# without pod_cidr6 (the next hop must still be the neighbour's own
+# address); node 7 in the dual-stack cluster of nodes 1-3.
 v6_conf() {
-	local k=$1 j mesh="" d="$RST_TMP/n$1"
-	for j in 4 5 6; do
-		[ "$j" = "$k" ] && continue
-		mesh="$mesh${mesh:+, }{ name = \"node$j\"; address6 = \"fd00:172:32::1$j\"; }"
-	done
+	local k=$1 j mesh="" d="$RST_TMP/n$1" seg=32 cl=20
+	if [ "$k" = 7 ]; then
+		seg=31
+		cl=10
+		for j in 1 2 3; do
+			mesh="$mesh${mesh:+, }{ name = \"node$j\"; address6 = \"fd00:172:31::1$j\"; pod_cidr6 = \"fd00:10:244:$j::/64\"; }"
+		done
+	else
+		for j in 4 5 6; do
+			[ "$j" = "$k" ] && continue
+			mesh="$mesh${mesh:+, }{ name = \"node$j\"; address6 = \"fd00:172:32::1$j\"; }"
+		done
+	fi
 	cat >"$d/roostd.conf" <<EOF
-node = { name = "node$k"; address6 = "fd00:172:32::1$k"; pod_cidr6 = "fd00:20:244:$k::/64"; };
-cluster = { pod_cidr6 = "fd00:20:244::/48"; };
+node = { name = "node$k"; address6 = "fd00:172:$seg::1$k"; pod_cidr6 = "fd00:$cl:244:$k::/64"; };
+cluster = { pod_cidr6 = "fd00:$cl:244::/48"; };
 bgp = { mesh = ( $mesh ); };
 bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
 agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
@@ -60,11 +73,15 @@ for k in 1 2 3; do
 	roostd_start "$k"
 done
 # IPv6-only nodes: no IPv4 address at all on their segment port.
-for k in 4 5 6; do
+for k in 4 5 6 7; do
 	ns_add "n$k"
 	ip -n "$(ns "n$k")" link add eth0 type veth peer name "n$k" netns "$(ns fab)"
 	ip -n "$(ns fab)" link set "n$k" master br0 up
-	ip -n "$(ns "n$k")" addr add "fd00:172:32::1$k/64" dev eth0 nodad
+	if [ "$k" = 7 ]; then
+		ip -n "$(ns "n$k")" addr add "fd00:172:31::1$k/64" dev eth0 nodad
+	else
+		ip -n "$(ns "n$k")" addr add "fd00:172:32::1$k/64" dev eth0 nodad
+	fi
 	ip -n "$(ns "n$k")" link set eth0 up
 	mkdir -p "$RST_TMP/n$k"
 	v6_conf "$k"
@@ -100,8 +117,8 @@ for k in 1 2 3; do
 	check "node$k: net.ipv6.conf.all.forwarding = 1" \
 		bash -c "[ \"\$(ip netns exec $(ns "n$k") cat /proc/sys/net/ipv6/conf/all/forwarding)\" = 1 ]"
 done
-check "birdc show protocols on node1: the same names as IPv4-only (node_node2, node_node3), no more BGP" \
-	bash -c "[ \"\$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols | awk '\$2 == \"BGP\" {print \$1}' | sort | tr '\n' ' ')\" = 'node_node2 node_node3 ' ]"
+check "birdc show protocols on node1: one session per neighbour, named as for IPv4 (node_node2, node_node3, node_node7)" \
+	bash -c "[ \"\$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols | awk '\$2 == \"BGP\" {print \$1}' | sort | tr '\n' ' ')\" = 'node_node2 node_node3 node_node7 ' ]"
 check "birdc show route on node1: fd00:10:244:2::/64 via fd00:172:31::12 from node_node2" \
 	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show route fd00:10:244:2::/64 |
 		grep -A1 -E '^fd00:10:244:2::/64 +unicast \[node_node2 ' | grep -q 'via fd00:172:31::12 on eth0'"
@@ -116,6 +133,20 @@ check "IPv6 pod traffic is routed (node1 cni0 -> node3 cni0)" \
 	ip netns exec "$(ns n1)" ping -6 -c 2 -W 2 -I fd00:10:244:1::1 fd00:10:244:3::1
 check "IPv6 pod traffic is routed (node2 cni0 -> node1 cni0)" \
 	ip netns exec "$(ns n2)" ping -6 -c 2 -W 2 -I fd00:10:244:2::1 fd00:10:244:1::1
+
+# ---- an IPv6-only node in the dual-stack mesh: sessions over IPv6 -----------------
+for k in 1 2 3; do
+	wait_until 30 kernel_route6 "$k" fd00:10:244:7::/64 fd00:172:31::17
+	check "node$k kernel: IPv6-only node7's fd00:10:244:7::/64 via fd00:172:31::17" \
+		kernel_route6 "$k" fd00:10:244:7::/64 fd00:172:31::17
+	wait_until 30 kernel_route6 7 "fd00:10:244:$k::/64" "fd00:172:31::1$k"
+	check "node7 kernel: fd00:10:244:$k::/64 via fd00:172:31::1$k" \
+		kernel_route6 7 "fd00:10:244:$k::/64" "fd00:172:31::1$k"
+done
+check "node1: node_node7 runs between the IPv6 addresses" \
+	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show protocols all node_node7 | grep -q 'Neighbor address: fd00:172:31::17'"
+check "IPv6 pod traffic is routed (node7 cni0 -> node2 cni0)" \
+	ip netns exec "$(ns n7)" ping -6 -c 2 -W 2 -I fd00:10:244:7::1 fd00:10:244:2::1
 
 # ---- IPv6-only mesh --------------------------------------------------------------
 for k in 4 5 6; do
@@ -140,5 +171,58 @@ check "IPv6-only node4: birdc show route all carries origin community (64512, 1,
 	bash -c "$BIRDC -s $RST_TMP/n4/bird.ctl show route all fd00:20:244:5::/64 | grep -q 'BGP.large_community: (64512, 1, 5)'"
 check "IPv6-only pod traffic is routed (node4 cni0 -> node6 cni0)" \
 	ip netns exec "$(ns n4)" ping -6 -c 2 -W 2 -I fd00:20:244:4::1 fd00:20:244:6::1
+
+# ---- BIRD kill -9 on dual-stack node3 and IPv6-only node5: nothing is lost -------
+# bird_crash K CHECKS...: kills nK's BIRD; every CHECK (a command) must hold
+# every 50 ms until roostd has restarted BIRD and its sessions are back.
+bird_crash() {
+	local k=$1 old new misses=0 samples=0 t0 restarted="" c
+	shift
+	old=$(bird_pid "$k")
+	kill -KILL "$old"
+	t0=$(now_ms)
+	while [ $(($(now_ms) - t0)) -lt 30000 ]; do
+		samples=$((samples + 1))
+		for c in "$@"; do
+			eval "$c" || misses=$((misses + 1))
+		done
+		new=$(bird_pid "$k")
+		if [ -z "$restarted" ] && [ -n "$new" ] && [ "$new" != "$old" ] && ours "$new"; then
+			restarted=$(($(now_ms) - t0))
+		fi
+		if [ -n "$restarted" ] && [ $((samples % 10)) = 0 ] &&
+			[ -z "$(birdc_n "$k" show protocols | awk '$2 == "BGP" && $6 != "Established"')" ]; then
+			break
+		fi
+		sleep 0.05
+	done
+	check "node$k BIRD killed -9: restarted (in ${restarted:-?} ms) with -R" \
+		bash -c "[ -n '$restarted' ] && tr '\0' ' ' </proc/$(bird_pid "$k")/cmdline | grep -q -- ' -R '"
+	if [ "$misses" -eq 0 ]; then
+		ok "node$k BIRD restart: no route left any kernel ($samples samples, 50 ms apart)"
+	else
+		not_ok "node$k BIRD restart: no route left any kernel" "$misses misses in $samples samples"
+	fi
+}
+
+ip netns exec "$(ns n1)" ping -6 -q -i 0.01 -w 15 -I fd00:10:244:1::1 fd00:10:244:3::1 \
+	>"$RST_TMP/ping6-crash3.txt" 2>&1 &
+ping_pid=$!
+bird_crash 3 "kernel_route 1 10.244.3.0/24 172.31.0.13" \
+	"kernel_route6 1 fd00:10:244:3::/64 fd00:172:31::13" \
+	"kernel_route6 3 fd00:10:244:1::/64 fd00:172:31::11" \
+	"kernel_route 3 10.244.2.0/24 172.31.0.12"
+wait "$ping_pid"
+measure "node3 BIRD crash: $(grep -oE '[0-9]+ packets transmitted, [0-9]+ received' "$RST_TMP/ping6-crash3.txt") (10 ms ping6 node1 -> node3)"
+check "node3 BIRD restart: 0% ping6 loss node1 -> node3" grep -q ' 0% packet loss' "$RST_TMP/ping6-crash3.txt"
+
+ip netns exec "$(ns n4)" ping -6 -q -i 0.01 -w 15 -I fd00:20:244:4::1 fd00:20:244:5::1 \
+	>"$RST_TMP/ping6-crash5.txt" 2>&1 &
+ping_pid=$!
+bird_crash 5 "kernel_route6 4 fd00:20:244:5::/64 fd00:172:32::15" \
+	"kernel_route6 5 fd00:20:244:4::/64 fd00:172:32::14" \
+	"kernel_route6 5 fd00:20:244:6::/64 fd00:172:32::16"
+wait "$ping_pid"
+check "IPv6-only node5 BIRD restart: 0% ping6 loss node4 -> node5" grep -q ' 0% packet loss' "$RST_TMP/ping6-crash5.txt"
 
 rst_finish

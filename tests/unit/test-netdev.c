@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -458,6 +459,29 @@ static void test_addr6_ensure(void **state)
 	assert_true(seen);
 }
 
+/* IPv6 routes a previous BIRD left (roostd restarts BIRD with -R on an
+ * IPv6-only node too); the IPv4 count does not see them. */
+static void test_route6_count_proto(void **state)
+{
+	struct fixture *f = *state;
+	struct in6_addr gw;
+	int br;
+
+	assert_int_equal(inet_pton(AF_INET6, "fd00:89::1", &gw), 1);
+	br = netdev_bridge_ensure(f->nd, "rr6", 0, NULL, NULL);
+	assert_true(br > 0);
+	assert_int_equal(netdev_addr6_ensure(f->nd, br, &gw, 64), 1);
+	assert_int_equal(netdev_route6_count_proto(f->nd, RTPROT_BIRD_), 0);
+	assert_int_equal(system("ip -6 route add fd00:90:0:1::/64 via fd00:89::2 dev rr6 proto bird && "
+				"ip -6 route add fd00:90:0:2::/64 via fd00:89::2 dev rr6 proto bird && "
+				"ip -6 route add fd00:90:0:3::/64 via fd00:89::2 dev rr6 proto boot"),
+			 0);
+	assert_int_equal(netdev_route6_count_proto(f->nd, RTPROT_BIRD_), 2);
+	assert_int_equal(netdev_route_count_proto(f->nd, RTPROT_BIRD_), 0);
+	assert_int_equal(netdev_link_delete(f->nd, "rr6"), 0);
+	assert_int_equal(netdev_route6_count_proto(f->nd, RTPROT_BIRD_), 0);
+}
+
 static void test_ipv6_forwarding_enable(void **state)
 {
 	static const char path[] = "/proc/sys/net/ipv6/conf/all/forwarding";
@@ -624,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_forwarding_enable), cmocka_unit_test(test_veth_pod),
 		cmocka_unit_test(test_host_veth_name),	  cmocka_unit_test(test_teardown),
 		cmocka_unit_test(test_addr6_ensure),	  cmocka_unit_test(test_ipv6_forwarding_enable),
+		cmocka_unit_test(test_route6_count_proto),
 	};
 
 	if (geteuid() != 0) {
