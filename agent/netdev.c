@@ -1046,3 +1046,23 @@ int netdev_route6_count_proto(struct netdev *nd, unsigned char proto)
 	}
 	return n;
 }
+
+int netdev_addr6_link(struct netdev *nd, const struct in6_addr *addr)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err;
+
+	err = rtnl_addr_alloc_cache(nd->sk, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "addresses: dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)obj; /* borrowed */
+		struct nl_addr *l = rtnl_addr_get_local(a);
+
+		if (rtnl_addr_get_family(a) == AF_INET6 && l && nl_addr_get_len(l) == 16 &&
+		    memcmp(nl_addr_get_binary_addr(l), addr, 16) == 0)
+			return rtnl_addr_get_ifindex(a);
+	}
+	return 0;
+}

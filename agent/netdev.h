@@ -55,6 +55,9 @@ int netdev_addr6_ensure(struct netdev *nd, int ifindex, const struct in6_addr *a
  * -errno (netdev_route_count_proto's IPv6 twin). */
 int netdev_route6_count_proto(struct netdev *nd, unsigned char proto);
 
+/* ifindex of the link that has addr (IPv6), 0 when none, or -errno. */
+int netdev_addr6_link(struct netdev *nd, const struct in6_addr *addr);
+
 /* net.ipv6.conf.all.forwarding = 1 in the current namespace. */
 int netdev_ipv6_forwarding_enable(void);
 

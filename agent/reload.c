@@ -81,6 +81,25 @@ int agent_setup_node(const struct roostd_conf *c)
 	return 0;
 }
 
+/* An IPv6-only node: the MTU of the interface of node.address6 (IPv6
+ * needs at least 1280). */
+static void mtu_resolve6(struct netdev *nd, struct roostd_conf *c)
+{
+	struct netdev_link_info li;
+	char a6[INET6_ADDRSTRLEN];
+	int ifindex = netdev_addr6_link(nd, &c->address6);
+
+	inet_ntop(AF_INET6, &c->address6, a6, sizeof(a6));
+	if (ifindex > 0 && netdev_link_lookup(nd, ifindex, NULL, &li) == 0 && li.mtu >= 1280) {
+		c->bridge_mtu = li.mtu;
+		log_info("bridge: mtu %u, as '%s', the interface of node.address6 %s", li.mtu,
+			 li.name, a6);
+	} else {
+		log_warn("bridge: no interface has node.address6 %s; mtu 1500 (bridge.mtu sets it)",
+			 a6);
+	}
+}
+
 void agent_mtu_resolve(struct roostd_conf *c)
 {
 	struct netdev *nd = NULL;
@@ -95,7 +114,12 @@ void agent_mtu_resolve(struct roostd_conf *c)
 		log_errno(LOG_WARNING, r, "bridge: mtu: cannot open a route socket; mtu 1500");
 		return;
 	}
-	ifindex = c->address.s_addr ? netdev_addr_link(nd, c->address) : 0;
+	if (conf_v6_only(c)) {
+		mtu_resolve6(nd, c);
+		netdev_free(nd);
+		return;
+	}
+	ifindex = netdev_addr_link(nd, c->address);
 	if (ifindex > 0 && netdev_link_lookup(nd, ifindex, NULL, &li) == 0 && li.mtu >= 68) {
 		c->bridge_mtu = li.mtu;
 		log_info("bridge: mtu %u, as '%s', the interface of node.address %s", li.mtu,

@@ -82,6 +82,11 @@ for k in 4 5 6 7; do
 	else
 		ip -n "$(ns "n$k")" addr add "fd00:172:32::1$k/64" dev eth0 nodad
 	fi
+	# node4's uplink has a smaller MTU: its bridge must follow it.
+	if [ "$k" = 4 ]; then
+		ip -n "$(ns "n$k")" link set eth0 mtu 1400
+		ip -n "$(ns fab)" link set "n$k" mtu 1400
+	fi
 	ip -n "$(ns "n$k")" link set eth0 up
 	mkdir -p "$RST_TMP/n$k"
 	v6_conf "$k"
@@ -165,6 +170,10 @@ for k in 4 5 6; do
 		bash -c "! ip -n $(ns "n$k") route show proto bird | grep -q . &&
 			! ip -n $(ns "n$k") -4 addr show dev cni0 | grep -q inet"
 done
+check "IPv6-only node4: cni0 mtu 1400, as eth0 (the interface of node.address6)" \
+	bash -c "ip -n $(ns n4) link show cni0 | grep -q 'mtu 1400 '"
+check "IPv6-only node4: roostd logs it starts IPv6-only with its router id" \
+	log_has 4 "starting: IPv6-only: address6=fd00:172:32::14 pod_cidr6=fd00:20:244:4::/64 router_id=0.0.0.20"
 check "IPv6-only node4: router id from node.address6 (0.0.0.20)" \
 	bash -c "$BIRDC -s $RST_TMP/n4/bird.ctl show status | grep -q 'Router ID is 0.0.0.20'"
 check "IPv6-only node4: birdc show route all carries origin community (64512, 1, 5) for node5" \
