@@ -407,6 +407,11 @@ static int validate6_peers(const struct bc_node *node, struct rst_err *reterr)
 				   p->name);
 		if (!(v4 && p->address.s_addr) && v6_zero(&p->address6))
 			return BAD("mesh peer '%s' has no address of a family this node has", p->name);
+		if (!v6_zero(&p->address6) && v6_eq(&p->address6, &node->address6))
+			return BAD("mesh peer '%s' has this node's own IPv6 address", p->name);
+		for (size_t j = 0; j < i; j++)
+			if (!v6_zero(&p->address6) && v6_eq(&node->mesh[j].address6, &p->address6))
+				return BAD("mesh peer '%s' has the IPv6 address of another", p->name);
 		if (!p->pod_len6)
 			continue;
 		if (v6_zero(&p->address6))
