@@ -29,6 +29,8 @@ dual_conf() {
              address6 = \"fd00:172:31::1$j\"; pod_cidr6 = \"fd00:10:244:$j::/64\"; }"
 	done
 	mesh="$mesh, { name = \"node7\"; address6 = \"fd00:172:31::17\"; pod_cidr6 = \"fd00:10:244:7::/64\"; }"
+	# node8 is a neighbour whose subnets the others do not know.
+	mesh="$mesh, { name = \"node8\"; address = \"172.31.0.18\"; address6 = \"fd00:172:31::18\"; }"
 	cat >"$d/roostd.conf" <<EOF
 node = { name = "node$k"; address = "172.31.0.1$k"; pod_cidr = "10.244.$k.0/24";
          address6 = "fd00:172:31::1$k"; pod_cidr6 = "fd00:10:244:$k::/64"; };
@@ -65,6 +67,21 @@ agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"
 EOF
 }
 
+# rogue_conf: node8 claims node2's subnets of both families (a copied
+# config); the others know node2 owns them.
+rogue_conf() {
+	local d="$RST_TMP/n8"
+	cat >"$d/roostd.conf" <<EOF
+node = { name = "node8"; address = "172.31.0.18"; pod_cidr = "10.244.2.0/24";
+         address6 = "fd00:172:31::18"; pod_cidr6 = "fd00:10:244:2::/64"; };
+cluster = { pod_cidr = "10.244.0.0/16"; pod_cidr6 = "fd00:10:244::/48"; asn = 64512; };
+bgp = { mesh = ( { name = "node1"; address = "172.31.0.11"; address6 = "fd00:172:31::11"; },
+                 { name = "node3"; address = "172.31.0.13"; address6 = "fd00:172:31::13"; } ); };
+bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
+agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
+EOF
+}
+
 fabric_up
 for k in 1 2 3; do
 	node_add "$k"
@@ -72,6 +89,10 @@ for k in 1 2 3; do
 	dual_conf "$k"
 	roostd_start "$k"
 done
+node_add 8
+ip -n "$(ns n8)" addr add fd00:172:31::18/64 dev eth0 nodad
+rogue_conf
+roostd_start 8
 # IPv6-only nodes: no IPv4 address at all on their segment port.
 for k in 4 5 6 7; do
 	ns_add "n$k"
@@ -122,8 +143,8 @@ for k in 1 2 3; do
 	check "node$k: net.ipv6.conf.all.forwarding = 1" \
 		bash -c "[ \"\$(ip netns exec $(ns "n$k") cat /proc/sys/net/ipv6/conf/all/forwarding)\" = 1 ]"
 done
-check "birdc show protocols on node1: one session per neighbour, named as for IPv4 (node_node2, node_node3, node_node7)" \
-	bash -c "[ \"\$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols | awk '\$2 == \"BGP\" {print \$1}' | sort | tr '\n' ' ')\" = 'node_node2 node_node3 node_node7 ' ]"
+check "birdc show protocols on node1: one session per neighbour, named as for IPv4 (node_node2, node_node3, node_node7, node_node8)" \
+	bash -c "[ \"\$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols | awk '\$2 == \"BGP\" {print \$1}' | sort | tr '\n' ' ')\" = 'node_node2 node_node3 node_node7 node_node8 ' ]"
 check "birdc show route on node1: fd00:10:244:2::/64 via fd00:172:31::12 from node_node2" \
 	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show route fd00:10:244:2::/64 |
 		grep -A1 -E '^fd00:10:244:2::/64 +unicast \[node_node2 ' | grep -q 'via fd00:172:31::12 on eth0'"
@@ -138,6 +159,20 @@ check "IPv6 pod traffic is routed (node1 cni0 -> node3 cni0)" \
 	ip netns exec "$(ns n1)" ping -6 -c 2 -W 2 -I fd00:10:244:1::1 fd00:10:244:3::1
 check "IPv6 pod traffic is routed (node2 cni0 -> node1 cni0)" \
 	ip netns exec "$(ns n2)" ping -6 -c 2 -W 2 -I fd00:10:244:2::1 fd00:10:244:1::1
+
+# ---- ownership: node8 claims node2's subnets; nodes 1 and 3 filter both claims -----
+for k in 1 3; do
+	wait_until 30 established "$k" node_node8
+	check "node$k: node8's claim on fd00:10:244:2::/64 is filtered (birdc show route filtered)" \
+		wait_until 15 bash -c "$BIRDC -s $RST_TMP/n$k/bird.ctl show route filtered fd00:10:244:2::/64 all |
+			grep -q 'BGP.next_hop: fd00:172:31::18'"
+	check "node$k: node8's claim on 10.244.2.0/24 is filtered" \
+		bash -c "$BIRDC -s $RST_TMP/n$k/bird.ctl show route filtered 10.244.2.0/24 all |
+			grep -q 'BGP.next_hop: 172.31.0.18'"
+	check "node$k kernel: node2's subnets still via node2 only (both families)" \
+		bash -c "[ \"\$(ip -n $(ns "n$k") -6 route show fd00:10:244:2::/64 proto bird)\" = 'fd00:10:244:2::/64 via fd00:172:31::12 dev eth0 metric $METRIC pref medium' ] &&
+			[ \"\$(ip -n $(ns "n$k") route show 10.244.2.0/24 proto bird)\" = '10.244.2.0/24 via 172.31.0.12 dev eth0 metric $METRIC ' ]"
+done
 
 # ---- an IPv6-only node in the dual-stack mesh: sessions over IPv6 -----------------
 for k in 1 2 3; do
