@@ -431,7 +431,7 @@ static int load_cluster(struct ctx *x, const config_setting_t *root, struct roos
 	    (r = get_string(x, g, "pod_cidr", !ds && !v6only, &v)) < 0)
 		return r;
 	if (v6only) {
-		/* IPv6-only: IPv4 keys make no sense (load_cluster6 checks the rest). */
+		/* IPv6-only: IPv4 keys make no sense (load_dual_stack checks the rest). */
 		if (r > 0 || member(g, "node_prefix_len"))
 			return fail(x, member(g, "pod_cidr") ? member(g, "pod_cidr")
 							   : member(g, "node_prefix_len"),
@@ -1094,7 +1094,7 @@ static int load_dual_stack(struct ctx *x, const config_setting_t *root, struct r
 		c->gateway6 = c->pod_net6;
 		c->gateway6.s6_addr[15] |= 1; /* the first address (a subnet is /124 at most) */
 	}
-	if (!c->address.s_addr) {
+	if (conf_v6_only(c)) {
 		static const char *const v4only[] = {"reflector", "route_reflectors", "announce"};
 
 		for (int i = 0; i < 3; i++)
@@ -1124,7 +1124,7 @@ static int load_mesh6(struct ctx *x, const config_setting_t *p, int i, const str
 	const char *v;
 	int r;
 
-	if (!c->address.s_addr && member(p, "pod_cidr"))
+	if (conf_v6_only(c) && member(p, "pod_cidr"))
 		return fail(x, member(p, "pod_cidr"),
 			    "bgp.mesh[%d].pod_cidr: this node is IPv6-only (use pod_cidr6)", i);
 	if ((s = member(p, "address6"))) {
@@ -1137,7 +1137,7 @@ static int load_mesh6(struct ctx *x, const config_setting_t *p, int i, const str
 		for (int j = 0; j < i; j++)
 			if (!memcmp(&peers[j].address6, &peer->address6, sizeof(peer->address6)))
 				return fail(x, s, "bgp.mesh[%d].address6: already bgp.mesh[%d]'s", i, j);
-	} else if (!c->address.s_addr) {
+	} else if (conf_v6_only(c)) {
 		return fail(x, p, "bgp.mesh[%d]: this node is IPv6-only: address6 is required", i);
 	}
 	if (!(s = member(p, "pod_cidr6")))
@@ -1170,7 +1170,7 @@ static int load_peer6(struct ctx *x, const config_setting_t *p, int i, const str
 	int r;
 
 	if (!s) {
-		if (!c->address.s_addr)
+		if (conf_v6_only(c))
 			return fail(x, p, "bgp.peers[%d]: this node is IPv6-only: address6 is required",
 				    i);
 		return 0;

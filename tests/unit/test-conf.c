@@ -380,6 +380,22 @@ static void test_dual_stack(void **state)
 	assert_int_equal(conf_load(path, &c, &e), 0);
 	assert_string_equal(ip(c->router_id), "10.0.0.1");
 	conf_free(c);
+
+	/* Kubernetes: node.address may come later (the Node's InternalIP); the
+	 * node is not IPv6-only for that, its IPv4 neighbours stay valid. */
+	write_file("kube.conf",
+		   "node = { name = \"n1\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; };\n"
+		   "datastore = { type = \"kubernetes\"; };\n"
+		   "bgp = { mesh = ( { name = \"n9\"; address = \"172.31.0.19\"; } );\n"
+		   "        peers = ( { name = \"tor\"; address = \"172.31.0.1\"; asn = 65000; } ); };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_false(conf_has_v6(c));
+	assert_false(conf_v6_only(c));
+	assert_int_equal(c->n_mesh, 1);
+	assert_int_equal(c->n_peers, 1);
+	conf_free(c);
 }
 
 static int setup(void **state)
