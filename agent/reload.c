@@ -50,7 +50,7 @@ int agent_setup_node(const struct roostd_conf *c)
 		netdev_free(nd);
 		return log_errno(LOG_ERR, ifindex, "bridge '%s': setup failed", c->bridge_name);
 	}
-	r = c->address.s_addr ? netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len) : 0;
+	r = conf_v6_only(c) ? 0 : netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len);
 	if (r >= 0)
 		r = setup_node6(nd, ifindex, c);
 	/* An adopted bridge (made by an older roost or by hand) may let its
