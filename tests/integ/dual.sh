@@ -4,7 +4,9 @@
 # learn every other node's subnets of both families over one BGP session per
 # neighbour (ipv4 and ipv6 channels), installed via the owners' global
 # addresses with roost's metric; the bridges carry both gateways and route
-# between nodes; an IPv6-only node among them peers over IPv6. Then three
+# between nodes; an IPv6-only node among them peers over IPv6; a ToR over
+# IPv6 gets node1's IPv6 subnet only and gives it its allow-list only; a
+# neighbour claiming node2's subnets of both families is filtered. Then three
 # IPv6-only nodes do the same over IPv6 sessions. BIRD killed with -9 on a
 # dual-stack and on an IPv6-only node: graceful restart keeps both families.
 . "$(dirname "$0")/lib.sh"
@@ -18,11 +20,11 @@ kernel_route6() {
 		grep -q "^$2 via $3 dev eth0 metric $METRIC "
 }
 
-# dual_conf K: nK's roostd.conf, dual-stack, in a mesh of nodes 1-3 that
+# dual_conf K [EXTRA]: nK's roostd.conf, dual-stack, in a mesh of nodes 1-3 that
 # name each other's subnets (ownership) for both families, and node7,
 # IPv6-only (its session runs over IPv6).
 dual_conf() {
-	local k=$1 j mesh="" d="$RST_TMP/n$1"
+	local k=$1 extra=${2:-} j mesh="" d="$RST_TMP/n$1"
 	for j in 1 2 3; do
 		[ "$j" = "$k" ] && continue
 		mesh="$mesh${mesh:+, }{ name = \"node$j\"; address = \"172.31.0.1$j\"; pod_cidr = \"10.244.$j.0/24\";
@@ -35,7 +37,7 @@ dual_conf() {
 node = { name = "node$k"; address = "172.31.0.1$k"; pod_cidr = "10.244.$k.0/24";
          address6 = "fd00:172:31::1$k"; pod_cidr6 = "fd00:10:244:$k::/64"; };
 cluster = { pod_cidr = "10.244.0.0/16"; pod_cidr6 = "fd00:10:244::/48"; asn = 64512; };
-bgp = { mesh = ( $mesh ); };
+bgp = { mesh = ( $mesh ); $extra };
 bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
 agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
 EOF
@@ -83,10 +85,39 @@ EOF
 }
 
 fabric_up
+# A ToR over IPv6 (a plain BIRD, AS 65000) peers with node1: it sends a
+# default route, an allow-listed prefix and one outside the list.
+aux_add tor 172.31.0.1
+ip -n "$(ns tor)" addr add fd00:172:31::1/64 dev eth0 nodad
+cat >"$RST_TMP/tor/bird.conf" <<EOF
+log stderr all;
+router id 172.31.0.1;
+protocol device {
+}
+protocol static tor_routes {
+	ipv6;
+	route ::/0 blackhole;
+	route 2001:db8:100::/48 blackhole;
+	route 2001:db9::/32 blackhole;
+}
+protocol bgp node1 {
+	local fd00:172:31::1 as 65000;
+	neighbor fd00:172:31::11 as 64512;
+	direct;
+	ipv6 { import all; export all; next hop self; };
+}
+EOF
+aux_bg tor "$RST_TMP/tor/bird.log" "$BIRD" -f -c "$RST_TMP/tor/bird.conf" -s "$RST_TMP/tor/bird.ctl" \
+	-P "$RST_TMP/tor/bird.pid"
 for k in 1 2 3; do
 	node_add "$k"
 	ip -n "$(ns "n$k")" addr add "fd00:172:31::1$k/64" dev eth0 nodad
-	dual_conf "$k"
+	if [ "$k" = 1 ]; then
+		dual_conf 1 'peers = ( { name = "tor6"; address6 = "fd00:172:31::1"; asn = 65000; bfd = "off";
+		                       import = ( "2001:db8:100::/48" ); } );'
+	else
+		dual_conf "$k"
+	fi
 	roostd_start "$k"
 done
 node_add 8
@@ -143,8 +174,8 @@ for k in 1 2 3; do
 	check "node$k: net.ipv6.conf.all.forwarding = 1" \
 		bash -c "[ \"\$(ip netns exec $(ns "n$k") cat /proc/sys/net/ipv6/conf/all/forwarding)\" = 1 ]"
 done
-check "birdc show protocols on node1: one session per neighbour, named as for IPv4 (node_node2, node_node3, node_node7, node_node8)" \
-	bash -c "[ \"\$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols | awk '\$2 == \"BGP\" {print \$1}' | sort | tr '\n' ' ')\" = 'node_node2 node_node3 node_node7 node_node8 ' ]"
+check "birdc show protocols on node1: one session per node neighbour, named as for IPv4 (node_node2, node_node3, node_node7, node_node8)" \
+	bash -c "[ \"\$($BIRDC -s $RST_TMP/n1/bird.ctl show protocols | awk '\$2 == \"BGP\" && \$1 ~ /^node_/ {print \$1}' | sort | tr '\n' ' ')\" = 'node_node2 node_node3 node_node7 node_node8 ' ]"
 check "birdc show route on node1: fd00:10:244:2::/64 via fd00:172:31::12 from node_node2" \
 	bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show route fd00:10:244:2::/64 |
 		grep -A1 -E '^fd00:10:244:2::/64 +unicast \[node_node2 ' | grep -q 'via fd00:172:31::12 on eth0'"
@@ -159,6 +190,23 @@ check "IPv6 pod traffic is routed (node1 cni0 -> node3 cni0)" \
 	ip netns exec "$(ns n1)" ping -6 -c 2 -W 2 -I fd00:10:244:1::1 fd00:10:244:3::1
 check "IPv6 pod traffic is routed (node2 cni0 -> node1 cni0)" \
 	ip netns exec "$(ns n2)" ping -6 -c 2 -W 2 -I fd00:10:244:2::1 fd00:10:244:1::1
+
+# ---- a ToR over IPv6: IPv6 routes only, its allow-list only ------------------------
+tor_route() { # PREFIX NEXT_HOP: the ToR's BIRD has PREFIX from node1 with that next hop
+	"$BIRDC" -s "$RST_TMP/tor/bird.ctl" show route "$1" all | grep -q "BGP.next_hop: $2\$"
+}
+wait_until 30 established 1 peer_tor6
+check "node1: peer_tor6 Established (over IPv6)" established 1 peer_tor6
+check "ToR learns node1's fd00:10:244:1::/64 with next hop fd00:172:31::11 (global only)" \
+	wait_until 30 tor_route fd00:10:244:1::/64 fd00:172:31::11
+check "ToR: node1's IPv6 subnet carries (64512, 1, 1)" \
+	bash -c "$BIRDC -s $RST_TMP/tor/bird.ctl show route fd00:10:244:1::/64 all | grep -q 'BGP.large_community: (64512, 1, 1)'"
+check "ToR gets node1's own subnet only (not node2's, not IPv4)" \
+	bash -c "[ \"\$($BIRDC -s $RST_TMP/tor/bird.ctl show route protocol node1 | grep -cE '^[0-9a-f:.]+/[0-9]+ ')\" = 1 ]"
+check "node1 kernel: the allow-listed 2001:db8:100::/48 via fd00:172:31::1" \
+	wait_until 15 kernel_route6 1 2001:db8:100::/48 fd00:172:31::1
+check "node1 kernel: the ToR's ::/0 and 2001:db9::/32 are not installed" \
+	bash -c "! ip -n $(ns n1) -6 route show proto bird | grep -qE '^(default|2001:db9::/32) '"
 
 # ---- ownership: node8 claims node2's subnets; nodes 1 and 3 filter both claims -----
 for k in 1 3; do
