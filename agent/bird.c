@@ -195,6 +195,9 @@ static bool kernel_has_bird_routes(void)
 
 	if (netdev_open(&nd) == 0) {
 		n = netdev_route_count_proto(nd, RTPROT_BIRD);
+		/* Dual-stack: an IPv6-only node has IPv6 routes only. */
+		if (n == 0)
+			n = netdev_route6_count_proto(nd, RTPROT_BIRD);
 		netdev_free(nd);
 	}
 	return n > 0;

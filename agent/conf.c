@@ -337,9 +337,33 @@ static bool ds_is_kube(const config_setting_t *root)
 	return g && config_setting_lookup_string(g, "type", &t) && strcmp(t, "kubernetes") == 0;
 }
 
+/* ---- Dual-stack (IPv6) ----
+ *
+ * node.address6 turns IPv6 on: the node's global IPv6 address on the node
+ * network (the next hop of its IPv6 subnet), with node.pod_cidr6 (required
+ * unless the node is a reflector without pods) inside cluster.pod_cidr6,
+ * every node's IPv6 subnet being cluster.node_prefix_len6 long (default 64).
+ * node.address6 without node.address makes an IPv6-only node: no IPv4 keys,
+ * a mesh only, a router id from node.router_id or the last 32 bits of
+ * node.address6. The datastore modes lease IPv4 only, so far. */
+
+static int load_mesh6(struct ctx *x, const config_setting_t *p, int i, const struct roostd_conf *c,
+		      struct bc_peer *peers);
+static int load_peer6(struct ctx *x, const config_setting_t *p, int i, const struct roostd_conf *c,
+		      struct bc_ext_peer *peer);
+static int load_peer_import6(struct ctx *x, const config_setting_t *p,
+			     const struct roostd_conf *c, struct bc_ext_peer *peer);
+
+/* node has address6 but no address: an IPv6-only node (conf.c, Dual-stack). */
+static bool v6_only_node(const config_setting_t *node)
+{
+	return member(node, "address6") && !member(node, "address");
+}
+
 static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
-	static const char *const keys[] = {"name", "address", "pod_cidr", "asn", NULL};
+	static const char *const keys[] = {"name",	   "address",	"pod_cidr", "asn",
+					   "address6", "pod_cidr6", "router_id", NULL};
 	const config_setting_t *g;
 	const char *v;
 	int r;
@@ -367,10 +391,13 @@ static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_
 	}
 	/* With the Kubernetes datastore the address may come from the Node's
 	 * InternalIP (ds_fill). */
-	if (!(kube && !member(g, "address")) && (r = get_addr(x, g, "address", &c->address)) < 0)
+	if (!(kube && !member(g, "address")) && !v6_only_node(g) &&
+	    (r = get_addr(x, g, "address", &c->address)) < 0)
 		return r;
-	if ((r = get_string(x, g, "pod_cidr", !pods_optional, &v)) < 0)
+	if ((r = get_string(x, g, "pod_cidr", !pods_optional && !v6_only_node(g), &v)) < 0)
 		return r;
+	if (r == 0 && v6_only_node(g))
+		return get_asn(x, g, "asn", &c->asn) < 0 ? -EINVAL : 0;
 	if (r == 0) {
 		c->no_pods = !ds;
 		c->asn = 0;
@@ -389,7 +416,8 @@ static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_
 
 static int load_cluster(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
-	static const char *const keys[] = {"pod_cidr", "asn", "node_prefix_len", NULL};
+	static const char *const keys[] = {"pod_cidr",	"asn", "node_prefix_len",
+					   "pod_cidr6", "node_prefix_len6", NULL};
 	const config_setting_t *g;
 	const char *v;
 	uint32_t cn, cm;
@@ -397,10 +425,25 @@ static int load_cluster(struct ctx *x, const config_setting_t *root, struct roos
 	int r;
 
 	bool ds = member(root, "datastore") != NULL;
+	bool v6only = v6_only_node(member(root, "node"));
 
 	if ((r = get_group(x, root, "cluster", !ds, &g)) < 0 || (g && (r = check_keys(x, g, keys)) < 0) ||
-	    (r = get_string(x, g, "pod_cidr", !ds, &v)) < 0)
+	    (r = get_string(x, g, "pod_cidr", !ds && !v6only, &v)) < 0)
 		return r;
+	if (v6only) {
+		/* IPv6-only: IPv4 keys make no sense (load_dual_stack checks the rest). */
+		if (r > 0 || member(g, "node_prefix_len"))
+			return fail(x, member(g, "pod_cidr") ? member(g, "pod_cidr")
+							   : member(g, "node_prefix_len"),
+				    "cluster.%s: this node is IPv6-only (node.address6 without node.address)",
+				    r > 0 ? "pod_cidr" : "node_prefix_len");
+		c->cluster_asn = 64512;
+		if (get_asn(x, g, "asn", &c->cluster_asn) < 0)
+			return -EINVAL;
+		if (c->asn == 0)
+			c->asn = c->cluster_asn;
+		return 0;
+	}
 	c->ds_cluster_given = ds && r > 0;
 	if (r > 0 && (r = parse_cidr(x, member(g, "pod_cidr"), v, &c->cluster_net,
 				     &c->cluster_len)) < 0)
@@ -543,7 +586,8 @@ static bool address_used(const struct roostd_conf *c, struct in_addr a, char *wh
 static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char *key,
 			  struct roostd_conf *c, struct bc_peer **ret, size_t *ret_n)
 {
-	static const char *const mesh_keys[] = {"name", "address", "pod_cidr", "asn", NULL};
+	static const char *const mesh_keys[] = {"name",	    "address",  "pod_cidr", "asn",
+						"address6", "pod_cidr6", NULL};
 	static const char *const rr_keys[] = {"name", "address", NULL};
 	bool mesh = strcmp(key, "mesh") == 0;
 	const char *const *keys = mesh ? mesh_keys : rr_keys;
@@ -572,12 +616,15 @@ static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char
 			return fail(x, p, "bgp.%s[%d]: expected a group { name = ...; address = ...; }",
 				    key, i);
 		if ((r = check_keys(x, p, keys)) < 0 || (r = get_name(x, p, "name", peer->name)) < 0 ||
-		    (r = get_addr(x, p, "address", &peer->address)) < 0)
+		    (!(mesh && member(p, "address6") && !member(p, "address")) &&
+		     (r = get_addr(x, p, "address", &peer->address)) < 0))
 			return r;
 		if (strcmp(peer->name, c->name) == 0)
 			return fail(x, member(p, "name"), "bgp.%s[%d].name: '%s' is this node itself",
 				    key, i, peer->name);
-		if (peer->address.s_addr == c->address.s_addr)
+		if (mesh && (r = load_mesh6(x, p, i, c, *ret)) < 0)
+			return r;
+		if (peer->address.s_addr && peer->address.s_addr == c->address.s_addr)
 			return fail(x, member(p, "address"),
 				    "bgp.%s[%d].address: %s is this node's own address", key, i,
 				    inet_ntoa(peer->address));
@@ -586,7 +633,7 @@ static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char
 				return fail(x, member(p, "name"),
 					    "bgp.%s[%d].name: '%s' is already bgp.%s[%d]", key, i,
 					    peer->name, key, j);
-		if (address_used(c, peer->address, where, sizeof(where)))
+		if (peer->address.s_addr && address_used(c, peer->address, where, sizeof(where)))
 			return fail(x, member(p, "address"), "bgp.%s[%d].address: %s is already %s",
 				    key, i, inet_ntoa(peer->address), where);
 		if (mesh && ((r = load_mesh_pod_cidr(x, p, i, c, *ret)) < 0 ||
@@ -906,13 +953,303 @@ static int load_announce(struct ctx *x, const config_setting_t *bgp, struct roos
 	return 0;
 }
 
+/* ---- Dual-stack (IPv6), continued ---- */
+
+static bool same6(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		if ((a->s6_addr[i / 8] ^ b->s6_addr[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+/* "x:x::/len" with no host bits set. */
+static int parse_cidr6(struct ctx *x, const config_setting_t *s, const char *v,
+		       struct in6_addr *net, unsigned *len)
+{
+	char buf[INET6_ADDRSTRLEN + 8], name[256], *slash, *end;
+	unsigned long l;
+
+	setting_path(s, name, sizeof(name));
+	if (strlen(v) >= sizeof(buf))
+		return fail(x, s, "%s: '%s' is not an IPv6 CIDR like fd00:10:244::/48", name, v);
+	strcpy(buf, v);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return fail(x, s, "%s: '%s' has no prefix length (like fd00:10:244::/48)", name, v);
+	*slash = '\0';
+	errno = 0;
+	l = strtoul(slash + 1, &end, 10);
+	if (inet_pton(AF_INET6, buf, net) != 1 || !is_digit(slash[1]) || *end || errno || l > 128)
+		return fail(x, s, "%s: '%s' is not an IPv6 CIDR like fd00:10:244::/48", name, v);
+	for (unsigned b = (unsigned)l; b < 128; b++)
+		if (net->s6_addr[b / 8] & (0x80 >> (b % 8))) {
+			char fixed[INET6_ADDRSTRLEN];
+
+			for (unsigned k = (unsigned)l; k < 128; k++)
+				net->s6_addr[k / 8] &= (uint8_t) ~(0x80 >> (k % 8));
+			inet_ntop(AF_INET6, net, fixed, sizeof(fixed));
+			return fail(x, s, "%s: '%s' has host bits set (the network is %s/%lu)", name,
+				    v, fixed, l);
+		}
+	*len = (unsigned)l;
+	return 0;
+}
+
+static int get_addr6(struct ctx *x, const config_setting_t *g, const char *key,
+		     struct in6_addr *out)
+{
+	const char *v;
+	char name[256];
+	int r = get_string(x, g, key, true, &v);
+
+	if (r < 0)
+		return r;
+	setting_path(member(g, key), name, sizeof(name));
+	if (inet_pton(AF_INET6, v, out) != 1)
+		return fail(x, member(g, key), "%s: '%s' is not an IPv6 address", name, v);
+	if (IN6_IS_ADDR_UNSPECIFIED(out) || IN6_IS_ADDR_LOOPBACK(out) ||
+	    IN6_IS_ADDR_MULTICAST(out) || IN6_IS_ADDR_LINKLOCAL(out) || IN6_IS_ADDR_V4MAPPED(out))
+		return fail(x, member(g, key),
+			    "%s: '%s' must be a global unicast address on the node network (not unspecified, loopback, multicast, link-local or IPv4-mapped: a link-local next hop is no use to the other nodes' kernels)",
+			    name, v);
+	return 0;
+}
+
+static int load_dual_stack(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
+{
+	static const char *const v6keys[] = {"address6", "pod_cidr6", "pod_cidr6",
+					     "node_prefix_len6"};
+	const config_setting_t *node = member(root, "node"), *cl = member(root, "cluster");
+	const config_setting_t *bgp = member(root, "bgp");
+	const char *v;
+	unsigned plen6 = 64;
+	int r;
+
+	if (member(node, "router_id") && (r = get_addr(x, node, "router_id", &c->router_id)) < 0)
+		return r;
+	if (member(root, "datastore"))
+		for (int i = 0; i < 4; i++) {
+			const config_setting_t *s = member(i < 2 ? node : cl, v6keys[i]);
+
+			if (s)
+				return fail(x, s,
+					    "%s.%s: IPv6 is not supported with a datastore yet (etcd and Kubernetes lease IPv4 subnets only)",
+					    i < 2 ? "node" : "cluster", v6keys[i]);
+		}
+	if (!member(node, "address6")) {
+		for (int i = 1; i < 4; i++) {
+			const config_setting_t *s = member(i < 2 ? node : cl, v6keys[i]);
+
+			if (s)
+				return fail(x, s,
+					    "%s.%s: needs node.address6 (the node's IPv6 address on the node network)",
+					    i < 2 ? "node" : "cluster", v6keys[i]);
+		}
+		return 0;
+	}
+	if ((r = get_addr6(x, node, "address6", &c->address6)) < 0)
+		return r;
+	if (!member(cl, "pod_cidr6"))
+		return fail(x, member(node, "address6"),
+			    "cluster.pod_cidr6: missing; node.address6 turns IPv6 on and needs the cluster's IPv6 pod CIDR");
+	if ((r = get_string(x, cl, "pod_cidr6", true, &v)) < 0 ||
+	    (r = parse_cidr6(x, member(cl, "pod_cidr6"), v, &c->cluster_net6, &c->cluster_len6)) < 0)
+		return r;
+	if (c->cluster_len6 < 8 || c->cluster_len6 > 120)
+		return fail(x, member(cl, "pod_cidr6"),
+			    "cluster.pod_cidr6: prefix length /%u is out of range /8../120",
+			    c->cluster_len6);
+	if (get_uint(x, cl, "node_prefix_len6", 16, 124, &plen6) < 0)
+		return -EINVAL;
+	if (plen6 <= c->cluster_len6)
+		return fail(x, member(cl, "node_prefix_len6") ? member(cl, "node_prefix_len6")
+							       : member(cl, "pod_cidr6"),
+			    "cluster.node_prefix_len6: /%u must be longer than cluster.pod_cidr6 (/%u)",
+			    plen6, c->cluster_len6);
+	c->pod_len6 = plen6;
+	if (same6(&c->address6, &c->cluster_net6, c->cluster_len6))
+		return fail(x, member(node, "address6"),
+			    "node.address6: it is inside cluster.pod_cidr6; it must be the node's address on the node network");
+	if (!member(node, "pod_cidr6")) {
+		if (!c->no_pods)
+			return fail(x, member(node, "address6"),
+				    "node.pod_cidr6: missing; a node with node.address6 needs its IPv6 pod subnet");
+	} else {
+		unsigned len;
+
+		if (c->no_pods)
+			return fail(x, member(node, "pod_cidr6"),
+				    "node.pod_cidr6: a node without node.pod_cidr (a reflector without pods) has no IPv6 pods either");
+		if ((r = get_string(x, node, "pod_cidr6", true, &v)) < 0 ||
+		    (r = parse_cidr6(x, member(node, "pod_cidr6"), v, &c->pod_net6, &len)) < 0)
+			return r;
+		if (len != plen6)
+			return fail(x, member(node, "pod_cidr6"),
+				    "node.pod_cidr6: /%u differs from cluster.node_prefix_len6 (/%u)", len,
+				    plen6);
+		if (!same6(&c->pod_net6, &c->cluster_net6, c->cluster_len6))
+			return fail(x, member(node, "pod_cidr6"),
+				    "node.pod_cidr6: '%s' is not inside cluster.pod_cidr6", v);
+		c->gateway6 = c->pod_net6;
+		c->gateway6.s6_addr[15] |= 1; /* the first address (a subnet is /124 at most) */
+	}
+	if (conf_v6_only(c)) {
+		static const char *const v4only[] = {"reflector", "route_reflectors", "announce"};
+
+		for (int i = 0; i < 3; i++)
+			if (member(bgp, v4only[i]))
+				return fail(x, member(bgp, v4only[i]),
+					    "bgp.%s: an IPv6-only node has a mesh only (route reflectors and announced addresses are IPv4)",
+					    v4only[i]);
+		if (!c->router_id.s_addr) {
+			uint32_t id;
+
+			/* BGP needs a 32-bit router id that IPv4 would have given. */
+			memcpy(&id, &c->address6.s6_addr[12], 4);
+			if (id == 0)
+				return fail(x, member(node, "address6"),
+					    "node.router_id: required: the last 32 bits of node.address6 are 0");
+			c->router_id.s_addr = id;
+		}
+	}
+	return 0;
+}
+
+static int load_mesh6(struct ctx *x, const config_setting_t *p, int i, const struct roostd_conf *c,
+		      struct bc_peer *peers)
+{
+	struct bc_peer *peer = &peers[i];
+	const config_setting_t *s;
+	const char *v;
+	int r;
+
+	if (conf_v6_only(c) && member(p, "pod_cidr"))
+		return fail(x, member(p, "pod_cidr"),
+			    "bgp.mesh[%d].pod_cidr: this node is IPv6-only (use pod_cidr6)", i);
+	if ((s = member(p, "address6"))) {
+		if (!conf_has_v6(c))
+			return fail(x, s, "bgp.mesh[%d].address6: this node has no node.address6", i);
+		if ((r = get_addr6(x, p, "address6", &peer->address6)) < 0)
+			return r;
+		if (!memcmp(&peer->address6, &c->address6, sizeof(c->address6)))
+			return fail(x, s, "bgp.mesh[%d].address6: this node's own node.address6", i);
+		for (int j = 0; j < i; j++)
+			if (!memcmp(&peers[j].address6, &peer->address6, sizeof(peer->address6)))
+				return fail(x, s, "bgp.mesh[%d].address6: already bgp.mesh[%d]'s", i, j);
+	} else if (conf_v6_only(c)) {
+		return fail(x, p, "bgp.mesh[%d]: this node is IPv6-only: address6 is required", i);
+	}
+	if (!(s = member(p, "pod_cidr6")))
+		return 0;
+	if (!member(p, "address6"))
+		return fail(x, s, "bgp.mesh[%d].pod_cidr6: needs the neighbour's address6 (its IPv6 next hop)",
+			    i);
+	if ((r = get_string(x, p, "pod_cidr6", true, &v)) < 0 ||
+	    (r = parse_cidr6(x, s, v, &peer->pod_net6, &peer->pod_len6)) < 0)
+		return r;
+	if (peer->pod_len6 != c->pod_len6)
+		return fail(x, s, "bgp.mesh[%d].pod_cidr6: '%s' is not a node subnet (/%u)", i, v,
+			    c->pod_len6);
+	if (!same6(&peer->pod_net6, &c->cluster_net6, c->cluster_len6))
+		return fail(x, s, "bgp.mesh[%d].pod_cidr6: '%s' is not inside cluster.pod_cidr6", i, v);
+	if (!c->no_pods && !memcmp(&peer->pod_net6, &c->pod_net6, sizeof(c->pod_net6)))
+		return fail(x, s, "bgp.mesh[%d].pod_cidr6: '%s' is this node's own node.pod_cidr6", i,
+			    v);
+	for (int j = 0; j < i; j++)
+		if (peers[j].pod_len6 && !memcmp(&peers[j].pod_net6, &peer->pod_net6, 16))
+			return fail(x, s, "bgp.mesh[%d].pod_cidr6: '%s' is already bgp.mesh[%d]'s", i,
+				    v, j);
+	return 0;
+}
+
+static int load_peer6(struct ctx *x, const config_setting_t *p, int i, const struct roostd_conf *c,
+		      struct bc_ext_peer *peer)
+{
+	const config_setting_t *s = member(p, "address6");
+	int r;
+
+	if (!s) {
+		if (conf_v6_only(c))
+			return fail(x, p, "bgp.peers[%d]: this node is IPv6-only: address6 is required",
+				    i);
+		return 0;
+	}
+	if (member(p, "address"))
+		return fail(x, member(p, "address"),
+			    "bgp.peers[%d]: give address or address6, not both (one session per peer; an IPv6 peer carries IPv6 routes)",
+			    i);
+	if (!conf_has_v6(c))
+		return fail(x, s, "bgp.peers[%d].address6: this node has no node.address6", i);
+	if ((r = get_addr6(x, p, "address6", &peer->address6)) < 0)
+		return r;
+	if (!memcmp(&peer->address6, &c->address6, sizeof(c->address6)))
+		return fail(x, s, "bgp.peers[%d].address6: this node's own node.address6", i);
+	for (size_t j = 0; j < c->n_mesh; j++)
+		if (!memcmp(&c->mesh[j].address6, &peer->address6, 16))
+			return fail(x, s, "bgp.peers[%d].address6: already bgp.mesh[%zu]'s", i, j);
+	for (int j = 0; j < i; j++)
+		if (!memcmp(&c->peers[j].address6, &peer->address6, 16))
+			return fail(x, s, "bgp.peers[%d].address6: already bgp.peers[%d]'s", i, j);
+	if (member(p, "multihop") && config_setting_get_int(member(p, "multihop")) != 0)
+		return fail(x, member(p, "multihop"),
+			    "bgp.peers[%d].multihop: a peer over IPv6 is single hop, for now", i);
+	return 0;
+}
+
+/* bgp.peers[i].import of a peer over IPv6: IPv6 prefixes. */
+static int load_peer_import6(struct ctx *x, const config_setting_t *p,
+			     const struct roostd_conf *c, struct bc_ext_peer *peer)
+{
+	const config_setting_t *list = member(p, "import");
+	struct bc_prefix6 *pfx;
+	char name[256];
+	int n;
+
+	if (!list)
+		return 0;
+	setting_path(list, name, sizeof(name));
+	n = list_length(x, list, name, BC_IMPORT_MAX, "prefixes", "2001:db8::/32");
+	if (n < 0)
+		return n;
+	pfx = calloc((size_t)n + 1, sizeof(*pfx));
+	if (!pfx)
+		return -ENOMEM;
+	peer->import6 = pfx;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		unsigned m;
+		int r;
+
+		setting_path(e, name, sizeof(name));
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(x, e, "%s: expected a prefix in double quotes", name);
+		if ((r = parse_cidr6(x, e, config_setting_get_string(e), &pfx[i].net,
+				     &pfx[i].len)) < 0)
+			return r;
+		if (pfx[i].len == 0)
+			return fail(x, e, "%s: a default route is never imported", name);
+		m = pfx[i].len < c->cluster_len6 ? pfx[i].len : c->cluster_len6;
+		if (same6(&pfx[i].net, &c->cluster_net6, m))
+			return fail(x, e,
+				    "%s: '%s' overlaps cluster.pod_cidr6; pod subnets are imported by the pod policy only",
+				    name, config_setting_get_string(e));
+		for (int j = 0; j < i; j++)
+			if (!memcmp(&pfx[j].net, &pfx[i].net, 16) && pfx[j].len == pfx[i].len)
+				return fail(x, e, "%s: '%s' is listed twice", name,
+					    config_setting_get_string(e));
+		peer->n_import6++;
+	}
+	return 0;
+}
+
 static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
 {
 	static const char *const keys[] = {"name",	   "address",	 "asn",
 					   "password",	   "multihop",	 "bfd",
 					   "import",	   "ttl_security", "import_limit",
 					   "export",	   "communities", "large_communities",
-					   "prepend",	   NULL};
+					   "prepend",	   "address6",	 NULL};
 	const config_setting_t *list = member(bgp, "peers");
 	char where[BC_NAME_MAX + 64];
 	int n;
@@ -944,7 +1281,8 @@ static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_
 		peer->bfd_mode = BC_BFD_STRICT;
 		peer->import_limit = c->import_limit;
 		if ((r = check_keys(x, p, keys)) < 0 || (r = get_name(x, p, "name", peer->name)) < 0 ||
-		    (r = get_addr(x, p, "address", &peer->address)) < 0)
+		    (r = load_peer6(x, p, i, c, peer)) < 0 ||
+		    (!member(p, "address6") && (r = get_addr(x, p, "address", &peer->address)) < 0))
 			return r;
 		c->n_peers++; /* from here on conf_free frees peer->import */
 		if (!member(p, "asn"))
@@ -957,13 +1295,14 @@ static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_
 		    (r = get_uint(x, p, "import_limit", 1, 1000000, &peer->import_limit)) < 0)
 			return r;
 		if ((r = parse_bfd_mode(x, member(p, "bfd"), bfd, &peer->bfd_mode)) < 0 ||
-		    (r = load_peer_import(x, p, c, peer)) < 0 ||
+		    (r = (member(p, "address6") ? load_peer_import6(x, p, c, peer)
+						 : load_peer_import(x, p, c, peer))) < 0 ||
 		    (r = load_peer_policy(x, p, i, c, peer)) < 0)
 			return r;
 		if (strcmp(peer->name, c->name) == 0)
 			return fail(x, member(p, "name"), "bgp.peers[%d].name: '%s' is this node itself",
 				    i, peer->name);
-		if (peer->address.s_addr == c->address.s_addr)
+		if (peer->address.s_addr && peer->address.s_addr == c->address.s_addr)
 			return fail(x, member(p, "address"),
 				    "bgp.peers[%d].address: %s is this node's own address", i,
 				    inet_ntoa(peer->address));
@@ -974,7 +1313,7 @@ static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_
 					    peer->name, j);
 		/* Compare with the sessions loaded before this one only. */
 		c->n_peers--;
-		if (address_used(c, peer->address, where, sizeof(where))) {
+		if (peer->address.s_addr && address_used(c, peer->address, where, sizeof(where))) {
 			c->n_peers++;
 			return fail(x, member(p, "address"), "bgp.peers[%d].address: %s is already %s",
 				    i, inet_ntoa(peer->address), where);
@@ -1676,7 +2015,7 @@ int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr
 						   "agent", "egress", NULL};
 
 		if ((r = check_keys(&x, root, keys)) < 0 || (r = load_node(&x, root, c)) < 0 ||
-		    (r = load_cluster(&x, root, c)) < 0 || (r = load_bgp(&x, root, c)) < 0 ||
+		    (r = load_cluster(&x, root, c)) < 0 || (r = load_dual_stack(&x, root, c)) < 0 || (r = load_bgp(&x, root, c)) < 0 ||
 		    (r = load_bridge(&x, root, c)) < 0 || (r = load_egress(&x, root, c)) < 0 ||
 		    (r = load_bird(&x, root, c)) < 0 ||
 		    (r = load_agent(&x, root, c)) < 0 || (r = load_datastore(&x, root, c)) < 0 ||
@@ -1713,6 +2052,7 @@ void conf_free(struct roostd_conf *c)
 	free(c->route_reflectors);
 	for (size_t i = 0; i < c->n_peers; i++) {
 		free((void *)c->peers[i].import);
+		free((void *)c->peers[i].import6);
 		free((void *)c->peers[i].communities);
 		free((void *)c->peers[i].large_communities);
 	}
@@ -1773,4 +2113,10 @@ void conf_to_node(const struct roostd_conf *c, struct bc_node *node)
 	node->n_peers = c->n_peers;
 	node->announce = c->announce;
 	node->n_announce = c->n_announce;
+	node->address6 = c->address6;
+	node->pod_net6 = c->pod_net6;
+	node->pod_len6 = c->pod_len6;
+	node->cluster_net6 = c->cluster_net6;
+	node->cluster_len6 = c->cluster_len6;
+	node->router_id = c->router_id;
 }

@@ -41,6 +41,16 @@ struct roostd_conf {
 	struct in_addr gateway; /* first address of pod_net, on the bridge; 0 when no_pods */
 	uint32_t asn;           /* node.asn, or cluster.asn */
 
+	/* dual-stack (conf.c, "Dual-stack"): IPv6 is on when cluster_len6 > 0.
+	 * An IPv6-only node has address 0.0.0.0, no IPv4 subnet or cluster. */
+	struct in6_addr address6;   /* node.address6, :: when none */
+	struct in6_addr pod_net6;   /* node.pod_cidr6 */
+	unsigned pod_len6;          /* its length (cluster.node_prefix_len6 when no_pods) */
+	struct in6_addr gateway6;   /* first address of pod_net6, on the bridge */
+	struct in6_addr cluster_net6; /* cluster.pod_cidr6 */
+	unsigned cluster_len6;        /* 0: no IPv6 */
+	struct in_addr router_id;     /* node.router_id, 0.0.0.0 = node.address */
+
 	/* cluster */
 	struct in_addr cluster_net;
 	unsigned cluster_len;
@@ -131,6 +141,17 @@ int cidr_parse(const char *s, struct in_addr *addr, unsigned *plen, bool host_bi
  * leased from etcd, with load's checks. 0, or -EINVAL with a message. */
 int conf_set_subnets(struct roostd_conf *c, struct in_addr pod_net, unsigned pod_len,
 		     struct in_addr cluster_net, unsigned cluster_len, char *err, size_t errlen);
+
+/* True when c routes IPv6 pod subnets; true when it has no IPv4 at all. */
+static inline bool conf_has_v6(const struct roostd_conf *c)
+{
+	return c->cluster_len6 > 0;
+}
+
+static inline bool conf_v6_only(const struct roostd_conf *c)
+{
+	return c->address.s_addr == 0 && c->cluster_len6 > 0;
+}
 
 /* Fills *node from c; node borrows c's strings and arrays. */
 void conf_to_node(const struct roostd_conf *c, struct bc_node *node);

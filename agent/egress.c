@@ -93,7 +93,7 @@ int egress_render(const struct roostd_conf *c, char **ret_text)
 	/* "add" makes "delete" safe when the table is absent; both and the new
 	 * table go in one batch. */
 	fprintf(f, "add table ip " EGRESS_TABLE "\ndelete table ip " EGRESS_TABLE "\n");
-	if (c->masquerade && !c->no_pods)
+	if (c->masquerade && !c->no_pods && !conf_v6_only(c))
 		render_ip(c, f);
 	if (fclose(f) != 0 || !buf) {
 		free(buf);

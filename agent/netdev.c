@@ -939,3 +939,130 @@ int netdev_link_pin_addr(struct netdev *nd, int ifindex)
 		return nle_log(LOG_ERR, err, "link %d: pinning its MAC address failed", ifindex);
 	return 0;
 }
+
+/* ---- Dual-stack: the bridge's IPv6 gateway and IPv6 forwarding ---- */
+
+static bool addr6_matches(struct rtnl_addr *a, int ifindex, const struct in6_addr *addr,
+			  unsigned plen)
+{
+	struct nl_addr *local;
+
+	if (rtnl_addr_get_family(a) != AF_INET6 || rtnl_addr_get_ifindex(a) != ifindex ||
+	    rtnl_addr_get_prefixlen(a) != (int)plen)
+		return false;
+	local = rtnl_addr_get_local(a); /* borrowed */
+	return local && nl_addr_get_len(local) == sizeof(*addr) &&
+	       memcmp(nl_addr_get_binary_addr(local), addr, sizeof(*addr)) == 0;
+}
+
+int netdev_addr6_ensure(struct netdev *nd, int ifindex, const struct in6_addr *addr, unsigned plen)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = NULL;
+	_cleanup_(nl_addr_putp) struct nl_addr *local = NULL;
+	char text[INET6_ADDRSTRLEN];
+	struct nl_object *obj;
+	int err;
+
+	inet_ntop(AF_INET6, addr, text, sizeof(text));
+	if (ifindex <= 0 || plen > 128) {
+		log_error("link %d: address %s/%u: invalid", ifindex, text, plen);
+		return -EINVAL;
+	}
+	err = rtnl_addr_alloc_cache(nd->sk, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: address %s/%u: address dump failed", ifindex,
+			       text, plen);
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
+		if (addr6_matches((struct rtnl_addr *)obj, ifindex, addr, plen))
+			return 0;
+	ra = rtnl_addr_alloc();
+	local = nl_addr_build(AF_INET6, addr, sizeof(*addr));
+	if (!ra || !local)
+		return log_errno(LOG_ERR, ENOMEM, "link %d: address %s/%u: allocation failed",
+				 ifindex, text, plen);
+	nl_addr_set_prefixlen(local, (int)plen);
+	rtnl_addr_set_family(ra, AF_INET6);
+	rtnl_addr_set_ifindex(ra, ifindex);
+	err = rtnl_addr_set_local(ra, local); /* takes its own reference */
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: address %s/%u: setting local failed",
+			       ifindex, text, plen);
+	rtnl_addr_set_prefixlen(ra, (int)plen);
+	/* No duplicate address detection: the gateway is ours by
+	 * construction, and a tentative address answers nothing for a
+	 * second or more (pods would start without their gateway). */
+	rtnl_addr_set_flags(ra, IFA_F_NODAD);
+	err = rtnl_addr_add(nd->sk, ra, NLM_F_EXCL);
+	if (err == -NLE_EXIST)
+		return 0;
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: address %s/%u: add failed", ifindex, text,
+			       plen);
+	return 1;
+}
+
+static int sysctl_write_1(const char *path)
+{
+	ssize_t n;
+	int fd, e;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return log_errno(LOG_ERR, errno, "sysctl '%s': open failed", path);
+	n = write(fd, "1\n", 2);
+	e = errno;
+	(void)close(fd);
+	if (n < 0)
+		return log_errno(LOG_ERR, e, "sysctl '%s': writing 1 failed", path);
+	if (n != 2)
+		return log_errno(LOG_ERR, EIO, "sysctl '%s': short write", path);
+	return 0;
+}
+
+int netdev_ipv6_forwarding_enable(void)
+{
+	/* conf/all/forwarding sets every interface's, and new ones follow
+	 * conf/default (the kernel copies all to default on a write). */
+	return sysctl_write_1("/proc/sys/net/ipv6/conf/all/forwarding");
+}
+
+int netdev_route6_count_proto(struct netdev *nd, unsigned char proto)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int n = 0, err;
+
+	err = rtnl_route_alloc_cache(nd->sk, AF_INET6, 0, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "routes: IPv6 dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
+
+		if (rtnl_route_get_family(route) == AF_INET6 &&
+		    rtnl_route_get_table(route) == RT_TABLE_MAIN &&
+		    rtnl_route_get_protocol(route) == proto)
+			n++;
+	}
+	return n;
+}
+
+int netdev_addr6_link(struct netdev *nd, const struct in6_addr *addr)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err;
+
+	err = rtnl_addr_alloc_cache(nd->sk, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "addresses: dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)obj; /* borrowed */
+		struct nl_addr *l = rtnl_addr_get_local(a);
+
+		if (rtnl_addr_get_family(a) == AF_INET6 && l && nl_addr_get_len(l) == 16 &&
+		    memcmp(nl_addr_get_binary_addr(l), addr, 16) == 0)
+			return rtnl_addr_get_ifindex(a);
+	}
+	return 0;
+}

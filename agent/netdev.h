@@ -46,6 +46,21 @@ int netdev_route_count_proto(struct netdev *nd, unsigned char proto);
 /* Writes 1 to this network namespace's net.ipv4.ip_forward. 0 or -errno. */
 int netdev_ipv4_forwarding_enable(void);
 
+/* Dual-stack: addr/plen on ifindex unless there already, added without
+ * duplicate address detection (IFA_F_NODAD). 1 when added, 0 when already
+ * there, or -errno. */
+int netdev_addr6_ensure(struct netdev *nd, int ifindex, const struct in6_addr *addr, unsigned plen);
+
+/* Number of IPv6 routes in the main table whose protocol is proto, or
+ * -errno (netdev_route_count_proto's IPv6 twin). */
+int netdev_route6_count_proto(struct netdev *nd, unsigned char proto);
+
+/* ifindex of the link that has addr (IPv6), 0 when none, or -errno. */
+int netdev_addr6_link(struct netdev *nd, const struct in6_addr *addr);
+
+/* net.ipv6.conf.all.forwarding = 1 in the current namespace. */
+int netdev_ipv6_forwarding_enable(void);
+
 /* Creates the veth pair host_name <-> peer_name. The peer end is created
  * directly in the network namespace referred to by peer_netns_fd (-1: this
  * one), so it never shows up here. Both ends get MTU mtu (0: kernel default)

@@ -26,6 +26,15 @@
 /* While the share is busy, look again this soon. */
 #define SHARE_RETRY_MS 20
 
+/* Dual-stack: the IPv6 gateway (first address of node.pod_cidr6) on the
+ * bridge, without DAD. */
+static int setup_node6(struct netdev *nd, int ifindex, const struct roostd_conf *c)
+{
+	if (!conf_has_v6(c) || c->no_pods)
+		return 0;
+	return netdev_addr6_ensure(nd, ifindex, &c->gateway6, c->pod_len6);
+}
+
 /* The node side that roostd owns: bridge up with the gateway, forwarding. */
 int agent_setup_node(const struct roostd_conf *c)
 {
@@ -41,7 +50,9 @@ int agent_setup_node(const struct roostd_conf *c)
 		netdev_free(nd);
 		return log_errno(LOG_ERR, ifindex, "bridge '%s': setup failed", c->bridge_name);
 	}
-	r = netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len);
+	r = conf_v6_only(c) ? 0 : netdev_addr_ensure(nd, ifindex, c->gateway, c->pod_len);
+	if (r >= 0)
+		r = setup_node6(nd, ifindex, c);
 	/* An adopted bridge (made by an older roost or by hand) may let its
 	 * MAC follow its ports; pin it once at start. */
 	if (r >= 0 && !created)
@@ -52,10 +63,41 @@ int agent_setup_node(const struct roostd_conf *c)
 				 c->bridge_name);
 	log_info("bridge: '%s' %s, up, mtu=%u gateway=%s/%u", c->bridge_name,
 		 created ? "created" : "adopted", c->bridge_mtu, inet_ntoa(c->gateway), c->pod_len);
+	if (conf_has_v6(c) && !c->no_pods) {
+		char g6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &c->gateway6, g6, sizeof(g6));
+		log_info("bridge: '%s' IPv6 gateway=%s/%u", c->bridge_name, g6, c->pod_len6);
+		r = netdev_ipv6_forwarding_enable();
+		if (r < 0)
+			return log_errno(LOG_ERR, r,
+					 "sysctl: cannot enable net.ipv6.conf.all.forwarding");
+	}
+	if (conf_v6_only(c))
+		return 0;
 	r = netdev_ipv4_forwarding_enable();
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "sysctl: cannot enable net.ipv4.ip_forward");
 	return 0;
+}
+
+/* An IPv6-only node: the MTU of the interface of node.address6 (IPv6
+ * needs at least 1280). */
+static void mtu_resolve6(struct netdev *nd, struct roostd_conf *c)
+{
+	struct netdev_link_info li;
+	char a6[INET6_ADDRSTRLEN];
+	int ifindex = netdev_addr6_link(nd, &c->address6);
+
+	inet_ntop(AF_INET6, &c->address6, a6, sizeof(a6));
+	if (ifindex > 0 && netdev_link_lookup(nd, ifindex, NULL, &li) == 0 && li.mtu >= 1280) {
+		c->bridge_mtu = li.mtu;
+		log_info("bridge: mtu %u, as '%s', the interface of node.address6 %s", li.mtu,
+			 li.name, a6);
+	} else {
+		log_warn("bridge: no interface has node.address6 %s; mtu 1500 (bridge.mtu sets it)",
+			 a6);
+	}
 }
 
 void agent_mtu_resolve(struct roostd_conf *c)
@@ -70,6 +112,11 @@ void agent_mtu_resolve(struct roostd_conf *c)
 	r = netdev_open(&nd);
 	if (r < 0) {
 		log_errno(LOG_WARNING, r, "bridge: mtu: cannot open a route socket; mtu 1500");
+		return;
+	}
+	if (conf_v6_only(c)) {
+		mtu_resolve6(nd, c);
+		netdev_free(nd);
 		return;
 	}
 	ifindex = netdev_addr_link(nd, c->address);
@@ -87,7 +134,7 @@ void agent_mtu_resolve(struct roostd_conf *c)
 /* Whether c needs the egress table (else the script only removes it). */
 static bool egress_wanted(const struct roostd_conf *c)
 {
-	return c->masquerade && !c->no_pods;
+	return c->masquerade && !c->no_pods && !conf_v6_only(c);
 }
 
 int agent_egress_start(struct agent *a)
@@ -144,6 +191,12 @@ static const char *fixed_key_changed(const struct roostd_conf *o, const struct r
 {
 	if (o->pod_net.s_addr != n->pod_net.s_addr || o->pod_len != n->pod_len)
 		return "node.pod_cidr";
+	/* Dual-stack: IPv6 may be turned on by a reload (the gateway is
+	 * added), but an IPv6 subnet is not swapped for another. */
+	if (o->pod_len6 && !o->no_pods && n->pod_len6 && !n->no_pods &&
+	    (memcmp(&o->pod_net6, &n->pod_net6, sizeof(o->pod_net6)) != 0 ||
+	     o->pod_len6 != n->pod_len6))
+		return "node.pod_cidr6";
 	if (strcmp(o->state_dir, n->state_dir) != 0)
 		return "agent.state_dir";
 	if (strcmp(o->agent_network, n->agent_network) != 0)
@@ -235,7 +288,8 @@ static void reload_commit(struct agent *a, struct apply_job *j)
 	a->bird.conf = nc;
 	if (!nc->no_pods &&
 	    (strcmp(old->bridge_name, nc->bridge_name) != 0 || old->bridge_mtu != nc->bridge_mtu ||
-	     old->gateway.s_addr != nc->gateway.s_addr))
+	     old->gateway.s_addr != nc->gateway.s_addr ||
+	     memcmp(&old->gateway6, &nc->gateway6, sizeof(old->gateway6)) != 0))
 		(void)agent_setup_node(nc);
 	log_set_level(nc->log_level);
 	if (egress_wanted(old) != egress_wanted(nc))

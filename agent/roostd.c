@@ -513,6 +513,12 @@ static int start_pods(struct agent *a)
 		log_info("node: no node.pod_cidr, so no pods: no bridge, no address pool");
 		return 0;
 	}
+	if (conf_v6_only(a->conf)) {
+		/* IPv6 pods (CNI, IPAM) are later work: the bridge carries the
+		 * IPv6 gateway and the subnets are routed; no pool yet. */
+		log_info("node: IPv6-only: bridge with the IPv6 gateway, no address pool yet");
+		return agent_setup_node(a->conf) < 0 ? -1 : 0;
+	}
 	if (agent_setup_node(a->conf) < 0 || open_pool(a) < 0)
 		return -1;
 	r = pod_reconcile(a->conf, a->ipam);
@@ -587,6 +593,21 @@ static int run(const char *path)
 	log_set_level(a.conf->log_level);
 	log_info("starting: node='%s' address=%s config='%s' hash=%s", a.conf->name,
 		 inet_ntoa(a.conf->address), path, a.conf->hash);
+	if (conf_has_v6(a.conf)) {
+		char a6[INET6_ADDRSTRLEN], p6[INET6_ADDRSTRLEN + 8] = "none",
+			rid[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &a.conf->address6, a6, sizeof(a6));
+		if (!a.conf->no_pods) {
+			inet_ntop(AF_INET6, &a.conf->pod_net6, p6, sizeof(p6));
+			snprintf(p6 + strlen(p6), sizeof(p6) - strlen(p6), "/%u",
+				 a.conf->pod_len6);
+		}
+		inet_ntop(AF_INET, a.conf->router_id.s_addr ? &a.conf->router_id : &a.conf->address,
+			  rid, sizeof(rid));
+		log_info("starting: %s: address6=%s pod_cidr6=%s router_id=%s",
+			 conf_v6_only(a.conf) ? "IPv6-only" : "dual-stack", a6, p6, rid);
+	}
 	agent_mtu_resolve(a.conf); /* before the datastore writes FLANNEL_MTU */
 	share_init(&a.share, a.conf);
 	metrics_init(&a.metrics, NULL);

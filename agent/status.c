@@ -86,7 +86,7 @@ static json_t *session_json(const struct bc_protocol *p, const struct bc_reply *
 static json_t *status_egress(const struct roostd_conf *c)
 {
 	struct egress_state st;
-	bool want = c->masquerade && !c->no_pods;
+	bool want = c->masquerade && !c->no_pods && !conf_v6_only(c);
 
 	(void)egress_state_get(&st);
 	return json_pack("{s:b, s:s, s:b, s:I, s:s, s:b}", "masquerade", want, "table",

@@ -41,6 +41,12 @@ struct bc_peer {
 	struct in_addr pod_net; /* the neighbour's subnet, when known (pod_len > 0): */
 	unsigned pod_len;       /* the only prefix its session accepts */
 	uint32_t asn;           /* the neighbour's ASN; 0: the cluster ASN */
+	/* Dual-stack (see "Dual-stack" in render.c): the neighbour's IPv6
+	 * address on the segment (:: when none; an IPv6-only neighbour has
+	 * address 0.0.0.0) and its IPv6 subnet, when known (pod_len6 > 0). */
+	struct in6_addr address6;
+	struct in6_addr pod_net6;
+	unsigned pod_len6;
 };
 
 /* Who owns a pod subnet: a route to it is accepted only with the owner's
@@ -57,6 +63,11 @@ struct bc_owner {
 
 struct bc_prefix {
 	struct in_addr net;
+	unsigned len;
+};
+
+struct bc_prefix6 {
+	struct in6_addr net;
 	unsigned len;
 };
 
@@ -87,7 +98,8 @@ struct bc_large_community {
  * ASN differs from the node's, iBGP otherwise. */
 struct bc_ext_peer {
 	char name[BC_NAME_MAX + 1];
-	struct in_addr address;
+	struct in_addr address;   /* 0.0.0.0 for a peer over IPv6 (address6) */
+	struct in6_addr address6; /* :: unless the session runs over IPv6: ipv6 channel only */
 	uint32_t asn;
 	char password[BC_PASSWORD_MAX + 1]; /* MD5 (RFC 2385); "" for none */
 	unsigned multihop;                  /* 0: single hop (direct); N: multihop N (1-255) */
@@ -96,6 +108,8 @@ struct bc_ext_peer {
 	unsigned import_limit;
 	const struct bc_prefix *import; /* extra prefixes accepted (borrowed) */
 	size_t n_import;
+	const struct bc_prefix6 *import6; /* likewise, IPv6 (a peer over IPv6; borrowed) */
+	size_t n_import6;
 	/* Export policy (see "Announced addresses" in render.c). */
 	enum bc_export export;
 	const struct bc_community *communities; /* added to every route sent (borrowed) */
@@ -177,6 +191,18 @@ struct bc_node {
 
 	const struct bc_announce *announce; /* announced addresses (borrowed) */
 	size_t n_announce;
+
+	/* Dual-stack. IPv6 is on when cluster_len6 > 0: then address6 is the
+	 * node's global IPv6 address on the segment (the next hop of its IPv6
+	 * subnet) and pod_net6/pod_len6 its IPv6 subnet (pod_len6 is every
+	 * node's IPv6 subnet length; no subnet of its own when no_pods). An
+	 * IPv6-only node has address 0.0.0.0 and no IPv4 subnet or cluster. */
+	struct in6_addr address6;
+	struct in6_addr pod_net6;
+	unsigned pod_len6;
+	struct in6_addr cluster_net6;
+	unsigned cluster_len6;
+	struct in_addr router_id; /* 0.0.0.0: address (required without one) */
 };
 
 /* The kernel metric roost's BIRD installs routes with, unless configured. */
@@ -187,6 +213,22 @@ static inline bool bc_node_has_pods(const struct bc_node *node)
 {
 	return !node->no_pods;
 }
+
+/* True when the node speaks IPv4 (false: an IPv6-only node). */
+static inline bool bc_node_has_v4(const struct bc_node *node)
+{
+	return node->address.s_addr != 0;
+}
+
+/* True when the node routes IPv6 pod subnets (dual-stack or IPv6-only). */
+static inline bool bc_node_has_v6(const struct bc_node *node)
+{
+	return node->cluster_len6 > 0;
+}
+
+/* The index of an IPv6 subnet in the IPv6 cluster CIDR (its low 32 bits):
+ * an IPv6-only node's id in (cluster asn, 1, id). */
+uint32_t bc_node_id6(const struct bc_node *node);
 
 /* A node or peer name: 1-BC_NAME_MAX characters of [a-z0-9-] (it names
  * BIRD protocols and goes into etcd and logs). */

@@ -103,6 +103,39 @@ static bool overlaps(struct in_addr a, unsigned alen, struct in_addr b, unsigned
 	return (ip4(a) & mask4(len)) == (ip4(b) & mask4(len));
 }
 
+static bool v6_zero(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_UNSPECIFIED(a);
+}
+
+static bool v6_eq(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* Session i of the model (mesh, then reflectors, then peers): its name and
+ * the address it runs between (IPv4 when both ends have one, else IPv6). */
+static const char *session_addr(const struct bc_node *node, size_t i, struct in_addr *ret4,
+				struct in6_addr *ret6)
+{
+	const struct bc_peer *p = NULL;
+	const struct bc_ext_peer *e = NULL;
+
+	if (i < node->n_mesh)
+		p = &node->mesh[i];
+	else if (i < node->n_mesh + node->n_route_reflectors)
+		p = &node->route_reflectors[i - node->n_mesh];
+	else
+		e = &node->peers[i - node->n_mesh - node->n_route_reflectors];
+	*ret4 = p ? p->address : e->address;
+	*ret6 = p ? p->address6 : e->address6;
+	if (ret4->s_addr && node->address.s_addr)
+		*ret6 = in6addr_any;
+	else
+		ret4->s_addr = 0;
+	return p ? p->name : e->name;
+}
+
 /* Every BGP session of the model goes to a distinct address. */
 static int check_session_addresses(const struct bc_node *node, struct rst_err *reterr)
 {
@@ -110,31 +143,20 @@ static int check_session_addresses(const struct bc_node *node, struct rst_err *r
 
 	for (size_t i = 0; i < n; i++) {
 		struct in_addr ai;
-		const char *ni;
+		struct in6_addr ai6;
+		const char *ni = session_addr(node, i, &ai, &ai6);
 
-		if (i < node->n_mesh) {
-			ai = node->mesh[i].address;
-			ni = node->mesh[i].name;
-		} else if (i < node->n_mesh + node->n_route_reflectors) {
-			ai = node->route_reflectors[i - node->n_mesh].address;
-			ni = node->route_reflectors[i - node->n_mesh].name;
-		} else {
-			ai = node->peers[i - node->n_mesh - node->n_route_reflectors].address;
-			ni = node->peers[i - node->n_mesh - node->n_route_reflectors].name;
-		}
-		if (ai.s_addr == 0 || ai.s_addr == node->address.s_addr)
+		if ((ai.s_addr == 0 && v6_zero(&ai6)) || (ai.s_addr && ai.s_addr == node->address.s_addr) ||
+		    (!v6_zero(&ai6) && v6_eq(&ai6, &node->address6)))
 			return rst_err_set(reterr, EINVAL, NULL, 0,
 					   "neighbour '%s' has no address or this node's own", ni);
 		for (size_t j = 0; j < i; j++) {
 			struct in_addr aj;
+			struct in6_addr aj6;
 
-			if (j < node->n_mesh)
-				aj = node->mesh[j].address;
-			else if (j < node->n_mesh + node->n_route_reflectors)
-				aj = node->route_reflectors[j - node->n_mesh].address;
-			else
-				aj = node->peers[j - node->n_mesh - node->n_route_reflectors].address;
-			if (ai.s_addr == aj.s_addr)
+			session_addr(node, j, &aj, &aj6);
+			if ((ai.s_addr && ai.s_addr == aj.s_addr) ||
+			    (!v6_zero(&ai6) && v6_eq(&ai6, &aj6)))
 				return rst_err_set(reterr, EINVAL, NULL, 0,
 						   "neighbour '%s' has the address of another session", ni);
 		}
@@ -250,7 +272,8 @@ static int check_ext_peer(const struct bc_node *node, size_t i, struct rst_err *
 		if (!prefix_ok(p->import[k].net, p->import[k].len) || p->import[k].len == 0)
 			return BAD("peer '%s': import prefix %zu is not a network address, or is a default route",
 				   p->name, k);
-		if (overlaps(p->import[k].net, p->import[k].len, node->cluster_net,
+		if (bc_node_has_v4(node) &&
+		    overlaps(p->import[k].net, p->import[k].len, node->cluster_net,
 			     node->cluster_len))
 			return BAD("peer '%s': import prefix %zu overlaps the cluster pod CIDR",
 				   p->name, k);
@@ -305,6 +328,173 @@ static int check_announce(const struct bc_node *node, struct rst_err *reterr)
 #undef BAD
 }
 
+/* ---- Dual-stack: IPv6 checks ----
+ * IPv6 is on when the model has an IPv6 cluster CIDR. The node then has a
+ * global IPv6 address on the segment (the next hop it announces) and an
+ * IPv6 subnet (unless it is a reflector without pods). An IPv6-only node
+ * (address 0.0.0.0) has a mesh only: sessions to route reflectors and
+ * reflector clients run over IPv4. */
+
+/* The bits of a past len are 0. */
+static bool prefix6_ok(const struct in6_addr *a, unsigned len)
+{
+	if (len > 128)
+		return false;
+	for (unsigned b = len; b < 128; b++)
+		if (a->s6_addr[b / 8] & (0x80 >> (b % 8)))
+			return false;
+	return true;
+}
+
+/* a and b share their first len bits. */
+static bool same6(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
+{
+	for (unsigned b8 = 0; b8 < len; b8++)
+		if ((a->s6_addr[b8 / 8] ^ b->s6_addr[b8 / 8]) & (0x80 >> (b8 % 8)))
+			return false;
+	return true;
+}
+
+/* A global unicast address a node or peer can use on the segment. */
+static bool addr6_ok(const struct in6_addr *a)
+{
+	return !v6_zero(a) && !IN6_IS_ADDR_LOOPBACK(a) && !IN6_IS_ADDR_MULTICAST(a) &&
+	       !IN6_IS_ADDR_LINKLOCAL(a) && !IN6_IS_ADDR_V4MAPPED(a);
+}
+
+uint32_t bc_node_id6(const struct bc_node *node)
+{
+	unsigned lo = node->cluster_len6, hi = node->pod_len6;
+	uint32_t id = 0;
+
+	if (hi <= lo || hi > 128)
+		return 0;
+	/* The subnet's index: the bits between the two lengths, at most the
+	 * last 32 of them. */
+	if (hi - lo > 32)
+		lo = hi - 32;
+	for (unsigned b = lo; b < hi; b++)
+		id = id << 1 | ((node->pod_net6.s6_addr[b / 8] >> (7 - b % 8)) & 1);
+	return id;
+}
+
+/* A node subnet of the IPv6 cluster: node-sized, inside the cluster CIDR. */
+static bool node_subnet6_ok(const struct bc_node *node, const struct in6_addr *net, unsigned len)
+{
+	return prefix6_ok(net, len) && len == node->pod_len6 && len > node->cluster_len6 &&
+	       same6(net, &node->cluster_net6, node->cluster_len6);
+}
+
+/* The node has an IPv6 subnet of its own. */
+static bool has_pods6(const struct bc_node *node)
+{
+	return bc_node_has_v6(node) && !node->no_pods;
+}
+
+static int validate6_peers(const struct bc_node *node, struct rst_err *reterr)
+{
+#define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
+	bool v4 = bc_node_has_v4(node), v6 = bc_node_has_v6(node);
+
+	for (size_t i = 0; i < node->n_mesh; i++) {
+		const struct bc_peer *p = &node->mesh[i];
+
+		if (!v6 && (!v6_zero(&p->address6) || p->pod_len6))
+			return BAD("mesh peer '%s' has IPv6 settings but the cluster has no IPv6 pod CIDR",
+				   p->name);
+		if (!v6_zero(&p->address6) && !addr6_ok(&p->address6))
+			return BAD("mesh peer '%s': the IPv6 address is not a global unicast address",
+				   p->name);
+		if (!(v4 && p->address.s_addr) && v6_zero(&p->address6))
+			return BAD("mesh peer '%s' has no address of a family this node has", p->name);
+		if (!v6_zero(&p->address6) && v6_eq(&p->address6, &node->address6))
+			return BAD("mesh peer '%s' has this node's own IPv6 address", p->name);
+		for (size_t j = 0; j < i; j++)
+			if (!v6_zero(&p->address6) && v6_eq(&node->mesh[j].address6, &p->address6))
+				return BAD("mesh peer '%s' has the IPv6 address of another", p->name);
+		if (!p->pod_len6)
+			continue;
+		if (v6_zero(&p->address6))
+			return BAD("mesh peer '%s' has an IPv6 subnet but no IPv6 address", p->name);
+		if (!node_subnet6_ok(node, &p->pod_net6, p->pod_len6))
+			return BAD("the IPv6 subnet of '%s' is not a node-sized subnet of the cluster IPv6 pod CIDR",
+				   p->name);
+		if (has_pods6(node) && v6_eq(&p->pod_net6, &node->pod_net6))
+			return BAD("'%s' owns this node's own IPv6 pod subnet", p->name);
+		for (size_t j = 0; j < i; j++)
+			if (node->mesh[j].pod_len6 && v6_eq(&node->mesh[j].pod_net6, &p->pod_net6))
+				return BAD("the IPv6 subnet of '%s' has two owners", p->name);
+	}
+	for (size_t i = 0; i < node->n_route_reflectors; i++)
+		if (!v4 || !node->route_reflectors[i].address.s_addr)
+			return BAD("route reflector '%s': sessions with route reflectors run over IPv4",
+				   node->route_reflectors[i].name);
+	for (size_t i = 0; i < node->n_peers; i++) {
+		const struct bc_ext_peer *p = &node->peers[i];
+
+		if (!v6_zero(&p->address6) == !!p->address.s_addr)
+			return BAD("peer '%s' needs exactly one address, IPv4 or IPv6", p->name);
+		if (p->address.s_addr && !v4)
+			return BAD("peer '%s' has an IPv4 address but this node has none", p->name);
+		if (!v6_zero(&p->address6) && (!v6 || !addr6_ok(&p->address6)))
+			return BAD("peer '%s': an IPv6 peer needs IPv6 on the node and a global unicast address",
+				   p->name);
+		if (!v6_zero(&p->address6) && p->multihop)
+			return BAD("peer '%s': a peer over IPv6 is single hop (multihop is IPv4 only)",
+				   p->name);
+		if (p->n_import6 && v6_zero(&p->address6))
+			return BAD("peer '%s': IPv6 import prefixes need a peer over IPv6", p->name);
+		if (p->n_import && p->address.s_addr == 0)
+			return BAD("peer '%s': IPv4 import prefixes need a peer over IPv4", p->name);
+		if (p->n_import6 > BC_IMPORT_MAX)
+			return BAD("peer '%s': at most %d import prefixes", p->name, BC_IMPORT_MAX);
+		for (size_t k = 0; k < p->n_import6; k++) {
+			const struct bc_prefix6 *x = &p->import6[k];
+
+			if (!prefix6_ok(&x->net, x->len) || x->len == 0)
+				return BAD("peer '%s': import prefix %zu is not a network address, or is a default route",
+					   p->name, k);
+			if (same6(&x->net, &node->cluster_net6,
+				  x->len < node->cluster_len6 ? x->len : node->cluster_len6))
+				return BAD("peer '%s': import prefix %zu overlaps the cluster IPv6 pod CIDR",
+					   p->name, k);
+		}
+	}
+	return 0;
+#undef BAD
+}
+
+static int validate6(const struct bc_node *node, struct rst_err *reterr)
+{
+#define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
+	if (!bc_node_has_v6(node)) {
+		if (!bc_node_has_v4(node))
+			return BAD("node address is not set");
+		if (!v6_zero(&node->address6) || node->pod_len6)
+			return BAD("node IPv6 settings need a cluster IPv6 pod CIDR");
+		return validate6_peers(node, reterr);
+	}
+	if (!addr6_ok(&node->address6))
+		return BAD("node IPv6 address is not set or not a global unicast address (a link-local next hop is not usable by the kernel route)");
+	if (!prefix6_ok(&node->cluster_net6, node->cluster_len6) || node->cluster_len6 < 8 ||
+	    node->cluster_len6 > 120)
+		return BAD("cluster IPv6 pod CIDR is not a network address with a length of 8-120");
+	if (node->pod_len6 <= node->cluster_len6 || node->pod_len6 > 124)
+		return BAD("node IPv6 subnet length must be longer than the cluster IPv6 pod CIDR's, at most 124");
+	if (has_pods6(node) && !node_subnet6_ok(node, &node->pod_net6, node->pod_len6))
+		return BAD("node IPv6 pod subnet is not a network address inside the cluster IPv6 pod CIDR");
+	if (!bc_node_has_v4(node)) {
+		if (node->router_id.s_addr == 0)
+			return BAD("an IPv6-only node needs a router id");
+		if (node->no_pods || node->reflector || node->n_route_reflectors)
+			return BAD("an IPv6-only node has pods and a mesh (route reflectors run over IPv4)");
+		if (node->n_announce || node->n_static_routes)
+			return BAD("an IPv6-only node announces no IPv4 addresses and has no flannel routes");
+	}
+	return validate6_peers(node, reterr);
+#undef BAD
+}
+
 int bc_node_validate(const struct bc_node *node, struct rst_err *reterr)
 {
 	int r;
@@ -322,9 +512,11 @@ int bc_node_validate(const struct bc_node *node, struct rst_err *reterr)
 			   node->include);
 	if (node->include && node->include[0] && node->include[0] != '/')
 		return BAD("include path '%s' is not absolute", node->include);
-	if (!prefix_ok(node->cluster_net, node->cluster_len) || node->cluster_len < 1)
+	if (!bc_node_has_v4(node)) {
+		/* IPv6-only: validate6 checks it */
+	} else if (!prefix_ok(node->cluster_net, node->cluster_len) || node->cluster_len < 1) {
 		return BAD("cluster pod CIDR is not a network address");
-	if (bc_node_has_pods(node)) {
+	} else if (bc_node_has_pods(node)) {
 		if (!prefix_ok(node->pod_net, node->pod_len) || node->pod_len < 8)
 			return BAD("node pod subnet is not a network address with a length of 8-32");
 		if (node->cluster_len >= node->pod_len ||
@@ -338,8 +530,8 @@ int bc_node_validate(const struct bc_node *node, struct rst_err *reterr)
 		if (node->n_peers > 0)
 			return BAD("a node without a pod subnet has nothing to announce to external peers");
 	}
-	if (node->address.s_addr == 0)
-		return BAD("node address is not set");
+	if ((r = validate6(node, reterr)) < 0)
+		return r;
 	if (node->asn == 0 || node->cluster_asn == 0)
 		return BAD("ASN 0 is reserved");
 	if ((r = check_names(node->mesh, node->n_mesh, "mesh peer", reterr)) < 0 ||
@@ -610,6 +802,8 @@ static void render_export_filter(const struct bc_node *n, const struct bc_ext_pe
 	fprintf(f, "}\n\n");
 }
 
+static void render_globals6(const struct bc_node *n, FILE *f);
+
 static void render_globals(const struct bc_node *n, FILE *f)
 {
 	char addr[INET_ADDRSTRLEN], pod[INET_ADDRSTRLEN], cluster[INET_ADDRSTRLEN];
@@ -619,10 +813,22 @@ static void render_globals(const struct bc_node *n, FILE *f)
 	ntop(n->cluster_net, cluster);
 
 	fprintf(f, "log stderr all;\n");
-	fprintf(f, "router id %s;\n\n", addr);
+	if (n->router_id.s_addr) {
+		char rid[INET_ADDRSTRLEN];
+
+		ntop(n->router_id, rid);
+		fprintf(f, "router id %s;\n\n", rid);
+	} else {
+		fprintf(f, "router id %s;\n\n", addr);
+	}
 	fprintf(f, "# From roostd.conf: node, cluster and policy constants.\n");
 	fprintf(f, "define CLUSTER_AS = %u;\n", n->cluster_asn);
 	fprintf(f, "define NODE_AS = %u;\n", n->asn);
+	if (!bc_node_has_v4(n)) {
+		render_globals6(n, f);
+		fprintf(f, "\n");
+		return;
+	}
 	if (bc_node_has_pods(n))
 		fprintf(f,
 			"define NODE_ID = %u;       # index of this node's subnet in the cluster CIDR\n",
@@ -641,6 +847,7 @@ static void render_globals(const struct bc_node *n, FILE *f)
 		render_peer_nets(n, f);
 	if (n->n_announce)
 		render_announce_nets(n, f);
+	render_globals6(n, f);
 	fprintf(f, "\n");
 }
 
@@ -700,6 +907,8 @@ static void render_kernel(const struct bc_node *n, FILE *f)
 		   "}\n\n");
 }
 
+static void render_protocols6(const struct bc_node *n, FILE *f);
+
 static void render_protocols(const struct bc_node *n, FILE *f)
 {
 	bool bfd = n->bfd_mode != BC_BFD_OFF;
@@ -710,7 +919,7 @@ static void render_protocols(const struct bc_node *n, FILE *f)
 
 	fprintf(f, "protocol device {\n}\n\n");
 
-	if (bc_node_has_pods(n)) {
+	if (bc_node_has_v4(n) && bc_node_has_pods(n)) {
 		fprintf(f, "# This node's pod subnet, originated once. The blackhole lives in BIRD's\n"
 			   "# table only: the kernel already routes it to cni0.\n");
 		fprintf(f, "protocol static pods {\n"
@@ -720,7 +929,9 @@ static void render_protocols(const struct bc_node *n, FILE *f)
 	}
 	render_announce_protocols(n, f);
 
-	render_kernel(n, f);
+	if (bc_node_has_v4(n))
+		render_kernel(n, f);
+	render_protocols6(n, f);
 
 	if (n->n_static_routes) {
 		fprintf(f, "# Nodes still on flannel host-gw (leases in the datastore without roost):\n"
@@ -831,10 +1042,16 @@ static bool uses_import_reflected(const struct bc_node *n)
 	return n->n_route_reflectors > 0 || (n->reflector && n->n_mesh > 0);
 }
 
+static void render_filters6(const struct bc_node *n, FILE *f);
+
 static void render_filters(const struct bc_node *n, FILE *f)
 {
 	bool pods = bc_node_has_pods(n);
 
+	if (!bc_node_has_v4(n)) {
+		render_filters6(n, f);
+		return;
+	}
 	render_owners(n, f);
 	if (n->n_route_reflectors == 0) {
 		fprintf(f, "# From %s: node-sized subnets of the cluster CIDR, never\n"
@@ -884,6 +1101,8 @@ static void render_filters(const struct bc_node *n, FILE *f)
 		const struct bc_ext_peer *p = &n->peers[i];
 		char sym[BC_NAME_MAX + 32], a[INET_ADDRSTRLEN];
 
+		if (!p->address.s_addr)
+			continue; /* a peer over IPv6: render_filters6 */
 		bc_symbol(sym, sizeof(sym), "roost_import_", p->name);
 		fprintf(f, "# From peer %s: pod subnets as from nodes%s.\n", p->name,
 			p->n_import ? ", and its allow-list" : "; nothing else");
@@ -930,6 +1149,7 @@ static void render_filters(const struct bc_node *n, FILE *f)
 		fprintf(f, "\tif net ~ PEER_NETS then accept;\n");
 	fprintf(f, "\treject;\n"
 		   "}\n\n");
+	render_filters6(n, f);
 }
 
 static const char *const bfd_comment[] = {
@@ -956,12 +1176,18 @@ static void render_session_opts(const struct bc_node *n, enum bc_bfd_mode bfd, F
 			n->bfd_multiplier, bfd == BC_BFD_GRACEFUL ? " graceful;" : "");
 }
 
+static void render_ext_peer6(const struct bc_node *n, const struct bc_ext_peer *p, FILE *f);
+
 static void render_ext_peer(const struct bc_node *n, const struct bc_ext_peer *p, FILE *f)
 {
 	char sym[BC_NAME_MAX + 32], fsym[BC_NAME_MAX + 32], esym[BC_NAME_MAX + 32];
 	char addr[INET_ADDRSTRLEN];
 	bool ebgp = p->asn != n->asn;
 
+	if (!p->address.s_addr) {
+		render_ext_peer6(n, p, f);
+		return;
+	}
 	bc_symbol(sym, sizeof(sym), "peer_", p->name);
 	bc_symbol(fsym, sizeof(fsym), "roost_import_", p->name);
 	if (peer_own_export(n, p))
@@ -1001,16 +1227,24 @@ static void render_ext_peer(const struct bc_node *n, const struct bc_ext_peer *p
 /* A template for sessions with other nodes: direct, next hop self unless
  * reflecting, node-policy import with routes kept when filtered (so
  * `show route filtered` and roostd see a conflicting claim). */
+static void render_channel6(const struct bc_node *n, FILE *f, const char *import,
+			   unsigned limit);
+
 static void render_template(const struct bc_node *n, FILE *f, const char *name,
 			    const char *password, const char *import, unsigned limit)
 {
 	fprintf(f, "template bgp %s {\n"
-		   "\tlocal NODE_ADDR as NODE_AS;\n"
+		   "\tlocal %s as NODE_AS;\n"
 		   "\tdirect;\n",
-		name);
+		name, bc_node_has_v4(n) ? "NODE_ADDR" : "NODE_ADDR6");
 	if (password[0])
 		fprintf(f, "\tpassword \"%s\";\n", password);
 	render_session_opts(n, n->bfd_mode, f);
+	if (!bc_node_has_v4(n)) {
+		render_channel6(n, f, import, limit);
+		fprintf(f, "}\n\n");
+		return;
+	}
 	fprintf(f, "\tipv4 {\n"
 		   "%s"
 		   "\t\tgateway direct;\n"
@@ -1018,28 +1252,37 @@ static void render_template(const struct bc_node *n, FILE *f, const char *name,
 		   "\t\timport filter %s;\n"
 		   "\t\texport filter %s;\n"
 		   "\t\treceive limit %u action block;\n"
-		   "\t};\n"
-		   "}\n\n",
+		   "\t};\n",
 		n->reflector ? "" : "\t\tnext hop self;\n", import,
 		n->reflector ? "roost_reflect" : "roost_export", limit);
+	render_channel6(n, f, import, limit);
+	fprintf(f, "}\n\n");
 }
 
 static void render_neighbor(const struct bc_node *n, FILE *f, const char *sym,
 			    const char *tmpl, const char *what, const struct bc_peer *p)
 {
-	char addr[INET_ADDRSTRLEN], as[16];
+	char addr[INET6_ADDRSTRLEN], as[16];
 	uint32_t asn = mesh_asn(n, p);
+	/* IPv4 when both ends have an IPv4 address, else IPv6. */
+	bool over6 = !(bc_node_has_v4(n) && p->address.s_addr);
 
-	ntop(p->address, addr);
+	if (over6)
+		inet_ntop(AF_INET6, &p->address6, addr, sizeof(addr));
+	else
+		ntop(p->address, addr);
 	if (asn == n->asn)
 		snprintf(as, sizeof(as), "NODE_AS");
 	else
 		snprintf(as, sizeof(as), "%u", asn);
 	fprintf(f, "protocol bgp %s from %s {\n"
-		   "\tdescription \"%s %s\";\n"
-		   "\tneighbor %s as %s;\n"
+		   "\tdescription \"%s %s\";\n",
+		sym, tmpl, what, p->name);
+	if (over6 && bc_node_has_v4(n))
+		fprintf(f, "\tlocal NODE_ADDR6 as NODE_AS;   # an IPv6-only neighbour\n");
+	fprintf(f, "\tneighbor %s as %s;\n"
 		   "}\n\n",
-		sym, tmpl, what, p->name, addr, as);
+		addr, as);
 }
 
 static void render_bgp(const struct bc_node *n, FILE *f)
@@ -1092,6 +1335,360 @@ static void render_bgp(const struct bc_node *n, FILE *f)
 	}
 	for (size_t i = 0; i < n->n_peers; i++)
 		render_ext_peer(n, &n->peers[i], f);
+}
+
+/* ---- Dual-stack: the IPv6 half ----
+ *
+ * IPv6 pod subnets travel on the same BGP sessions as IPv4 ones, in an
+ * `ipv6` channel (MP-BGP, RFC 4760): one session per neighbour, run between
+ * the IPv4 addresses when both ends have one, else between the IPv6 ones
+ * (IPv6-only nodes). The IPv6 next hop is always the node's global IPv6
+ * address on the segment (`next hop address NODE_ADDR6`: an IPv4 session
+ * has no IPv6 source address to default to). BIRD also sends its
+ * link-local address as a second next hop on a single-hop session; in
+ * `gateway direct` mode it resolves the global one first, so the kernel
+ * route goes via the owner's global address. The policy is IPv4's, with
+ * IPv6 sets: roost_import6 (node-sized subnets of the IPv6 cluster CIDR,
+ * never ours, never ::/0, the neighbour's own IPv6 address as next hop,
+ * ownership), roost_export6 (our IPv6 subnet, the same large community),
+ * static pods6, kernel6 with roost's metric. Nothing here is rendered
+ * unless the model has an IPv6 cluster CIDR. */
+
+static void ntop6(const struct in6_addr *a, char out[INET6_ADDRSTRLEN])
+{
+	inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN);
+}
+
+static bool any_peer_import6(const struct bc_node *n)
+{
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i].n_import6 > 0)
+			return true;
+	return false;
+}
+
+static bool prefix6_seen(const struct bc_node *n, size_t pi, size_t k)
+{
+	const struct bc_prefix6 *x = &n->peers[pi].import6[k];
+
+	for (size_t i = 0; i <= pi; i++)
+		for (size_t j = 0; j < (i == pi ? k : n->peers[i].n_import6); j++)
+			if (v6_eq(&n->peers[i].import6[j].net, &x->net) &&
+			    n->peers[i].import6[j].len == x->len)
+				return true;
+	return false;
+}
+
+static void render_globals6(const struct bc_node *n, FILE *f)
+{
+	char a[INET6_ADDRSTRLEN];
+	const char *sep = "";
+
+	if (!bc_node_has_v6(n))
+		return;
+	if (!bc_node_has_v4(n) && has_pods6(n))
+		fprintf(f, "define NODE_ID = %u;       # index of this node's IPv6 subnet in the cluster CIDR\n",
+			bc_node_id6(n));
+	ntop6(&n->address6, a);
+	fprintf(f, "define NODE_ADDR6 = %s;   # the IPv6 next hop this node announces\n", a);
+	if (has_pods6(n)) {
+		ntop6(&n->pod_net6, a);
+		fprintf(f, "define OWN_POD_NET6 = %s/%u;\n", a, n->pod_len6);
+	}
+	ntop6(&n->cluster_net6, a);
+	fprintf(f, "define POD_NETS6 = [ %s/%u{%u,%u} ];\n", a, n->cluster_len6, n->pod_len6,
+		n->pod_len6);
+	if (!any_peer_import6(n))
+		return;
+	fprintf(f, "define PEER_NETS6 = [ ");
+	for (size_t i = 0; i < n->n_peers; i++)
+		for (size_t k = 0; k < n->peers[i].n_import6; k++) {
+			if (prefix6_seen(n, i, k))
+				continue;
+			ntop6(&n->peers[i].import6[k].net, a);
+			fprintf(f, "%s%s/%u", sep, a, n->peers[i].import6[k].len);
+			sep = ", ";
+		}
+	fprintf(f, " ];   # bgp.peers[].import of the peers over IPv6\n");
+}
+
+/* The IPv6 next hop a node session may carry: the neighbour's own IPv6
+ * address (its bgp.mesh address6 on an IPv4 session, the session's address
+ * on an IPv6 one). A route reflector client has none: reflected routes keep
+ * their originator's next hop (roost_import6_reflected). */
+static void render_nh6(const struct bc_node *n, FILE *f)
+{
+	char v[INET6_ADDRSTRLEN], from[INET_ADDRSTRLEN];
+
+	if (n->n_route_reflectors)
+		return;
+	fprintf(f, "# IPv6 routes: a neighbour announces its own global IPv6 address as next\n"
+		   "# hop; on an IPv4 session that is its bgp.mesh address6.\n"
+		   "function roost_nh6_ok()\n{\n");
+	for (size_t i = 0; i < n->n_mesh; i++) {
+		const struct bc_peer *p = &n->mesh[i];
+
+		if (!bc_node_has_v4(n) || !p->address.s_addr || v6_zero(&p->address6))
+			continue;
+		ntop(p->address, from);
+		ntop6(&p->address6, v);
+		fprintf(f, "\tif from = %s then return bgp_next_hop = %s;   # %s\n", from, v,
+			p->name);
+	}
+	if (n->reflector && bc_node_has_v4(n)) {
+		ntop(n->rr_clients_net, from);
+		fprintf(f, "\tif from ~ %s/%u then return true;   # a reflector client: on the segment, ownership decides\n",
+			from, n->rr_clients_len);
+	}
+	fprintf(f, "\treturn bgp_next_hop = from;\n"
+		   "}\n\n");
+}
+
+/* Who owns which IPv6 subnet (bgp.mesh pod_cidr6). */
+static void render_owners6(const struct bc_node *n, FILE *f)
+{
+	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
+	const char *sep = "";
+	bool any = false;
+
+	render_nh6(n, f);
+	fprintf(f, "# IPv6 ownership: a known node's IPv6 subnet only via that node's IPv6\n"
+		   "# address (bgp.mesh pod_cidr6); such a node announces nothing else.\n"
+		   "function roost_owner6_ok()\n{\n");
+	for (size_t i = 0; i < n->n_mesh; i++) {
+		if (!n->mesh[i].pod_len6)
+			continue;
+		ntop6(&n->mesh[i].pod_net6, a);
+		ntop6(&n->mesh[i].address6, v);
+		fprintf(f, "\tif net = %s/%u then return bgp_next_hop = %s;   # %s (bgp.mesh)\n", a,
+			n->mesh[i].pod_len6, v, n->mesh[i].name);
+		any = true;
+	}
+	if (any) {
+		fprintf(f, "\tif bgp_next_hop ~ [ ");
+		for (size_t i = 0; i < n->n_mesh; i++)
+			if (n->mesh[i].pod_len6) {
+				ntop6(&n->mesh[i].address6, v);
+				fprintf(f, "%s%s", sep, v);
+				sep = ", ";
+			}
+		fprintf(f, " ] then return false;\n");
+	}
+	fprintf(f, "\treturn true;\n}\n\n");
+}
+
+static void render_pod_checks6(const struct bc_node *n, FILE *f)
+{
+	fprintf(f, "\tif net.type != NET_IP6 then reject;\n"
+		   "\tif net.len = 0 then reject;\n");
+	if (has_pods6(n))
+		fprintf(f, "\tif net = OWN_POD_NET6 then reject;\n");
+	fprintf(f, "\tif net !~ POD_NETS6 then reject;\n");
+}
+
+static void render_export_filter6(const struct bc_node *n, const struct bc_ext_peer *p, FILE *f)
+{
+	char sym[BC_NAME_MAX + 32];
+
+	bc_symbol(sym, sizeof(sym), "roost_export6_", p->name);
+	fprintf(f, "# To peer %s: this node's IPv6 subnet, tagged (CLUSTER_AS, 1, NODE_ID), with\n"
+		   "# the peer's communities and prepends (announced addresses are IPv4 only).\n"
+		   "filter %s {\n",
+		p->name, sym);
+	if (p->export == BC_EXPORT_ANNOUNCE) {
+		fprintf(f, "\treject;\n}\n\n");
+		return;
+	}
+	fprintf(f, "\tif proto != \"pods6\" || net != OWN_POD_NET6 then reject;\n"
+		   "\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n");
+	for (size_t i = 0; i < p->n_communities; i++)
+		fprintf(f, "\tbgp_community.add((%u, %u));\n", p->communities[i].asn,
+			p->communities[i].value);
+	for (size_t i = 0; i < p->n_large_communities; i++)
+		fprintf(f, "\tbgp_large_community.add((%u, %u, %u));\n",
+			p->large_communities[i].global, p->large_communities[i].local1,
+			p->large_communities[i].local2);
+	for (unsigned i = 0; i < p->prepend; i++)
+		fprintf(f, "\tbgp_path.prepend(NODE_AS);\n");
+	fprintf(f, "\taccept;\n}\n\n");
+}
+
+static void render_filters6(const struct bc_node *n, FILE *f)
+{
+	bool pods = has_pods6(n);
+
+	if (!bc_node_has_v6(n))
+		return;
+	render_owners6(n, f);
+	if (n->n_route_reflectors == 0) {
+		fprintf(f, "# IPv6 from %s: node-sized subnets of the cluster IPv6 CIDR,\n"
+			   "# never our own, never ::/0, via the neighbour's own IPv6 address.\n",
+			n->reflector ? "route reflector clients" : "mesh neighbours");
+		fprintf(f, "filter roost_import6 {\n");
+		render_pod_checks6(n, f);
+		fprintf(f, "\tif !roost_nh6_ok() then reject;\n"
+			   "\tif !roost_owner6_ok() then reject;\n"
+			   "\taccept;\n"
+			   "}\n\n");
+	}
+	if (uses_import_reflected(n)) {
+		fprintf(f, "# IPv6 from route reflectors: reflected routes keep their originator's\n"
+			   "# next hop, which must be the subnet's owner.\n");
+		fprintf(f, "filter roost_import6_reflected {\n");
+		render_pod_checks6(n, f);
+		fprintf(f, "\tif !roost_owner6_ok() then reject;\n"
+			   "\taccept;\n"
+			   "}\n\n");
+	}
+	if (pods) {
+		fprintf(f, "# Announce only this node's IPv6 subnet, tagged (CLUSTER_AS, 1, NODE_ID).\n");
+		fprintf(f, "filter roost_export6 {\n"
+			   "\tif proto = \"pods6\" && net = OWN_POD_NET6 then {\n"
+			   "\t\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n"
+			   "\t\taccept;\n"
+			   "\t}\n"
+			   "\treject;\n"
+			   "}\n\n");
+	}
+	if (n->reflector) {
+		fprintf(f, "# Route reflector, IPv6: our own subnet (if any) and the IPv6 pod subnets\n"
+			   "# learned inside the AS, with their next hop unchanged.\n");
+		fprintf(f, "filter roost_reflect6 {\n");
+		if (pods)
+			fprintf(f, "\tif proto = \"pods6\" && net = OWN_POD_NET6 then {\n"
+				   "\t\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n"
+				   "\t\taccept;\n"
+				   "\t}\n");
+		fprintf(f, "\tif source = RTS_BGP && bgp_path.len = 0 && net ~ POD_NETS6 then accept;\n"
+			   "\treject;\n"
+			   "}\n\n");
+	}
+	for (size_t i = 0; i < n->n_peers; i++) {
+		const struct bc_ext_peer *p = &n->peers[i];
+		char sym[BC_NAME_MAX + 32], a[INET6_ADDRSTRLEN];
+
+		if (p->address.s_addr)
+			continue;
+		bc_symbol(sym, sizeof(sym), "roost_import6_", p->name);
+		fprintf(f, "# From peer %s (IPv6): pod subnets as from nodes%s.\n", p->name,
+			p->n_import6 ? ", and its allow-list" : "; nothing else");
+		fprintf(f, "filter %s {\n"
+			   "\tif net.type != NET_IP6 then reject;\n"
+			   "\tif net.len = 0 then reject;\n",
+			sym);
+		if (pods)
+			fprintf(f, "\tif net = OWN_POD_NET6 then reject;\n");
+		fprintf(f, "\tif net ~ POD_NETS6 then accept;\n");
+		if (p->n_import6) {
+			fprintf(f, "\tif net ~ [ ");
+			for (size_t k = 0; k < p->n_import6; k++) {
+				ntop6(&p->import6[k].net, a);
+				fprintf(f, "%s%s/%u", k ? ", " : "", a, p->import6[k].len);
+			}
+			fprintf(f, " ] then accept;\n");
+		}
+		fprintf(f, "\treject;\n"
+			   "}\n\n");
+		render_export_filter6(n, p, f);
+	}
+	fprintf(f, "# The kernel gets unicast BGP routes to other nodes' IPv6 subnets%s;\n"
+		   "# never ::/0, never our own subnet, never an unresolved next hop.\n",
+		any_peer_import6(n) ? " and to\n# the IPv6 peers' allow-listed prefixes" : "");
+	fprintf(f, "filter roost_to_kernel6 {\n"
+		   "\tif source != RTS_BGP then reject;\n"
+		   "\tif dest != RTD_UNICAST then reject;\n"
+		   "\tif net.len = 0 then reject;\n");
+	if (pods)
+		fprintf(f, "\tif net = OWN_POD_NET6 then reject;\n");
+	fprintf(f, "\tif net ~ POD_NETS6 then accept;\n");
+	if (any_peer_import6(n))
+		fprintf(f, "\tif net ~ PEER_NETS6 then accept;\n");
+	fprintf(f, "\treject;\n"
+		   "}\n\n");
+}
+
+static void render_protocols6(const struct bc_node *n, FILE *f)
+{
+	if (!bc_node_has_v6(n))
+		return;
+	if (has_pods6(n))
+		fprintf(f, "# This node's IPv6 pod subnet, originated once (BIRD's table only: the\n"
+			   "# kernel routes it to the bridge).\n"
+			   "protocol static pods6 {\n"
+			   "\tipv6;\n"
+			   "\troute OWN_POD_NET6 blackhole;\n"
+			   "}\n\n");
+	fprintf(f, "# Learned IPv6 subnets to the kernel, as kernel4 does for IPv4: own metric\n"
+		   "# (%u), graceful restart.\n"
+		   "protocol kernel kernel6 {\n"
+		   "\tmetric %u;\n"
+		   "\tmerge paths on;\n"
+		   "\tgraceful restart on;\n"
+		   "\tipv6 {\n"
+		   "\t\timport none;\n"
+		   "\t\texport filter roost_to_kernel6;\n"
+		   "\t};\n"
+		   "}\n\n",
+		n->kernel_metric, n->kernel_metric);
+}
+
+/* The ipv6 channel of a node session (template): the import filter is the
+ * IPv4 one's IPv6 twin. */
+static void render_channel6(const struct bc_node *n, FILE *f, const char *import,
+			    unsigned limit)
+{
+	if (!bc_node_has_v6(n))
+		return;
+	fprintf(f, "\tipv6 {\n"
+		   "%s"
+		   "\t\tnext hop address NODE_ADDR6;   # global, on the segment: never a link-local\n"
+		   "\t\tgateway direct;\n"
+		   "\t\timport keep filtered on;\n"
+		   "\t\timport filter %s;\n"
+		   "\t\texport filter %s;\n"
+		   "\t\treceive limit %u action block;\n"
+		   "\t};\n",
+		n->reflector ? "" : "\t\tnext hop self;\n",
+		strcmp(import, "roost_import_reflected") == 0 ? "roost_import6_reflected"
+							       : "roost_import6",
+		n->reflector ? "roost_reflect6" : "roost_export6", limit);
+}
+
+static void render_ext_peer6(const struct bc_node *n, const struct bc_ext_peer *p, FILE *f)
+{
+	char sym[BC_NAME_MAX + 32], fsym[BC_NAME_MAX + 32], esym[BC_NAME_MAX + 32];
+	char addr[INET6_ADDRSTRLEN];
+	bool ebgp = p->asn != n->asn;
+
+	bc_symbol(sym, sizeof(sym), "peer_", p->name);
+	bc_symbol(fsym, sizeof(fsym), "roost_import6_", p->name);
+	bc_symbol(esym, sizeof(esym), "roost_export6_", p->name);
+	ntop6(&p->address6, addr);
+	fprintf(f, "# External peer %s over IPv6 (IPv6 routes only): %s, single hop%s%s.\n",
+		p->name, ebgp ? "eBGP" : "iBGP", p->password[0] ? ", MD5 password" : "",
+		p->ttl_security ? ", TTL security" : "");
+	fprintf(f, "protocol bgp %s {\n"
+		   "\tdescription \"peer %s\";\n"
+		   "\tlocal NODE_ADDR6 as NODE_AS;\n"
+		   "\tneighbor %s as %u;\n"
+		   "\tdirect;\n",
+		sym, p->name, addr, p->asn);
+	if (p->password[0])
+		fprintf(f, "\tpassword \"%s\";\n", p->password);
+	if (p->ttl_security)
+		fprintf(f, "\tttl security on;\n");
+	render_session_opts(n, p->bfd_mode, f);
+	fprintf(f, "\tipv6 {\n"
+		   "\t\tpreference 90;   # a pod subnet learned from the nodes wins\n"
+		   "\t\tnext hop self;\n"
+		   "\t\tnext hop address NODE_ADDR6;\n"
+		   "\t\tgateway direct;\n"
+		   "\t\timport filter %s;\n"
+		   "\t\texport filter %s;\n"
+		   "\t\treceive limit %u action block;\n"
+		   "\t};\n"
+		   "}\n\n",
+		fsym, esym, p->import_limit);
 }
 
 int bc_render(const struct bc_node *node, FILE *out, struct rst_err *reterr)

@@ -289,6 +289,115 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(e.msg, "No such file"));
 }
 
+static const char *ip6(const struct in6_addr *a)
+{
+	static char buf[INET6_ADDRSTRLEN];
+
+	return inet_ntop(AF_INET6, a, buf, sizeof(buf));
+}
+
+/* Dual-stack keys: values, defaults (node_prefix_len6 64, the gateway the
+ * subnet's first address), an IPv6-only node's derived router id and its
+ * mesh, and the hash telling IPv6 settings apart. */
+static void test_dual_stack(void **state)
+{
+	struct roostd_conf *c = NULL;
+	struct rst_err e;
+	char path[256], hash[65];
+	struct bc_node node;
+
+	write_file("dual.conf",
+		   "node = { name = \"n1\"; address = \"172.31.0.11\"; pod_cidr = \"10.244.1.0/24\";\n"
+		   "         address6 = \"fd00:172:31::11\"; pod_cidr6 = \"fd00:10:244:1::/64\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; pod_cidr6 = \"fd00:10:244::/48\"; };\n"
+		   "bgp = { mesh = ( { name = \"n2\"; address = \"172.31.0.12\"; address6 = \"fd00:172:31::12\";\n"
+		   "                   pod_cidr6 = \"fd00:10:244:2::/64\"; },\n"
+		   "                 { name = \"n3\"; address6 = \"fd00:172:31::13\"; } );\n"
+		   "        peers = ( { name = \"tor\"; address6 = \"fd00:172:31::1\"; asn = 65000;\n"
+		   "                    import = ( \"2001:db8::/32\" ); } ); };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_true(conf_has_v6(c));
+	assert_false(conf_v6_only(c));
+	assert_string_equal(ip6(&c->address6), "fd00:172:31::11");
+	assert_string_equal(ip6(&c->pod_net6), "fd00:10:244:1::");
+	assert_int_equal(c->pod_len6, 64);
+	assert_string_equal(ip6(&c->gateway6), "fd00:10:244:1::1");
+	assert_string_equal(ip6(&c->cluster_net6), "fd00:10:244::");
+	assert_int_equal(c->cluster_len6, 48);
+	assert_int_equal(c->router_id.s_addr, 0); /* node.address */
+	assert_int_equal(c->n_mesh, 2);
+	assert_string_equal(ip6(&c->mesh[0].address6), "fd00:172:31::12");
+	assert_string_equal(ip6(&c->mesh[0].pod_net6), "fd00:10:244:2::");
+	assert_int_equal(c->mesh[0].pod_len6, 64);
+	assert_int_equal(c->mesh[1].address.s_addr, 0); /* IPv6-only neighbour */
+	assert_int_equal(c->mesh[1].pod_len6, 0);
+	assert_int_equal(c->n_peers, 1);
+	assert_int_equal(c->peers[0].address.s_addr, 0);
+	assert_string_equal(ip6(&c->peers[0].address6), "fd00:172:31::1");
+	assert_int_equal(c->peers[0].n_import, 0);
+	assert_int_equal(c->peers[0].n_import6, 1);
+	assert_int_equal(c->peers[0].import6[0].len, 32);
+	conf_to_node(c, &node);
+	assert_int_equal(node.pod_len6, 64);
+	assert_int_equal(node.cluster_len6, 48);
+	assert_int_equal(bc_node_validate(&node, &e), 0);
+	strcpy(hash, c->hash);
+	conf_free(c);
+
+	/* Another IPv6 subnet, another hash. */
+	write_file("dual.conf",
+		   "node = { name = \"n1\"; address = \"172.31.0.11\"; pod_cidr = \"10.244.1.0/24\";\n"
+		   "         address6 = \"fd00:172:31::11\"; pod_cidr6 = \"fd00:10:244:9::/64\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; pod_cidr6 = \"fd00:10:244::/48\"; };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_string_not_equal(c->hash, hash);
+	conf_free(c);
+
+	write_file("v6.conf",
+		   "node = { name = \"n1\"; address6 = \"fd00:172:31::1:2a\"; pod_cidr6 = \"fd00:10:244:100::/56\"; };\n"
+		   "cluster = { pod_cidr6 = \"fd00:10:244::/48\"; node_prefix_len6 = 56; };\n"
+		   "bgp = { mesh = ( { name = \"n2\"; address6 = \"fd00:172:31::12\"; } ); };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_true(conf_v6_only(c));
+	assert_int_equal(c->address.s_addr, 0);
+	assert_false(c->no_pods);
+	assert_int_equal(c->pod_len6, 56);
+	assert_string_equal(ip6(&c->gateway6), "fd00:10:244:100::1");
+	assert_string_equal(ip(c->router_id), "0.1.0.42"); /* the last 32 bits */
+	assert_int_equal(c->asn, 64512);
+	conf_to_node(c, &node);
+	assert_int_equal(bc_node_id6(&node), 1);
+	conf_free(c);
+
+	write_file("v6.conf",
+		   "node = { name = \"n1\"; address6 = \"fd00:172:31::11\"; pod_cidr6 = \"fd00:10:244:1::/64\";\n"
+		   "         router_id = \"10.0.0.1\"; };\n"
+		   "cluster = { pod_cidr6 = \"fd00:10:244::/48\"; };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_string_equal(ip(c->router_id), "10.0.0.1");
+	conf_free(c);
+
+	/* Kubernetes: node.address may come later (the Node's InternalIP); the
+	 * node is not IPv6-only for that, its IPv4 neighbours stay valid. */
+	write_file("kube.conf",
+		   "node = { name = \"n1\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; };\n"
+		   "datastore = { type = \"kubernetes\"; };\n"
+		   "bgp = { mesh = ( { name = \"n9\"; address = \"172.31.0.19\"; } );\n"
+		   "        peers = ( { name = \"tor\"; address = \"172.31.0.1\"; asn = 65000; } ); };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_false(conf_has_v6(c));
+	assert_false(conf_v6_only(c));
+	assert_int_equal(c->n_mesh, 1);
+	assert_int_equal(c->n_peers, 1);
+	conf_free(c);
+}
+
 static int setup(void **state)
 {
 	return mkdtemp(dir) ? 0 : -1;
@@ -311,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_topology_keys),
 		cmocka_unit_test(test_announce_and_policy),
+		cmocka_unit_test(test_dual_stack),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -413,6 +414,94 @@ static void test_forwarding_enable(void **state)
 	}
 }
 
+/* ---- dual-stack: the bridge's IPv6 gateway, IPv6 forwarding ------------- */
+
+static void test_addr6_ensure(void **state)
+{
+	struct fixture *f = *state;
+	struct in6_addr a, b;
+	char line[512];
+	bool seen = false;
+	FILE *fp;
+	int br;
+
+	assert_int_equal(inet_pton(AF_INET6, "fd00:10:244:1::1", &a), 1);
+	assert_int_equal(inet_pton(AF_INET6, "fd00:10:244:2::1", &b), 1);
+	br = netdev_bridge_ensure(f->nd, "ra6", 0, NULL, NULL);
+	assert_true(br > 0);
+	assert_int_equal(netdev_addr6_ensure(f->nd, br, &a, 64), 1); /* added */
+	assert_int_equal(netdev_addr6_ensure(f->nd, br, &a, 64), 0); /* already there */
+	assert_int_equal(netdev_addr6_ensure(f->nd, br, &b, 64), 1); /* a second one */
+	assert_int_equal(netdev_addr6_ensure(f->nd, br, &a, 64), 0);
+	assert_int_equal(netdev_addr6_ensure(f->nd, br, &a, 129), -EINVAL);
+	assert_int_equal(netdev_addr6_ensure(f->nd, -1, &a, 64), -EINVAL);
+	assert_true(netdev_addr6_ensure(f->nd, 99999, &b, 64) < 0); /* no such link */
+
+	/* Added without DAD: /proc/net/if_inet6 lists it with IFA_F_NODAD
+	 * (0x02) set and neither tentative (0x40) nor dadfailed (0x08). */
+	fp = fopen("/proc/net/if_inet6", "re");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp)) {
+		unsigned idx, plen, scope, flags;
+		char hex[33], name[32];
+
+		if (sscanf(line, "%32s %x %x %x %x %31s", hex, &idx, &plen, &scope, &flags,
+			   name) != 6 ||
+		    strcmp(hex, "fd000010024400010000000000000001") != 0)
+			continue;
+		seen = true;
+		assert_int_equal((int)idx, br);
+		assert_int_equal(plen, 64);
+		assert_true(flags & 0x02);
+		assert_false(flags & (0x40 | 0x08));
+	}
+	fclose(fp);
+	assert_true(seen);
+}
+
+/* IPv6 routes a previous BIRD left (roostd restarts BIRD with -R on an
+ * IPv6-only node too); the IPv4 count does not see them. */
+static void test_route6_count_proto(void **state)
+{
+	struct fixture *f = *state;
+	struct in6_addr gw;
+	int br;
+
+	assert_int_equal(inet_pton(AF_INET6, "fd00:89::1", &gw), 1);
+	br = netdev_bridge_ensure(f->nd, "rr6", 0, NULL, NULL);
+	assert_true(br > 0);
+	assert_int_equal(netdev_addr6_ensure(f->nd, br, &gw, 64), 1);
+	assert_int_equal(netdev_route6_count_proto(f->nd, RTPROT_BIRD_), 0);
+	assert_int_equal(system("ip -6 route add fd00:90:0:1::/64 via fd00:89::2 dev rr6 proto bird && "
+				"ip -6 route add fd00:90:0:2::/64 via fd00:89::2 dev rr6 proto bird && "
+				"ip -6 route add fd00:90:0:3::/64 via fd00:89::2 dev rr6 proto boot"),
+			 0);
+	assert_int_equal(netdev_route6_count_proto(f->nd, RTPROT_BIRD_), 2);
+	assert_int_equal(netdev_route_count_proto(f->nd, RTPROT_BIRD_), 0);
+	assert_int_equal(netdev_link_delete(f->nd, "rr6"), 0);
+	assert_int_equal(netdev_route6_count_proto(f->nd, RTPROT_BIRD_), 0);
+}
+
+static void test_ipv6_forwarding_enable(void **state)
+{
+	static const char path[] = "/proc/sys/net/ipv6/conf/all/forwarding";
+	char buf[8] = "";
+	FILE *fp;
+
+	fp = fopen(path, "we");
+	assert_non_null(fp);
+	assert_true(fputs("0\n", fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(netdev_ipv6_forwarding_enable(), 0);
+		fp = fopen(path, "re");
+		assert_non_null(fp);
+		assert_non_null(fgets(buf, sizeof(buf), fp));
+		fclose(fp);
+		assert_string_equal(buf, "1\n");
+	}
+}
+
 /* ---- veth into another namespace, bridge port --------------------------- */
 
 static void test_veth_pod(void **state)
@@ -558,6 +647,8 @@ int main(void)
 		cmocka_unit_test(test_link_lookup),	  cmocka_unit_test(test_route_count_proto),
 		cmocka_unit_test(test_forwarding_enable), cmocka_unit_test(test_veth_pod),
 		cmocka_unit_test(test_host_veth_name),	  cmocka_unit_test(test_teardown),
+		cmocka_unit_test(test_addr6_ensure),	  cmocka_unit_test(test_ipv6_forwarding_enable),
+		cmocka_unit_test(test_route6_count_proto),
 	};
 
 	if (geteuid() != 0) {

@@ -362,6 +362,155 @@ static char *render_ok(const struct bc_node *n)
 	return a;
 }
 
+/* ---- Dual-stack ---- */
+
+static struct bc_prefix6 allow6[1];
+
+/* base_node with IPv6: node, cluster, and node2 with its IPv6 subnet. */
+static void dual_node(struct bc_node *n)
+{
+	base_node(n);
+	inet_pton(AF_INET6, "fd00:172:31::11", &n->address6);
+	inet_pton(AF_INET6, "fd00:10:244:1::", &n->pod_net6);
+	n->pod_len6 = 64;
+	inet_pton(AF_INET6, "fd00:10:244::", &n->cluster_net6);
+	n->cluster_len6 = 48;
+	inet_pton(AF_INET6, "fd00:172:31::12", &peers[0].address6);
+	inet_pton(AF_INET6, "fd00:10:244:2::", &peers[0].pod_net6);
+	peers[0].pod_len6 = 64;
+}
+
+/* dual_node made IPv6-only: no IPv4 at all, a router id. */
+static void v6_only_node(struct bc_node *n)
+{
+	dual_node(n);
+	memset(&n->address, 0, sizeof(n->address));
+	memset(&n->pod_net, 0, sizeof(n->pod_net));
+	memset(&n->cluster_net, 0, sizeof(n->cluster_net));
+	n->pod_len = n->cluster_len = 0;
+	memset(&peers[0].address, 0, sizeof(peers[0].address));
+	memset(&peers[1].address, 0, sizeof(peers[1].address));
+	inet_pton(AF_INET6, "fd00:172:31::13", &peers[1].address6);
+	inet_pton(AF_INET, "0.0.0.17", &n->router_id);
+}
+
+static void mut6_link_local(struct bc_node *n) { inet_pton(AF_INET6, "fe80::11", &n->address6); }
+static void mut6_no_address(struct bc_node *n) { memset(&n->address6, 0, 16); }
+static void mut6_pod_outside(struct bc_node *n) { inet_pton(AF_INET6, "fd00:10:245:1::", &n->pod_net6); }
+static void mut6_pod_hostbits(struct bc_node *n) { inet_pton(AF_INET6, "fd00:10:244:1::1", &n->pod_net6); }
+static void mut6_len_short(struct bc_node *n) { n->pod_len6 = 48; }
+static void mut6_mesh_own(struct bc_node *n) { peers[0].pod_net6 = n->pod_net6; }
+static void mut6_mesh_pod_no_addr(struct bc_node *n) { memset(&peers[0].address6, 0, 16); }
+static void mut6_mesh_len(struct bc_node *n) { peers[0].pod_len6 = 56; }
+static void mut6_mesh_twice(struct bc_node *n)
+{
+	inet_pton(AF_INET6, "fd00:172:31::13", &peers[1].address6);
+	peers[1].pod_net6 = peers[0].pod_net6;
+	peers[1].pod_len6 = 64;
+}
+static void mut6_mesh_same_addr(struct bc_node *n) { peers[1].address6 = n->address6; }
+static void mut6_mesh_dup_addr(struct bc_node *n) { peers[1].address6 = peers[0].address6; }
+static void mut6_off_but_set(struct bc_node *n) { n->cluster_len6 = 0; }
+static void mut6_peer_both(struct bc_node *n)
+{
+	memset(ext, 0, sizeof(ext));
+	strcpy(ext[0].name, "tor");
+	inet_pton(AF_INET, "172.31.0.1", &ext[0].address);
+	inet_pton(AF_INET6, "fd00:172:31::1", &ext[0].address6);
+	ext[0].asn = 65000;
+	ext[0].import_limit = 10;
+	n->peers = ext;
+	n->n_peers = 1;
+}
+static void mut6_peer_multihop(struct bc_node *n)
+{
+	mut6_peer_both(n);
+	ext[0].address.s_addr = 0;
+	ext[0].multihop = 2;
+}
+static void mut6_peer_import_cluster(struct bc_node *n)
+{
+	mut6_peer_both(n);
+	ext[0].address.s_addr = 0;
+	inet_pton(AF_INET6, "fd00:10::", &allow6[0].net);
+	allow6[0].len = 32;
+	ext[0].import6 = allow6;
+	ext[0].n_import6 = 1;
+}
+static void mut6only_no_router_id(struct bc_node *n) { v6_only_node(n); n->router_id.s_addr = 0; }
+static void mut6only_v4_neighbour(struct bc_node *n)
+{
+	v6_only_node(n);
+	memset(&peers[1].address6, 0, 16);
+	inet_pton(AF_INET, "172.31.0.13", &peers[1].address);
+}
+static void mut6only_reflector(struct bc_node *n)
+{
+	v6_only_node(n);
+	n->reflector = true;
+}
+
+static void test_dual_stack(void **state)
+{
+	static void (*const muts[])(struct bc_node *) = {
+		mut6_link_local,      mut6_no_address,	   mut6_pod_outside,	 mut6_pod_hostbits,
+		mut6_len_short,	      mut6_mesh_own,	   mut6_mesh_pod_no_addr, mut6_mesh_len,
+		mut6_mesh_twice,      mut6_mesh_same_addr, mut6_mesh_dup_addr,	 mut6_off_but_set,
+		mut6_peer_both,
+		mut6_peer_multihop,   mut6_peer_import_cluster, mut6only_no_router_id,
+		mut6only_v4_neighbour, mut6only_reflector,
+	};
+	struct bc_node n;
+	char *text, *v4;
+
+	/* IPv4 alone renders nothing of IPv6. */
+	base_node(&n);
+	v4 = render_ok(&n);
+	assert_null(strstr(v4, "ipv6"));
+	assert_null(strstr(v4, "NODE_ADDR6"));
+
+	/* Dual-stack: one session per neighbour with both channels; the IPv4
+	 * part is the IPv4-only text with the IPv6 lines added. */
+	dual_node(&n);
+	text = render_ok(&n);
+	assert_non_null(strstr(text, "define OWN_POD_NET6 = fd00:10:244:1::/64;\n"));
+	assert_non_null(strstr(text, "define POD_NETS6 = [ fd00:10:244::/48{64,64} ];\n"));
+	assert_non_null(strstr(text, "\t\tnext hop address NODE_ADDR6;"));
+	assert_non_null(strstr(text, "\tif net = fd00:10:244:2::/64 then return bgp_next_hop = fd00:172:31::12;"));
+	assert_non_null(strstr(text, "\tif from = 172.31.0.12 then return bgp_next_hop = fd00:172:31::12;"));
+	assert_non_null(strstr(text, "protocol kernel kernel6 {\n\tmetric 33;"));
+	assert_non_null(strstr(text, "\tneighbor 172.31.0.12 as NODE_AS;\n"));
+	assert_null(strstr(text, "neighbor fd00")); /* both sessions over IPv4 */
+	assert_null(strstr(strstr(text, "filter roost_import6 {"), "if net.type != NET_IP4"
+		    " then reject;\n\tif net.len = 0 then reject;\n\tif net = OWN_POD_NET6"));
+	free(text);
+	free(v4);
+
+	/* IPv6-only: no IPv4 anywhere, sessions between the IPv6 addresses. */
+	v6_only_node(&n);
+	text = render_ok(&n);
+	assert_non_null(strstr(text, "router id 0.0.0.17;\n"));
+	assert_non_null(strstr(text, "\tlocal NODE_ADDR6 as NODE_AS;\n"));
+	assert_non_null(strstr(text, "\tneighbor fd00:172:31::12 as NODE_AS;\n"));
+	assert_null(strstr(text, "ipv4"));
+	assert_null(strstr(text, "protocol kernel kernel4"));
+	assert_null(strstr(text, "OWN_POD_NET "));
+	free(text);
+
+	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
+		struct rst_err e;
+
+		dual_node(&n);
+		muts[i](&n);
+		memset(&e, 0, sizeof(e));
+		text = NULL;
+		if (bc_render_string(&n, &text, &e) != -EINVAL)
+			fail_msg("dual-stack mutation %zu was not refused", i);
+		assert_null(text);
+		assert_true(e.msg[0] != '\0');
+	}
+}
+
 static void test_rr_client(void **state)
 {
 	struct bc_node n;
@@ -602,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_sha256),         cmocka_unit_test(test_rr_client),
 		cmocka_unit_test(test_reflector),      cmocka_unit_test(test_ext_peers),
 		cmocka_unit_test(test_announce),       cmocka_unit_test(test_plain_policy_unchanged),
+		cmocka_unit_test(test_dual_stack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
