@@ -119,6 +119,7 @@ int agent_egress_start(struct agent *a)
 int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret_text)
 {
 	_cleanup_free_ struct bc_owner *owners = NULL;
+	_cleanup_free_ struct bc_announce *ann = NULL;
 	struct bc_node node;
 	struct rst_err e;
 	char buf[1024];
@@ -129,6 +130,16 @@ int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret
 		if (owners_merge(o->learned, o->n_learned, c, &owners, &node.n_owners) < 0)
 			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
 		node.owners = owners;
+	}
+	if (c->n_svc) { /* bgp.services: after bgp.announce */
+		ann = calloc(c->n_announce + c->n_svc, sizeof(*ann));
+		if (!ann)
+			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
+		if (c->n_announce)
+			memcpy(ann, c->announce, c->n_announce * sizeof(*ann));
+		memcpy(ann + c->n_announce, c->svc, c->n_svc * sizeof(*ann));
+		node.announce = ann;
+		node.n_announce = c->n_announce + c->n_svc;
 	}
 	r = bc_render_string(&node, ret_text, &e);
 	if (r < 0) {
@@ -168,6 +179,8 @@ void apply_job_free(struct apply_job *j)
 	free(j->peers);
 	free(j->egress);
 	free(j->egress_undo);
+	free(j->svc_list);
+	free(j->svc_why);
 	free(j);
 }
 
@@ -191,6 +204,11 @@ static struct apply_job *reload_prepare(struct agent *a)
 		log_error("reload: '%s' %s, not reloading", old->path,
 			  nc->ds_on ? "does not fit the datastore's subnets"
 				    : "drops the datastore; restart roostd for that");
+		conf_free(nc);
+		return NULL;
+	}
+	if (a->ds && svc_fill(nc, a->svc_all, a->n_svc_all, a) < 0) {
+		log_error("reload: out of memory, not reloading");
 		conf_free(nc);
 		return NULL;
 	}
@@ -345,6 +363,8 @@ void agent_apply_done(void *arg, void *ctx, bool ran)
 		rst_err_format(&j->e, buf, sizeof(buf));
 		log_error("owner: the new import policy was not applied, trying again: %s", buf);
 		a->owners.retry = true;
+	} else if (j->svc) {
+		svc_refused(a, j);
 	} else {
 		ds_merge_refused(a, j);
 	}
@@ -390,6 +410,8 @@ static void commit(struct agent *a, struct apply_job *j)
 		log_info("owner: import policy applied: %zu learned owner(s)", a->owners.n_learned);
 		free(a->text);
 		a->text = TAKE_PTR(j->text);
+	} else if (j->svc) {
+		svc_commit(a, j);
 	} else {
 		ds_merge_commit(a, j);
 	}
@@ -440,6 +462,16 @@ void agent_changes_step(struct agent *a)
 			return;
 		}
 	}
+	if (a->svc_wanted && rst_now_ms() >= a->svc_retry_ms) {
+		if (!share_write_try(&a->share))
+			return;
+		j = svc_prepare(a);
+		share_write_done(&a->share, a->conf);
+		if (j) {
+			submit(a, j);
+			return;
+		}
+	}
 	if (a->owners.changed && (j = owners_prepare(a))) {
 		submit(a, j);
 		return;
@@ -464,6 +496,13 @@ int agent_changes_timeout_ms(struct agent *a)
 		return -1;
 	if (a->reload_wanted || a->owners.changed)
 		return 0;
+	if (a->svc_wanted) {
+		d = a->svc_retry_ms - rst_now_ms();
+		if (d <= 0)
+			return SHARE_RETRY_MS;
+		if (!a->ds_new || a->ds_retry_ms - rst_now_ms() > d)
+			return (int)d;
+	}
 	if (!a->ds_new)
 		return -1;
 	d = a->ds_retry_ms - rst_now_ms();

@@ -28,4 +28,8 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
  * kernel cannot be asked. */
 json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen);
 
+/* svc.c: what the node announces to external peers (bgp.announce and
+ * bgp.services), and why. */
+json_t *svc_status_json(const struct roostd_conf *c);
+
 #endif
