@@ -276,8 +276,6 @@ static void on_datastore(struct agent *a)
 
 	if (ds_take_peers(a->ds, &p, &n) > 0) {
 		free(a->ds_new);
-	free(a->svc_all);
-	free(a->svc_skipped);
 		a->ds_new = p;
 		a->n_ds_new = n;
 	}
@@ -574,6 +572,8 @@ static void stop(struct agent *a)
 	ds_free(a->ds);
 	free(a->ds_peers);
 	free(a->ds_new);
+	free(a->svc_all);
+	free(a->svc_skipped);
 	metrics_done(&a->metrics);
 	api_free(a->api);
 	teardown_free(a->td); /* finishes the deletions it has queued */
