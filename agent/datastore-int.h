@@ -89,6 +89,7 @@ struct datastore {
 	struct kube_slice *kslices;   /* every EndpointSlice that parsed */
 	size_t n_kslices;
 	bool svc_listed[2];
+	char svc_cache[4096];         /* state_dir/services.json */
 	char (*svc_bad)[256];         /* problems logged, so each is logged once */
 	size_t n_svc_bad;
 
@@ -125,9 +126,11 @@ int ds_kube_open(struct datastore *ds, const struct roostd_conf *c, char *err, s
 void *ds_kube_worker(void *arg);
 void ds_kube_free(struct datastore *ds);
 
-/* svcwatch.c: starts the threads (ds->kc set); ds_svc_stop after ds->stop
+/* svcwatch.c: starts the threads (ds->kc set), with the last list from
+ * state_dir/services.json, and waits up to 3 s for the first lists from
+ * the API server; ds_svc_stop after ds->stop
  * was written to joins and frees them. */
-int ds_svc_start(struct datastore *ds);
+int ds_svc_start(struct datastore *ds, const char *state_dir);
 void ds_svc_stop(struct datastore *ds);
 
 #endif

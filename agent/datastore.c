@@ -1020,7 +1020,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 			ds_free(ds);
 			return r;
 		}
-		if ((c->svc_lb || c->svc_external) && (r = ds_svc_start(ds)) < 0) {
+		if ((c->svc_lb || c->svc_external) && (r = ds_svc_start(ds, c->state_dir)) < 0) {
 			(void)!write(ds->stop[1], "x", 1);
 			ds_svc_stop(ds);
 			ds_free(ds);

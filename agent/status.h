@@ -15,7 +15,8 @@
 
 /* {"node":{...}, "pool":{...}, "config":{...}, "bird":{...},
  *  "sessions":[{name, kind, address, asn, state, since, bfd, imported,
- *               exported, filtered, last_error, expected}], "healthy":bool}
+ *               exported, filtered, last_error, expected}], "healthy":bool,
+ *  "announced":[{prefix, when, why}]}
  * healthy: BIRD answers and every expected session is Established. */
 json_t *status_node(const struct roostd_conf *c, const struct bird *b, const struct ipam *ipam);
 

@@ -29,6 +29,7 @@
 #define SW_BACKOFF_MAX_S 10
 #define SW_WATCH_TIMEOUT_S 300
 #define SW_BAD_MAX 1024 /* reported problems remembered (each logged once) */
+#define SW_FIRST_MS 3000 /* ds_svc_start waits this long for the first list */
 
 enum { SW_SERVICES, SW_SLICES };
 
@@ -65,6 +66,57 @@ static void sw_report(void *arg, const char *key, const char *why)
 	memcpy(ds->svc_bad[ds->n_svc_bad++], line, sizeof(line));
 }
 
+/* The last list published, in state_dir/services.json: a roostd restarted
+ * while the API server does not answer keeps announcing them. */
+static void sw_cache_write(struct datastore *ds, const struct svc_addr *a, size_t n)
+{
+	json_t *list = json_array();
+	char ip[INET_ADDRSTRLEN], tmp[sizeof(ds->svc_cache) + 8];
+	int r = -1;
+
+	for (size_t i = 0; list && i < n; i++) {
+		inet_ntop(AF_INET, &a[i].addr, ip, sizeof(ip));
+		json_array_append_new(list, json_pack("{s:s, s:I, s:s}", "address", ip, "kinds",
+						      (json_int_t)a[i].kinds, "why", a[i].why));
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.new", ds->svc_cache) < (int)sizeof(tmp) && list &&
+	    json_dump_file(list, tmp, JSON_INDENT(1)) == 0)
+		r = rename(tmp, ds->svc_cache);
+	if (r < 0)
+		log_warn("services: cannot write '%s'", ds->svc_cache);
+	json_decref(list);
+}
+
+static void sw_cache_read(struct datastore *ds)
+{
+	json_t *list = json_load_file(ds->svc_cache, 0, NULL), *v;
+	struct svc_addr *a;
+	size_t i, n = 0;
+
+	if (!json_is_array(list) || !(a = calloc(json_array_size(list) + 1, sizeof(*a)))) {
+		json_decref(list);
+		return;
+	}
+	json_array_foreach(list, i, v)
+	{
+		const char *ip = json_string_value(json_object_get(v, "address"));
+		const char *why = json_string_value(json_object_get(v, "why"));
+
+		if (!ip || inet_pton(AF_INET, ip, &a[n].addr) != 1)
+			continue;
+		a[n].kinds = (unsigned)json_integer_value(json_object_get(v, "kinds")) &
+			     (KSVC_LB | KSVC_EXTERNAL);
+		snprintf(a[n].why, sizeof(a[n].why), "%s (cached)", why ? why : "");
+		n++;
+	}
+	json_decref(list);
+	ds->svc_addrs = a;
+	ds->n_svc_addrs = n;
+	ds->svc_changed = true;
+	log_info("services: %zu address(es) from '%s' until the API server answers", n,
+		 ds->svc_cache);
+}
+
 /* The addresses from the views, published when they changed (svc_mu held). */
 static void sw_publish(struct datastore *ds)
 {
@@ -90,8 +142,10 @@ static void sw_publish(struct datastore *ds)
 	}
 	pthread_mutex_unlock(&ds->mu);
 	free(a);
-	if (!same)
+	if (!same) {
+		sw_cache_write(ds, ds->svc_addrs, (size_t)n); /* svc_mu held: stays put */
 		(void)!write(ds->wake[1], "v", 1);
+	}
 }
 
 static void view_put(struct datastore *ds, int kind, const json_t *o)
@@ -322,10 +376,14 @@ static void *sw_thread(void *arg)
 	return NULL;
 }
 
-int ds_svc_start(struct datastore *ds)
+int ds_svc_start(struct datastore *ds, const char *state_dir)
 {
+	int64_t deadline = rst_now_ms() + SW_FIRST_MS;
+
 	pthread_mutex_init(&ds->svc_mu, NULL);
 	ds->svc_on = true;
+	snprintf(ds->svc_cache, sizeof(ds->svc_cache), "%s/services.json", state_dir);
+	sw_cache_read(ds);
 	for (int k = 0; k < 2; k++) {
 		struct sw *w = calloc(1, sizeof(*w));
 
@@ -343,6 +401,18 @@ int ds_svc_start(struct datastore *ds)
 		ds->svc_started[k] = true;
 	}
 	log_info("services: following Services and EndpointSlices for bgp.services");
+	/* A moment for the first lists, so that a restarted roostd does not
+	 * withdraw and announce again what BIRD already announces. */
+	for (;;) {
+		struct pollfd pf = {.fd = ds->stop[0], .events = POLLIN};
+		bool done;
+
+		pthread_mutex_lock(&ds->mu);
+		done = ds->svc_published;
+		pthread_mutex_unlock(&ds->mu);
+		if (done || !rst_ms_left(deadline) || poll(&pf, 1, 50) > 0)
+			break;
+	}
 	return 0;
 }
 

@@ -14,8 +14,10 @@
 #  - externalIPs of a ClusterIP Service: announced by every node; an
 #    address that does not parse, IPv6, a pod address and a node's address
 #    are skipped and logged once each;
-#  - roostctl status lists what is announced and why; the sessions with the
-#    ToR are never reset; a Service deleted is withdrawn.
+#  - roostctl status lists what is announced and why; roostd restarted
+#    while the API server is down keeps announcing (state_dir/services.json),
+#    the ToR's paths untouched; the sessions with the ToR are never reset;
+#    a Service deleted is withdrawn.
 . "$(dirname "$0")/lib.sh"
 
 ROOSTCTL=${ROOSTCTL:-$top_builddir/agent/roostctl}
@@ -74,6 +76,7 @@ for k in 1 2 3; do
 	kube_node "node$k" "172.31.0.$((10 + k))" "10.244.$k.0/24"
 	d="$RST_TMP/n$k"
 	cat >"$d/roostd.conf" <<EOF
+node = { address = "172.31.0.$((10 + k))"; };  # a restart without the API server needs it
 cluster = { pod_cidr = "10.244.0.0/16"; asn = 64512; };
 datastore = { type = "kubernetes"; kubeconfig = "$KUBECONFIG_FILE"; subnet_env = "$d/subnet.env"; };
 bgp = {
@@ -218,6 +221,40 @@ check "ToR: 198.51.100.30/32 (externalIP of a ClusterIP Service) from all three 
 neither() { nexthops_are 10.244.1.7/32 "" && nexthops_are 172.31.0.12/32 ""; }
 check "... and neither the pod address 10.244.1.7 nor node2's address 172.31.0.12 as a /32" neither
 
+# ---- roostd restarted while the API server is down: nothing withdrawn ----------------------------
+# last_update PREFIX NEXTHOP: when the ToR last received that path (epoch s)
+last_update() {
+	bgp_json "$1" | jq -r --arg nh "$2" '.paths[] | select(.nexthops[0].ip == $nh) | .lastUpdate.epoch'
+}
+lu10=$(last_update 198.51.100.10/32 172.31.0.11)
+lu30=$(last_update 198.51.100.30/32 172.31.0.11)
+kube_stop
+kill -TERM "$(cat "$RST_TMP/n1/roostd.pid")"
+wait "$(cat "$RST_TMP/n1/roostd.pid")" 2>/dev/null
+d="$RST_TMP/n1"
+ip netns exec "$(ns n1)" env NODE_NAME=node1 "$ROOSTD" -c "$d/roostd.conf" >>"$d/roostd.log" 2>&1 &
+echo $! >"$d/roostd.pid"
+RST_PIDS+=($!)
+check "node1's roostd restarted with the API server down: ready from its caches" \
+	wait_until 20 bash -c "[ \$(grep -c \"info: ready: node='node1'\" $d/roostd.log) = 2 ]"
+check "... with the Service addresses from state_dir/services.json" \
+	log_has 1 "services: [0-9]+ address\\(es\\) from '.*/services.json' until the API server answers"
+announced_on_1() {
+	$ROOSTCTL -s "$RST_TMP/n1/roostd.sock" -o json status |
+		jq -e '[.announced[].prefix] | index("198.51.100.10/32") and index("198.51.100.30/32")'
+}
+check "roostctl status on node1 lists both addresses (cached)" wait_until 10 announced_on_1
+kube_start
+back() { log_has 1 "services: Services followed again" && log_has 1 "services: EndpointSlices followed again"; }
+check "the API server back: node1 follows Services and EndpointSlices again" wait_until 20 back
+tor_paths_kept() {
+	[ "$(last_update 198.51.100.10/32 172.31.0.11)" = "$lu10" ] &&
+		[ "$(last_update 198.51.100.30/32 172.31.0.11)" = "$lu30" ]
+}
+check "the ToR's paths from node1 were never withdrawn or replaced (lastUpdate $lu10, $lu30)" tor_paths_kept
+check "the restarted node1 never applied an empty list of Service addresses" \
+	bash -c "! sed -n '/address(es) from .*services.json/,\$p' $d/roostd.log | grep -q 'address(es) announced for Services (were'"
+
 # ---- deleted: withdrawn; the sessions with the ToR were never reset ------------------------------
 t0=$(now_ms)
 kube_ctl delete svc lb >/dev/null
@@ -237,7 +274,7 @@ done
 # (after later changes, so "once" means once)
 for what in "10.244.1.7 .*inside the cluster pod CIDR" "172.31.0.12 .*a node's address" \
 	"'not-an-ip' is not an IPv4 address" "'2001:db8::1' is IPv6"; do
-	check "node1 logged once: $what" bash -c "[ \"\$(grep -Ec \"$what\" $RST_TMP/n1/roostd.log)\" = 1 ]"
+	check "node3 logged once: $what" bash -c "[ \"\$(grep -Ec \"$what\" $RST_TMP/n3/roostd.log)\" = 1 ]"
 done
 
 rst_finish

@@ -62,6 +62,7 @@ check "... a second condition merges beside it (by type)" \
 		jq -e '[.status.conditions[].type] | sort == [\"NetworkUnavailable\",\"Ready\"]'"
 
 # ---- Services and EndpointSlices: kubectl apply, get, patch the status -----------------------
+# (--validate=false: the stand-in serves no OpenAPI document for kubectl to validate against)
 cat >"$K/web.yaml" <<'EOF2'
 apiVersion: v1
 kind: Service
