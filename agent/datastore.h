@@ -74,6 +74,9 @@ int ds_take_peers(struct datastore *ds, struct ds_peer **ret, size_t *ret_n);
  * (free()), else 0. Call after ds_take_peers (which drains ds_fd). */
 int ds_take_services(struct datastore *ds, struct svc_addr **ret, size_t *ret_n);
 
+/* Whether Services are followed (bgp.services asked for them at ds_open). */
+bool ds_services_followed(const struct datastore *ds);
+
 /* The roost nodes whose BGP session with this node is Established (names).
  * While a node routes, the others keep its lease alive for it: a lease
  * outlives its roostd as long as its node is routing, and expires only

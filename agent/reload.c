@@ -212,6 +212,8 @@ static struct apply_job *reload_prepare(struct agent *a)
 		conf_free(nc);
 		return NULL;
 	}
+	if ((nc->svc_lb || nc->svc_external) && !ds_services_followed(a->ds))
+		log_warn("reload: bgp.services: Services are followed from roostd's start; restart roostd to announce them");
 	if (fixed_key_changed(old, nc)) {
 		log_error("reload: %s changed in '%s'; it cannot change while roostd runs (restart roostd after draining the node), not reloading",
 			  fixed_key_changed(old, nc), old->path);

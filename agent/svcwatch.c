@@ -440,6 +440,11 @@ void ds_svc_stop(struct datastore *ds)
 	ds->svc_on = false;
 }
 
+bool ds_services_followed(const struct datastore *ds)
+{
+	return ds && ds->svc_on;
+}
+
 int ds_take_services(struct datastore *ds, struct svc_addr **ret, size_t *ret_n)
 {
 	int r = 0;
