@@ -132,10 +132,11 @@ static int by_addr(const void *a, const void *b)
 	return strcmp(((const struct svc_addr *)a)->why, ((const struct svc_addr *)b)->why);
 }
 
-static bool ready_here(const struct kube_service *s, const struct kube_slice *l, size_t nl)
+/* ready: the slices with a ready endpoint here (few, whatever the cluster's size) */
+static bool ready_here(const struct kube_service *s, const struct kube_slice **ready, size_t nr)
 {
-	for (size_t i = 0; i < nl; i++)
-		if (l[i].ready_here && strcmp(l[i].service, s->key) == 0)
+	for (size_t i = 0; i < nr; i++)
+		if (strcmp(ready[i]->service, s->key) == 0)
 			return true;
 	return false;
 }
@@ -143,19 +144,26 @@ static bool ready_here(const struct kube_service *s, const struct kube_slice *l,
 int kube_svc_addrs(const struct kube_service *s, size_t ns, const struct kube_slice *l,
 		   size_t nl, struct svc_addr **ret)
 {
+	const struct kube_slice **ready = calloc(nl + 1, sizeof(*ready));
 	struct svc_addr *out;
-	size_t n = 0, m = 0, cap = 1;
+	size_t n = 0, m = 0, nr = 0, cap = 1;
 
 	for (size_t i = 0; i < ns; i++)
 		cap += s[i].n_lb + s[i].n_ext;
 	out = calloc(cap, sizeof(*out));
-	if (!out)
+	if (!out || !ready) {
+		free(out);
+		free(ready);
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nl; i++)
+		if (l[i].ready_here)
+			ready[nr++] = &l[i];
 	for (size_t i = 0; i < ns; i++) {
 		const char *pol = "";
 
 		if (s[i].local) {
-			if (!ready_here(&s[i], l, nl))
+			if (!ready_here(&s[i], ready, nr))
 				continue;
 			pol = ", externalTrafficPolicy Local: a ready endpoint on this node";
 		}
@@ -173,6 +181,7 @@ int kube_svc_addrs(const struct kube_service *s, size_t ns, const struct kube_sl
 	/* Sorted, each address once (its kinds merged, the why that sorts
 	 * first kept: the same output for the same input, whatever the order
 	 * the API server listed things in). */
+	free(ready);
 	qsort(out, n, sizeof(*out), by_addr);
 	for (size_t i = 0; i < n; i++) {
 		if (m && out[m - 1].addr.s_addr == out[i].addr.s_addr) {
