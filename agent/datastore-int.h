@@ -132,5 +132,7 @@ void ds_kube_free(struct datastore *ds);
  * was written to joins and frees them. */
 int ds_svc_start(struct datastore *ds, const char *state_dir);
 void ds_svc_stop(struct datastore *ds);
+/* {"services": N, "endpointslices": N, "listed": bool, "addresses": N} */
+json_t *ds_svc_status_json(struct datastore *ds);
 
 #endif

@@ -1226,5 +1226,7 @@ json_t *ds_status_json(struct datastore *ds)
 			      (json_int_t)ds->since, "changes", ds->use_watch ? "watch" : "poll",
 			      "watching", ds->watching);
 	pthread_mutex_unlock(&ds->mu);
+	if (o && ds->svc_on) /* svc_mu before mu, as the Service threads take them */
+		json_object_set_new(o, "services", ds_svc_status_json(ds));
 	return o;
 }

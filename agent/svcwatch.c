@@ -440,6 +440,23 @@ void ds_svc_stop(struct datastore *ds)
 	ds->svc_on = false;
 }
 
+json_t *ds_svc_status_json(struct datastore *ds)
+{
+	size_t ns, nl, na;
+	bool listed;
+
+	pthread_mutex_lock(&ds->svc_mu);
+	ns = ds->n_ksvcs;
+	nl = ds->n_kslices;
+	listed = ds->svc_listed[SW_SERVICES] && ds->svc_listed[SW_SLICES];
+	pthread_mutex_unlock(&ds->svc_mu);
+	pthread_mutex_lock(&ds->mu);
+	na = ds->n_svc_addrs;
+	pthread_mutex_unlock(&ds->mu);
+	return json_pack("{s:I, s:I, s:b, s:I}", "services", (json_int_t)ns, "endpointslices",
+			 (json_int_t)nl, "listed", listed, "addresses", (json_int_t)na);
+}
+
 bool ds_services_followed(const struct datastore *ds)
 {
 	return ds && ds->svc_on;

@@ -145,6 +145,9 @@ check "roostctl status on node1: 198.51.100.10/32, why: service default/lb LoadB
 	bash -c "$ROOSTCTL -s $RST_TMP/n1/roostd.sock -o json status |
 		jq -e '.announced[] | select(.prefix == \"198.51.100.10/32\") | .why == \"service default/lb LoadBalancer ingress\"'"
 "$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" status | sed -n '/^announce/p' | sed 's/^/# /'
+check "roostctl -o json status: .datastore.services counts what roostd follows" \
+	bash -c "$ROOSTCTL -s $RST_TMP/n1/roostd.sock -o json status |
+		jq -e '.datastore.services | .listed and .services == 1 and .endpointslices == 0 and .addresses == 1'"
 check "roostctl status (table) shows the announced address and why" \
 	bash -c "$ROOSTCTL -s $RST_TMP/n1/roostd.sock status | grep -q '^announce  198.51.100.10/32 .*service default/lb LoadBalancer ingress'"
 
