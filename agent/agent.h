@@ -55,6 +55,11 @@ struct apply_job {
 				* refuses; NULL when the same as egress */
 	bool egress_required;  /* nc masquerades: a refusal refuses the reload */
 	bool egress_failed;    /* nftables refused egress (e says why) */
+	/* bgp.services (svc.c): the addresses that replace the configuration's */
+	bool svc;
+	struct bc_announce *svc_list; /* owned */
+	char (*svc_why)[160];         /* owned */
+	size_t n_svc;
 };
 
 enum { BIRD_JOB_START = 1, BIRD_JOB_RESTART };
@@ -88,6 +93,12 @@ struct agent {
 	unsigned long ds_rounds;     /* the session watcher's round last told to ds */
 	struct apply_job *applying;  /* on the configurer, NULL when none */
 	struct apply_job *finished;  /* applied, its commit waits for the share */
+	struct svc_addr *svc_all;    /* owned; bgp.services: the datastore's last list */
+	size_t n_svc_all;
+	bool svc_wanted;             /* svc_all not applied yet */
+	long long svc_retry_ms;      /* CLOCK_MONOTONIC ms: not before (after a refusal) */
+	char (*svc_skipped)[200];    /* owned; addresses skipped last time (logged once) */
+	size_t n_svc_skipped;
 	bool failed;                 /* BIRD cannot run the rendered config: exit 1 */
 	bool started;                /* BIRD's first start done, "ready" not logged yet */
 };
@@ -132,5 +143,17 @@ void ds_merge_commit(struct agent *a, struct apply_job *j);
 void ds_merge_refused(struct agent *a, struct apply_job *j);
 
 void apply_job_free(struct apply_job *j);
+
+/* svc.c: bgp.services. The addresses s[0..n) that c lets this node
+ * announce (the kinds it asks for, none inside the cluster pod CIDR or a
+ * node's or peer's address: those skipped, logged once through a when not
+ * NULL; at most BC_SVC_MAX) into c->svc, c->svc_why, c->n_svc, with
+ * bgp.services.cluster_ip_range. 0 or -ENOMEM. */
+int svc_fill(struct roostd_conf *c, const struct svc_addr *s, size_t n, struct agent *a);
+/* a->svc_all rendered against a->conf (not shared meanwhile): the job to
+ * apply, or NULL (nothing to apply, or logged and tried again later). */
+struct apply_job *svc_prepare(struct agent *a);
+void svc_commit(struct agent *a, struct apply_job *j);
+void svc_refused(struct agent *a, struct apply_job *j);
 
 #endif

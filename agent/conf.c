@@ -1243,6 +1243,60 @@ static int load_peer_import6(struct ctx *x, const config_setting_t *p,
 	return 0;
 }
 
+/* bgp.services = { load_balancer = true; external_ips = true;
+ * cluster_ip_range = "10.96.0.0/12"; }: Service addresses announced to the
+ * external peers (Kubernetes datastore only; agent/svcwatch.c follows them,
+ * agent/svc.c adds them to what BIRD announces). After load_datastore. */
+static int load_services(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
+{
+	static const char *const keys[] = {"load_balancer", "external_ips", "cluster_ip_range",
+					   NULL};
+	const config_setting_t *g;
+	const char *range = "";
+	int r = 0;
+
+	if (!member(root, "bgp") ||
+	    (r = get_group(x, member(root, "bgp"), "services", false, &g)) < 0 || !g)
+		return r;
+	if ((r = check_keys(x, g, keys)) < 0 || get_bool(x, g, "load_balancer", &c->svc_lb) < 0 ||
+	    get_bool(x, g, "external_ips", &c->svc_external) < 0 ||
+	    (r = get_string(x, g, "cluster_ip_range", false, &range)) < 0)
+		return r < 0 ? r : -EINVAL;
+	if (!c->ds_kube)
+		return fail(x, g,
+			    "bgp.services: needs datastore.type = \"kubernetes\" (Services come from the API server)");
+	if (*range) {
+		struct bc_announce a = {.when = BC_ANNOUNCE_ALWAYS};
+
+		if ((r = parse_cidr(x, member(g, "cluster_ip_range"), range, &a.net, &a.len)) < 0)
+			return r;
+		if (a.len == 0)
+			return fail(x, member(g, "cluster_ip_range"),
+				    "bgp.services.cluster_ip_range: a default route is never announced");
+		if (c->cluster_len) {
+			unsigned l = a.len < c->cluster_len ? a.len : c->cluster_len;
+			uint32_t m = 0xffffffffu << (32 - l);
+
+			if ((ntohl(a.net.s_addr) & m) == (ntohl(c->cluster_net.s_addr) & m))
+				return fail(x, member(g, "cluster_ip_range"),
+					    "bgp.services.cluster_ip_range: '%s' overlaps cluster.pod_cidr %s/%u",
+					    range, inet_ntoa(c->cluster_net), c->cluster_len);
+		}
+		if (c->address.s_addr && covers(&a, c->address))
+			return fail(x, member(g, "cluster_ip_range"),
+				    "bgp.services.cluster_ip_range: '%s' covers node.address %s", range,
+				    inet_ntoa(c->address));
+		for (size_t j = 0; j < c->n_peers; j++)
+			if (covers(&a, c->peers[j].address))
+				return fail(x, member(g, "cluster_ip_range"),
+					    "bgp.services.cluster_ip_range: '%s' covers the address of bgp.peers[%zu] ('%s')",
+					    range, j, c->peers[j].name);
+		c->svc_range = a;
+		c->svc_range_on = true;
+	}
+	return 0;
+}
+
 static int load_peers(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
 {
 	static const char *const keys[] = {"name",	   "address",	 "asn",
@@ -1327,7 +1381,7 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 {
 	static const char *const keys[] = {"mesh", "route_reflectors", "reflector", "peers", "bfd",
 					   "graceful_restart", "hold_time", "keepalive_time",
-					   "import_limit", "password", "announce", NULL};
+					   "import_limit", "password", "announce", "services", NULL};
 	static const char *const bfd_keys[] = {"mode", "interval_ms", "multiplier", NULL};
 	static const char *const gr_keys[] = {"enabled", "restart_time", NULL};
 	const config_setting_t *g, *bfd, *gr;
@@ -2019,7 +2073,7 @@ int conf_load(const char *path, struct roostd_conf **ret, struct rst_err *reterr
 		    (r = load_bridge(&x, root, c)) < 0 || (r = load_egress(&x, root, c)) < 0 ||
 		    (r = load_bird(&x, root, c)) < 0 ||
 		    (r = load_agent(&x, root, c)) < 0 || (r = load_datastore(&x, root, c)) < 0 ||
-		    (r = check_paths(&x, root, c)) < 0 || (r = hash_without_secrets(&cfg, c->hash)) < 0) {
+		    (r = load_services(&x, root, c)) < 0 || (r = check_paths(&x, root, c)) < 0 || (r = hash_without_secrets(&cfg, c->hash)) < 0) {
 			config_destroy(&cfg);
 			if (r == -ENOMEM)
 				return rst_err_set(reterr, ENOMEM, path, 0, "out of memory");
@@ -2058,6 +2112,8 @@ void conf_free(struct roostd_conf *c)
 	}
 	free(c->peers);
 	free(c->announce);
+	free(c->svc);
+	free(c->svc_why);
 	free(c->bird_binary);
 	free(c->bird_config);
 	free(c->bird_socket);

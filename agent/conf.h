@@ -81,6 +81,16 @@ struct roostd_conf {
 	size_t n_peers;
 	struct bc_announce *announce; /* owned; bgp.announce */
 	size_t n_announce;
+	/* bgp.services (Kubernetes datastore) */
+	bool svc_lb;        /* load_balancer: LoadBalancer ingress IPs */
+	bool svc_external;  /* external_ips: spec.externalIPs */
+	bool svc_range_on;  /* cluster_ip_range given */
+	struct bc_announce svc_range; /* cluster_ip_range, when = always */
+	/* what roostd announces for Services (agent/svc.c sets them): /32s,
+	 * and the cluster IP range, each with why */
+	struct bc_announce *svc; /* owned */
+	char (*svc_why)[160];    /* owned, n_svc of them */
+	size_t n_svc;
 
 	/* datastore (etcd, flannel's layout): with it, the node's subnet, the
 	 * cluster CIDR and the mesh come from etcd (agent/datastore.c) */

@@ -16,6 +16,7 @@
 #include "datastore.h"
 #include "etcd.h"
 #include "kube.h"
+#include "kubesvc.h"
 
 /* A peer's lease that this node renews while the peer routes. */
 struct ds_renew {
@@ -77,7 +78,25 @@ struct datastore {
 	int64_t next_keepalive, next_try; /* rst_now_ms() */
 	unsigned backoff_s;
 
+	/* bgp.services (svcwatch.c): two threads, Services and EndpointSlices */
+	bool svc_on;
+	pthread_t svc_thread[2];
+	bool svc_started[2];
+	struct sw *svc_w[2];
+	pthread_mutex_t svc_mu;       /* guards the views and svc_bad */
+	struct kube_service *ksvcs;   /* every Service that parsed */
+	size_t n_ksvcs;
+	struct kube_slice *kslices;   /* every EndpointSlice that parsed */
+	size_t n_kslices;
+	bool svc_listed[2];
+	char svc_cache[4096];         /* state_dir/services.json */
+	char (*svc_bad)[256];         /* problems logged, so each is logged once */
+	size_t n_svc_bad;
+
 	pthread_mutex_t mu; /* guards what follows */
+	struct svc_addr *svc_addrs;   /* bgp.services: what this node announces */
+	size_t n_svc_addrs;
+	bool svc_changed, svc_published;
 	struct ds_peer *peers;
 	size_t n_peers;
 	bool peers_changed;
@@ -106,5 +125,14 @@ void ds_subnet_env_write(struct datastore *ds);
 int ds_kube_open(struct datastore *ds, const struct roostd_conf *c, char *err, size_t errlen);
 void *ds_kube_worker(void *arg);
 void ds_kube_free(struct datastore *ds);
+
+/* svcwatch.c: starts the threads (ds->kc set), with the last list from
+ * state_dir/services.json, and waits up to 3 s for the first lists from
+ * the API server; ds_svc_stop after ds->stop
+ * was written to joins and frees them. */
+int ds_svc_start(struct datastore *ds, const char *state_dir);
+void ds_svc_stop(struct datastore *ds);
+/* {"services": N, "endpointslices": N, "listed": bool, "addresses": N} */
+json_t *ds_svc_status_json(struct datastore *ds);
 
 #endif

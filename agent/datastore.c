@@ -1020,6 +1020,13 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 			ds_free(ds);
 			return r;
 		}
+		if ((c->svc_lb || c->svc_external) && (r = ds_svc_start(ds, c->state_dir)) < 0) {
+			(void)!write(ds->stop[1], "x", 1);
+			ds_svc_stop(ds);
+			ds_free(ds);
+			snprintf(err, errlen, "cannot start the threads that follow Services");
+			return r;
+		}
 		return start(ds, ds_kube_worker, ret, err, errlen);
 	}
 	ds->endpoints = calloc(c->n_ds_endpoints, sizeof(*ds->endpoints));
@@ -1078,6 +1085,10 @@ void ds_free(struct datastore *ds)
 	if (ds->started) {
 		(void)!write(ds->stop[1], "x", 1);
 		pthread_join(ds->thread, NULL);
+	}
+	if (ds->svc_on) {
+		(void)!write(ds->stop[1], "x", 1);
+		ds_svc_stop(ds);
 	}
 	for (int i = 0; i < 2; i++) {
 		if (ds->wake[i] >= 0)
@@ -1215,5 +1226,7 @@ json_t *ds_status_json(struct datastore *ds)
 			      (json_int_t)ds->since, "changes", ds->use_watch ? "watch" : "poll",
 			      "watching", ds->watching);
 	pthread_mutex_unlock(&ds->mu);
+	if (o && ds->svc_on) /* svc_mu before mu, as the Service threads take them */
+		json_object_set_new(o, "services", ds_svc_status_json(ds));
 	return o;
 }

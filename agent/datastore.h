@@ -33,6 +33,7 @@
 
 #include "birdconf.h"
 #include "conf.h"
+#include "kubesvc.h"
 
 struct ds_peer {
 	char name[BC_NAME_MAX + 1]; /* roost: its node.name; flannel: "" */
@@ -67,6 +68,14 @@ int ds_fd(const struct datastore *ds);
 /* Drains ds_fd; when the peer list changed since the last call, 1 and an
  * owned copy in *ret (free()), else 0. */
 int ds_take_peers(struct datastore *ds, struct ds_peer **ret, size_t *ret_n);
+
+/* bgp.services (Kubernetes): when the addresses this node would announce
+ * for Services changed since the last call, 1 and an owned copy in *ret
+ * (free()), else 0. Call after ds_take_peers (which drains ds_fd). */
+int ds_take_services(struct datastore *ds, struct svc_addr **ret, size_t *ret_n);
+
+/* Whether Services are followed (bgp.services asked for them at ds_open). */
+bool ds_services_followed(const struct datastore *ds);
 
 /* The roost nodes whose BGP session with this node is Established (names).
  * While a node routes, the others keep its lease alive for it: a lease

@@ -166,6 +166,7 @@ int agent_egress_start(struct agent *a)
 int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret_text)
 {
 	_cleanup_free_ struct bc_owner *owners = NULL;
+	_cleanup_free_ struct bc_announce *ann = NULL;
 	struct bc_node node;
 	struct rst_err e;
 	char buf[1024];
@@ -176,6 +177,16 @@ int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret
 		if (owners_merge(o->learned, o->n_learned, c, &owners, &node.n_owners) < 0)
 			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
 		node.owners = owners;
+	}
+	if (c->n_svc) { /* bgp.services: after bgp.announce */
+		ann = calloc(c->n_announce + c->n_svc, sizeof(*ann));
+		if (!ann)
+			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
+		if (c->n_announce)
+			memcpy(ann, c->announce, c->n_announce * sizeof(*ann));
+		memcpy(ann + c->n_announce, c->svc, c->n_svc * sizeof(*ann));
+		node.announce = ann;
+		node.n_announce = c->n_announce + c->n_svc;
 	}
 	r = bc_render_string(&node, ret_text, &e);
 	if (r < 0) {
@@ -221,6 +232,8 @@ void apply_job_free(struct apply_job *j)
 	free(j->peers);
 	free(j->egress);
 	free(j->egress_undo);
+	free(j->svc_list);
+	free(j->svc_why);
 	free(j);
 }
 
@@ -247,6 +260,13 @@ static struct apply_job *reload_prepare(struct agent *a)
 		conf_free(nc);
 		return NULL;
 	}
+	if (a->ds && svc_fill(nc, a->svc_all, a->n_svc_all, a) < 0) {
+		log_error("reload: out of memory, not reloading");
+		conf_free(nc);
+		return NULL;
+	}
+	if ((nc->svc_lb || nc->svc_external) && !ds_services_followed(a->ds))
+		log_warn("reload: bgp.services: Services are followed from roostd's start; restart roostd to announce them");
 	if (fixed_key_changed(old, nc)) {
 		log_error("reload: %s changed in '%s'; it cannot change while roostd runs (restart roostd after draining the node), not reloading",
 			  fixed_key_changed(old, nc), old->path);
@@ -399,6 +419,8 @@ void agent_apply_done(void *arg, void *ctx, bool ran)
 		rst_err_format(&j->e, buf, sizeof(buf));
 		log_error("owner: the new import policy was not applied, trying again: %s", buf);
 		a->owners.retry = true;
+	} else if (j->svc) {
+		svc_refused(a, j);
 	} else {
 		ds_merge_refused(a, j);
 	}
@@ -444,6 +466,8 @@ static void commit(struct agent *a, struct apply_job *j)
 		log_info("owner: import policy applied: %zu learned owner(s)", a->owners.n_learned);
 		free(a->text);
 		a->text = TAKE_PTR(j->text);
+	} else if (j->svc) {
+		svc_commit(a, j);
 	} else {
 		ds_merge_commit(a, j);
 	}
@@ -494,6 +518,16 @@ void agent_changes_step(struct agent *a)
 			return;
 		}
 	}
+	if (a->svc_wanted && rst_now_ms() >= a->svc_retry_ms) {
+		if (!share_write_try(&a->share))
+			return;
+		j = svc_prepare(a);
+		share_write_done(&a->share, a->conf);
+		if (j) {
+			submit(a, j);
+			return;
+		}
+	}
 	if (a->owners.changed && (j = owners_prepare(a))) {
 		submit(a, j);
 		return;
@@ -518,6 +552,13 @@ int agent_changes_timeout_ms(struct agent *a)
 		return -1;
 	if (a->reload_wanted || a->owners.changed)
 		return 0;
+	if (a->svc_wanted) {
+		d = a->svc_retry_ms - rst_now_ms();
+		if (d <= 0)
+			return SHARE_RETRY_MS;
+		if (!a->ds_new || a->ds_retry_ms - rst_now_ms() > d)
+			return (int)d;
+	}
 	if (!a->ds_new)
 		return -1;
 	d = a->ds_retry_ms - rst_now_ms();

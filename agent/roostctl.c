@@ -122,6 +122,8 @@ static void print_status(const json_t *r)
 			printf("egress    masquerade off (table %s %s)\n", s_(eg, "table"),
 			       present ? "PRESENT: left over" : "absent");
 	}
+	json_array_foreach(json_object_get(r, "announced"), i, s)
+		printf("announce  %s %s: %s\n", s_(s, "prefix"), s_(s, "when"), s_(s, "why"));
 	printf("\n%-16s %-9s %-15s %-10s %-12s %-13s %-5s %8s %8s %8s\n", "SESSION", "KIND",
 	       "ADDRESS", "ASN", "STATE", "SINCE", "BFD", "IMPORTED", "EXPORTED", "FILTERED");
 	json_array_foreach(sessions, i, s)

@@ -271,11 +271,20 @@ static void on_datastore(struct agent *a)
 	struct ds_peer *p = NULL;
 	size_t n = 0;
 
-	if (ds_take_peers(a->ds, &p, &n) <= 0)
-		return;
-	free(a->ds_new);
-	a->ds_new = p;
-	a->n_ds_new = n;
+	struct svc_addr *s = NULL;
+	size_t ns = 0;
+
+	if (ds_take_peers(a->ds, &p, &n) > 0) {
+		free(a->ds_new);
+		a->ds_new = p;
+		a->n_ds_new = n;
+	}
+	if (ds_take_services(a->ds, &s, &ns) > 0) {
+		free(a->svc_all);
+		a->svc_all = s;
+		a->n_svc_all = ns;
+		a->svc_wanted = true;
+	}
 }
 
 enum {
@@ -458,7 +467,10 @@ static int open_datastore(struct agent *a, int sfd)
 	if (!a->ds)
 		return 1;
 	(void)ds_take_peers(a->ds, &a->ds_peers, &a->n_ds_peers);
-	return ds_fill(a->conf, a->ds, a->ds_peers, a->n_ds_peers) < 0 ? 1 : 0;
+	(void)ds_take_services(a->ds, &a->svc_all, &a->n_svc_all);
+	if (ds_fill(a->conf, a->ds, a->ds_peers, a->n_ds_peers) < 0)
+		return 1;
+	return svc_fill(a->conf, a->svc_all, a->n_svc_all, a) < 0 ? 1 : 0;
 }
 
 /* The node's address pool, and host-local's reservations when configured. */
@@ -566,6 +578,8 @@ static void stop(struct agent *a)
 	ds_free(a->ds);
 	free(a->ds_peers);
 	free(a->ds_new);
+	free(a->svc_all);
+	free(a->svc_skipped);
 	metrics_done(&a->metrics);
 	api_free(a->api);
 	teardown_free(a->td); /* finishes the deletions it has queued */

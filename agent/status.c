@@ -184,6 +184,7 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 		"sessions", sessions, "healthy", healthy, "ready", why[0] == '\0', "ready_reason",
 		why[0] ? why : "BIRD runs and this node's pod subnet is exported");
 	json_object_set_new(out, "egress", status_egress(c));
+	json_object_set_new(out, "announced", svc_status_json(c));
 	bc_reply_done(&bfd);
 	free(protos);
 	bc_ctl_free(ctl);

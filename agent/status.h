@@ -15,7 +15,8 @@
 
 /* {"node":{...}, "pool":{...}, "config":{...}, "bird":{...},
  *  "sessions":[{name, kind, address, asn, state, since, bfd, imported,
- *               exported, filtered, last_error, expected}], "healthy":bool}
+ *               exported, filtered, last_error, expected}], "healthy":bool,
+ *  "announced":[{prefix, when, why}]}
  * healthy: BIRD answers and every expected session is Established. */
 json_t *status_node(const struct roostd_conf *c, const struct bird *b, const struct ipam *ipam);
 
@@ -27,5 +28,9 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
  * a session's import policy dropped). NULL with *reterr when BIRD or the
  * kernel cannot be asked. */
 json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen);
+
+/* svc.c: what the node announces to external peers (bgp.announce and
+ * bgp.services), and why. */
+json_t *svc_status_json(const struct roostd_conf *c);
 
 #endif

@@ -83,6 +83,7 @@ enum bc_export {
 #define BC_COMMUNITY_MAX 16 /* communities, and large communities, per peer */
 #define BC_PREPEND_MAX 10   /* AS-path prepends per peer */
 #define BC_ANNOUNCE_MAX 64  /* bgp.announce entries */
+#define BC_SVC_MAX 256      /* bgp.services addresses (and the cluster IP range) */
 
 /* A standard community (RFC 1997): "asn:value", 16 bits each. */
 struct bc_community {

@@ -298,8 +298,8 @@ static int check_ext_peer(const struct bc_node *node, size_t i, struct rst_err *
 static int check_announce(const struct bc_node *node, struct rst_err *reterr)
 {
 #define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
-	if (node->n_announce > BC_ANNOUNCE_MAX)
-		return BAD("at most %d announced prefixes", BC_ANNOUNCE_MAX);
+	if (node->n_announce > BC_ANNOUNCE_MAX + BC_SVC_MAX)
+		return BAD("at most %d announced prefixes", BC_ANNOUNCE_MAX + BC_SVC_MAX);
 	if (node->n_announce && !bc_node_has_pods(node))
 		return BAD("a node without a pod subnet announces no addresses");
 	for (size_t i = 0; i < node->n_announce; i++) {

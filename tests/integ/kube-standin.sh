@@ -5,7 +5,9 @@
 # real client, kubectl, so that it speaks the published API: discovery,
 # get and list as JSON, watch, label and annotate (strategic merge
 # patches), status patches of conditions, 410 Gone for an expired
-# resourceVersion, bookmarks, bearer-token auth over TLS.
+# resourceVersion, bookmarks, bearer-token auth over TLS; Services and
+# EndpointSlices with kubectl apply -f, get svc, get endpointslices and a
+# load-balancer controller's status patch.
 . "$(dirname "$0")/lib.sh"
 
 fabric_up
@@ -58,6 +60,60 @@ kube_curl PATCH /api/v1/nodes/node1/status \
 check "... a second condition merges beside it (by type)" \
 	bash -c "ip netns exec $(ns k8s) kubectl --kubeconfig $KUBECONFIG_FILE get node node1 -o json |
 		jq -e '[.status.conditions[].type] | sort == [\"NetworkUnavailable\",\"Ready\"]'"
+
+# ---- Services and EndpointSlices: kubectl apply, get, patch the status -----------------------
+# (--validate=false: the stand-in serves no OpenAPI document for kubectl to validate against)
+cat >"$K/web.yaml" <<'EOF2'
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  externalIPs: [198.51.100.7]
+  selector: {app: web}
+  ports: [{port: 80, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-abc12
+  namespace: default
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports: [{port: 80, protocol: TCP}]
+endpoints:
+- addresses: [10.244.1.5]
+  nodeName: node1
+  conditions: {ready: true}
+EOF2
+check "kubectl apply -f: a LoadBalancer Service and its EndpointSlice are created" \
+	kube_ctl apply --validate=false -f "$K/web.yaml"
+check "kubectl get svc web: type LoadBalancer, a cluster IP given by the server, ETP Local" \
+	bash -c "ip netns exec $(ns k8s) kubectl --kubeconfig $KUBECONFIG_FILE get svc web -o json |
+		jq -e '.spec.type == \"LoadBalancer\" and (.spec.clusterIP | startswith(\"10.96.\")) and .spec.externalTrafficPolicy == \"Local\"'"
+check "kubectl get svc (table) lists it" \
+	bash -c "ip netns exec $(ns k8s) kubectl --kubeconfig $KUBECONFIG_FILE get svc | grep -q '^web '"
+check "kubectl get endpointslices -l kubernetes.io/service-name=web: node1's endpoint, ready" \
+	bash -c "ip netns exec $(ns k8s) kubectl --kubeconfig $KUBECONFIG_FILE get endpointslices -l kubernetes.io/service-name=web -o json |
+		jq -e '[.items[].endpoints[] | [.nodeName, .conditions.ready]] == [[\"node1\", true]]'"
+check "a load-balancer controller's status patch: status.loadBalancer.ingress" \
+	kube_ctl patch svc web --subresource=status --type=merge \
+	-p '{"status":{"loadBalancer":{"ingress":[{"ip":"198.51.100.10"}]}}}'
+check "... visible in kubectl get svc web" \
+	bash -c "[ \"\$(ip netns exec $(ns k8s) kubectl --kubeconfig $KUBECONFIG_FILE get svc web -o jsonpath='{.status.loadBalancer.ingress[0].ip}')\" = 198.51.100.10 ]"
+sed -i 's/nodeName: node1/nodeName: node2/' "$K/web.yaml"
+check "kubectl apply -f again (the endpoint moves to node2): the slice is patched, the status kept" \
+	bash -c "ip netns exec $(ns k8s) kubectl --kubeconfig $KUBECONFIG_FILE apply --validate=false -f $K/web.yaml >/dev/null &&
+		[ \"\$(ip netns exec $(ns k8s) kubectl --kubeconfig $KUBECONFIG_FILE get endpointslice web-abc12 -o jsonpath='{.endpoints[0].nodeName}')\" = node2 ] &&
+		[ \"\$(ip netns exec $(ns k8s) kubectl --kubeconfig $KUBECONFIG_FILE get svc web -o jsonpath='{.status.loadBalancer.ingress[0].ip}')\" = 198.51.100.10 ]"
+check "a watch of every namespace's Services (the path roostd uses) starts with web" \
+	bash -c "kube_curl() { :; }; ip netns exec $(ns k8s) curl -sS -N --max-time 3 --cacert $K/ca.crt \
+		-H 'Authorization: Bearer $(cat "$K/token")' \
+		'https://$KUBE_ADDR:6443/api/v1/services?watch=true&timeoutSeconds=1' |
+		jq -se 'map(select(.type == \"ADDED\") | .object.metadata.name) == [\"web\"]'"
+check "kubectl delete svc web" kube_ctl delete svc web
+check "... gone from kubectl get svc" bash -c "[ -z \"\$(ip netns exec $(ns k8s) kubectl --kubeconfig $KUBECONFIG_FILE get svc -o name)\" ]"
 
 # ---- raw API: watch stream, bookmarks, 410, auth ---------------------------------------------
 rv=$(kube_curl GET /api/v1/nodes | jq -r .metadata.resourceVersion)

@@ -4,7 +4,9 @@
 
 There is no real API server on a test machine, so the tests run roostd
 against this one. It implements the parts of the core/v1 API that roost
-uses, as the API reference specifies them, and no more:
+uses, as the API reference specifies them, and no more: Nodes (core/v1),
+Services (core/v1, namespaced) and EndpointSlices (discovery.k8s.io/v1,
+namespaced).
 
   GET    /version, /api, /api/v1, /apis           discovery (what kubectl asks first)
   GET    /api/v1/nodes                            NodeList with metadata.resourceVersion
@@ -23,6 +25,18 @@ uses, as the API reference specifies them, and no more:
                                                   (lists of conditions and addresses merge
                                                   by their key "type", as for Node)
   PUT    /api/v1/nodes/NAME/status                replace the status
+
+Services and EndpointSlices take the same verbs on their paths:
+  /api/v1/services, /apis/discovery.k8s.io/v1/endpointslices
+                                                  list or watch every namespace
+  /api/v1/namespaces/NS/services[/NAME[/status]]
+  /apis/discovery.k8s.io/v1/namespaces/NS/endpointslices[/NAME]
+A Service created gets spec.clusterIP from 10.96.0.0/12 (unless it names
+one, or "None"), spec.type ClusterIP and, for NodePort and LoadBalancer,
+externalTrafficPolicy Cluster by default; its status is set only through
+/status (a load-balancer controller's PATCH), as the real server does.
+Strategic merge patches merge Service spec.ports by "port" and conditions
+by "type"; EndpointSlice endpoints are atomic (replaced whole).
 
 Every request needs "Authorization: Bearer <token>" with the token in
 --token-file (read again on each request, so a test can rotate it): else
@@ -48,8 +62,19 @@ import urllib.parse
 import uuid
 
 LOCK = threading.Condition()
-NODES = {}          # name -> Node object
-EVENTS = []         # (resourceVersion, type, object)
+# resource -> what it is; STORE[resource] maps name (cluster-scoped) or
+# "namespace/name" to the object
+RESOURCES = {
+    'nodes': {'kind': 'Node', 'group': '', 'version': 'v1', 'namespaced': False,
+              'status': True, 'short': ['no']},
+    'services': {'kind': 'Service', 'group': '', 'version': 'v1', 'namespaced': True,
+                 'status': True, 'short': ['svc']},
+    'endpointslices': {'kind': 'EndpointSlice', 'group': 'discovery.k8s.io', 'version': 'v1',
+                       'namespaced': True, 'status': False, 'short': []},
+}
+STORE = {r: {} for r in RESOURCES}
+NODES = STORE['nodes']
+EVENTS = []         # (resourceVersion, resource, type, object)
 RV = [1]            # the store's resourceVersion
 OLDEST = [1]        # events after this resourceVersion are kept
 BOOKMARK_GEN = [0]  # bumped by /standin/bookmark
@@ -70,7 +95,7 @@ def save():
     if not ARGS.state:
         return
     with open(ARGS.state + '.new', 'w') as f:
-        json.dump({'rv': RV[0], 'nodes': NODES}, f)
+        json.dump({'rv': RV[0], 'store': STORE}, f)
     import os
     os.replace(ARGS.state + '.new', ARGS.state)
 
@@ -83,16 +108,17 @@ def load():
             s = json.load(f)
     except FileNotFoundError:
         return
-    NODES.update(s['nodes'])
+    for r, objs in s.get('store', {'nodes': s.get('nodes', {})}).items():
+        STORE[r].update(objs)
     RV[0] = s['rv']
     OLDEST[0] = s['rv']  # a restarted server has no history: older watches get 410
 
 
-def record(kind, obj):
+def record(res, kind, obj):
     """Stores a change under the next resourceVersion (LOCK held)."""
     RV[0] += 1
     obj['metadata']['resourceVersion'] = str(RV[0])
-    EVENTS.append((RV[0], kind, copy.deepcopy(obj)))
+    EVENTS.append((RV[0], res, kind, copy.deepcopy(obj)))
     del EVENTS[:-1000]
     if len(EVENTS) == 1000:
         OLDEST[0] = EVENTS[0][0] - 1
@@ -114,12 +140,14 @@ def merge_patch(target, patch):
     return target
 
 
-MERGE_KEYS = {('status', 'conditions'): 'type', ('status', 'addresses'): 'type'}
+MERGE_KEYS = {('status', 'conditions'): 'type', ('status', 'addresses'): 'type',
+              ('spec', 'ports'): 'port'}
 
 
 def strategic_patch(target, patch, path=()):
-    """Strategic merge patch for Node: maps merge; the lists Node declares
-    with a patch merge key (conditions, addresses) merge item by item."""
+    """Strategic merge patch: maps merge; the lists the types declare with a
+    patch merge key (Node conditions and addresses, Service ports and
+    conditions) merge item by item; other lists are replaced."""
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     if not isinstance(target, dict):
@@ -170,17 +198,18 @@ def selector(q):
             reqs.append((k.strip(), 'eq', v.strip()))
         else:
             reqs.append((r, 'exists', None))
-    names = None
+    fields = {}
     for f in filter(None, q.get('fieldSelector', '').split(',')):
         k, _, v = f.replace('==', '=').partition('=')
-        if k.strip() == 'metadata.name':
-            names = v.strip()
+        if k.strip() in ('metadata.name', 'metadata.namespace'):
+            fields[k.strip().split('.')[1]] = v.strip()
 
     def match(node):
         md = node.get('metadata', {})
         labels = md.get('labels') or {}
-        if names is not None and md.get('name') != names:
-            return False
+        for k, v in fields.items():
+            if md.get(k) != v:
+                return False
         for k, op, v in reqs:
             have = k in labels
             val = labels.get(k)
@@ -234,7 +263,56 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = [p for p in u.path.split('/') if p]
         return parts, q
 
+    def target(self, parts):
+        """(resource, namespace, name, subresource) of an object path, or None."""
+        if parts[:2] == ['api', 'v1']:
+            gv, rest = ('', 'v1'), parts[2:]
+        elif len(parts) >= 3 and parts[0] == 'apis':
+            gv, rest = (parts[1], parts[2]), parts[3:]
+        else:
+            return None
+        ns = None
+        if len(rest) >= 2 and rest[0] == 'namespaces':
+            ns, rest = rest[1], rest[2:]
+        if not rest or rest[0] not in RESOURCES:
+            return None
+        res = rest[0]
+        r = RESOURCES[res]
+        if (r['group'], r['version']) != gv or (ns and not r['namespaced']) or len(rest) > 3:
+            return None
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else None
+        if sub and not (sub == 'status' and r['status']):
+            return None
+        if name and r['namespaced'] and not ns:
+            return None
+        return res, ns, name, sub
+
+    @staticmethod
+    def key(res, ns, name):
+        return '%s/%s' % (ns, name) if RESOURCES[res]['namespaced'] else name
+
+    def not_found(self, res, name):
+        return self.send_json(404, status(404, 'NotFound', '%s "%s" not found' % (res, name)))
+
     # ---- GET ---------------------------------------------------------------
+    def resource_list(self, group, version):
+        verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']
+        out = []
+        for res, r in sorted(RESOURCES.items()):
+            if (r['group'], r['version']) != (group, version):
+                continue
+            out.append({'name': res, 'singularName': r['kind'].lower(),
+                        'namespaced': r['namespaced'], 'kind': r['kind'], 'verbs': verbs,
+                        'shortNames': r['short']})
+            if r['status']:
+                out.append({'name': res + '/status', 'singularName': '',
+                            'namespaced': r['namespaced'], 'kind': r['kind'],
+                            'verbs': ['get', 'patch', 'update']})
+        gv = '%s/%s' % (group, version) if group else version
+        return {'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': gv,
+                'resources': out}
+
     def do_GET(self):
         if not self.authorized():
             return
@@ -247,46 +325,52 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                         'serverAddressByClientCIDRs': [
                                             {'clientCIDR': '0.0.0.0/0',
                                              'serverAddress': self.headers.get('Host', '')}]})
+        disc = {'name': 'discovery.k8s.io',
+                'versions': [{'groupVersion': 'discovery.k8s.io/v1', 'version': 'v1'}],
+                'preferredVersion': {'groupVersion': 'discovery.k8s.io/v1', 'version': 'v1'}}
         if parts == ['apis']:
-            return self.send_json(200, {'kind': 'APIGroupList', 'apiVersion': 'v1', 'groups': []})
+            return self.send_json(200, {'kind': 'APIGroupList', 'apiVersion': 'v1',
+                                        'groups': [disc]})
+        if parts == ['apis', 'discovery.k8s.io']:
+            return self.send_json(200, dict(disc, kind='APIGroup', apiVersion='v1'))
         if parts == ['api', 'v1']:
-            verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']
-            return self.send_json(200, {
-                'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': 'v1',
-                'resources': [
-                    {'name': 'nodes', 'singularName': 'node', 'namespaced': False,
-                     'kind': 'Node', 'verbs': verbs, 'shortNames': ['no']},
-                    {'name': 'nodes/status', 'singularName': '', 'namespaced': False,
-                     'kind': 'Node', 'verbs': ['get', 'patch', 'update']}]})
-        if parts == ['api', 'v1', 'nodes']:
+            return self.send_json(200, self.resource_list('', 'v1'))
+        if parts == ['apis', 'discovery.k8s.io', 'v1']:
+            return self.send_json(200, self.resource_list('discovery.k8s.io', 'v1'))
+        t = self.target(parts)
+        if t is None:
+            return self.send_json(404, status(404, 'NotFound', 'the server could not find the '
+                                              'requested resource'))
+        res, ns, name, _ = t
+        if name is None:
             if q.get('watch') in ('true', '1'):
-                return self.watch(q)
+                return self.watch(res, ns, q)
             with LOCK:
                 rv = q.get('resourceVersion')
                 if rv and rv != '0' and int(rv) < OLDEST[0]:
                     return self.send_json(410, status(
                         410, 'Expired', 'too old resource version: %s (%d)' % (rv, OLDEST[0])))
                 match = selector(q)
-                items = [copy.deepcopy(NODES[n]) for n in sorted(NODES) if match(NODES[n])]
-                return self.send_json(200, {'kind': 'NodeList', 'apiVersion': 'v1',
-                                            'metadata': {'resourceVersion': str(RV[0])},
-                                            'items': items})
-        if len(parts) in (4, 5) and parts[:3] == ['api', 'v1', 'nodes']:
-            with LOCK:
-                n = NODES.get(parts[3])
-                if n is None:
-                    return self.send_json(404, status(404, 'NotFound',
-                                                      'nodes "%s" not found' % parts[3]))
-                return self.send_json(200, n)
-        return self.send_json(404, status(404, 'NotFound', 'the server could not find the '
-                                          'requested resource'))
+                objs = STORE[res]
+                items = [copy.deepcopy(objs[k]) for k in sorted(objs) if match(objs[k]) and
+                         (ns is None or objs[k]['metadata'].get('namespace') == ns)]
+                r = RESOURCES[res]
+                return self.send_json(200, {
+                    'kind': r['kind'] + 'List',
+                    'apiVersion': '%s/%s' % (r['group'], r['version']) if r['group'] else 'v1',
+                    'metadata': {'resourceVersion': str(RV[0])}, 'items': items})
+        with LOCK:
+            o = STORE[res].get(self.key(res, ns, name))
+            if o is None:
+                return self.not_found(res, name)
+            return self.send_json(200, o)
 
     def chunk(self, obj):
         data = (json.dumps(obj) + '\n').encode()
         self.wfile.write(b'%x\r\n%s\r\n' % (len(data), data))
         self.wfile.flush()
 
-    def watch(self, q):
+    def watch(self, res, ns, q):
         rv = q.get('resourceVersion', '')
         bookmarks = q.get('allowWatchBookmarks') in ('true', '1')
         timeout = int(q.get('timeoutSeconds') or 1800)
@@ -296,15 +380,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         import time
         end = time.monotonic() + timeout
-        match = selector(q)
+        sel = selector(q)
+
+        def match(r, o):
+            return r == res and sel(o) and (ns is None or o['metadata'].get('namespace') == ns)
+        objs = STORE[res]
         with LOCK:
             if rv in ('', '0'):
-                pending = [(RV[0], 'ADDED', copy.deepcopy(NODES[n])) for n in sorted(NODES)
-                           if match(NODES[n])]
+                pending = [(RV[0], res, 'ADDED', copy.deepcopy(objs[k])) for k in sorted(objs)
+                           if match(res, objs[k])]
                 last = RV[0]
             elif int(rv) < OLDEST[0]:
-                pending = [(0, 'ERROR', status(410, 'Expired', 'too old resource version: %s (%d)'
-                                               % (rv, OLDEST[0])))]
+                pending = [(0, res, 'ERROR', status(410, 'Expired',
+                                                    'too old resource version: %s (%d)'
+                                                    % (rv, OLDEST[0])))]
                 last = None
             else:
                 last = int(rv)
@@ -313,7 +402,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             cgen = COMPACT_GEN[0]
         try:
             while True:
-                for _, kind, obj in pending:
+                for _, _, kind, obj in pending:
                     self.chunk({'type': kind, 'object': obj})
                 if last is None:
                     break
@@ -336,12 +425,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     new = [e for e in EVENTS if e[0] > last]
                     if new:
                         last = new[-1][0]
-                    pending = [e for e in new if match(e[2])]
+                    pending = [e for e in new if match(e[1], e[3])]
                     if BOOKMARK_GEN[0] != gen:
                         gen = BOOKMARK_GEN[0]
                         if bookmarks:
-                            pending.append((last, 'BOOKMARK', {
-                                'kind': 'Node', 'apiVersion': 'v1',
+                            r = RESOURCES[res]
+                            pending.append((last, res, 'BOOKMARK', {
+                                'kind': r['kind'],
+                                'apiVersion': '%s/%s' % (r['group'], r['version'])
+                                if r['group'] else 'v1',
                                 'metadata': {'resourceVersion': str(RV[0])}}))
             self.wfile.write(b'0\r\n\r\n')
             self.wfile.flush()
@@ -366,66 +458,100 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 BOOKMARK_GEN[0] += 1
                 LOCK.notify_all()
             return self.send_json(200, {})
-        if parts != ['api', 'v1', 'nodes']:
+        t = self.target(parts)
+        if t is None or t[2] is not None or (RESOURCES[t[0]]['namespaced'] and not t[1]):
             return self.send_json(405, status(405, 'MethodNotAllowed', 'not allowed'))
+        res, ns, _, _ = t
+        r = RESOURCES[res]
         obj = self.body()
         if obj is ValueError:
             return
-        name = (obj or {}).get('metadata', {}).get('name')
-        if not name or obj.get('kind', 'Node') != 'Node':
-            return self.send_json(422, status(422, 'Invalid', 'a Node with metadata.name'))
+        md = (obj or {}).get('metadata') or {}
+        name = md.get('name')
+        if not name or obj.get('kind', r['kind']) != r['kind']:
+            return self.send_json(422, status(422, 'Invalid', 'a %s with metadata.name' % r['kind']))
+        if r['namespaced']:
+            if md.get('namespace', ns) != ns:
+                return self.send_json(400, status(400, 'BadRequest', 'the namespace of the '
+                                                  'object does not match the request'))
+            md['namespace'] = ns
         with LOCK:
-            if name in NODES:
+            k = self.key(res, ns, name)
+            if k in STORE[res]:
                 return self.send_json(409, status(409, 'AlreadyExists',
-                                                  'nodes "%s" already exists' % name))
-            obj.update({'kind': 'Node', 'apiVersion': 'v1'})
-            obj['metadata'].update({'uid': str(uuid.uuid4()), 'creationTimestamp': now()})
-            obj.setdefault('spec', {})
-            obj.setdefault('status', {})
-            NODES[name] = obj
-            record('ADDED', obj)
+                                                  '%s "%s" already exists' % (res, name)))
+            obj.update({'kind': r['kind'],
+                        'apiVersion': '%s/%s' % (r['group'], r['version'])
+                        if r['group'] else 'v1'})
+            md.update({'uid': str(uuid.uuid4()), 'creationTimestamp': now()})
+            obj['metadata'] = md
+            if res == 'services':
+                err = service_defaults(obj)
+                if err:
+                    return self.send_json(422, status(422, 'Invalid', err))
+                obj['status'] = {'loadBalancer': {}}  # set through /status only
+            elif r['status']:
+                obj.setdefault('spec', {})
+                obj.setdefault('status', {})
+            STORE[res][k] = obj
+            record(res, 'ADDED', obj)
             return self.send_json(201, obj)
 
     def do_DELETE(self):
         if not self.authorized():
             return
         parts, _ = self.route()
-        if len(parts) != 4 or parts[:3] != ['api', 'v1', 'nodes']:
+        t = self.target(parts)
+        if t is None or t[2] is None or t[3]:
             return self.send_json(405, status(405, 'MethodNotAllowed', 'not allowed'))
+        res, ns, name, _ = t
         with LOCK:
-            n = NODES.pop(parts[3], None)
-            if n is None:
-                return self.send_json(404, status(404, 'NotFound',
-                                                  'nodes "%s" not found' % parts[3]))
-            record('DELETED', n)
-            return self.send_json(200, n)
+            o = STORE[res].pop(self.key(res, ns, name), None)
+            if o is None:
+                return self.not_found(res, name)
+            record(res, 'DELETED', o)
+            return self.send_json(200, o)
 
     def change(self, fn):
         parts, _ = self.route()
-        if len(parts) not in (4, 5) or parts[:3] != ['api', 'v1', 'nodes'] or \
-                (len(parts) == 5 and parts[4] != 'status'):
+        t = self.target(parts)
+        if t is None or t[2] is None:
             return self.send_json(405, status(405, 'MethodNotAllowed', 'not allowed'))
+        res, ns, name, sub = t
+        r = RESOURCES[res]
         obj = self.body()
         if obj is ValueError:
             return
         with LOCK:
-            n = NODES.get(parts[3])
+            n = STORE[res].get(self.key(res, ns, name))
             if n is None:
-                return self.send_json(404, status(404, 'NotFound',
-                                                  'nodes "%s" not found' % parts[3]))
-            new = fn(copy.deepcopy(n), obj, len(parts) == 5)
+                return self.not_found(res, name)
+            new = fn(copy.deepcopy(n), obj, sub == 'status')
             if isinstance(new, tuple):
                 return self.send_json(*new)
-            # a status change touches status only; the object otherwise all but status
-            if len(parts) == 5:
+            # a status change touches status only; the object otherwise all
+            # but status (for the types that have a status subresource)
+            if sub == 'status':
                 n['status'] = new.get('status', {})
             else:
-                st = n.get('status', {})
+                st = n.get('status')
+                md = n['metadata']
                 n.clear()
                 n.update(new)
-                n['status'] = st
-            n['kind'], n['apiVersion'] = 'Node', 'v1'
-            record('MODIFIED', n)
+                # name, namespace, uid and creation stay the server's
+                n['metadata'] = dict(new.get('metadata') or {}, name=md['name'],
+                                     uid=md['uid'], creationTimestamp=md['creationTimestamp'])
+                if 'namespace' in md:
+                    n['metadata']['namespace'] = md['namespace']
+                if r['status']:
+                    n['status'] = st if st is not None else {}
+                if res == 'services':
+                    err = service_defaults(n)
+                    if err:
+                        return self.send_json(422, status(422, 'Invalid', err))
+            n['kind'] = r['kind']
+            n['apiVersion'] = '%s/%s' % (r['group'], r['version']) if r['group'] else 'v1'
+            record(res, 'MODIFIED', n)
             return self.send_json(200, n)
 
     def do_PATCH(self):
@@ -447,6 +573,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not self.authorized():
             return
         self.change(lambda node, new, _: new)
+
+
+NEXT_CLUSTER_IP = [10]
+
+
+def service_defaults(svc):
+    """What the real server fills in for a Service (LOCK held): spec.type,
+    a clusterIP from 10.96.0.0/12, externalTrafficPolicy for services
+    reachable from outside. An error message, or None."""
+    spec = svc.setdefault('spec', {})
+    spec.setdefault('type', 'ClusterIP')
+    if spec['type'] not in ('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'):
+        return 'spec.type: Unsupported value: "%s"' % spec['type']
+    if spec['type'] != 'ExternalName' and not spec.get('clusterIP'):
+        n = NEXT_CLUSTER_IP[0]
+        NEXT_CLUSTER_IP[0] += 1
+        spec['clusterIP'] = '10.96.%d.%d' % (n // 256, n % 256)
+        spec['clusterIPs'] = [spec['clusterIP']]
+    if spec['type'] in ('NodePort', 'LoadBalancer'):
+        spec.setdefault('externalTrafficPolicy', 'Cluster')
+        if spec['externalTrafficPolicy'] not in ('Cluster', 'Local'):
+            return 'spec.externalTrafficPolicy: Unsupported value: "%s"' % \
+                spec['externalTrafficPolicy']
+    return None
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

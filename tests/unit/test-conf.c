@@ -11,11 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "agent.h"
 #include "conf.h"
 #include "log.h"
 
@@ -279,6 +281,77 @@ static void test_announce_and_policy(void **state)
 	conf_free(c);
 }
 
+/* bgp.services: the keys, and which Service addresses a node announces
+ * (svc_fill): the kinds asked for, never one inside the pod CIDR, a node's
+ * or a peer's address, or one bgp.announce has; at most BC_SVC_MAX. */
+static void test_services(void **state)
+{
+	struct roostd_conf *c = NULL;
+	struct svc_addr *s = calloc(BC_SVC_MAX + 20, sizeof(*s));
+	struct rst_err e;
+	char path[256];
+	size_t n = 0;
+
+	(void)state;
+	write_file("services.conf",
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; };\n"
+		   "node = { name = \"node1\"; address = \"172.31.0.11\"; };\n"
+		   "datastore = { type = \"kubernetes\"; };\n"
+		   "bgp = {\n"
+		   "  announce = ( { prefix = \"192.0.2.0/28\"; when = \"always\"; } );\n"
+		   "  peers = ( { name = \"tor\"; address = \"172.31.0.1\"; asn = 65000; } );\n"
+		   "  services = { load_balancer = true; cluster_ip_range = \"10.96.0.0/12\"; };\n"
+		   "};\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_true(c->svc_lb);
+	assert_false(c->svc_external); /* default off */
+	assert_true(c->svc_range_on);
+	assert_string_equal(ip(c->svc_range.net), "10.96.0.0");
+	assert_int_equal(c->svc_range.len, 12);
+	c->mesh = calloc(1, sizeof(*c->mesh));
+	inet_pton(AF_INET, "172.31.0.12", &c->mesh[0].address);
+	c->n_mesh = 1;
+
+#define ADD(a, k) (inet_pton(AF_INET, a, &s[n].addr), s[n].kinds = (k), \
+		   snprintf(s[n].why, sizeof(s[n].why), "why %s", a), n++)
+	ADD("198.51.100.10", KSVC_LB);
+	ADD("198.51.100.11", KSVC_EXTERNAL); /* external_ips is off */
+	ADD("198.51.100.12", KSVC_LB | KSVC_EXTERNAL);
+	ADD("10.244.3.7", KSVC_LB);          /* a pod address */
+	ADD("172.31.0.11", KSVC_LB);         /* this node */
+	ADD("172.31.0.12", KSVC_LB);         /* another node */
+	ADD("172.31.0.1", KSVC_LB);          /* the peer */
+	ADD("192.0.2.3", KSVC_LB);           /* inside bgp.announce */
+	ADD("10.96.0.10", KSVC_LB);          /* inside cluster_ip_range */
+	ADD("127.0.0.1", KSVC_LB);
+	assert_int_equal(svc_fill(c, s, n, NULL), 0);
+	assert_int_equal(c->n_svc, 3);
+	assert_string_equal(ip(c->svc[0].net), "10.96.0.0");
+	assert_int_equal(c->svc[0].len, 12);
+	assert_string_equal(c->svc_why[0], "bgp.services.cluster_ip_range");
+	assert_string_equal(ip(c->svc[1].net), "198.51.100.10");
+	assert_int_equal(c->svc[1].len, 32);
+	assert_int_equal(c->svc[1].when, BC_ANNOUNCE_ALWAYS);
+	assert_string_equal(c->svc_why[1], "why 198.51.100.10");
+	assert_string_equal(ip(c->svc[2].net), "198.51.100.12");
+
+	/* more than BC_SVC_MAX: capped, the range kept */
+	n = 0;
+	for (int i = 0; i < BC_SVC_MAX + 10; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "203.0.%d.%d", 113 + i / 250, 1 + i % 250);
+		ADD(a, KSVC_LB);
+	}
+#undef ADD
+	assert_int_equal(svc_fill(c, s, n, NULL), 0);
+	assert_int_equal(c->n_svc, BC_SVC_MAX);
+	assert_string_equal(c->svc_why[0], "bgp.services.cluster_ip_range");
+	free(s);
+	conf_free(c);
+}
+
 static void test_missing_file(void **state)
 {
 	struct roostd_conf *c = NULL;
@@ -421,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_topology_keys),
 		cmocka_unit_test(test_announce_and_policy),
 		cmocka_unit_test(test_dual_stack),
+		cmocka_unit_test(test_services),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

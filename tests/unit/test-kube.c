@@ -22,6 +22,7 @@
 
 #include "etcd.h"
 #include "kube.h"
+#include "kubesvc.h"
 
 static char dir[] = "/tmp/roost-test-kube.XXXXXX";
 
@@ -322,13 +323,158 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* ---- Services and EndpointSlices (bgp.services) ------------------------------------ */
+
+static char reported[8][256];
+static int n_reported;
+
+static void report(void *arg, const char *key, const char *why)
+{
+	(void)arg;
+	if (n_reported < 8)
+		snprintf(reported[n_reported++], sizeof(reported[0]), "%s: %s", key, why);
+}
+
+static json_t *jparse(const char *text)
+{
+	json_error_t e;
+	json_t *o = json_loads(text, 0, &e);
+
+	assert_non_null(o);
+	return o;
+}
+
+static const char *ip4(struct in_addr a)
+{
+	static char b[INET_ADDRSTRLEN];
+
+	return inet_ntop(AF_INET, &a, b, sizeof(b));
+}
+
+static void test_service(void **state)
+{
+	struct kube_service s;
+	char why[256] = "";
+	json_t *o = jparse(
+		"{\"metadata\":{\"namespace\":\"shop\",\"name\":\"web\"},"
+		"\"spec\":{\"type\":\"LoadBalancer\",\"externalTrafficPolicy\":\"Local\","
+		"\"externalIPs\":[\"198.51.100.7\",\"nope\",\"2001:db8::1\",7,\"198.51.100.7\"]},"
+		"\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"198.51.100.10\"},"
+		"{\"hostname\":\"lb.example.com\"},{\"ip\":\"1.2.3.4.5\"}]}}}");
+
+	(void)state;
+	n_reported = 0;
+	assert_int_equal(kube_service_parse(o, &s, report, NULL, why, sizeof(why)), 0);
+	assert_string_equal(s.key, "shop/web");
+	assert_true(s.load_balancer);
+	assert_true(s.local);
+	assert_int_equal(s.n_ext, 1); /* the repeat is dropped, silently */
+	assert_string_equal(ip4(s.ext[0]), "198.51.100.7");
+	assert_int_equal(s.n_lb, 1); /* a hostname-only ingress has nothing to route */
+	assert_string_equal(ip4(s.lb[0]), "198.51.100.10");
+	assert_int_equal(n_reported, 4);
+	assert_string_equal(reported[0], "shop/web: spec.externalIPs[1] 'nope' is not an IPv4 address; skipped");
+	assert_string_equal(reported[1], "shop/web: spec.externalIPs[2] '2001:db8::1' is IPv6; not announced (IPv4 only)");
+	assert_string_equal(reported[2], "shop/web: spec.externalIPs[3] is not a string; skipped");
+	assert_non_null(strstr(reported[3], "'1.2.3.4.5' is not an IPv4 address"));
+	json_decref(o);
+
+	/* A ClusterIP Service's status is not read; no namespace: refused. */
+	o = jparse("{\"metadata\":{\"namespace\":\"a\",\"name\":\"b\"},\"spec\":{},"
+		   "\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"198.51.100.10\"}]}}}");
+	assert_int_equal(kube_service_parse(o, &s, report, NULL, why, sizeof(why)), 0);
+	assert_false(s.load_balancer);
+	assert_false(s.local);
+	assert_int_equal(s.n_lb, 0);
+	json_decref(o);
+	o = jparse("{\"metadata\":{\"name\":\"b\"}}");
+	assert_int_equal(kube_service_parse(o, &s, report, NULL, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "not a Service with metadata.namespace and metadata.name");
+	json_decref(o);
+}
+
+static void test_slice(void **state)
+{
+	struct kube_slice l;
+	char why[256] = "";
+	json_t *o = jparse(
+		"{\"metadata\":{\"namespace\":\"shop\",\"name\":\"web-x1\","
+		"\"labels\":{\"kubernetes.io/service-name\":\"web\"}},"
+		"\"endpoints\":[{\"nodeName\":\"node1\",\"conditions\":{\"ready\":false}},"
+		"{\"nodeName\":\"node2\"},{\"nodeName\":\"node3\",\"conditions\":{\"ready\":true}}]}");
+
+	(void)state;
+	assert_int_equal(kube_slice_parse(o, "node1", &l, why, sizeof(why)), 0);
+	assert_string_equal(l.key, "shop/web-x1");
+	assert_string_equal(l.service, "shop/web");
+	assert_false(l.ready_here); /* ready: false */
+	assert_int_equal(kube_slice_parse(o, "node2", &l, why, sizeof(why)), 0);
+	assert_true(l.ready_here); /* ready unset: ready, as the API reference says */
+	assert_int_equal(kube_slice_parse(o, "node3", &l, why, sizeof(why)), 0);
+	assert_true(l.ready_here);
+	assert_int_equal(kube_slice_parse(o, "node4", &l, why, sizeof(why)), 0);
+	assert_false(l.ready_here);
+	json_decref(o);
+}
+
+static void test_svc_addrs(void **state)
+{
+	struct kube_service s[3] = {0};
+	struct kube_slice l[2] = {0};
+	struct svc_addr *a = NULL;
+	int n;
+
+	(void)state;
+	/* a: LoadBalancer, policy Cluster, 198.51.100.20 and externalIP .5 */
+	snprintf(s[0].key, sizeof(s[0].key), "default/a");
+	s[0].load_balancer = true;
+	inet_pton(AF_INET, "198.51.100.20", &s[0].lb[s[0].n_lb++]);
+	inet_pton(AF_INET, "198.51.100.5", &s[0].ext[s[0].n_ext++]);
+	/* b: policy Local, its endpoint ready on another node only */
+	snprintf(s[1].key, sizeof(s[1].key), "default/b");
+	s[1].load_balancer = s[1].local = true;
+	inet_pton(AF_INET, "198.51.100.30", &s[1].lb[s[1].n_lb++]);
+	snprintf(l[0].service, sizeof(l[0].service), "default/b");
+	/* c: policy Local, ready here; its externalIP repeats a's ingress IP */
+	snprintf(s[2].key, sizeof(s[2].key), "default/c");
+	s[2].load_balancer = s[2].local = true;
+	inet_pton(AF_INET, "198.51.100.40", &s[2].lb[s[2].n_lb++]);
+	inet_pton(AF_INET, "198.51.100.20", &s[2].ext[s[2].n_ext++]);
+	snprintf(l[1].service, sizeof(l[1].service), "default/c");
+	l[1].ready_here = true;
+
+	n = kube_svc_addrs(s, 3, l, 2, &a);
+	assert_int_equal(n, 3);
+	assert_string_equal(ip4(a[0].addr), "198.51.100.5");
+	assert_int_equal(a[0].kinds, KSVC_EXTERNAL);
+	assert_string_equal(a[0].why, "service default/a externalIP");
+	assert_string_equal(ip4(a[1].addr), "198.51.100.20");
+	assert_int_equal(a[1].kinds, KSVC_LB | KSVC_EXTERNAL);
+	assert_string_equal(a[1].why, "service default/a LoadBalancer ingress");
+	assert_string_equal(ip4(a[2].addr), "198.51.100.40");
+	assert_string_equal(a[2].why,
+			    "service default/c LoadBalancer ingress, externalTrafficPolicy Local: a ready endpoint on this node");
+	free(a);
+
+	/* the endpoint of b becomes ready here: .30 joins */
+	l[0].ready_here = true;
+	n = kube_svc_addrs(s, 3, l, 2, &a);
+	assert_int_equal(n, 4);
+	assert_string_equal(ip4(a[2].addr), "198.51.100.30");
+	free(a);
+	n = kube_svc_addrs(NULL, 0, NULL, 0, &a);
+	assert_int_equal(n, 0);
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kubeconfig_token),  cmocka_unit_test(test_kubeconfig_data),
 		cmocka_unit_test(test_kubeconfig_refused), cmocka_unit_test(test_in_cluster),
 		cmocka_unit_test(test_node),		  cmocka_unit_test(test_node_refused),
-		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_events),		  cmocka_unit_test(test_service),
+		cmocka_unit_test(test_slice),		  cmocka_unit_test(test_svc_addrs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
