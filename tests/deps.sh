@@ -7,7 +7,7 @@ ROOST_DEPS="build-essential autoconf automake libtool pkg-config clang libclang-
 	bird2 iproute2 iputils-ping procps jq tcpdump util-linux curl man-db socat valgrind iperf3
 	frr gobgpd exabgp etcd-server etcd-client libcurl4-openssl-dev libyaml-dev
 	golang-go golang-github-appc-cni-dev containernetworking-plugins python3 openssl nftables
-	mmdebstrap umoci skopeo
+	mmdebstrap umoci skopeo podman runc
 	golang-k8s-kube-openapi-dev golang-github-googleapis-gnostic-dev golang-goprotobuf-dev"
 
 deps_missing() {

@@ -8,7 +8,9 @@
 # roostd, roostctl and bird run, every command the DaemonSet names exists,
 # the CNI plugin the init container copies to the host runs with no library
 # at all, and the DaemonSet's ConfigMap passes roostd --check-config with the
-# image's own BIRD. The build needs a Debian mirror (apt); the .debs and
+# image's own BIRD. Then podman (daemonless, storage of its own) loads the
+# archive and runs it: the versions, the image's CMD, the init container's
+# script from the manifest, the roostd container's command. The build needs a Debian mirror (apt); the .debs and
 # the release build stay in $top_builddir/image, so a second run is quick.
 . "$(dirname "$0")/lib.sh"
 
@@ -91,4 +93,46 @@ awk '/^  roostd.conf: \|$/ {on = 1; next} on && /^  [^ ]/ {on = 0} on {sub(/^   
 echo 'password = "test";' >"$R/etc/roost-bgp/bgp.conf"
 check "the DaemonSet's roostd.conf passes roostd --check-config in the image (its BIRD parses it)" \
 	in_image NODE_NAME=node1 /usr/local/sbin/roostd --check-config -c /etc/roost/roostd.conf
+
+# ---- podman: load and run it as a runtime does ----------------------------------------------
+# Its own storage under $RST_TMP (vfs), no network, never a pull; runc with
+# cgroupfs and explicit limits (crun fails on this machine's cgroup layout).
+P=$RST_TMP/podman
+pm() {
+	podman --root "$P/root" --runroot "$P/run" --storage-driver vfs --runtime runc \
+		--cgroup-manager=cgroupfs --events-backend=none "$@"
+}
+prun() {
+	pm run --rm --pull=never --network none --pids-limit=-1 --ulimit nofile=20000:20000 \
+		--ulimit nproc=4096:4096 "$@"
+}
+check "podman load reads the archive: roost:$version" \
+	bash -c "$(declare -f pm); P=$P; pm load -i $img | grep -q 'Loaded image.*roost:$version'"
+check "podman run: roostd --version, bird --version, roostctl --help" \
+	bash -c "$(declare -f pm prun); P=$P
+		out=\$(prun roost:$version sh -c 'roostd --version; bird --version 2>&1; roostctl --help')
+		grep -qx 'roostd $version' <<<\"\$out\" && grep -q '^BIRD version 2' <<<\"\$out\" &&
+		grep -q '^Usage: roostctl' <<<\"\$out\""
+check "podman run with no command runs roostd -c /etc/roost/roostd.conf (the image's CMD)" \
+	bash -c "$(declare -f pm prun); P=$P
+		prun roost:$version 2>&1 | grep -q '^/etc/roost/roostd.conf: cannot read'"
+# The DaemonSet's init container, its script taken from the manifest, with
+# the host's folders as empty temp folders.
+mkdir -p "$RST_TMP/host/bin" "$RST_TMP/host/net.d" "$RST_TMP/cm"
+cp "$R/etc/roost/roostd.conf" "$RST_TMP/cm/roostd.conf"
+awk '/^  10-roost.conflist: \|$/ {on = 1; next} on && /^  [^ ]/ {on = 0} on && /^---/ {on = 0}
+	on {sub(/^    /, ""); print}' "$ds" >"$RST_TMP/cm/10-roost.conflist"
+awk '/^        - name: install-cni$/ {on = 1} on && /^            - \|$/ {s = 1; next}
+	s && /^          [a-z]/ {exit} s {sub(/^              /, ""); print}' "$ds" >"$RST_TMP/init.sh"
+check "the init container's script, from the manifest, copies the plugin and the conflist to the host" \
+	bash -c "$(declare -f pm prun); P=$P
+		grep -q 'install -m 0755 /opt/cni/bin/roost' $RST_TMP/init.sh &&
+		prun -v $RST_TMP/cm:/etc/roost:ro -v $RST_TMP/host/bin:/host/opt/cni/bin \
+			-v $RST_TMP/host/net.d:/host/etc/cni/net.d roost:$version /bin/sh -ec \"\$(cat $RST_TMP/init.sh)\" &&
+		cmp $R/opt/cni/bin/roost $RST_TMP/host/bin/roost &&
+		jq -e '.plugins[0].type == \"roost\"' $RST_TMP/host/net.d/10-roost.conflist"
+check "the roostd container's command checks the ConfigMap as mounted (--check-config)" \
+	bash -c "$(declare -f pm prun); P=$P
+		prun -e NODE_NAME=node1 -v $RST_TMP/cm:/etc/roost:ro -v $R/etc/roost-bgp:/etc/roost-bgp:ro \
+			roost:$version /usr/local/sbin/roostd --check-config -c /etc/roost/roostd.conf"
 rst_finish
