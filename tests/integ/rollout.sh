@@ -11,9 +11,27 @@
 # container's roostd starts BIRD with -R; the next node goes only once
 # `roostctl ready` (the readinessProbe) says this one routes. No ping is lost.
 . "$(dirname "$0")/lib.sh"
-trap topo_cleanup EXIT
+# A container's unshare ignores SIGTERM while it waits: cleanup stops the
+# roostd inside each container, and the container ends with it.
+rollout_cleanup() {
+	local f
+	for f in "$RST_TMP"/n*/container.pid; do
+		[ -s "$f" ] && kill_ours TERM "$(container_roostd "$(cat "$f")")"
+	done
+	topo_cleanup
+}
+trap rollout_cleanup EXIT
 
 ROOSTCTL=$top_builddir/agent/roostctl
+# container_roostd U: the roostd that unshare U runs (once unshare's child
+# has exec'd it; unshare may have a short-lived helper child before).
+container_roostd() {
+	local c
+	for c in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = roostd ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
 # container_start K: nK's roostd as the first process of a new container.
 container_start() {
 	local k=$1 d=$RST_TMP/n$1 u
@@ -22,8 +40,8 @@ container_start() {
 	u=$!
 	RST_PIDS+=("$u")
 	echo "$u" >"$d/container.pid"
-	wait_until 5 bash -c "[ -n \"\$(cat /proc/$u/task/$u/children 2>/dev/null)\" ]"
-	awk '{print $1}' "/proc/$u/task/$u/children" >"$d/roostd.pid"
+	wait_until 5 container_roostd "$u"
+	container_roostd "$u" >"$d/roostd.pid"
 	RST_PIDS+=("$(cat "$d/roostd.pid")")
 }
 # container_stop K: what the kubelet does to the old pod: SIGTERM to the
