@@ -8,7 +8,7 @@ ROOST_DEPS="build-essential autoconf automake libtool pkg-config clang libclang-
 	frr gobgpd exabgp etcd-server etcd-client libcurl4-openssl-dev libyaml-dev
 	golang-go golang-github-appc-cni-dev containernetworking-plugins python3 openssl nftables
 	mmdebstrap umoci skopeo podman runc
-	golang-k8s-kube-openapi-dev golang-github-googleapis-gnostic-dev golang-goprotobuf-dev"
+	golang-k8s-kube-openapi-dev golang-github-googleapis-gnostic-dev golang-github-golang-protobuf-1-3-dev"
 
 deps_missing() {
 	local p missing=""

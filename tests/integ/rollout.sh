@@ -93,8 +93,8 @@ for k in 1 2 3; do
 		RST_PIDS+=("$!")
 	done
 done
-sleep_ok() { [ "$(grep -c . /proc/"$1"/status 2>/dev/null)" -gt 0 ]; }
-for p in "${pings[@]}"; do wait_until 5 sleep_ok "$p"; done
+started() { [ "$(grep -c . /proc/"$1"/status 2>/dev/null)" -gt 0 ]; }
+for p in "${pings[@]}"; do wait_until 5 started "$p"; done
 
 for k in 1 2 3; do
 	t0=$(now_ms)
@@ -122,8 +122,6 @@ for k in 1 2 3; do
 done
 for p in "${pings[@]}"; do kill -INT "$p" 2>/dev/null; done
 for p in "${pings[@]}"; do wait "$p" 2>/dev/null; done
-lost=0
-total=0
 for k in 1 2 3; do
 	for j in 1 2 3; do
 		[ "$j" = "$k" ] && continue
