@@ -6,7 +6,9 @@ ROOST_DEPS="build-essential autoconf automake libtool pkg-config clang libclang-
 	libnl-3-dev libnl-route-3-dev libconfig-dev libjansson-dev libcmocka-dev libnftables-dev
 	bird2 iproute2 iputils-ping procps jq tcpdump util-linux curl man-db socat valgrind iperf3
 	frr gobgpd exabgp etcd-server etcd-client libcurl4-openssl-dev libyaml-dev
-	golang-go golang-github-appc-cni-dev containernetworking-plugins python3 openssl nftables"
+	golang-go golang-github-appc-cni-dev containernetworking-plugins python3 openssl nftables
+	mmdebstrap umoci skopeo podman runc
+	golang-k8s-kube-openapi-dev golang-github-googleapis-gnostic-dev golang-github-golang-protobuf-1-3-dev"
 
 deps_missing() {
 	local p missing=""

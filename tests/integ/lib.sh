@@ -606,12 +606,14 @@ KCFG
 	kube_start
 }
 
-# kube_start / kube_stop: the stand-in (again) on the same state file.
+# kube_start / kube_stop: the stand-in (again) on the same state file; with
+# KUBE_OPENAPI (and KUBE_OPENAPI_PB) set, serving that OpenAPI document.
 kube_start() {
 	local d="$RST_TMP/k8s"
 	aux_bg k8s "$d/apiserver.log" /usr/bin/python3 "$top_srcdir/tests/k8s/apiserver.py" \
 		--listen "$KUBE_ADDR:6443" --cert "$d/server.crt" --key "$d/server.key" \
-		--token-file "$d/token" --state "$d/state.json"
+		--token-file "$d/token" --state "$d/state.json" ${KUBE_OPENAPI:+--openapi "$KUBE_OPENAPI"} \
+		${KUBE_OPENAPI_PB:+--openapi-pb "$KUBE_OPENAPI_PB"}
 	KUBE_PID=$BG_PID
 	wait_until 10 kube_ctl get --raw /version
 }

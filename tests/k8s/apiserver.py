@@ -42,6 +42,14 @@ Every request needs "Authorization: Bearer <token>" with the token in
 --token-file (read again on each request, so a test can rotate it): else
 401. TLS only, with the certificate and key given.
 
+With --openapi SWAGGER.json [--openapi-pb FILE.pb], a published
+Kubernetes OpenAPI v2 document: GET /openapi/v2 serves it (the protocol
+buffer encoding kubectl asks for, else JSON), and discovery (/apis,
+/apis/G/V, /api/v1) also lists every group, version and resource the
+document's paths name, so kubectl's client-side validation
+(create --dry-run=client --validate=strict) checks manifests against that
+schema. Nothing else about those resources is served.
+
 Test controls (same token): POST /standin/compact forgets every event so
 far (watches and lists from older resourceVersions get 410) and ends every
 running watch with ERROR 410, as a server whose watch cache was reset; POST
@@ -80,6 +88,7 @@ OLDEST = [1]        # events after this resourceVersion are kept
 BOOKMARK_GEN = [0]  # bumped by /standin/bookmark
 COMPACT_GEN = [0]   # bumped by /standin/compact
 ARGS = None
+OPENAPI = {}        # --openapi: 'json', 'pb' (bytes), 'groups' {group: {version: [resource]}}
 
 
 def now():
@@ -295,6 +304,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def not_found(self, res, name):
         return self.send_json(404, status(404, 'NotFound', '%s "%s" not found' % (res, name)))
 
+    def send_bytes(self, code, body, ctype):
+        self.send_response(code)
+        self.send_header('Content-Type', ctype)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def openapi_get(self, parts):
+        """--openapi: the document and the discovery it implies, or None."""
+        groups = OPENAPI['groups']
+        if parts == ['openapi', 'v2']:
+            if 'protobuf' in self.headers.get('Accept', '') and OPENAPI.get('pb'):
+                self.send_bytes(200, OPENAPI['pb'], PB_OPENAPI)
+            else:
+                self.send_bytes(200, OPENAPI['json'], 'application/json')
+            return True
+        if parts == ['apis']:
+            out = []
+            for g in sorted(k for k in groups if k):
+                vs = sorted(groups[g], key=lambda v: (not v.startswith('v1'), v))
+                gv = [{'groupVersion': g + '/' + v, 'version': v} for v in vs]
+                out.append({'name': g, 'versions': gv, 'preferredVersion': gv[0]})
+            self.send_json(200, {'kind': 'APIGroupList', 'apiVersion': 'v1', 'groups': out})
+            return True
+        if len(parts) == 3 and parts[0] == 'apis' and parts[2] in groups.get(parts[1], {}):
+            self.send_json(200, {
+                'kind': 'APIResourceList', 'apiVersion': 'v1',
+                'groupVersion': parts[1] + '/' + parts[2],
+                'resources': groups[parts[1]][parts[2]]})
+            return True
+        return None
+
     # ---- GET ---------------------------------------------------------------
     def resource_list(self, group, version):
         verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']
@@ -317,6 +358,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not self.authorized():
             return
         parts, q = self.route()
+        if OPENAPI and (parts[:1] == ['openapi'] or parts[:1] == ['apis']):
+            if self.openapi_get(parts) is None:
+                self.send_json(404, status(404, 'NotFound', 'the server could not find the '
+                                           'requested resource'))
+            return
         if parts == ['version']:
             return self.send_json(200, {'major': '1', 'minor': '32', 'gitVersion': 'v1.32.0',
                                         'platform': 'linux/amd64'})
@@ -334,7 +380,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if parts == ['apis', 'discovery.k8s.io']:
             return self.send_json(200, dict(disc, kind='APIGroup', apiVersion='v1'))
         if parts == ['api', 'v1']:
-            return self.send_json(200, self.resource_list('', 'v1'))
+            rl = self.resource_list('', 'v1')
+            have = {r['name'] for r in rl['resources']}
+            # --openapi: the document's other v1 kinds too (kubectl validates them)
+            rl['resources'] += [r for r in OPENAPI.get('groups', {}).get('', {}).get('v1', [])
+                                if r['name'] not in have]
+            return self.send_json(200, rl)
         if parts == ['apis', 'discovery.k8s.io', 'v1']:
             return self.send_json(200, self.resource_list('discovery.k8s.io', 'v1'))
         t = self.target(parts)
@@ -605,6 +656,40 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 STOP = threading.Event()
+# what the real server answers to kubectl's Accept of
+# application/com.github.proto-openapi.spec.v2@v1.0+protobuf
+PB_OPENAPI = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'
+
+
+def load_openapi(path, pb):
+    """Reads a Kubernetes OpenAPI v2 document; its collection paths
+    (/api/v1[/namespaces/{namespace}]/R, /apis/G/V[/namespaces/{namespace}]/R)
+    with their x-kubernetes-group-version-kind become discovery."""
+    import re
+    with open(path, 'rb') as f:
+        OPENAPI['json'] = f.read()
+    if pb:
+        with open(pb, 'rb') as f:
+            OPENAPI['pb'] = f.read()
+    doc = json.loads(OPENAPI['json'])
+    groups = {}
+    pat = re.compile(r'^/(?:api/(v1)|apis/([^/]+)/([^/]+))/(namespaces/\{namespace\}/)?([a-z0-9]+)$')
+    for path, item in sorted(doc.get('paths', {}).items()):
+        m = pat.match(path)
+        if not m or m.group(5) == 'watch':
+            continue
+        gvk = next((op['x-kubernetes-group-version-kind'] for op in item.values()
+                    if isinstance(op, dict) and 'x-kubernetes-group-version-kind' in op), None)
+        if gvk is None:
+            continue
+        group, version = gvk['group'], gvk['version']
+        res = groups.setdefault(group, {}).setdefault(version, [])
+        if any(r['name'] == m.group(5) for r in res):
+            continue
+        res.append({'name': m.group(5), 'singularName': gvk['kind'].lower(),
+                    'namespaced': bool(m.group(4)), 'kind': gvk['kind'],
+                    'verbs': ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']})
+    OPENAPI['groups'] = groups
 
 
 def main():
@@ -616,7 +701,11 @@ def main():
     p.add_argument('--token-file', required=True)
     p.add_argument('--state')
     p.add_argument('--verbose', action='store_true')
+    p.add_argument('--openapi', help='a Kubernetes OpenAPI v2 document (swagger.json)')
+    p.add_argument('--openapi-pb', help='the same, protocol buffer encoded')
     ARGS = p.parse_args()
+    if ARGS.openapi:
+        load_openapi(ARGS.openapi, ARGS.openapi_pb)
     load()
     host, port = ARGS.listen.rsplit(':', 1)
     srv = Server((host.strip('[]'), int(port)), Handler)

@@ -29,4 +29,12 @@ else
 	tap_not_ok "examples/kubernetes/roost-daemonset.yaml: its ConfigMap's roostd.conf passes --check-config" "$out"
 fi
 rm -rf "$tmp"
+# Both of its containers run the image `make image` tags: roost:<version>.
+version=$(sed -n 's/^AC_INIT(\[roost\], *\[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")
+images=$(sed -n 's/^ *image: *//p' "$ds" | sort | uniq -c | awk '{print $1 " " $2}')
+if [ "$images" = "2 roost:$version" ]; then
+	tap_ok "examples/kubernetes/roost-daemonset.yaml: both containers run roost:$version, the tag make image gives"
+else
+	tap_not_ok "examples/kubernetes/roost-daemonset.yaml: both containers run roost:$version, the tag make image gives" "$images"
+fi
 tap_done
