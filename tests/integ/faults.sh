@@ -264,11 +264,13 @@ for i in $(seq 1 50); do
 		while [ "$(now_ms)" -lt "$stop_at" ]; do
 			out=$(printf '%s' "$(netconf 1)" | ip netns exec "$(ns n1)" env -i CNI_COMMAND=ADD \
 				CNI_CONTAINERID="loop-$i-$n" CNI_IFNAME=eth0 \
-				CNI_NETNS="/run/netns/$(ns "n1l$i")" "$ROOST_CNI" 2>&1) || bad=$((bad + 1))
+				CNI_NETNS="/run/netns/$(ns "n1l$i")" "$ROOST_CNI" 2>&1) ||
+				{ bad=$((bad + 1)); echo "$(date +%T.%3N) ADD loop-$i-$n: $out" >>"$RST_TMP/loop-errors.txt"; }
 			echo "$(jq -r '.ips[0].address // "none"' <<<"$out" 2>/dev/null) loop-$i-$n" >>"$RST_TMP/loop-$i.addrs"
-			printf '%s' "$(netconf 1)" | ip netns exec "$(ns n1)" env -i CNI_COMMAND=DEL \
+			out=$(printf '%s' "$(netconf 1)" | ip netns exec "$(ns n1)" env -i CNI_COMMAND=DEL \
 				CNI_CONTAINERID="loop-$i-$n" CNI_IFNAME=eth0 \
-				CNI_NETNS="/run/netns/$(ns "n1l$i")" "$ROOST_CNI" >/dev/null 2>&1 || bad=$((bad + 1))
+				CNI_NETNS="/run/netns/$(ns "n1l$i")" "$ROOST_CNI" 2>&1) ||
+				{ bad=$((bad + 1)); echo "$(date +%T.%3N) DEL loop-$i-$n: $out" >>"$RST_TMP/loop-errors.txt"; }
 			n=$((n + 1))
 		done
 		echo "$n $bad" >"$RST_TMP/loop-$i.done"
@@ -289,8 +291,18 @@ cycles=$(cat "$RST_TMP"/loop-*.done | awk '{s += $1} END {print s}')
 errors=$(cat "$RST_TMP"/loop-*.done | awk '{s += $2} END {print s}')
 measure "50 parallel ADD/DEL loops for ${LOOP_SECONDS} s: $cycles cycles, $errors errors, $samples samples"
 check "parallel loops: no address held by two pods at once ($samples samples)" test "$dups" = 0
-check "parallel loops: every ADD and DEL succeeded" test "$errors" = 0
-check "parallel loops: at the end only ping-a's address and veth remain" wait_until 10 only_ping_a
+if [ "$errors" = 0 ]; then
+	ok "parallel loops: every ADD and DEL succeeded"
+else
+	not_ok "parallel loops: every ADD and DEL succeeded" "$(head -c 2000 "$RST_TMP/loop-errors.txt")"
+fi
+if wait_until 10 only_ping_a; then
+	ok "parallel loops: at the end only ping-a's address and veth remain"
+else
+	not_ok "parallel loops: at the end only ping-a's address and veth remain" \
+		"$(ip netns exec "$(ns n1)" "$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" pods 2>&1 | head -20;
+			ip -n "$(ns n1)" -o link show master cni0 | awk '{print $2}' | head -20)"
+fi
 check "pods still reach each other after all that" \
 	ip netns exec "$(ns n1p1)" ping -c 1 -W 2 "$B"
 
