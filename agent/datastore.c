@@ -294,6 +294,15 @@ void ds_cache_write(struct datastore *ds, const struct ds_peer *p, size_t n)
 	inet_ntop(AF_INET, &ds->cluster, a, sizeof(a));
 	snprintf(b, sizeof(b), "%s/%u", a, ds->cluster_len);
 	json_object_set_new(o, "network", json_string(b));
+	/* This node's own address and ASN as in force: from its Node object in
+	 * Kubernetes mode, so a roostd restarted while the API server does not
+	 * answer needs neither node.address nor the annotation. */
+	if (ds->address.s_addr) {
+		inet_ntop(AF_INET, &ds->address, a, sizeof(a));
+		json_object_set_new(o, "address", json_string(a));
+	}
+	if (ds->asn)
+		json_object_set_new(o, "asn", json_integer(ds->asn));
 	for (size_t i = 0; i < n; i++) {
 		char net[INET_ADDRSTRLEN], addr[INET_ADDRSTRLEN];
 
@@ -326,6 +335,11 @@ int ds_cache_read(struct datastore *ds)
 	    cidr_parse(json_string_value(json_object_get(o, "network")), &ds->cluster,
 		       &ds->cluster_len, false) < 0)
 		goto out;
+	if (!ds->address.s_addr && json_object_get(o, "address") &&
+	    parse_ip(json_string_value(json_object_get(o, "address")), &ds->address) < 0)
+		goto out;
+	if (!ds->asn)
+		ds->asn = (uint32_t)json_integer_value(json_object_get(o, "asn")); /* 0: none */
 	list = json_object_get(o, "peers");
 	ds->peers = calloc(json_array_size(list) + 1, sizeof(*ds->peers));
 	if (!ds->peers)

@@ -98,7 +98,15 @@ static void print_status(const json_t *r)
 	if (json_object_get(r, "datastore")) {
 		const json_t *ds = json_object_get(r, "datastore");
 
-		if (strcmp(s_(ds, "state"), "up") == 0)
+		bool up = strcmp(s_(ds, "state"), "up") == 0;
+
+		if (strcmp(s_(ds, "type"), "kubernetes") == 0 && up)
+			printf("datastore kubernetes up, %s, Node %s, podCIDR %s, %lld other Node(s)\n",
+			       s_(ds, "server"), s_(ds, "node"), s_(ds, "subnet"), i_(ds, "peers"));
+		else if (strcmp(s_(ds, "type"), "kubernetes") == 0)
+			printf("datastore kubernetes DOWN: %s; keeping the last known %lld Node(s)\n",
+			       s_(ds, "last_error"), i_(ds, "peers"));
+		else if (up)
 			printf("datastore etcd up, lease %s (ttl %lld s), %lld other lease(s)\n",
 			       s_(ds, "key"), i_(ds, "lease_ttl"), i_(ds, "peers"));
 		else

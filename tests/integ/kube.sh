@@ -128,10 +128,25 @@ ping_pid=$!
 kube_stop
 check "API server stopped: node1's status says the datastore is down" \
 	wait_until 30 bash -c "'$top_builddir/agent/roostctl' -s $RST_TMP/n1/roostd.sock -o json status | jq -e '.datastore.state == \"down\"'"
+check "... and its table: 'datastore kubernetes DOWN: <why>'" \
+	bash -c "'$top_builddir/agent/roostctl' -s $RST_TMP/n1/roostd.sock status | grep -q '^datastore kubernetes DOWN: .'"
 check "... and its metrics: roost_datastore_up 0" \
 	bash -c "ip netns exec $(ns n1) curl -sf --max-time 5 http://127.0.0.1:9638/metrics | grep -q '^roost_datastore_up 0$'"
 stay_up_begin 1 2 3 4 5
-sleep 60 # the outage itself: nothing to wait for, it is the condition under test
+t_out=$(now_ms)
+# A roostd restarted meanwhile starts from its cache: its file names no
+# address, the Node's InternalIP was cached with the peers.
+pid3=$(roostd_pid 3)
+kill -TERM "$pid3"
+wait_until 10 bash -c "! kill -0 $pid3 2>/dev/null"
+kube_roostd 3
+check "node3's roostd restarted while the API server is away: it starts from its cache" \
+	wait_until 20 log_has 3 "starting from the last known state"
+check "... and serves (ready)" wait_until 20 roostd_ready 3
+check "... with the Node's address from the cache (172.31.0.13)" \
+	bash -c "'$top_builddir/agent/roostctl' -s $RST_TMP/n3/roostd.sock -o json status | jq -e '.node.address == \"172.31.0.13\"'"
+# the outage itself: nothing to wait for, it is the condition under test
+sleep $(((60000 - ($(now_ms) - t_out)) / 1000))
 check "after a minute without the API server: every route still there" all5
 check "... no session went down meanwhile (polled every 50 ms)" stay_up_check
 stay_up_report
