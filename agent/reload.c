@@ -165,6 +165,7 @@ void apply_job_free(struct apply_job *j)
 	free(j->mesh);
 	free(j->static_routes);
 	free(j->lease_owners);
+	free(j->route_reflectors);
 	free(j->peers);
 	free(j->egress);
 	free(j->egress_undo);
