@@ -100,7 +100,7 @@ static int kube_topology(struct roostd_conf *c, struct datastore *ds, struct bc_
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "datastore: topology");
 	if (r == 0) {
-		if (was)
+		if (was || was_rrs)
 			log_info("datastore: no Node is a route reflector: full mesh");
 		return 0;
 	}

@@ -142,7 +142,13 @@ unchanged() {
 	for kp in $keep; do
 		[ "$(since "${kp%%:*}" "${kp#*:}")" = "${SINCE[$kp]}" ] || bad="$bad $kp"
 	done
-	[ -z "$bad" ] || { echo "reset:$bad"; return 1; }
+	[ -z "$bad" ] && return 0
+	echo "reset:$bad"
+	for kp in $bad; do
+		birdc_n "${kp%%:*}" show protocols all "${kp#*:}" | grep -E 'BGP state|Last error|BFD'
+		grep -E "${kp#*:}|BFD|Restart" "$RST_TMP/n${kp%%:*}/roostd.log" | tail -n 12
+	done
+	return 1
 }
 check "... no unrelated session was reset ($keep)" unchanged
 check "... every kernel still has every other node's /24 via that node" wait_until 15 all_routes
