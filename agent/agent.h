@@ -47,6 +47,11 @@ struct apply_job {
 	size_t n_static_routes;
 	struct bc_owner *lease_owners; /* owned; the leases' subnets and owners */
 	size_t n_lease_owners;
+	struct bc_peer *route_reflectors; /* owned; Kubernetes: reflectors by label */
+	size_t n_route_reflectors;
+	bool reflector; /* Kubernetes: this node reflects (by label), and how */
+	struct in_addr rr_clients_net, rr_cluster_id;
+	unsigned rr_clients_len;
 	struct ds_peer *peers; /* owned; the datastore's peer list applied */
 	size_t n_peers;
 	/* reload: the egress table (egress.c), applied before BIRD's change */

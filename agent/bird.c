@@ -2,6 +2,7 @@
 /*
  * bird.c - spawn, adopt, supervise and reconfigure BIRD (see bird.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
@@ -529,4 +530,37 @@ void bird_restart(struct bird *b, const char *text)
 	}
 	if (spawn(b) < 0)
 		b->next_start_ms = rst_now_ms() + 5000;
+}
+
+void bird_settle_dynamic(struct bird *b, const struct bc_peer *mesh, size_t n)
+{
+	_cleanup_(bc_ctl_freep) struct bc_ctl *ctl = NULL;
+	_cleanup_free_ struct bc_protocol *p = NULL;
+	size_t np = 0;
+
+	if (!n || bc_ctl_open(b->conf->bird_socket, CTL_TIMEOUT_MS, &ctl) < 0 ||
+	    bc_ctl_show_protocols(ctl, true, &p, &np) < 0)
+		return;
+	for (size_t i = 0; i < np; i++) {
+		char addr[INET_ADDRSTRLEN], sym[BC_NAME_MAX + 8], cmd[128];
+		struct bc_reply r;
+
+		if (strncmp(p[i].name, "client_", 7) != 0 || !strcmp(p[i].state, "down"))
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			inet_ntop(AF_INET, &mesh[j].address, addr, sizeof(addr));
+			if (strcmp(p[i].neighbor, addr) != 0)
+				continue;
+			bc_symbol(sym, sizeof(sym), "node_", mesh[j].name);
+			log_info("bird: %s is %s's session from when it was a client: disabling it, restarting %s",
+				 p[i].name, mesh[j].name, sym);
+			snprintf(cmd, sizeof(cmd), "disable %s", p[i].name);
+			if (bc_ctl_cmd(ctl, cmd, &r) == 0)
+				bc_reply_done(&r);
+			snprintf(cmd, sizeof(cmd), "restart %s", sym);
+			if (bc_ctl_cmd(ctl, cmd, &r) == 0)
+				bc_reply_done(&r);
+			break;
+		}
+	}
 }

@@ -67,6 +67,12 @@ int bird_start(struct bird *b, const char *text);
  * configurer thread, with a struct bird of the job's own: it reads b->conf
  * and sets b->applied, nothing else. */
 int bird_apply(struct bird *b, const char *text, struct rst_err *reterr);
+/* A route reflector: a dynamic client session (client_N) from the address
+ * of one of mesh[0..n) (a node that has just become a reflector itself)
+ * holds the TCP session its static protocol needs, and BIRD never moves
+ * it. Disables that client_N and restarts the static protocol, so the peer
+ * connects again and is matched to the static one. Logged; best effort. */
+void bird_settle_dynamic(struct bird *b, const struct bc_peer *mesh, size_t n);
 
 /* fd that becomes readable when the watched BIRD exits, or -1. */
 int bird_fd(const struct bird *b);

@@ -644,19 +644,52 @@ static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char
 	return 0;
 }
 
-static int load_reflector(struct ctx *x, const config_setting_t *bgp, struct roostd_conf *c)
+/* datastore.type = "kubernetes": the Nodes' labels say which nodes reflect
+ * (dsmerge.c); bgp.reflector only gives the clients range and password they
+ * use, and the cluster id is each Node's annotation. */
+static int load_kube_reflector(struct ctx *x, const config_setting_t *g, struct roostd_conf *c)
+{
+	static const char *const keys[] = {"clients", "password", NULL};
+	const char *v;
+	int r;
+
+	if (member(g, "cluster_id"))
+		return fail(x, member(g, "cluster_id"),
+			    "bgp.reflector.cluster_id: with datastore.type = \"kubernetes\" a reflector's cluster id is its Node's annotation roost.io/route-reflector-cluster-id (default: its address)");
+	if ((r = check_keys(x, g, keys)) < 0 || (r = get_string(x, g, "clients", false, &v)) < 0)
+		return r;
+	if (!member(g, "clients"))
+		return 0;
+	if ((r = parse_cidr(x, member(g, "clients"), v, &c->kube_rr_clients.net,
+			    &c->kube_rr_clients.len)) < 0)
+		return r;
+	if (c->kube_rr_clients.len < 8)
+		return fail(x, member(g, "clients"),
+			    "bgp.reflector.clients: /%u is too wide; at least /8",
+			    c->kube_rr_clients.len);
+	c->kube_rr_clients_given = true;
+	return 0;
+}
+
+static int load_reflector(struct ctx *x, const config_setting_t *root,
+			  const config_setting_t *bgp, struct roostd_conf *c)
 {
 	static const char *const keys[] = {"clients", "cluster_id", "password", NULL};
 	const config_setting_t *g;
 	const char *v;
 	int r;
 
-	if ((r = get_group(x, bgp, "reflector", false, &g)) < 0 || !g)
+	if ((r = get_group(x, bgp, "reflector", false, &g)) < 0)
 		return r;
 	/* The clients' sessions: bgp.password unless the reflector has its own. */
-	strcpy(c->rr_password, c->password);
+	if (g || ds_is_kube(root))
+		strcpy(c->rr_password, c->password);
+	if (!g)
+		return 0;
 	if ((r = get_password(x, g, "password", c->rr_password)) < 0)
 		return r;
+	if (ds_is_kube(root))
+		return load_kube_reflector(x, g, c);
 	if ((r = check_keys(x, g, keys)) < 0 || (r = get_string(x, g, "clients", true, &v)) < 0 ||
 	    (r = parse_cidr(x, member(g, "clients"), v, &c->rr_clients_net, &c->rr_clients_len)) <
 		    0)
@@ -1406,10 +1439,11 @@ static int load_bgp(struct ctx *x, const config_setting_t *root, struct roostd_c
 				&c->n_route_reflectors)) < 0)
 		return r;
 	c->n_mesh_file = c->n_mesh;
+	c->n_route_reflectors_file = c->n_route_reflectors;
 	if (c->n_route_reflectors > 0 && member(g, "mesh") && c->n_mesh > 0)
 		return fail(x, member(g, "route_reflectors"),
 			    "bgp.route_reflectors: a route reflector client has no mesh sessions; remove bgp.mesh");
-	if ((r = load_reflector(x, g, c)) < 0)
+	if ((r = load_reflector(x, root, g, c)) < 0)
 		return r;
 
 	if ((r = get_group(x, g, "bfd", false, &bfd)) < 0 ||

@@ -107,6 +107,10 @@ struct roostd_conf {
 	bool ds_watch;           /* watch the subnets (else poll every 500 ms) */
 	bool ds_kube;            /* datastore.type = "kubernetes" */
 	char *ds_kubeconfig;     /* datastore.kubeconfig, "" = in-cluster */
+	/* kubernetes: reflectors from Node labels (agent/topology.h, dsmerge.c) */
+	bool kube_rr_clients_given;       /* bgp.reflector.clients in the file */
+	struct conf_cidr kube_rr_clients; /* the range a labelled reflector serves */
+	size_t n_route_reflectors_file;   /* bgp.route_reflectors in the file */
 	struct bc_static_route *static_routes; /* owned; flannel host-gw nodes (datastore) */
 	size_t n_static_routes;
 

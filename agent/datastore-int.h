@@ -102,6 +102,8 @@ struct datastore {
 	bool peers_changed;
 	bool up;
 	bool watching; /* a watch is open */
+	bool self_reflector;            /* our Node's roost.io/route-reflector (kubestore.c) */
+	struct in_addr self_cluster_id; /* and its cluster id annotation, 0 = none */
 	char (*routing)[BC_NAME_MAX + 1]; /* ds_set_routing */
 	size_t n_routing;
 	char last_error[256];
@@ -115,6 +117,9 @@ void ds_state_set(struct datastore *ds, bool up, const char *err);
  * then publishes them when they differ from the peers in force: cached in
  * state_dir, and the loop woken. Takes p. 0 or -ENOMEM. */
 int ds_peers_set(struct datastore *ds, struct ds_peer *p, size_t m);
+/* The worker's: our own Node's reflector role, as the watch saw it; when it
+ * changed, the cache is written and the loop told (as for a peer change). */
+void ds_self_set(struct datastore *ds, bool reflector, struct in_addr cluster_id);
 /* ds_leases_filter's report: one log line per unfit entry, until it changes. */
 void ds_report_bad(void *arg, const char *key, const char *why);
 void ds_cache_write(struct datastore *ds, const struct ds_peer *p, size_t n);

@@ -308,12 +308,27 @@ void ds_cache_write(struct datastore *ds, const struct ds_peer *p, size_t n)
 
 		inet_ntop(AF_INET, &p[i].net, net, sizeof(net));
 		inet_ntop(AF_INET, &p[i].address, addr, sizeof(addr));
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:b, s:I}", "name",
-						      p[i].name, "address", addr, "net", net, "len",
-						      (json_int_t)p[i].len, "roost", p[i].roost,
-						      "asn", (json_int_t)p[i].asn));
+		json_t *e = json_pack("{s:s, s:s, s:s, s:I, s:b, s:I}", "name", p[i].name,
+				      "address", addr, "net", net, "len", (json_int_t)p[i].len,
+				      "roost", p[i].roost, "asn", (json_int_t)p[i].asn);
+
+		if (e && p[i].reflector) {
+			json_object_set_new(e, "reflector", json_true());
+			inet_ntop(AF_INET, &p[i].cluster_id, addr, sizeof(addr));
+			if (p[i].cluster_id.s_addr)
+				json_object_set_new(e, "cluster_id", json_string(addr));
+		}
+		json_array_append_new(list, e);
 	}
 	json_object_set_new(o, "peers", list);
+	if (ds->kube) { /* our own Node's role: the worker's copy, read on its thread */
+		char cid[INET_ADDRSTRLEN] = "";
+
+		if (ds->self_cluster_id.s_addr)
+			inet_ntop(AF_INET, &ds->self_cluster_id, cid, sizeof(cid));
+		json_object_set_new(o, "self", json_pack("{s:b, s:s}", "reflector",
+							 ds->self_reflector, "cluster_id", cid));
+	}
 	text = json_dumps(o, JSON_INDENT(1));
 	json_decref(o);
 	if (text && write_file(ds->cache, text) < 0)
@@ -355,12 +370,19 @@ int ds_cache_read(struct datastore *ds)
 		p->len = (unsigned)json_integer_value(json_object_get(v, "len"));
 		p->roost = json_is_true(json_object_get(v, "roost"));
 		p->asn = (uint32_t)json_integer_value(json_object_get(v, "asn")); /* 0: none */
+		p->reflector = json_is_true(json_object_get(v, "reflector"));
+		if (parse_ip(json_string_value(json_object_get(v, "cluster_id")), &p->cluster_id) < 0)
+			p->cluster_id.s_addr = 0;
 		snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
 		if (p->roost && !bc_name_ok(p->name))
 			continue;
 		ds->n_peers++;
 	}
 	ds->peers_changed = true;
+	v = json_object_get(o, "self");
+	ds->self_reflector = json_is_true(json_object_get(v, "reflector"));
+	if (parse_ip(json_string_value(json_object_get(v, "cluster_id")), &ds->self_cluster_id) < 0)
+		ds->self_cluster_id.s_addr = 0;
 	r = 0;
 out:
 	json_decref(o);
@@ -1130,6 +1152,38 @@ void ds_free(struct datastore *ds)
 	free(ds);
 }
 
+void ds_self_set(struct datastore *ds, bool reflector, struct in_addr cluster_id)
+{
+	bool changed;
+
+	pthread_mutex_lock(&ds->mu);
+	changed = ds->self_reflector != reflector ||
+		  ds->self_cluster_id.s_addr != cluster_id.s_addr;
+	if (changed) {
+		ds->self_reflector = reflector;
+		ds->self_cluster_id = cluster_id;
+		ds->peers_changed = true; /* the loop renders again */
+	}
+	pthread_mutex_unlock(&ds->mu);
+	if (!changed)
+		return;
+	log_info("datastore: Node %s: %s", ds->name,
+		 reflector ? "labelled roost.io/route-reflector: this node reflects"
+			   : "not a route reflector (any more)");
+	/* ds->peers is written by this thread only: no lock to read it here */
+	ds_cache_write(ds, ds->peers, ds->n_peers);
+	if (ds->wake[1] >= 0)
+		(void)!write(ds->wake[1], "p", 1);
+}
+
+void ds_self_role(struct datastore *ds, bool *reflector, struct in_addr *cluster_id)
+{
+	pthread_mutex_lock(&ds->mu);
+	*reflector = ds->self_reflector;
+	*cluster_id = ds->self_cluster_id;
+	pthread_mutex_unlock(&ds->mu);
+}
+
 uint32_t ds_asn(struct datastore *ds)
 {
 	return ds->asn; /* fixed after ds_open */
@@ -1227,11 +1281,11 @@ json_t *ds_status_json(struct datastore *ds)
 	inet_ntop(AF_INET, &ds->net, net, sizeof(net));
 	snprintf(sub, sizeof(sub), "%s/%u", net, ds->len);
 	if (ds->kube)
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "type", "kubernetes",
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:b}", "type", "kubernetes",
 			      "state", ds->up ? "up" : "down", "node", ds->name, "server",
 			      ds->kc.server ? ds->kc.server : "", "subnet", sub, "peers",
 			      (json_int_t)ds->n_peers, "last_error", ds->last_error, "since",
-			      (json_int_t)ds->since);
+			      (json_int_t)ds->since, "reflector", ds->self_reflector);
 	else
 		o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:s, s:b}", "type", "etcd",
 			      "state", ds->up ? "up" : "down", "key", ds->key, "subnet", sub,

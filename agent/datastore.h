@@ -44,6 +44,8 @@ struct ds_peer {
 	char key[32]; /* its key under <prefix>/subnets/, "10.244.1.0-24" */
 	int64_t lease; /* its etcd lease, 0 for none (a reservation) */
 	uint32_t asn;  /* its ASN (Kubernetes: annotation roost.io/asn), 0 = the cluster's */
+	bool reflector; /* Kubernetes: label roost.io/route-reflector = "true" */
+	struct in_addr cluster_id; /* its annotation roost.io/route-reflector-cluster-id, 0 = none */
 };
 
 struct datastore;
@@ -60,6 +62,10 @@ struct in_addr ds_address(struct datastore *ds);
 /* This node's ASN from the datastore (Kubernetes: its Node's annotation
  * roost.io/asn), 0 when it gives none. */
 uint32_t ds_asn(struct datastore *ds);
+/* This node's own route-reflector label and cluster id annotation
+ * (Kubernetes), as the watch last saw its Node: they follow the Node, so
+ * read them whenever ds_take_peers() returned a change. false/0 for etcd. */
+void ds_self_role(struct datastore *ds, bool *reflector, struct in_addr *cluster_id);
 void ds_subnets(struct datastore *ds, struct in_addr *net, unsigned *len,
 		struct in_addr *cluster, unsigned *cluster_len);
 

@@ -15,7 +15,9 @@
 
 #include "agent.h"
 #include "log.h"
+#include "netdev.h"
 #include "rst-util.h"
+#include "topology.h"
 
 /* A datastore change that could not be applied is tried again after this. */
 #define DS_RETRY_MS 5000
@@ -34,10 +36,101 @@ static const char *lease_clashes(const struct roostd_conf *c, const struct bc_pe
 	for (size_t j = 0; j < c->n_peers; j++)
 		if (c->peers[j].address.s_addr == p->address.s_addr)
 			return "its PublicIP is an external peer's (bgp.peers)";
-	for (size_t j = 0; j < c->n_route_reflectors; j++)
+	for (size_t j = 0; j < c->n_route_reflectors_file; j++)
 		if (c->route_reflectors[j].address.s_addr == p->address.s_addr)
 			return "its PublicIP is a route reflector's";
 	return NULL;
+}
+
+/* The clients range of a reflector by label: bgp.reflector.clients, else the
+ * connected prefix of node.address (the shared segment: node sessions are
+ * single hop, so every client is on it). 0 or -errno (logged). */
+static int clients_range(struct roostd_conf *c)
+{
+	struct netdev *nd = NULL;
+	int r;
+
+	if (c->kube_rr_clients_given) {
+		c->rr_clients_net = c->kube_rr_clients.net;
+		c->rr_clients_len = c->kube_rr_clients.len;
+		return 0;
+	}
+	r = netdev_open(&nd);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "datastore: route reflector: cannot open a route socket");
+	r = netdev_addr_prefix(nd, c->address, &c->rr_clients_net, &c->rr_clients_len);
+	netdev_free(nd);
+	if (r == 0 || (r > 0 && c->rr_clients_len < 8)) {
+		log_error("datastore: route reflector: %s %s; set bgp.reflector.clients",
+			  r ? "the connected prefix is wider than /8 for" : "no interface has",
+			  inet_ntoa(c->address));
+		return -EINVAL;
+	}
+	return r < 0 ? r : 0;
+}
+
+/* Kubernetes: the route-reflector labels make the topology (topology.h),
+ * unless the file names its own sessions (bgp.mesh, bgp.route_reflectors).
+ * mesh[0..*m) holds the Nodes as full-mesh neighbours, t[i] the same Nodes;
+ * on return mesh, c's reflector settings and route_reflectors, and own[] say
+ * who this node peers with. 0 or -errno (logged). */
+static int kube_topology(struct roostd_conf *c, struct datastore *ds, struct bc_peer *mesh,
+			 size_t *m, const struct topo_node *t, size_t nt, struct bc_owner *own,
+			 size_t *o)
+{
+	bool was = c->reflector;
+	struct in_addr was_cid = c->rr_cluster_id;
+	size_t was_rrs = c->n_route_reflectors;
+	struct topo_node self;
+	struct topo top;
+	int r;
+
+	c->reflector = false;
+	if (c->n_mesh_file || c->n_route_reflectors_file)
+		return 0; /* the file's sessions, as before labels existed */
+	free(c->route_reflectors);
+	c->route_reflectors = NULL;
+	c->n_route_reflectors = 0;
+	memset(&self, 0, sizeof(self));
+	snprintf(self.name, sizeof(self.name), "%s", c->name);
+	self.address = c->address;
+	self.asn = c->asn;
+	ds_self_role(ds, &self.reflector, &self.cluster_id);
+	r = topo_build(&self, t, nt, c->cluster_asn, &top);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "datastore: topology");
+	if (r == 0) {
+		if (was || was_rrs)
+			log_info("datastore: no Node is a route reflector: full mesh");
+		return 0;
+	}
+	if (top.reflector && clients_range(c) < 0) {
+		topo_free(&top);
+		return -EINVAL;
+	}
+	c->reflector = top.reflector;
+	c->rr_cluster_id = top.cluster_id;
+	if (top.reflector && (!was || was_cid.s_addr != top.cluster_id.s_addr)) {
+		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &top.cluster_id, a, sizeof(a));
+		inet_ntop(AF_INET, &c->rr_clients_net, b, sizeof(b));
+		log_info("datastore: this node is a route reflector (label roost.io/route-reflector): cluster id %s, clients %s/%u (%s)",
+			 a, b, c->rr_clients_len,
+			 c->kube_rr_clients_given ? "bgp.reflector.clients"
+						  : "the connected prefix of node.address");
+	} else if (!top.reflector && (was || was_rrs != top.n_rrs)) {
+		log_info("datastore: route reflectors by label: this node peers with %zu of them",
+			 top.n_rrs);
+	}
+	memcpy(mesh, top.mesh, top.n_mesh * sizeof(*mesh));
+	*m = top.n_mesh;
+	memcpy(own + *o, top.owners, top.n_owners * sizeof(*own));
+	*o += top.n_owners;
+	c->route_reflectors = TAKE_PTR(top.rrs);
+	c->n_route_reflectors = top.n_rrs;
+	topo_free(&top);
+	return 0;
 }
 
 /* Datastore mode: the leased subnets and the peers from etcd go into c:
@@ -50,15 +143,17 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 	struct bc_peer *mesh = calloc(c->n_mesh_file + n + 1, sizeof(*mesh));
 	struct bc_static_route *st = calloc(n + 1, sizeof(*st));
 	struct bc_owner *own = calloc(n + 1, sizeof(*own));
+	struct topo_node *t = calloc(n + 1, sizeof(*t));
 	struct in_addr net, cl;
 	unsigned len, cl_len;
-	size_t m = c->n_mesh_file, k = 0, o = 0;
+	size_t m = c->n_mesh_file, k = 0, o = 0, nt = 0;
 	char err[256];
 
-	if (!mesh || !st || !own) {
+	if (!mesh || !st || !own || !t) {
 		free(mesh);
 		free(st);
 		free(own);
+		free(t);
 		return -ENOMEM;
 	}
 	ds_subnets(ds, &net, &len, &cl, &cl_len);
@@ -70,6 +165,7 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 		free(mesh);
 		free(st);
 		free(own);
+		free(t);
 		log_error("datastore: %s", err);
 		return -EINVAL;
 	}
@@ -97,7 +193,22 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 		mesh[m].pod_net = p[i].net;
 		mesh[m].asn = p[i].asn;
 		mesh[m++].pod_len = p[i].len;
+		snprintf(t[nt].name, sizeof(t[nt].name), "%s", p[i].name);
+		t[nt].address = p[i].address;
+		t[nt].net = p[i].net;
+		t[nt].len = p[i].len;
+		t[nt].asn = p[i].asn;
+		t[nt].reflector = p[i].reflector;
+		t[nt++].cluster_id = p[i].cluster_id;
 	}
+	if (c->ds_kube && kube_topology(c, ds, mesh, &m, t, nt, own, &o) < 0) {
+		free(mesh);
+		free(st);
+		free(own);
+		free(t);
+		return -EINVAL;
+	}
+	free(t);
 	free(c->mesh);
 	c->mesh = mesh;
 	c->n_mesh = m;
@@ -136,15 +247,25 @@ struct apply_job *ds_merge_prepare(struct agent *a, struct ds_peer *p, size_t n)
 	 * owners, and may set the subnets: hand it a copy of the mesh, take
 	 * its results into the job, and put everything back as it was. */
 	c->mesh = calloc(was.n_mesh + 1, sizeof(*c->mesh));
+	c->route_reflectors = calloc(was.n_route_reflectors + 1, sizeof(*c->route_reflectors));
 	c->static_routes = NULL;
 	c->owners = NULL;
 	if (c->mesh && was.n_mesh)
 		memcpy(c->mesh, was.mesh, was.n_mesh * sizeof(*c->mesh));
-	ok = j && c->mesh && ds_fill(c, a->ds, p, n) == 0 &&
+	if (c->route_reflectors && was.n_route_reflectors)
+		memcpy(c->route_reflectors, was.route_reflectors,
+		       was.n_route_reflectors * sizeof(*c->route_reflectors));
+	ok = j && c->mesh && c->route_reflectors && ds_fill(c, a->ds, p, n) == 0 &&
 	     agent_render(c, &a->owners, &text) == 0;
 	if (ok) {
 		j->mesh = c->mesh;
 		j->n_mesh = c->n_mesh;
+		j->route_reflectors = c->route_reflectors;
+		j->n_route_reflectors = c->n_route_reflectors;
+		j->reflector = c->reflector;
+		j->rr_clients_net = c->rr_clients_net;
+		j->rr_clients_len = c->rr_clients_len;
+		j->rr_cluster_id = c->rr_cluster_id;
 		j->static_routes = c->static_routes;
 		j->n_static_routes = c->n_static_routes;
 		j->lease_owners = c->owners;
@@ -157,6 +278,7 @@ struct apply_job *ds_merge_prepare(struct agent *a, struct ds_peer *p, size_t n)
 		log_error("datastore: peers changed (%zu), not applied; trying again in %d ms", n,
 			  DS_RETRY_MS);
 		free(c->mesh);
+		free(c->route_reflectors);
 		free(c->static_routes);
 		free(c->owners);
 		free(text);
@@ -182,8 +304,18 @@ void ds_merge_commit(struct agent *a, struct apply_job *j)
 	free(c->owners);
 	c->owners = TAKE_PTR(j->lease_owners);
 	c->n_owners = j->n_lease_owners;
+	free(c->route_reflectors);
+	c->route_reflectors = TAKE_PTR(j->route_reflectors);
+	c->n_route_reflectors = j->n_route_reflectors;
+	c->reflector = j->reflector;
+	c->rr_clients_net = j->rr_clients_net;
+	c->rr_clients_len = j->rr_clients_len;
+	c->rr_cluster_id = j->rr_cluster_id;
 	log_info("datastore: peers applied: %zu mesh neighbour(s), %zu flannel host-gw route(s)",
 		 c->n_mesh, c->n_static_routes);
+	if (c->n_route_reflectors)
+		log_info("datastore: route reflector client of %zu reflector(s)",
+			 c->n_route_reflectors);
 	free(a->text);
 	a->text = TAKE_PTR(j->text);
 	free(a->ds_peers);

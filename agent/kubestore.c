@@ -81,14 +81,22 @@ static void view_publish(struct datastore *ds)
 	for (size_t i = 0; i < ds->n_knodes; i++) {
 		const struct kube_node *k = &ds->knodes[i];
 
-		if (strcmp(k->name, ds->name) == 0 || !k->len || !k->address.s_addr)
-			continue; /* ourselves, or not ready to be routed to yet */
+		if (strcmp(k->name, ds->name) == 0) {
+			/* Our own role follows our Node (a Node that does not
+			 * parse is not in the view: the role in force stays). */
+			ds_self_set(ds, k->reflector, k->cluster_id);
+			continue;
+		}
+		if (!k->len || !k->address.s_addr)
+			continue; /* not ready to be routed to yet */
 		snprintf(p[m].name, sizeof(p[m].name), "%s", k->name);
 		snprintf(p[m].key, sizeof(p[m].key), "%.31s", k->name);
 		p[m].address = k->address;
 		p[m].net = k->net;
 		p[m].len = k->len;
 		p[m].asn = k->asn;
+		p[m].reflector = k->reflector;
+		p[m].cluster_id = k->cluster_id;
 		p[m].roost = true;
 		m++;
 	}
@@ -364,6 +372,8 @@ int ds_kube_open(struct datastore *ds, const struct roostd_conf *c, char *err, s
 	ds->net = self.net;
 	ds->len = self.len;
 	ds->asn = self.asn;
+	ds->self_reflector = self.reflector; /* the worker is not running yet */
+	ds->self_cluster_id = self.cluster_id;
 	if (!ds->address.s_addr)
 		ds->address = self.address;
 	if (!ds->address.s_addr) {

@@ -788,6 +788,32 @@ int netdev_addr_exists(struct netdev *nd, int ifindex, struct in_addr addr, unsi
 	return 0;
 }
 
+int netdev_addr_prefix(struct netdev *nd, struct in_addr addr, struct in_addr *net,
+		       unsigned *plen)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err;
+
+	err = rtnl_addr_alloc_cache(nd->sk, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "addresses: dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)obj; /* borrowed */
+		struct nl_addr *l = rtnl_addr_get_local(a);
+		unsigned len = (unsigned)rtnl_addr_get_prefixlen(a);
+
+		if (rtnl_addr_get_family(a) == AF_INET && l && nl_addr_get_len(l) == 4 &&
+		    memcmp(nl_addr_get_binary_addr(l), &addr, 4) == 0 && len <= 32) {
+			*plen = len;
+			net->s_addr = len ? htonl(ntohl(addr.s_addr) & (0xffffffffu << (32 - len)))
+					  : 0;
+			return rtnl_addr_get_ifindex(a);
+		}
+	}
+	return 0;
+}
+
 int netdev_addr_link(struct netdev *nd, struct in_addr addr)
 {
 	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;

@@ -140,6 +140,11 @@ int netdev_addr_exists(struct netdev *nd, int ifindex, struct in_addr addr, unsi
 /* The ifindex of the link that has the local IPv4 address addr (any
  * prefix length), 0 when none has it, or -errno. */
 int netdev_addr_link(struct netdev *nd, struct in_addr addr);
+/* The connected prefix of the local IPv4 address addr (the network of the
+ * address as configured, 172.31.0.11/24 -> 172.31.0.0/24) into *net and
+ * *plen: its link's ifindex, 0 when no link has addr, or -errno. */
+int netdev_addr_prefix(struct netdev *nd, struct in_addr addr, struct in_addr *net,
+		       unsigned *plen);
 
 /* 1 when the main table has an IPv4 route to dst/plen whose first next hop
  * is gw (any gateway when gw is INADDR_ANY), 0 when not, or -errno. */

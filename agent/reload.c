@@ -229,6 +229,7 @@ void apply_job_free(struct apply_job *j)
 	free(j->mesh);
 	free(j->static_routes);
 	free(j->lease_owners);
+	free(j->route_reflectors);
 	free(j->peers);
 	free(j->egress);
 	free(j->egress_undo);
@@ -352,6 +353,9 @@ static int egress_then_bird(struct apply_job *j)
 				 err);
 	}
 	r = bird_apply(&j->bird, j->text, &j->e);
+	if (r == 0 && (j->nc ? j->nc->reflector : j->reflector))
+		bird_settle_dynamic(&j->bird, j->nc ? j->nc->mesh : j->mesh,
+				    j->nc ? j->nc->n_mesh : j->n_mesh);
 	if (r < 0 && j->egress_undo && egress_apply(j->egress_undo, err, sizeof(err)) < 0)
 		log_error("egress: the previous table ip " EGRESS_TABLE " could not be put back: %s",
 			  err);

@@ -1042,6 +1042,15 @@ static bool uses_import_reflected(const struct bc_node *n)
 	return n->n_route_reflectors > 0 || (n->reflector && n->n_mesh > 0);
 }
 
+/* A mesh neighbour of another AS: a reflector reflects what it sends too. */
+static bool has_ebgp_mesh(const struct bc_node *n)
+{
+	for (size_t i = 0; i < n->n_mesh; i++)
+		if (mesh_asn(n, &n->mesh[i]) != n->asn)
+			return true;
+	return false;
+}
+
 static void render_filters6(const struct bc_node *n, FILE *f);
 
 static void render_filters(const struct bc_node *n, FILE *f)
@@ -1093,8 +1102,11 @@ static void render_filters(const struct bc_node *n, FILE *f)
 				   "\t\tbgp_large_community.add((CLUSTER_AS, 1, NODE_ID));\n"
 				   "\t\taccept;\n"
 				   "\t}\n");
-		fprintf(f, "\tif source = RTS_BGP && bgp_path.len = 0 && net ~ POD_NETS then accept;\n"
-			   "\treject;\n"
+		fprintf(f, "\tif source = RTS_BGP && bgp_path.len = 0 && net ~ POD_NETS then accept;\n");
+		if (has_ebgp_mesh(n))
+			fprintf(f, "\t# and the nodes of other ASes, from their node_ sessions (eBGP)\n"
+				   "\tif source = RTS_BGP && proto ~ \"node_*\" && net ~ POD_NETS then accept;\n");
+		fprintf(f, "\treject;\n"
 			   "}\n\n");
 	}
 	for (size_t i = 0; i < n->n_peers; i++) {

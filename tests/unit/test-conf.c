@@ -352,6 +352,43 @@ static void test_services(void **state)
 	conf_free(c);
 }
 
+/* Kubernetes: bgp.reflector is only the range and password that Nodes
+ * labelled as reflectors use; the file makes no node a reflector. */
+static void test_kube_reflector(void **state)
+{
+	struct roostd_conf *c = NULL;
+	struct rst_err e;
+	char path[256];
+
+	write_file("kube-rr.conf",
+		   "node = { name = \"n1\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; };\n"
+		   "bgp = { password = \"mesh\"; reflector = { clients = \"172.31.0.0/24\"; }; };\n"
+		   "datastore = { type = \"kubernetes\"; kubeconfig = \"/nonexistent\"; };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_false(c->reflector);
+	assert_true(c->kube_rr_clients_given);
+	assert_string_equal(ip(c->kube_rr_clients.net), "172.31.0.0");
+	assert_int_equal(c->kube_rr_clients.len, 24);
+	assert_string_equal(c->rr_password, "mesh");
+	assert_int_equal(c->n_route_reflectors_file, 0);
+	conf_free(c);
+	c = NULL;
+
+	/* no bgp.reflector: the connected prefix later, bgp.password for clients */
+	write_file("kube-rr2.conf",
+		   "node = { name = \"n1\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; };\n"
+		   "bgp = { password = \"mesh\"; };\n"
+		   "datastore = { type = \"kubernetes\"; kubeconfig = \"/nonexistent\"; };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), 0);
+	assert_false(c->kube_rr_clients_given);
+	assert_string_equal(c->rr_password, "mesh");
+	conf_free(c);
+}
+
 static void test_missing_file(void **state)
 {
 	struct roostd_conf *c = NULL;
@@ -495,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_announce_and_policy),
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_services),
+		cmocka_unit_test(test_kube_reflector),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -554,7 +554,19 @@ static void test_reflector(void **state)
 	assert_non_null(strstr(t, "define OWN_POD_NET = 10.244.1.0/24;"));
 	assert_non_null(strstr(t, "protocol static pods {"));
 	assert_null(strstr(t, "\tnext hop self;"));
+	/* Only routes from inside the AS are reflected... */
+	assert_null(strstr(t, "proto ~ \"node_*\""));
 	free(t);
+
+	/* ... and, with a mesh neighbour of another AS (Kubernetes: a node of
+	 * an ASN without a reflector), what it announces on its node_ session. */
+	reflector_node(&n);
+	peers[1].asn = 64513;
+	t = render_ok(&n);
+	assert_non_null(strstr(t, "neighbor 172.31.0.13 as 64513;"));
+	assert_non_null(strstr(t, "\tif source = RTS_BGP && proto ~ \"node_*\" && net ~ POD_NETS then accept;\n"));
+	free(t);
+	peers[1].asn = 0;
 }
 
 static void test_ext_peers(void **state)
