@@ -377,15 +377,23 @@ static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_
 
 	if ((r = get_group(x, root, "node", !kube, &g)) < 0 || (g && (r = check_keys(x, g, keys)) < 0))
 		return r;
-	if (kube && !member(g, "name")) {
-		/* The DaemonSet passes the Node's name (downward API). */
+	if (kube) {
+		/* The Node's name: node.name, else NODE_NAME, which the DaemonSet
+		 * passes (downward API). Any Node name will do ("ip-10-0-1-5.
+		 * ec2.internal"); roost's own name for the node is derived. */
 		const char *env = getenv("NODE_NAME");
 
-		if (!env || !bc_name_ok(env))
-			return fail(x, g ? g : root,
-				    "node.name: not set, and NODE_NAME is %s: give the Node's name (1-%d characters of a-z, 0-9 and '-')",
-				    env ? "not a usable name" : "not in the environment", BC_NAME_MAX);
-		snprintf(c->name, sizeof(c->name), "%s", env);
+		if (member(g, "name") && (r = get_string(x, g, "name", true, &env)) < 0)
+			return r;
+		if (!env || !bc_dns_name_ok(env))
+			return fail(x, member(g, "name") ? member(g, "name") : g ? g : root,
+				    "node.name: %s%s%s is %s: give the Node's name (a DNS subdomain name: a-z, 0-9, '-' and '.', at most %d characters)",
+				    member(g, "name") ? "'" : "not set, and NODE_NAME",
+				    member(g, "name") ? env : "", member(g, "name") ? "'" : "",
+				    env ? "not a Kubernetes Node name" : "not in the environment",
+				    BC_DNS_NAME_MAX);
+		snprintf(c->kube_node, sizeof(c->kube_node), "%s", env);
+		bc_name_from(env, c->name);
 	} else if ((r = get_name(x, g, "name", c->name)) < 0) {
 		return r;
 	}

@@ -34,6 +34,9 @@ struct roostd_conf {
 
 	/* node */
 	char name[BC_NAME_MAX + 1];
+	/* Kubernetes mode: the Node's own name (node.name or NODE_NAME), which
+	 * may be no usable node name (dots, longer): name is then bc_name_from(it). */
+	char kube_node[BC_DNS_NAME_MAX + 1];
 	struct in_addr address;
 	bool no_pods;           /* node.pod_cidr absent: a route reflector without pods */
 	struct in_addr pod_net; /* 0.0.0.0 when no_pods */

@@ -28,7 +28,7 @@ struct ds_renew {
 struct datastore {
 	/* fixed after ds_open */
 	char *prefix;
-	char name[BC_NAME_MAX + 1];
+	char name[BC_DNS_NAME_MAX + 1]; /* node.name; Kubernetes: the Node's own name */
 	struct in_addr address;
 	unsigned ttl, renew, mtu;
 	bool ipmasq; /* egress masquerade on (FLANNEL_IPMASQ) */

@@ -1034,7 +1034,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 	pthread_mutex_init(&ds->mu, NULL);
 	ds->wake[0] = ds->wake[1] = ds->stop[0] = ds->stop[1] = -1;
 	ds->prefix = strdup(c->ds_prefix);
-	snprintf(ds->name, sizeof(ds->name), "%s", c->name);
+	snprintf(ds->name, sizeof(ds->name), "%s", c->ds_kube ? c->kube_node : c->name);
 	ds->address = c->address;
 	ds->ttl = c->ds_lease_ttl;
 	ds->renew = c->ds_lease_renew;

@@ -60,7 +60,7 @@ static void render_ip(const struct roostd_conf *c, FILE *f)
 	cidr_str(c->pod_net, c->pod_len, pod, sizeof(pod));
 	cidr_str(c->cluster_net, c->cluster_len, cl, sizeof(cl));
 	fprintf(f, "table ip " EGRESS_TABLE " {\n");
-	fprintf(f, "\tcomment \"roostd: egress masquerade of node %s (egress.masquerade); replaced at every start and reload\"\n",
+	fprintf(f, "\tcomment \"roostd egress.masquerade of node %s; replaced at every start and reload\"\n",
 		c->name);
 	fprintf(f, "\tset cluster {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { %s }\n\t}\n",
 		cl);

@@ -342,10 +342,11 @@ int kube_node_parse(const json_t *node, struct kube_node *ret, char *why, size_t
 	memset(ret, 0, sizeof(*ret));
 	if (!json_is_object(node) || !name)
 		return WHY("not a Node object with metadata.name");
-	if (!bc_name_ok(name) || strlen(name) > BC_NAME_MAX)
-		return WHY("node name '%.64s' cannot be used (at most %d characters of [A-Za-z0-9_.-])",
-			   name, BC_NAME_MAX);
-	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	if (!bc_dns_name_ok(name))
+		return WHY("node name '%.64s' is not a DNS subdomain name (a-z, 0-9, '-' and '.', at most %d characters)",
+			   name, BC_DNS_NAME_MAX);
+	snprintf(ret->node_name, sizeof(ret->node_name), "%s", name);
+	bc_name_from(name, ret->name);
 	if ((s = jstr(md, "resourceVersion")))
 		snprintf(ret->resource_version, sizeof(ret->resource_version), "%s", s);
 

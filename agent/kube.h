@@ -54,7 +54,8 @@ void kube_conf_done(struct kube_conf *k);
 
 /* One Node, as roost uses it. */
 struct kube_node {
-	char name[BC_NAME_MAX + 1];
+	char name[BC_NAME_MAX + 1];           /* roost's name for it (bc_name_from) */
+	char node_name[BC_DNS_NAME_MAX + 1];  /* metadata.name */
 	struct in_addr address; /* InternalIP (IPv4); 0 when it has none */
 	struct in_addr net;     /* spec.podCIDRs' IPv4 subnet (or spec.podCIDR) */
 	unsigned len;           /* 0 when none is assigned yet */
@@ -64,8 +65,8 @@ struct kube_node {
 	char resource_version[32];
 };
 
-/* Parses a Node object. 0, or -EINVAL with why: a name roost cannot use
- * (BIRD symbol rules, bc_name_ok), a podCIDR or address that does not
+/* Parses a Node object. 0, or -EINVAL with why: a name that is no
+ * Kubernetes name (bc_dns_name_ok), a podCIDR or address that does not
  * parse, an annotation out of range. A Node without a podCIDR or an
  * InternalIP parses (len 0, address 0): the caller waits or skips. */
 int kube_node_parse(const json_t *node, struct kube_node *ret, char *why, size_t whylen);

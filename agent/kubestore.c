@@ -37,7 +37,7 @@
 
 static int self_node(struct datastore *ds, struct kube_node *ret, char *err, size_t errlen)
 {
-	char path[128], why[256];
+	char path[320], why[256];
 	json_t *o = NULL;
 	long status;
 	int r;
@@ -81,7 +81,7 @@ static void view_publish(struct datastore *ds)
 	for (size_t i = 0; i < ds->n_knodes; i++) {
 		const struct kube_node *k = &ds->knodes[i];
 
-		if (strcmp(k->name, ds->name) == 0) {
+		if (strcmp(k->node_name, ds->name) == 0) {
 			/* Our own role follows our Node (a Node that does not
 			 * parse is not in the view: the role in force stays). */
 			ds_self_set(ds, k->reflector, k->cluster_id);
@@ -108,7 +108,7 @@ static void view_put(struct datastore *ds, const struct kube_node *n)
 	void *v;
 
 	for (size_t i = 0; i < ds->n_knodes; i++)
-		if (strcmp(ds->knodes[i].name, n->name) == 0) {
+		if (strcmp(ds->knodes[i].node_name, n->node_name) == 0) {
 			ds->knodes[i] = *n;
 			return;
 		}
@@ -122,7 +122,7 @@ static void view_put(struct datastore *ds, const struct kube_node *n)
 static void view_del(struct datastore *ds, const char *name)
 {
 	for (size_t i = 0; i < ds->n_knodes; i++)
-		if (strcmp(ds->knodes[i].name, name) == 0) {
+		if (strcmp(ds->knodes[i].node_name, name) == 0) {
 			ds->knodes[i] = ds->knodes[--ds->n_knodes];
 			return;
 		}
@@ -178,7 +178,7 @@ static int list_nodes(struct datastore *ds, char *err, size_t errlen)
 /* NetworkUnavailable=False on our Node: this node routes its pod subnet. */
 static void condition_set(struct datastore *ds)
 {
-	char path[128], now[32];
+	char path[320], now[32];
 	time_t t = time(NULL);
 	json_t *body, *reply = NULL;
 	long status = 0;
@@ -336,7 +336,7 @@ int ds_kube_open(struct datastore *ds, const struct roostd_conf *c, char *err, s
 		return r;
 	}
 	for (;;) {
-		char why[300];
+		char why[640];
 
 		r = self_node(ds, &self, why, sizeof(why));
 		if (r == 0) {

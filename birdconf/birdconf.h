@@ -235,6 +235,20 @@ uint32_t bc_node_id6(const struct bc_node *node);
  * BIRD protocols and goes into etcd and logs). */
 bool bc_name_ok(const char *s);
 
+/* A Kubernetes object name (a DNS-1123 subdomain: 1-253 characters of
+ * a-z, 0-9, '-' and '.', labels of 1-63 that start and end with a letter
+ * or digit), e.g. "ip-10-0-1-5.ec2.internal". */
+#define BC_DNS_NAME_MAX 253
+bool bc_dns_name_ok(const char *s);
+
+/* roost's name for a node whose own name (a Kubernetes Node's) is not a
+ * usable node name: the name itself when bc_name_ok, else its first 31
+ * characters with any other than a-z, 0-9 and '-' turned into '-', then
+ * '-' and 8 hex digits of a hash of the whole name (FNV-1a): stable, and
+ * distinct for distinct names ("ip-10-0-1-5.ec2.internal" ->
+ * "ip-10-0-1-5-ec2-internal-<hash>"). */
+void bc_name_from(const char *s, char out[BC_NAME_MAX + 1]);
+
 /* The large communities roost tags its routes with: (cluster asn, KIND,
  * node id), KIND 1 for the node's pod subnet, 2 for an announced address. */
 #define BC_LC_POD_SUBNET 1

@@ -62,6 +62,48 @@ bool bc_name_ok(const char *s)
 	return true;
 }
 
+bool bc_dns_name_ok(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n == 0 || n > BC_DNS_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false; /* an empty label, or one ending in '-' */
+			label = 0;
+			continue;
+		}
+		if (!alnum && c != '-')
+			return false;
+		if (label == 0 && !alnum)
+			return false; /* a label starts with a letter or digit */
+		if (++label > 63)
+			return false;
+	}
+	return s[n - 1] != '-' && s[n - 1] != '.';
+}
+
+void bc_name_from(const char *s, char out[BC_NAME_MAX + 1])
+{
+	uint32_t h = 2166136261u; /* FNV-1a, 32 bits */
+	size_t i;
+
+	if (bc_name_ok(s)) {
+		strcpy(out, s);
+		return;
+	}
+	for (const char *p = s; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	for (i = 0; s[i] && i < BC_NAME_MAX - 9; i++)
+		out[i] = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ? s[i] : '-';
+	snprintf(out + i, BC_NAME_MAX + 1 - i, "-%08x", h);
+}
+
 /* A path placed inside a BIRD string literal or a comment. */
 static bool path_ok(const char *s)
 {

@@ -137,18 +137,12 @@ if wait_until 30 third; then
 else
 	not_ok "node3 reflects" "$(for k in $NODES; do echo "node$k: $(protocols "$k")"; done)"
 fi
-# ms HH:MM:SS.mmm: milliseconds since midnight.
-ms() { local h m s; IFS=: read -r h m s <<<"$1"; echo $(((10#$h * 60 + 10#$m) * 60000 + 10#${s%.*} * 1000 + 10#${s#*.})); }
-# BIRD keeps Since on a monotonic clock and prints it as wall-clock time
-# converted anew for each `show protocols`: the same instant may print 1 ms
-# apart (seen: 13:12:11.163, then 13:12:11.162, no session event between).
-# A reset moves Since past the relabelling, seconds later; allow 5 ms.
+# Since readings: since_same (lib.sh) allows BIRD's 1 ms of print jitter.
 unchanged() {
-	local kp now d bad=""
+	local kp now bad=""
 	for kp in $keep; do
 		now=$(since "${kp%%:*}" "${kp#*:}")
-		d=$(($(ms "${now:-0:0:0.0}") - $(ms "${SINCE[$kp]}")))
-		[ "${d#-}" -le 5 ] || bad="$bad $kp(${SINCE[$kp]}->$now)"
+		since_same "$now" "${SINCE[$kp]}" || bad="$bad $kp(${SINCE[$kp]}->$now)"
 	done
 	[ -z "$bad" ] && return 0
 	echo "reset:$bad"

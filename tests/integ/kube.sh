@@ -36,10 +36,11 @@ bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidf
 agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"; };
 EOF
 }
-# kube_roostd K: roostd on node K, told its Node's name as a DaemonSet does.
+# kube_roostd K [NAME]: roostd on node K, told its Node's name (default nodeK)
+# as a DaemonSet does.
 kube_roostd() {
 	local d="$RST_TMP/n$1"
-	ip netns exec "$(ns "n$1")" env NODE_NAME="node$1" "$ROOSTD" -c "$d/roostd.conf" >>"$d/roostd.log" 2>&1 &
+	ip netns exec "$(ns "n$1")" env NODE_NAME="${2:-node$1}" "$ROOSTD" -c "$d/roostd.conf" >>"$d/roostd.log" 2>&1 &
 	echo $! >"$d/roostd.pid"
 	RST_PIDS+=($!)
 }
@@ -111,16 +112,25 @@ check "node6's Node deleted: its /24 leaves all five kernels" wait_until 10 six_
 kill -TERM "$(roostd_pid 6)"
 
 # ---- a Node without a podCIDR yet -------------------------------------------------------------
+# node7's Node has a cloud's kind of name (its host's FQDN: dots, 41
+# characters), which is no BIRD name: roost derives one.
+N7=ip-172-31-0-17.eu-west-1.compute.internal
 node_add 7
 kube_conf 7
-kube_node node7 172.31.0.17 ""
-kube_roostd 7
+kube_node "$N7" 172.31.0.17 ""
+kube_roostd 7 "$N7"
 check "node7 has no podCIDR: roostd waits and says why" \
-	wait_until 10 log_has 7 "Node node7 has no podCIDR yet"
-kube_curl PATCH /api/v1/nodes/node7 '{"spec":{"podCIDR":"10.244.7.0/24","podCIDRs":["10.244.7.0/24"]}}' \
+	wait_until 10 log_has 7 "Node $N7 has no podCIDR yet"
+kube_curl PATCH "/api/v1/nodes/$N7" '{"spec":{"podCIDR":"10.244.7.0/24","podCIDRs":["10.244.7.0/24"]}}' \
 	application/merge-patch+json >/dev/null
 check "... the podCIDR assigned: node7 proceeds and is routed by node1" \
 	wait_until 40 kernel_route 1 10.244.7.0/24 172.31.0.17
+check "node1's session with $N7 is node_ip_172_31_0_17_eu_west_1_comput_de2765ba, Established" \
+	wait_until 10 bash -c "$BIRDC -s $RST_TMP/n1/bird.ctl show protocols | grep -Eq '^node_ip_172_31_0_17_eu_west_1_comput_de2765ba +BGP .* Established'"
+net_ok() {
+	[ "$(kube_ctl get node "$1" -o jsonpath='{.status.conditions[?(@.type=="NetworkUnavailable")].status}')" = False ]
+}
+check "... and NetworkUnavailable=False is on its Node (kubectl)" wait_until 10 net_ok "$N7"
 
 # ---- the API server away for a minute ---------------------------------------------------------
 ip netns exec "$(ns n5p1)" ping -q -i 0.05 -W 1 -w 70 "$A" >"$RST_TMP/ping-away.txt" 2>&1 &

@@ -479,6 +479,24 @@ bgp_protocols() {
 	birdc_n "$1" show protocols | awk '$2 == "BGP" {print $1}'
 }
 
+# since_same OLD NEW: two readings of BIRD's Since column (HH:MM:SS.mmm,
+# anything after it ignored) name the same instant. BIRD keeps Since on a
+# monotonic clock and converts it to wall-clock time anew for each `show
+# protocols`, so one instant may print 1 ms apart (seen: 13:12:11.163, then
+# .162, no session event between); a reset moves it by seconds. 5 ms apart
+# is the same.
+since_ms() {
+	local h m s
+	IFS=: read -r h m s <<<"${1%% *}"
+	echo $(((10#$h * 60 + 10#$m) * 60000 + 10#${s%.*} * 1000 + 10#${s#*.}))
+}
+since_same() {
+	local d
+	[[ "${1%% *}" =~ ^[0-9]+:[0-9]+:[0-9]+\.[0-9]+$ && "${2%% *}" =~ ^[0-9]+:[0-9]+:[0-9]+\.[0-9]+$ ]] || return 1
+	d=$(($(since_ms "$1") - $(since_ms "$2")))
+	[ "${d#-}" -le 5 ]
+}
+
 # ---- node sessions across a change -------------------------------------------------------
 # A change (a node added, a reload, an API server outage) must leave the
 # node sessions among some nodes up. stay_up_begin NODE...: from now, a
@@ -486,9 +504,8 @@ bgp_protocols() {
 # node_node<J> sessions (J among NODE...) that is not Established; and each
 # roostd's count of logged downs is noted. stay_up_check (a check command)
 # then says whether any session was seen or logged down, or is not up now.
-# BIRD's Since column is only reported (stay_up_report, a measure): it was
-# seen to change with no down logged and none seen by the watcher, so it
-# proves nothing either way.
+# BIRD's Since column is only reported (stay_up_report, a measure, when it
+# moved more than since_same allows): the watcher and the logs decide.
 STAY_NODES=() STAY_ALT="" STAY_RE="" STAY_PID=""
 declare -A STAY_SINCE STAY_DOWNS
 stay_states() {
@@ -533,7 +550,7 @@ stay_up_check() {
 	while read -r line; do
 		set -- $line
 		[ "$2" = Established ] || bad="$bad $1-not-up-now"
-		[ "$3" = "${STAY_SINCE[$1]:-}" ] || changed="$changed $1"
+		since_same "$3" "${STAY_SINCE[$1]:-}" || changed="$changed $1"
 	done < <(stay_states)
 	echo "$changed" >"$RST_TMP/stay-since.txt"
 	[ -z "$bad" ] || { echo "down:$bad"; return 1; }

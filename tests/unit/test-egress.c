@@ -42,6 +42,25 @@ static void conf_fill(struct roostd_conf *c, bool masq, size_t n_nm)
 	c->n_no_masquerade = n_nm;
 }
 
+/* nftables takes a table comment of at most 128 characters: a node name
+ * of the longest kind fits. */
+static void test_render_long_name(void **state)
+{
+	struct roostd_conf c;
+	char *t = NULL, *cm, *end;
+
+	conf_fill(&c, true, 2);
+	memset(c.name, 'n', BC_NAME_MAX);
+	c.name[BC_NAME_MAX] = '\0';
+	assert_int_equal(egress_render(&c, &t), 0);
+	cm = strstr(t, "comment \"");
+	assert_non_null(cm);
+	end = strchr(cm + 9, '"');
+	assert_non_null(end);
+	assert_true(end - (cm + 9) <= 128);
+	free(t);
+}
+
 static void test_render_on(void **state)
 {
 	struct roostd_conf c;
@@ -53,7 +72,7 @@ static void test_render_on(void **state)
 		t, "add table ip roost\n"
 		   "delete table ip roost\n"
 		   "table ip roost {\n"
-		   "\tcomment \"roostd: egress masquerade of node node1 (egress.masquerade); replaced at every start and reload\"\n"
+		   "\tcomment \"roostd egress.masquerade of node node1; replaced at every start and reload\"\n"
 		   "\tset cluster {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { 10.244.0.0/16 }\n\t}\n"
 		   "\tset no_masquerade {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
 		   "\t\telements = { 192.0.2.0/24, 10.0.0.0/8 }\n\t}\n"
@@ -125,6 +144,7 @@ int main(void)
 {
 	const struct CMUnitTest all[] = {
 		cmocka_unit_test(test_render_on),
+		cmocka_unit_test(test_render_long_name),
 		cmocka_unit_test(test_render_off),
 		cmocka_unit_test(test_apply),
 	};

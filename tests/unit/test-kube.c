@@ -233,6 +233,52 @@ static void test_node(void **state)
 	assert_int_equal(n.asn, 0);
 }
 
+/* Node names are DNS subdomain names, often a host's FQDN: roost derives
+ * a usable node name (BIRD protocol names), stable and distinct. */
+static void test_node_names(void **state)
+{
+	struct kube_node n;
+	char why[256] = "", a[BC_NAME_MAX + 1], b[BC_NAME_MAX + 1], big[300];
+	const char *eks = "ip-172-31-0-17.eu-west-1.compute.internal";
+
+	assert_int_equal(node("{\"metadata\":{\"name\":\"ip-172-31-0-17.eu-west-1.compute.internal\"}}",
+			      &n, why),
+			 0);
+	assert_string_equal(n.node_name, eks);
+	assert_true(bc_name_ok(n.name));
+	assert_int_equal(strlen(n.name), BC_NAME_MAX);
+	assert_string_equal(n.name, "ip-172-31-0-17-eu-west-1-comput-de2765ba");
+	bc_name_from(eks, a);
+	assert_string_equal(a, n.name); /* stable */
+	bc_name_from("ip-172-31-0-18.eu-west-1.compute.internal", b);
+	assert_string_not_equal(a, b); /* the same first 31 characters, another hash */
+	bc_name_from("a.b", a);
+	bc_name_from("a-b", b);
+	assert_string_equal(b, "a-b"); /* usable names stay as they are */
+	assert_string_not_equal(a, b);
+	assert_true(bc_name_ok(a));
+
+	assert_true(bc_dns_name_ok("node1"));
+	assert_true(bc_dns_name_ok("a.b-c.d9"));
+	assert_false(bc_dns_name_ok(""));
+	assert_false(bc_dns_name_ok("Node1"));
+	assert_false(bc_dns_name_ok("-a"));
+	assert_false(bc_dns_name_ok("a-.b"));
+	assert_false(bc_dns_name_ok("a..b"));
+	assert_false(bc_dns_name_ok("a.b."));
+	assert_false(bc_dns_name_ok("a_b"));
+	memset(big, 'a', 64);
+	big[64] = '\0';
+	assert_false(bc_dns_name_ok(big)); /* a label of 64 */
+	for (int i = 0; i < 254; i++)
+		big[i] = i % 2 ? '.' : 'a';
+	big[253] = '\0'; /* 253 characters: "a.a. ... .a" */
+	assert_true(bc_dns_name_ok(big));
+	big[253] = 'a';
+	big[254] = '\0';
+	assert_false(bc_dns_name_ok(big));
+}
+
 static void node_refused(const char *text, const char *says)
 {
 	struct kube_node n;
@@ -246,7 +292,7 @@ static void node_refused(const char *text, const char *says)
 static void test_node_refused(void **state)
 {
 	node_refused("{\"spec\":{}}", "metadata.name");
-	node_refused("{\"metadata\":{\"name\":\"bad name!\"}}", "cannot be used");
+	node_refused("{\"metadata\":{\"name\":\"bad name!\"}}", "not a DNS subdomain name");
 	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDRs\":[\"10.244.2.1/24\"]}}",
 		     "not an IPv4 subnet");
 	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDRs\":[\"10.244.2.0/24\",\"10.244.3.0/24\"]}}",
@@ -473,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_kubeconfig_token),  cmocka_unit_test(test_kubeconfig_data),
 		cmocka_unit_test(test_kubeconfig_refused), cmocka_unit_test(test_in_cluster),
 		cmocka_unit_test(test_node),		  cmocka_unit_test(test_node_refused),
+		cmocka_unit_test(test_node_names),
 		cmocka_unit_test(test_events),		  cmocka_unit_test(test_service),
 		cmocka_unit_test(test_slice),		  cmocka_unit_test(test_svc_addrs),
 	};
