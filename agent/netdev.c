@@ -447,24 +447,31 @@ int netdev_link_lookup(struct netdev *nd, int ifindex, const char *name,
 	return link_get(nd, ifindex, name, false, ret);
 }
 
-int netdev_route_count_proto(struct netdev *nd, unsigned char proto)
+/* Routes of family in the main table installed by protocol proto. */
+static int route_count(struct netdev *nd, int family, unsigned char proto)
 {
 	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
 	struct nl_object *obj;
 	int n = 0, err;
 
-	err = rtnl_route_alloc_cache(nd->sk, AF_INET, 0, &cache);
+	err = rtnl_route_alloc_cache(nd->sk, family, 0, &cache);
 	if (err < 0)
-		return nle_log(LOG_ERR, err, "routes: dump failed");
+		return nle_log(LOG_ERR, err, "routes: %s dump failed",
+			       family == AF_INET6 ? "IPv6" : "IPv4");
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
 		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
 
-		if (rtnl_route_get_family(route) == AF_INET &&
+		if (rtnl_route_get_family(route) == family &&
 		    rtnl_route_get_table(route) == RT_TABLE_MAIN &&
 		    rtnl_route_get_protocol(route) == proto)
 			n++;
 	}
 	return n;
+}
+
+int netdev_route_count_proto(struct netdev *nd, unsigned char proto)
+{
+	return route_count(nd, AF_INET, proto);
 }
 
 int netdev_ipv4_forwarding_enable(void)
@@ -1055,22 +1062,7 @@ int netdev_ipv6_forwarding_enable(void)
 
 int netdev_route6_count_proto(struct netdev *nd, unsigned char proto)
 {
-	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
-	struct nl_object *obj;
-	int n = 0, err;
-
-	err = rtnl_route_alloc_cache(nd->sk, AF_INET6, 0, &cache);
-	if (err < 0)
-		return nle_log(LOG_ERR, err, "routes: IPv6 dump failed");
-	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
-		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
-
-		if (rtnl_route_get_family(route) == AF_INET6 &&
-		    rtnl_route_get_table(route) == RT_TABLE_MAIN &&
-		    rtnl_route_get_protocol(route) == proto)
-			n++;
-	}
-	return n;
+	return route_count(nd, AF_INET6, proto);
 }
 
 int netdev_addr6_link(struct netdev *nd, const struct in6_addr *addr)
