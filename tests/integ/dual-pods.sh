@@ -7,7 +7,8 @@
 # CHECK passes and fails when the IPv6 address goes; DEL and GC remove
 # both records and the veth; an ADD whose IPv6 reservation fails leaves no
 # IPv4 record and no veth; a restart reconciles both families. Then two
-# IPv6-only nodes with IPv6-only pods pinging across.
+# IPv6-only nodes with IPv6-only pods pinging across. libcni (tests/cnidriver)
+# does ADD/CHECK/DEL on a dual-stack pod.
 . "$(dirname "$0")/lib.sh"
 
 ROOSTCTL=${ROOSTCTL:-$top_builddir/agent/roostctl}
@@ -207,6 +208,32 @@ check "node1 logs the IPv6 release" log_has 1 "reconcile: released $P1_6 of cont
 check "node2: DEL of the dual-stack pod succeeds" cni 2 DEL pod-2-1 eth0 "/run/netns/$(ns n2p1)"
 check "node2: DEL removed both records and the veth" wait_until 5 veths_and_records 2 0 "0 0"
 check "node2: DEL again: success" cni 2 DEL pod-2-1 eth0 "/run/netns/$(ns n2p1)"
+# ---- libcni (what containerd and CRI-O call plugins with) on a dual-stack node ----
+DRIVER=${CNIDRIVER:-$top_builddir/tests/cnidriver}
+if [ -x "$DRIVER" ]; then
+	mkdir -p "$RST_TMP/cache" "$RST_TMP/bin"
+	ln -s "$ROOST_CNI" "$RST_TMP/bin/roost"
+	jq --arg s "$RST_TMP/n2/roostd.sock" '.plugins[0].agentSocket = $s' \
+		"$top_srcdir/examples/10-roost.conflist" >"$RST_TMP/10-roost.conflist"
+	drive() {
+		ip netns exec "$(ns n2)" env CNI_PATH="$RST_TMP/bin" CNI_CACHE_DIR="$RST_TMP/cache" \
+			"$DRIVER" "$1" "$RST_TMP/10-roost.conflist" "$2" "/run/netns/$(ns n2p9)" eth0 \
+			>"$RST_TMP/drive.out" 2>&1
+	}
+	pod_ns_add 2 9
+	check "libcni AddNetworkList on dual-stack node2" drive add lc1
+	check "libcni parsed the result: 10.244.2.N and fd00:10:244:2::N, both on interface 2 with gateways" \
+		jq -e '(.ips | length == 2) and (.ips[0].address | startswith("10.244.2.")) and
+			(.ips[1].address | startswith("fd00:10:244:2::")) and .ips[1].gateway == "fd00:10:244:2::1" and
+			(.ips | all(.interface == 2))' "$RST_TMP/drive.out"
+	check "libcni CheckNetworkList (prevResult from libcni's cache)" drive check lc1
+	check "libcni DelNetworkList" drive del lc1
+	check "after DelNetworkList: no record of either family, no host veth" \
+		wait_until 5 veths_and_records 2 0 "0 0"
+else
+	not_ok "libcni driver is built ($DRIVER)" "tests/run builds it with golang-go and golang-github-appc-cni-dev"
+fi
+
 add_ok "node3: a second pod (1.1.0)" 3 2 1.1.0
 gc_in=$(jq -c '. + {"cni.dev/valid-attachments": [{"containerID":"pod-3-1","ifname":"eth0"}]}' \
 	<<<"$(netconf 3 1.1.0)")
