@@ -1067,7 +1067,9 @@ static int cni_result_build(const struct cni_req *req, const json_t *res, json_t
 			return k == 0 ? CNI_BAD_RESULT("'ip.address' is not an address/prefix")
 				      : CNI_BAD_RESULT("'ip6.address' is not an address/prefix");
 		if (json_object_get(one, "gateway") && (!gw || cni_ip_family(gw) != family))
-			return CNI_BAD_RESULT("'ip.gateway' is not an address of the same family");
+			return k == 0
+				       ? CNI_BAD_RESULT("'ip.gateway' is not an address of the same family")
+				       : CNI_BAD_RESULT("'ip6.gateway' is not an address of the same family");
 		json_decref(ipent);
 		ipent = json_pack("{s:s}", "address", addr);
 		/* 0.3.x and 0.4.0 results say the family; 1.0.0 dropped it */
