@@ -684,34 +684,50 @@ uint64_t ipam6_size(const struct ipam6 *p)
 	return n > UINT64_MAX ? UINT64_MAX : (uint64_t)n;
 }
 
-static bool key_valid(const struct ipam_key *valid, size_t n, const struct ipam6_record *r)
+static int key_cmp(const void *a, const void *b)
 {
-	size_t i;
+	const struct ipam_key *x = a, *y = b;
+	int c = strcmp(x->container_id, y->container_id);
 
-	for (i = 0; i < n; i++)
-		if (strcmp(valid[i].container_id, r->container_id) == 0 &&
-		    strcmp(valid[i].ifname, r->ifname) == 0)
-			return true;
-	return false;
+	return c ? c : strcmp(x->ifname, y->ifname);
 }
 
 int ipam6_gc(struct ipam6 *p, const struct ipam_key *valid, size_t n_valid, bool hold,
 	     struct ipam6_record **ret_released, size_t *ret_n_released)
 {
 	struct ipam6_record *gone = NULL;
+	struct ipam_key *keys = NULL;
 	size_t i = 0, n_gone = 0;
 	int first_err = 0;
 
+	if (n_valid && !valid)
+		return -EINVAL;
+	for (i = 0; i < n_valid; i++)
+		if (!valid[i].container_id || !valid[i].ifname)
+			return -EINVAL;
+	i = 0;
+	/* Sorted once, bsearch()ed per record (as ipam.c's GC). */
+	if (n_valid) {
+		keys = malloc(n_valid * sizeof(*keys));
+		if (!keys)
+			return -ENOMEM;
+		memcpy(keys, valid, n_valid * sizeof(*keys));
+		qsort(keys, n_valid, sizeof(*keys), key_cmp);
+	}
 	if (p && p->n) {
 		gone = calloc(p->n, sizeof(*gone));
-		if (!gone)
+		if (!gone) {
+			free(keys);
 			return -ENOMEM;
+		}
 	}
 	while (p && i < p->n) {
 		struct ipam6_record rec = *p->e[i].rec;
+		struct ipam_key k = {rec.container_id, rec.ifname};
 		int r;
 
-		if (p->e[i].held || key_valid(valid, n_valid, &rec)) {
+		if (p->e[i].held ||
+		    (n_valid && bsearch(&k, keys, n_valid, sizeof(*keys), key_cmp))) {
 			i++;
 			continue;
 		}
@@ -726,6 +742,7 @@ int ipam6_gc(struct ipam6 *p, const struct ipam_key *valid, size_t n_valid, bool
 		if (hold)
 			i++;
 	}
+	free(keys);
 	if (!n_gone) {
 		free(gone);
 		gone = NULL;
