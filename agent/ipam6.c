@@ -10,6 +10,11 @@
  * after the round-robin cursor and walks the sorted entries from there: the
  * first gap is the address handed out, so it costs O(log n) plus the run of
  * taken addresses right after the cursor.
+ *
+ * A deferred allocation (ipam6_allocate_deferred) puts the entry in memory
+ * at once and has a thread write the record (p->sync); ipam6_commit() joins
+ * it and takes the entry back when the write failed. Every call that
+ * changes the pool commits first, so at most one write is in flight.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -17,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +61,19 @@ struct ipam6 {
 	u128 cursor; /* last handed out, 0 when none */
 	struct entry *e; /* owned, sorted by addr */
 	size_t n, cap;
+	/* ipam6_allocate_deferred(): the record written (and synced) by a
+	 * thread while the ADD does its netlink work; ipam6_commit() joins it.
+	 * The thread touches the folder, name, content and err only. */
+	struct {
+		bool pending;
+		bool threaded;
+		pthread_t thread;
+		u128 addr;
+		u128 prev_cursor;
+		char name[INET6_ADDRSTRLEN];
+		char content[IPAM6_RECORD_MAX + 1];
+		int err;
+	} sync;
 };
 
 static u128 to_u128(const struct in6_addr *a)
@@ -444,6 +463,7 @@ void ipam6_free(struct ipam6 *p)
 
 	if (!p)
 		return;
+	(void)ipam6_commit(p);
 	for (i = 0; i < p->n; i++)
 		free(p->e[i].rec);
 	free(p->e);
@@ -530,10 +550,17 @@ static bool next_free(const struct ipam6 *p, u128 *ret)
 	return false;
 }
 
-int ipam6_allocate(struct ipam6 *p, const char *container_id, const char *ifname,
-		   struct in6_addr *ret_addr)
+static void *sync_thread(void *arg)
 {
-	char name[INET6_ADDRSTRLEN], buf[IPAM6_RECORD_MAX + 1];
+	struct ipam6 *p = arg;
+
+	p->sync.err = write_file_atomic(p, p->sync.name, p->sync.content, true);
+	return NULL;
+}
+
+int ipam6_allocate_deferred(struct ipam6 *p, const char *container_id, const char *ifname,
+			    struct in6_addr *ret_addr)
+{
 	struct ipam6_record *rec;
 	ssize_t have;
 	u128 v;
@@ -541,6 +568,9 @@ int ipam6_allocate(struct ipam6 *p, const char *container_id, const char *ifname
 
 	if (!p || !ipam_container_id_valid(container_id) || !ipam_ifname_valid(ifname))
 		return -EINVAL;
+	r = ipam6_commit(p);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "ipam6: '%s': an earlier reservation failed", p->path);
 	have = find_attachment(p, container_id, ifname);
 	if (have >= 0) {
 		if (ret_addr)
@@ -557,29 +587,65 @@ int ipam6_allocate(struct ipam6 *p, const char *container_id, const char *ifname
 	strcpy(rec->origin, IPAM6_ORIGIN);
 	rec->since = time(NULL);
 	rec->address = from_u128(v);
-	snprintf(buf, sizeof(buf), "%s\n%s\n%lld\n%s\n", rec->container_id, rec->ifname,
-		 (long long)rec->since, rec->origin);
-	u128_name(v, name);
-	r = write_file_atomic(p, name, buf, true);
-	if (r == 0) {
-		r = insert_at(p, lower_bound(p, v), v, rec);
-		if (r < 0)
-			(void)record_remove(p, v);
-	}
+	snprintf(p->sync.content, sizeof(p->sync.content), "%s\n%s\n%lld\n%s\n",
+		 rec->container_id, rec->ifname, (long long)rec->since, rec->origin);
+	u128_name(v, p->sync.name);
+	/* In memory now (no one else gets the address), on disk once
+	 * ipam6_commit() says so. */
+	r = insert_at(p, lower_bound(p, v), v, rec);
 	if (r < 0) {
 		free(rec);
 		return r;
 	}
+	p->sync.pending = true;
+	p->sync.addr = v;
+	p->sync.prev_cursor = p->cursor;
+	p->sync.err = 0;
 	p->cursor = v;
+	p->sync.threaded = pthread_create(&p->sync.thread, NULL, sync_thread, p) == 0;
+	if (!p->sync.threaded)
+		(void)sync_thread(p); /* no thread: in line */
+	if (ret_addr)
+		*ret_addr = from_u128(v);
+	return 0;
+}
+
+int ipam6_commit(struct ipam6 *p)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t i;
+	int r;
+
+	if (!p || !p->sync.pending)
+		return 0;
+	if (p->sync.threaded)
+		pthread_join(p->sync.thread, NULL);
+	p->sync.pending = p->sync.threaded = false;
+	if (p->sync.err < 0) {
+		/* Not on disk (write_file_atomic left nothing): not reserved. */
+		i = lower_bound(p, p->sync.addr);
+		if (i < p->n && p->e[i].addr == p->sync.addr)
+			remove_at(p, i);
+		p->cursor = p->sync.prev_cursor;
+		return p->sync.err;
+	}
 	/* A hint: losing it in a crash only restarts the round robin. */
-	snprintf(buf, sizeof(buf), "%s\n", name);
+	snprintf(buf, sizeof(buf), "%s\n", p->sync.name);
 	r = write_file_atomic(p, IPAM6_LAST_RESERVED, buf, false);
 	if (r < 0)
 		log_errno(LOG_WARNING, r, "ipam6: '%s': cannot write '" IPAM6_LAST_RESERVED "'",
 			  p->path);
-	if (ret_addr)
-		*ret_addr = from_u128(v);
 	return 0;
+}
+
+int ipam6_allocate(struct ipam6 *p, const char *container_id, const char *ifname,
+		   struct in6_addr *ret_addr)
+{
+	int r = ipam6_allocate_deferred(p, container_id, ifname, ret_addr);
+
+	if (r < 0)
+		return r;
+	return ipam6_commit(p);
 }
 
 static int release_at(struct ipam6 *p, size_t i, bool hold)
@@ -604,6 +670,7 @@ int ipam6_release(struct ipam6 *p, const char *container_id, const char *ifname,
 
 	if (!p || !ipam_container_id_valid(container_id) || !ipam_ifname_valid(ifname))
 		return -ENOENT;
+	(void)ipam6_commit(p); /* a failed pending reservation is gone by then */
 	i = find_attachment(p, container_id, ifname);
 	if (i < 0)
 		return -ENOENT;
@@ -624,6 +691,7 @@ int ipam6_unhold(struct ipam6 *p, const struct in6_addr *addr)
 
 	if (!p || !addr)
 		return -ENOENT;
+	(void)ipam6_commit(p);
 	v = to_u128(addr);
 	i = lower_bound(p, v);
 	if (i >= p->n || p->e[i].addr != v || !p->e[i].held)
@@ -702,6 +770,7 @@ int ipam6_gc(struct ipam6 *p, const struct ipam_key *valid, size_t n_valid, bool
 
 	if (n_valid && !valid)
 		return -EINVAL;
+	(void)ipam6_commit(p);
 	for (i = 0; i < n_valid; i++)
 		if (!valid[i].container_id || !valid[i].ifname)
 			return -EINVAL;

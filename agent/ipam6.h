@@ -17,9 +17,10 @@
  * it from the round-robin cursor).
  *
  * Records are written crash-safely (temp file, fsync, rename, fsync of the
- * folder) before memory changes; allocation is round-robin from the last
- * address handed out. Calls are synchronous (no deferred commit as for
- * IPv4). Not thread-safe: roostd's main thread only.
+ * folder) before memory changes (a deferred allocation reserves in memory
+ * first and takes it back when the write fails); allocation is round-robin
+ * from the last address handed out. Not thread-safe: roostd's main thread
+ * only (the sync thread touches the folder and its own buffers).
  */
 #ifndef ROOST_IPAM6_H
 #define ROOST_IPAM6_H
@@ -56,6 +57,16 @@ void ipam6_free(struct ipam6 *p);
  * ifname, -errno on I/O errors (nothing stays behind). */
 int ipam6_allocate(struct ipam6 *p, const char *container_id, const char *ifname,
 		   struct in6_addr *ret_addr);
+
+/* ipam6_allocate() in two steps, as ipam_allocate_deferred() and
+ * ipam_commit(): the address is reserved in memory at once and its record
+ * written and synced by a thread meanwhile; ipam6_commit() waits for it and
+ * returns 0, or -errno with the address released again (nothing on disk).
+ * The address is not the pod's before ipam6_commit() returned 0. Every
+ * other call that changes the pool (and ipam6_free) commits first. */
+int ipam6_allocate_deferred(struct ipam6 *p, const char *container_id, const char *ifname,
+			    struct in6_addr *ret_addr);
+int ipam6_commit(struct ipam6 *p);
 
 /* As ipam_release(): 0 (and *ret_addr, may be NULL), -ENOENT when the
  * attachment had no address, -errno on I/O errors (the address stays

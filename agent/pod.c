@@ -164,7 +164,7 @@ static int reserve6(const struct roostd_conf *c, struct ipam6 *ipam6, const char
 		    const char *ifname, struct in6_addr *addr, struct rst_err *e)
 {
 	char a[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN];
-	int r = ipam6_allocate(ipam6, cid, ifname, addr);
+	int r = ipam6_allocate_deferred(ipam6, cid, ifname, addr);
 
 	if (r == 0)
 		return 0;
@@ -430,6 +430,16 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
 	/* The reservation's fsyncs ran meanwhile; the address is the pod's
 	 * only once they are done. */
 	r = ipam ? ipam_commit(ipam) : 0;
+	if (r >= 0 && ipam6) {
+		r = ipam6_commit(ipam6);
+		if (r < 0) {
+			reserved6 = false; /* ipam6_commit() took it back */
+			r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r,
+				     "cannot record the IPv6 address reservation in '%s': %s",
+				     c->state_dir, strerror(-r));
+			goto undo;
+		}
+	}
 	if (r < 0) {
 		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r,
 			     "cannot record the address reservation in '%s': %s", c->state_dir,

@@ -395,6 +395,47 @@ static void test_io_failure(void **state)
 	assert_string_equal(alloc_ok(f, "second", "eth0"), "fd00:10:244:1::3");
 }
 
+static void test_deferred(void **state)
+{
+	struct fx *f = *state;
+	struct in6_addr a;
+	char path[512];
+
+	assert_int_equal(pool_open(f), 0);
+	/* Reserved in memory at once; on disk once committed. */
+	assert_int_equal(ipam6_allocate_deferred(f->p, "a", "eth0", &a), 0);
+	assert_string_equal(ntoa6(a), "fd00:10:244:1::2");
+	assert_int_equal(ipam6_used(f->p), 1);
+	assert_int_equal(ipam6_commit(f->p), 0);
+	assert_int_equal(ipam6_commit(f->p), 0); /* nothing pending: 0 */
+	assert_non_null(read_in(f->pool, "fd00:10:244:1::2"));
+	assert_string_equal(read_in(f->pool, "last_reserved"), "fd00:10:244:1::2\n");
+	/* A write that fails shows at the commit, and takes the address back. */
+	path_in(f->pool, "fd00:10:244:1::3", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0700), 0);
+	write_in(f->pool, "fd00:10:244:1::3/inside", "x");
+	assert_int_equal(ipam6_allocate_deferred(f->p, "b", "eth0", &a), 0);
+	assert_string_equal(ntoa6(a), "fd00:10:244:1::3");
+	assert_int_equal(ipam6_commit(f->p), -EISDIR);
+	assert_int_equal(ipam6_used(f->p), 1);
+	assert_int_equal(ipam6_find(f->p, "b", "eth0", NULL), -ENOENT);
+	assert_int_equal(count_prefixed(f->pool, ".tmp."), 0);
+	assert_string_equal(read_in(f->pool, "last_reserved"), "fd00:10:244:1::2\n");
+	path_in(f->pool, "fd00:10:244:1::3/inside", path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	path_in(f->pool, "fd00:10:244:1::3", path, sizeof(path));
+	assert_int_equal(rmdir(path), 0);
+	/* A release right after a deferred allocation commits it first. */
+	assert_int_equal(ipam6_allocate_deferred(f->p, "c", "eth0", &a), 0);
+	assert_string_equal(ntoa6(a), "fd00:10:244:1::3");
+	assert_int_equal(ipam6_release(f->p, "c", "eth0", false, &a), 0);
+	assert_null(read_in(f->pool, ntoa6(a)));
+	/* So does ipam6_free(): the record is there after a reopen. */
+	assert_int_equal(ipam6_allocate_deferred(f->p, "d", "eth0", &a), 0);
+	pool_reopen(f);
+	assert_int_equal(ipam6_find(f->p, "d", "eth0", NULL), 0);
+}
+
 static void test_many(void **state)
 {
 	struct fx *f = *state;
@@ -433,6 +474,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_and_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup, teardown),
 	};
 
