@@ -17,6 +17,7 @@
 #include "confwatch.h"
 #include "datastore.h"
 #include "ipam.h"
+#include "ipam6.h"
 #include "metrics.h"
 #include "owners.h"
 #include "sessions.h"
@@ -74,7 +75,8 @@ struct agent {
 	char *text;               /* owned; the rendered BIRD config in force */
 	char *egress;             /* owned; the egress nft script in force (egress.c) */
 	struct bird bird;
-	struct ipam *ipam; /* owned */
+	struct ipam *ipam; /* owned; NULL on an IPv6-only node */
+	struct ipam6 *ipam6; /* owned; NULL without node.pod_cidr6 */
 	struct teardown *td; /* owned; deletes pod veths in its own threads */
 	struct api *api;   /* owned */
 	struct metrics metrics;

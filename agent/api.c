@@ -174,7 +174,61 @@ static char *ip(struct in_addr a, char *buf)
 	return buf;
 }
 
+static char *cidr6(const struct in6_addr *a, unsigned plen, char *buf, size_t len)
+{
+	char t[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, a, t, sizeof(t));
+	snprintf(buf, len, "%s/%u", t, plen);
+	return buf;
+}
+
+/* "addr/len" of either family; AF_INET or AF_INET6 (and the address in
+ * *a4 or *a6), or 0. */
+static int cidr_parse_any(const char *s, struct in_addr *a4, struct in6_addr *a6,
+			  unsigned *plen)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long l;
+
+	if (!s)
+		return 0;
+	if (!strchr(s, ':'))
+		return cidr_parse(s, a4, plen, true) == 0 ? AF_INET : 0;
+	if (strlen(s) >= sizeof(buf))
+		return 0;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash || !slash[1])
+		return 0;
+	*slash = '\0';
+	errno = 0;
+	l = strtoul(slash + 1, &end, 10);
+	if (errno || *end || l > 128 || inet_pton(AF_INET6, buf, a6) != 1)
+		return 0;
+	*plen = (unsigned)l;
+	return AF_INET6;
+}
+
 /* ---- verbs ------------------------------------------------------------------- */
+
+/* The IPv6 half of an ADD reply: "ip6" (or "ip" on an IPv6-only node) and
+ * two more routes. */
+static int add_reply6(const struct api_ctx *x, const struct pod_result *res, json_t *out)
+{
+	char a[64], gw[INET6_ADDRSTRLEN], cl[64];
+	json_t *routes = json_object_get(out, "routes");
+
+	cidr6(&res->address6, res->plen6, a, sizeof(a));
+	inet_ntop(AF_INET6, &res->gateway6, gw, sizeof(gw));
+	cidr6(&x->conf->cluster_net6, x->conf->cluster_len6, cl, sizeof(cl));
+	if (json_object_set_new(out, res->has4 ? "ip6" : "ip",
+				json_pack("{s:s, s:s}", "address", a, "gateway", gw)) < 0 ||
+	    json_array_append_new(routes, json_pack("{s:s, s:s}", "dst", "::/0", "gw", gw)) < 0 ||
+	    json_array_append_new(routes, json_pack("{s:s, s:s}", "dst", cl, "gw", gw)) < 0)
+		return -ENOMEM;
+	return 0;
+}
 
 static json_t *do_add(const struct api_ctx *x, const char *cid, const char *ifname,
 		      const char *netns, int nsfd, bool *ret_parked)
@@ -182,7 +236,8 @@ static json_t *do_add(const struct api_ctx *x, const char *cid, const char *ifna
 	struct pod_result res;
 	struct rst_err e = {0};
 	char a[40], gw[INET_ADDRSTRLEN], cl[40];
-	int r = pod_add(x->conf, x->ipam, x->td, cid, ifname, netns, nsfd, &res, &e);
+	json_t *out;
+	int r = pod_add(x->conf, x->ipam, x->ipam6, x->td, cid, ifname, netns, nsfd, &res, &e);
 
 	if (r == -EAGAIN && ret_parked) {
 		*ret_parked = true;
@@ -190,15 +245,33 @@ static json_t *do_add(const struct api_ctx *x, const char *cid, const char *ifna
 	}
 	if (r < 0)
 		return reply_rst(&e);
+	if (!res.has4) {
+		out = json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s, s:s}, s:i, s:[]}",
+				"bridge", "name", res.bridge, "mac", res.bridge_mac, "host", "name",
+				res.host, "mac", res.host_mac, "container", "name", res.ifname, "mac",
+				res.mac, "sandbox", netns, "mtu", (int)res.mtu, "routes");
+		if (!out || add_reply6(x, &res, out) < 0) {
+			json_decref(out);
+			return reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+		}
+		return reply_ok(out);
+	}
 	ip(res.gateway, gw);
-	return reply_ok(json_pack(
+	out = json_pack(
 		"{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s, s:s}, s:i, s:{s:s, s:s},"
 		" s:[{s:s, s:s}, {s:s, s:s}]}",
 		"bridge", "name", res.bridge, "mac", res.bridge_mac, "host", "name", res.host, "mac",
 		res.host_mac, "container", "name", res.ifname, "mac", res.mac, "sandbox", netns,
 		"mtu", (int)res.mtu, "ip", "address", cidr(res.address, res.plen, a, sizeof(a)),
 		"gateway", gw, "routes", "dst", "0.0.0.0/0", "gw", gw, "dst",
-		cidr(x->conf->cluster_net, x->conf->cluster_len, cl, sizeof(cl)), "gw", gw));
+		cidr(x->conf->cluster_net, x->conf->cluster_len, cl, sizeof(cl)), "gw", gw);
+	if (out && res.has6 && add_reply6(x, &res, out) < 0) {
+		json_decref(out);
+		out = NULL;
+	}
+	if (!out)
+		return reply_err(ROOST_CNI_ERR_INTERNAL, "out of memory", NULL);
+	return reply_ok(out);
 }
 
 
@@ -213,10 +286,23 @@ static json_t *do_check(const struct api_ctx *x, const json_t *req, const char *
 	if (prev && !json_is_object(prev))
 		return reply_err(7, "'prev' must be an object", NULL);
 	v = json_object_get(prev, "ips");
-	if (json_array_size(v) > 0) {
-		if (cidr_parse(json_string_value(json_array_get(v, 0)), &p.address, &p.plen, true) < 0)
-			return reply_err(7, "prevResult: ips[0].address is not an IPv4 CIDR", NULL);
-		p.has_address = true;
+	for (i = 0; i < json_array_size(v); i++) {
+		struct in_addr a4;
+		struct in6_addr a6;
+		unsigned plen;
+		int fam = cidr_parse_any(json_string_value(json_array_get(v, i)), &a4, &a6, &plen);
+
+		if (!fam)
+			return reply_err(7, "prevResult: an ips[].address is not a CIDR", NULL);
+		if (fam == AF_INET && !p.has_address) {
+			p.address = a4;
+			p.plen = plen;
+			p.has_address = true;
+		} else if (fam == AF_INET6 && !p.has_address6) {
+			p.address6 = a6;
+			p.plen6 = plen;
+			p.has_address6 = true;
+		}
 	}
 	if (str(prev, "mac"))
 		snprintf(p.mac, sizeof(p.mac), "%s", str(prev, "mac"));
@@ -225,13 +311,27 @@ static json_t *do_check(const struct api_ctx *x, const json_t *req, const char *
 		const json_t *rt = json_array_get(v, i);
 		const char *gw = str(rt, "gw");
 
+		if (str(rt, "dst") && strchr(str(rt, "dst"), ':')) {
+			struct in_addr unused;
+
+			if (p.n_routes6 == ARRAY_SIZE(p.routes6))
+				continue;
+			memset(&p.routes6[p.n_routes6], 0, sizeof(p.routes6[0]));
+			if (cidr_parse_any(str(rt, "dst"), &unused, &p.routes6[p.n_routes6].dst,
+					   &p.routes6[p.n_routes6].plen) != AF_INET6 ||
+			    (gw && inet_pton(AF_INET6, gw, &p.routes6[p.n_routes6].gw) != 1))
+				return reply_err(7, "prevResult: a route is not IPv6 {dst, gw}", NULL);
+			p.n_routes6++;
+			continue;
+		}
+
 		if (cidr_parse(str(rt, "dst"), &p.routes[p.n_routes].dst,
 			       &p.routes[p.n_routes].plen, true) < 0 ||
 		    (gw && inet_pton(AF_INET, gw, &p.routes[p.n_routes].gw) != 1))
 			return reply_err(7, "prevResult: a route is not IPv4 {dst, gw}", NULL);
 		p.n_routes++;
 	}
-	if (pod_check(x->conf, x->ipam, cid, ifname, netns, nsfd, &p, &e) < 0)
+	if (pod_check(x->conf, x->ipam, x->ipam6, cid, ifname, netns, nsfd, &p, &e) < 0)
 		return reply_rst(&e);
 	return reply_ok(NULL);
 }
@@ -292,9 +392,34 @@ static json_t *do_gc(const struct api_ctx *x, const json_t *req)
 	/* The addresses stay held until their veths are gone (deleted
 	 * through the teardown pool): never handed out while an interface
 	 * still carries one. */
-	r = ipam_gc_hold(x->ipam, keys, n, &gone, &n_gone);
-	free(keys);
+	r = x->ipam ? ipam_gc_hold(x->ipam, keys, n, &gone, &n_gone) : 0;
 	released = json_array();
+	if (x->ipam6) {
+		/* Dual-stack: the IPv6 records go at once (not held); on an
+		 * IPv6-only node their veths go here too. */
+		struct ipam6_record *gone6 = NULL;
+		size_t n_gone6 = 0;
+		char a6[INET6_ADDRSTRLEN];
+		struct in_addr none = {0};
+		int r6 = ipam6_gc(x->ipam6, keys, n, false, &gone6, &n_gone6);
+
+		for (i = 0; i < n_gone6; i++) {
+			if (!x->ipam)
+				(void)pod_release_held(x->conf, NULL, x->td, gone6[i].container_id,
+						       gone6[i].ifname, none);
+			inet_ntop(AF_INET6, &gone6[i].address, a6, sizeof(a6));
+			json_array_append_new(released,
+					      json_pack("{s:s, s:s, s:s}", "container_id",
+							gone6[i].container_id, "ifname",
+							gone6[i].ifname, "address", a6));
+			log_info("pod: gc released container=%s ifname=%s address=%s",
+				 gone6[i].container_id, gone6[i].ifname, a6);
+		}
+		free(gone6);
+		if (r6 < 0 && r == 0)
+			r = r6;
+	}
+	free(keys);
 	for (i = 0; i < n_gone; i++) {
 		(void)pod_release_held(x->conf, x->ipam, x->td, gone[i].container_id,
 				       gone[i].ifname, gone[i].address);
@@ -319,26 +444,55 @@ static json_t *do_gc(const struct api_ctx *x, const json_t *req)
 static json_t *do_pods(const struct api_ctx *x)
 {
 	struct ipam_record *recs = NULL;
-	size_t n = 0;
-	json_t *pods;
-	char a[INET_ADDRSTRLEN], host[16];
+	struct ipam6_record *recs6 = NULL, r6;
+	size_t n = 0, n6 = 0;
+	json_t *pods, *out;
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], host[16];
 
 	if (x->ipam && ipam_list(x->ipam, &recs, &n) < 0)
 		return reply_err(ROOST_CNI_ERR_INTERNAL, "cannot list the address pool", NULL);
+	if (!x->ipam && x->ipam6 && ipam6_list(x->ipam6, &recs6, &n6) < 0)
+		return reply_err(ROOST_CNI_ERR_INTERNAL, "cannot list the address pool", NULL);
 	pods = json_array();
 	for (size_t i = 0; i < n; i++) {
+		json_t *pod;
+
 		if (pod_host_veth_name(recs[i].container_id, recs[i].ifname, host) < 0)
+			host[0] = '\0';
+		pod = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "container_id",
+				recs[i].container_id, "ifname", recs[i].ifname, "address",
+				ip(recs[i].address, a), "host_veth", host, "since",
+				(json_int_t)recs[i].since, "origin", recs[i].origin);
+		/* Dual-stack: the attachment's IPv6 address alongside. */
+		if (pod && x->ipam6 &&
+		    ipam6_find(x->ipam6, recs[i].container_id, recs[i].ifname, &r6) == 0)
+			json_object_set_new(pod, "address6",
+					    json_string(inet_ntop(AF_INET6, &r6.address, a6,
+								  sizeof(a6))));
+		json_array_append_new(pods, pod);
+	}
+	/* An IPv6-only node: "address" is the IPv6 one. */
+	for (size_t i = 0; i < n6; i++) {
+		if (pod_host_veth_name(recs6[i].container_id, recs6[i].ifname, host) < 0)
 			host[0] = '\0';
 		json_array_append_new(
 			pods, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "container_id",
-					recs[i].container_id, "ifname", recs[i].ifname, "address",
-					ip(recs[i].address, a), "host_veth", host, "since",
-					(json_int_t)recs[i].since, "origin", recs[i].origin));
+					recs6[i].container_id, "ifname", recs6[i].ifname, "address",
+					inet_ntop(AF_INET6, &recs6[i].address, a6, sizeof(a6)),
+					"host_veth", host, "since", (json_int_t)recs6[i].since,
+					"origin", recs6[i].origin));
 	}
 	free(recs);
-	return reply_ok(json_pack("{s:o, s:I, s:I}", "pods", pods, "pool_size",
-				  (json_int_t)ipam_size(x->ipam), "pool_used",
-				  (json_int_t)ipam_used(x->ipam)));
+	free(recs6);
+	out = json_pack("{s:o, s:I, s:I}", "pods", pods, "pool_size",
+			(json_int_t)(x->ipam ? ipam_size(x->ipam) : ipam6_size(x->ipam6)),
+			"pool_used",
+			(json_int_t)(x->ipam ? ipam_used(x->ipam) : ipam6_used(x->ipam6)));
+	if (out && x->ipam && x->ipam6) {
+		json_object_set_new(out, "pool6_size", json_integer((json_int_t)ipam6_size(x->ipam6)));
+		json_object_set_new(out, "pool6_used", json_integer((json_int_t)ipam6_used(x->ipam6)));
+	}
+	return reply_ok(out);
 }
 
 /* The network a request names must be the one this roostd serves. */
@@ -414,15 +568,17 @@ static json_t *dispatch(const struct api_ctx *x, const json_t *req, int nsfd, bo
 		return do_pods(x);
 	if (strcmp(verb, "NODE_STATUS") == 0 || strcmp(verb, "AUDIT") == 0 ||
 	    strcmp(verb, "STATUS") == 0) {
-		struct share_node n = {.pool_size = ipam_size(x->ipam),
-				       .pool_used = ipam_used(x->ipam),
+		struct share_node n = {.pool_size = x->ipam ? ipam_size(x->ipam)
+							    : (size_t)ipam6_size(x->ipam6),
+				       .pool_used = x->ipam ? ipam_used(x->ipam)
+							    : ipam6_used(x->ipam6),
 				       .bird_pid = x->bird ? x->bird->pid : 0};
 
 		return api_node_query(req, x->conf, &n, x->ds);
 	}
 	if ((rep = check_network(x->conf, req)))
 		return rep;
-	if (!x->ipam)
+	if (!x->ipam && !x->ipam6)
 		return reply_err(7, "this node has no pod subnet (node.pod_cidr is not set): it serves no pods",
 				 NULL);
 	if (strcmp(verb, "GC") == 0)
@@ -453,7 +609,7 @@ static json_t *dispatch(const struct api_ctx *x, const json_t *req, int nsfd, bo
 	if (strcmp(verb, "DEL") == 0) {
 		struct rst_err e = {0};
 
-		if (pod_del(x->conf, x->ipam, x->td, cid, ifname, netns, nsfd, &e) < 0)
+		if (pod_del(x->conf, x->ipam, x->ipam6, x->td, cid, ifname, netns, nsfd, &e) < 0)
 			return reply_rst(&e);
 		return reply_ok(NULL);
 	}

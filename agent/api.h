@@ -25,6 +25,7 @@
 #include "bird.h"
 #include "conf.h"
 #include "ipam.h"
+#include "ipam6.h"
 #include "metrics.h"
 #include "share.h"
 #include "worker.h"
@@ -37,7 +38,8 @@ struct api;
 
 struct api_ctx {
 	const struct roostd_conf *conf; /* borrowed */
-	struct ipam *ipam;              /* borrowed */
+	struct ipam *ipam;              /* borrowed; NULL on an IPv6-only node */
+	struct ipam6 *ipam6;            /* borrowed; NULL without node.pod_cidr6 */
 	const struct bird *bird;        /* borrowed */
 	struct metrics *metrics;        /* borrowed; may be NULL */
 	struct datastore *ds;           /* borrowed; NULL without a datastore */

@@ -1084,3 +1084,102 @@ int netdev_addr6_link(struct netdev *nd, const struct in6_addr *addr)
 	}
 	return 0;
 }
+
+/* ---- Dual-stack: a pod's IPv6 routes, and CHECK's look at them ---- */
+
+int netdev_route6_add(struct netdev *nd, const struct in6_addr *dst, unsigned plen,
+		      const struct in6_addr *gw, int oif)
+{
+	_cleanup_(rtnl_route_putp) struct rtnl_route *route = NULL;
+	_cleanup_(rtnl_route_nh_freep) struct rtnl_nexthop *nh = NULL;
+	_cleanup_(nl_addr_putp) struct nl_addr *dst_addr = NULL;
+	_cleanup_(nl_addr_putp) struct nl_addr *gw_addr = NULL;
+	char dtext[INET6_ADDRSTRLEN], gtext[INET6_ADDRSTRLEN];
+	bool has_gw = !IN6_IS_ADDR_UNSPECIFIED(gw);
+	int err;
+
+	inet_ntop(AF_INET6, dst, dtext, sizeof(dtext));
+	inet_ntop(AF_INET6, gw, gtext, sizeof(gtext));
+	if (plen > 128 || (!has_gw && oif <= 0)) {
+		log_error("route %s/%u via %s dev %d: invalid", dtext, plen, gtext, oif);
+		return -EINVAL;
+	}
+	route = rtnl_route_alloc();
+	nh = rtnl_route_nh_alloc();
+	dst_addr = nl_addr_build(AF_INET6, dst, sizeof(*dst));
+	gw_addr = has_gw ? nl_addr_build(AF_INET6, gw, sizeof(*gw)) : NULL;
+	if (!route || !nh || !dst_addr || (has_gw && !gw_addr))
+		return log_errno(LOG_ERR, ENOMEM, "route %s/%u: allocation failed", dtext, plen);
+	nl_addr_set_prefixlen(dst_addr, (int)plen);
+	rtnl_route_set_family(route, AF_INET6);
+	rtnl_route_set_table(route, RT_TABLE_MAIN);
+	rtnl_route_set_type(route, RTN_UNICAST);
+	rtnl_route_set_protocol(route, RTPROT_BOOT);
+	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
+	err = rtnl_route_set_dst(route, dst_addr);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "route %s/%u: setting destination failed", dtext,
+			       plen);
+	if (oif > 0)
+		rtnl_route_nh_set_ifindex(nh, oif);
+	if (has_gw)
+		rtnl_route_nh_set_gateway(nh, gw_addr);
+	rtnl_route_add_nexthop(route, TAKE_PTR(nh));
+	err = rtnl_route_add(nd->sk, route, NLM_F_EXCL);
+	if (err == -NLE_EXIST)
+		return nle_log(LOG_DEBUG, err, "route %s/%u via %s dev %d: add", dtext, plen, gtext,
+			       oif);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "route %s/%u via %s dev %d: add failed", dtext, plen,
+			       gtext, oif);
+	return 0;
+}
+
+int netdev_addr6_exists(struct netdev *nd, int ifindex, const struct in6_addr *addr,
+			unsigned plen)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err;
+
+	err = rtnl_addr_alloc_cache(nd->sk, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "link %d: address dump failed", ifindex);
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj))
+		if (addr6_matches((struct rtnl_addr *)obj, ifindex, addr, plen))
+			return 1;
+	return 0;
+}
+
+int netdev_route6_exists(struct netdev *nd, const struct in6_addr *dst, unsigned plen,
+			 const struct in6_addr *gw)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err;
+
+	err = rtnl_route_alloc_cache(nd->sk, AF_INET6, 0, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "routes: dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
+		struct nl_addr *d = rtnl_route_get_dst(route);
+		struct rtnl_nexthop *nh;
+		struct nl_addr *g;
+
+		if (rtnl_route_get_family(route) != AF_INET6 ||
+		    rtnl_route_get_table(route) != RT_TABLE_MAIN || !d ||
+		    nl_addr_get_prefixlen(d) != plen)
+			continue;
+		if (plen > 0 && (nl_addr_get_len(d) != 16 ||
+				 memcmp(nl_addr_get_binary_addr(d), dst, 16) != 0))
+			continue;
+		if (IN6_IS_ADDR_UNSPECIFIED(gw))
+			return 1;
+		nh = rtnl_route_nexthop_n(route, 0);
+		g = nh ? rtnl_route_nh_get_gateway(nh) : NULL;
+		if (g && nl_addr_get_len(g) == 16 && memcmp(nl_addr_get_binary_addr(g), gw, 16) == 0)
+			return 1;
+	}
+	return 0;
+}

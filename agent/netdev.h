@@ -61,6 +61,17 @@ int netdev_addr6_link(struct netdev *nd, const struct in6_addr *addr);
 /* net.ipv6.conf.all.forwarding = 1 in the current namespace. */
 int netdev_ipv6_forwarding_enable(void);
 
+/* Pods, dual-stack: netdev_route_add() for IPv6 (dst/plen via gw, gw ::
+ * for on-link, out of oif), -EEXIST when a route to dst/plen is there;
+ * whether ifindex has addr/plen (1/0); whether the main table has a route
+ * to dst/plen via gw (gw :: for any gateway), 1/0. Or -errno. */
+int netdev_route6_add(struct netdev *nd, const struct in6_addr *dst, unsigned plen,
+		      const struct in6_addr *gw, int oif);
+int netdev_addr6_exists(struct netdev *nd, int ifindex, const struct in6_addr *addr,
+			unsigned plen);
+int netdev_route6_exists(struct netdev *nd, const struct in6_addr *dst, unsigned plen,
+			 const struct in6_addr *gw);
+
 /* Creates the veth pair host_name <-> peer_name. The peer end is created
  * directly in the network namespace referred to by peer_netns_fd (-1: this
  * one), so it never shows up here. Both ends get MTU mtu (0: kernel default)

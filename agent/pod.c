@@ -154,6 +154,45 @@ static void ntoa(struct in_addr a, char *buf)
 	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
+static void ntoa6(const struct in6_addr *a, char *buf)
+{
+	inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+/* reserve() for the IPv6 pool. */
+static int reserve6(const struct roostd_conf *c, struct ipam6 *ipam6, const char *cid,
+		    const char *ifname, struct in6_addr *addr, struct rst_err *e)
+{
+	char a[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN];
+	int r = ipam6_allocate_deferred(ipam6, cid, ifname, addr);
+
+	if (r == 0)
+		return 0;
+	ntoa6(addr, a);
+	ntoa6(&c->pod_net6, net);
+	switch (r) {
+	case -EEXIST:
+		return cni_fail(e, ROOST_CNI_ERR_DUPLICATE, EEXIST,
+				"container '%s' ifname '%s' already has %s: ADD again without DEL",
+				cid, ifname, a);
+	case -ENOSPC:
+		if (ipam6_used(ipam6) < ipam6_size(ipam6))
+			return cni_fail(e, ROOST_CNI_ERR_INTERNAL, ENOSPC,
+					"cannot record the IPv6 address reservation in '%s': %s",
+					c->state_dir, strerror(ENOSPC));
+		return cni_fail(e, ROOST_CNI_ERR_POOL_EXHAUSTED, ENOSPC,
+				"no free address in %s/%u: all in use", net, c->pod_len6);
+	case -EINVAL:
+		return cni_fail(e, 4, EINVAL,
+				"container id '%s' or ifname '%s' is not valid for CNI", cid,
+				ifname);
+	default:
+		return cni_fail(e, ROOST_CNI_ERR_INTERNAL, r,
+				"cannot record the IPv6 address reservation in '%s': %s",
+				c->state_dir, strerror(-r));
+	}
+}
+
 static int reserve(const struct roostd_conf *c, struct ipam *ipam, const char *cid,
 		   const char *ifname, struct in_addr *addr, struct rst_err *e)
 {
@@ -196,7 +235,9 @@ static int bridge_index(const struct roostd_conf *c, struct netdev *nd,
 {
 	int idx = netdev_bridge_ensure(nd, c->bridge_name, c->bridge_mtu, NULL, ret);
 
-	if (idx < 0 || netdev_addr_ensure(nd, idx, c->gateway, c->pod_len) < 0)
+	if (idx < 0 || (c->gateway.s_addr && netdev_addr_ensure(nd, idx, c->gateway, c->pod_len) < 0) ||
+	    (c->cluster_len6 && !IN6_IS_ADDR_UNSPECIFIED(&c->gateway6) &&
+	     netdev_addr6_ensure(nd, idx, &c->gateway6, c->pod_len6) < 0))
 		return cni_fail(e, ROOST_CNI_ERR_INTERNAL, idx < 0 ? idx : EIO,
 				"bridge '%s' cannot be set up on the node", c->bridge_name);
 	return idx;
@@ -205,7 +246,7 @@ static int bridge_index(const struct roostd_conf *c, struct netdev *nd,
 /* The result: the three links (looked up as they were made) and the IP. */
 static void fill_result(const struct roostd_conf *c, const struct netdev_link_info *bridge,
 			const struct netdev_link_info *host, const struct netdev_link_info *pod,
-			struct in_addr addr, struct pod_result *ret)
+			struct in_addr addr, const struct in6_addr *addr6, struct pod_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	strcpy(ret->bridge, bridge->name);
@@ -218,6 +259,13 @@ static void fill_result(const struct roostd_conf *c, const struct netdev_link_in
 	ret->plen = c->pod_len;
 	ret->gateway = c->gateway;
 	ret->mtu = c->bridge_mtu;
+	ret->has4 = addr.s_addr != 0;
+	if (addr6) {
+		ret->has6 = true;
+		ret->address6 = *addr6;
+		ret->plen6 = c->pod_len6;
+		ret->gateway6 = c->gateway6;
+	}
 }
 
 /* An ADD that must wait for a teardown (its interface name or address is
@@ -228,18 +276,20 @@ static int busy(struct rst_err *e, const char *what, const char *cid, const char
 			cid, ifname, what);
 }
 
-int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td, const char *cid,
-	    const char *ifname, const char *netns, int nsfd_in, struct pod_result *ret,
-	    struct rst_err *e)
+int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
+	    struct teardown *td, const char *cid, const char *ifname, const char *netns,
+	    int nsfd_in, struct pod_result *ret, struct rst_err *e)
 {
 	struct netdev *hnd = NULL, *pnd = NULL;
 	struct in_addr addr = {0}, any = {0};
+	struct in6_addr addr6 = IN6ADDR_ANY_INIT, any6 = IN6ADDR_ANY_INIT;
 	struct ipam_record rec;
+	struct ipam6_record rec6;
 	struct netdev_link_info bridge, hostl, pod, old;
 	struct stat nst = {0};
-	char host[16], alias[72], a[INET_ADDRSTRLEN];
+	char host[16], alias[72], a[INET_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "";
 	int nsfd, bridge_idx, pod_idx, r;
-	bool reserved = false, veth = false;
+	bool reserved = false, reserved6 = false, veth = false;
 
 	if (pod_host_veth_name(cid, ifname, host) < 0 || pod_host_veth_alias(cid, ifname, alias) < 0)
 		return cni_fail(e, 4, EINVAL,
@@ -247,11 +297,17 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 				ifname, IPAM_ID_MAX);
 	/* A second ADD of one attachment is the runtime's error: say so before
 	 * anything else (its interface does exist in the netns, of course). */
-	if (ipam_find(ipam, cid, ifname, &rec) == 0) {
+	if (ipam && ipam_find(ipam, cid, ifname, &rec) == 0) {
 		ntoa(rec.address, a);
 		return cni_fail(e, ROOST_CNI_ERR_DUPLICATE, EEXIST,
 				"container '%s' ifname '%s' already has %s: ADD again without DEL",
 				cid, ifname, a);
+	}
+	if (ipam6 && ipam6_find(ipam6, cid, ifname, &rec6) == 0) {
+		ntoa6(&rec6.address, a6);
+		return cni_fail(e, ROOST_CNI_ERR_DUPLICATE, EEXIST,
+				"container '%s' ifname '%s' already has %s: ADD again without DEL",
+				cid, ifname, a6);
 	}
 	nsfd = netns_open(netns, nsfd_in, e);
 	if (nsfd < 0)
@@ -309,16 +365,26 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 		r = bridge_idx;
 		goto out;
 	}
-	r = reserve(c, ipam, cid, ifname, &addr, e);
-	if (r == -ENOSPC && ipam_held(ipam) > 0 && teardown_pending(td) > 0) {
-		/* Full only of addresses whose old interfaces are going. */
-		r = busy(e, "every free address's old interface", cid, ifname);
-		goto out;
+	if (ipam) {
+		r = reserve(c, ipam, cid, ifname, &addr, e);
+		if (r == -ENOSPC && ipam_held(ipam) > 0 && teardown_pending(td) > 0) {
+			/* Full only of addresses whose old interfaces are going. */
+			r = busy(e, "every free address's old interface", cid, ifname);
+			goto out;
+		}
+		if (r < 0)
+			goto out;
+		reserved = true;
+		ntoa(addr, a);
 	}
-	if (r < 0)
-		goto out;
-	reserved = true;
-	ntoa(addr, a);
+	if (ipam6) {
+		/* The second family: its failure undoes the first's reservation. */
+		r = reserve6(c, ipam6, cid, ifname, &addr6, e);
+		if (r < 0)
+			goto undo;
+		reserved6 = true;
+		ntoa6(&addr6, a6);
+	}
 
 	r = netdev_veth_create(hnd, host, ifname, nsfd, c->bridge_mtu, NULL, &hostl);
 	if (r < 0) {
@@ -330,14 +396,27 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 	pod_idx = netdev_link_lookup(pnd, 0, ifname, &pod);
 	if (pod_idx == 0)
 		pod_idx = pod.ifindex;
-	if (pod_idx < 0 || (r = netdev_addr_add(pnd, pod_idx, addr, c->pod_len)) < 0 ||
-	    (r = netdev_link_set_up(pnd, pod_idx)) < 0 ||
-	    (r = netdev_route_add(pnd, any, 0, c->gateway, pod_idx, 0)) < 0 ||
-	    (r = netdev_route_add(pnd, c->cluster_net, c->cluster_len, c->gateway, pod_idx, 0)) <
-		    0) {
-		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, pod_idx < 0 ? pod_idx : r,
-			     "setting up '%s' (%s/%u) in CNI_NETNS '%s' failed", ifname, a,
-			     c->pod_len, netns);
+	r = pod_idx < 0 ? pod_idx : 0;
+	if (r >= 0 && ipam)
+		r = netdev_addr_add(pnd, pod_idx, addr, c->pod_len);
+	/* nodad: usable when ADD returns, no DAD delay left to the pod. */
+	if (r >= 0 && ipam6)
+		r = netdev_addr6_ensure(pnd, pod_idx, &addr6, c->pod_len6);
+	if (r >= 0)
+		r = netdev_link_set_up(pnd, pod_idx);
+	if (r >= 0 && ipam)
+		r = netdev_route_add(pnd, any, 0, c->gateway, pod_idx, 0);
+	if (r >= 0 && ipam)
+		r = netdev_route_add(pnd, c->cluster_net, c->cluster_len, c->gateway, pod_idx, 0);
+	if (r >= 0 && ipam6)
+		r = netdev_route6_add(pnd, &any6, 0, &c->gateway6, pod_idx);
+	if (r >= 0 && ipam6)
+		r = netdev_route6_add(pnd, &c->cluster_net6, c->cluster_len6, &c->gateway6,
+				      pod_idx);
+	if (r < 0) {
+		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r,
+			     "setting up '%s' (%s%s%s) in CNI_NETNS '%s' failed", ifname, a,
+			     a[0] && a6[0] ? ", " : "", a6, netns);
 		goto undo;
 	}
 	/* The alias goes with the enslave (one request less); a veth that
@@ -350,16 +429,30 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 	}
 	/* The reservation's fsyncs ran meanwhile; the address is the pod's
 	 * only once they are done. */
-	r = ipam_commit(ipam);
+	r = ipam ? ipam_commit(ipam) : 0;
+	if (r >= 0 && ipam6) {
+		r = ipam6_commit(ipam6);
+		if (r < 0) {
+			reserved6 = false; /* ipam6_commit() took it back */
+			r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r,
+				     "cannot record the IPv6 address reservation in '%s': %s",
+				     c->state_dir, strerror(-r));
+			goto undo;
+		}
+	}
 	if (r < 0) {
 		r = cni_fail(e, ROOST_CNI_ERR_INTERNAL, r,
 			     "cannot record the address reservation in '%s': %s", c->state_dir,
 			     strerror(-r));
 		goto undo;
 	}
-	fill_result(c, &bridge, &hostl, &pod, addr, ret);
-	log_info("pod: added container=%s ifname=%s address=%s/%u host_veth=%s netns='%s'", cid,
-		 ifname, a, c->pod_len, host, netns);
+	fill_result(c, &bridge, &hostl, &pod, addr, ipam6 ? &addr6 : NULL, ret);
+	if (!ipam6)
+		log_info("pod: added container=%s ifname=%s address=%s/%u host_veth=%s netns='%s'",
+			 cid, ifname, a, c->pod_len, host, netns);
+	else
+		log_info("pod: added container=%s ifname=%s address=%s%s%s/%u host_veth=%s netns='%s'",
+			 cid, ifname, a, a[0] ? "," : "", a6, c->pod_len6, host, netns);
 	r = 0;
 	goto out;
 
@@ -368,9 +461,11 @@ undo:
 	 * an address whose veth could not be deleted stays reserved (the
 	 * next restart's reconcile finds the pair). */
 	if (veth && netdev_link_delete_index(hnd, hostl.ifindex) < 0)
-		reserved = false;
+		reserved = reserved6 = false;
 	if (reserved)
 		(void)ipam_release(ipam, cid, ifname, NULL);
+	if (reserved6)
+		(void)ipam6_release(ipam6, cid, ifname, false, NULL);
 	log_warn("pod: add failed and undone container=%s ifname=%s: %s", cid, ifname, e->msg);
 out:
 	netdev_free(pnd);
@@ -392,7 +487,7 @@ void pod_teardown_done(struct ipam *ipam, const struct teardown_job *job)
 			  job->container_id, job->ifname, job->host, job->held ? a : "no address");
 		return;
 	}
-	if (job->held)
+	if (job->held && ipam)
 		(void)ipam_unhold(ipam, job->addr);
 	log_debug("pod: host veth '%s' of container=%s ifname=%s deleted%s%s", job->host,
 		  job->container_id, job->ifname, job->held ? "; free again: " : "",
@@ -447,9 +542,13 @@ static int host_job(struct netdev *hnd, struct teardown *td, const char *cid, co
 	return 1;
 }
 
-int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td, const char *cid,
-	    const char *ifname, const char *netns, int nsfd_in, struct rst_err *e)
+int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
+	    struct teardown *td, const char *cid, const char *ifname, const char *netns,
+	    int nsfd_in, struct rst_err *e)
 {
+	struct in6_addr addr6;
+	char a6[INET6_ADDRSTRLEN] = "";
+	int r6 = -ENOENT;
 	struct teardown_job job = {0};
 	struct netdev *hnd = NULL;
 	struct in_addr addr = {0};
@@ -466,7 +565,7 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 		return cni_fail(e, 11, r, "netlink: cannot open a route socket");
 	/* The record goes in the background meanwhile; its address is held
 	 * until the veth is gone. */
-	released = ipam_release_deferred(ipam, cid, ifname, true, &addr);
+	released = ipam ? ipam_release_deferred(ipam, cid, ifname, true, &addr) : -ENOENT;
 	if (nsfd_in >= 0 ? fstat(nsfd_in, &nst) == 0
 			 : netns && netns[0] && stat(netns, &nst) == 0) {
 		job.ns_dev = nst.st_dev;
@@ -499,6 +598,22 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 			     strerror(-found));
 		goto out;
 	}
+	/* IPv6 first (synchronous, not held): when it fails, the IPv4 record
+	 * is put back and nothing changed. */
+	if (ipam6) {
+		r6 = ipam6_release(ipam6, cid, ifname, false, &addr6);
+		if (r6 < 0 && r6 != -ENOENT) {
+			if (released == 0)
+				ipam_abort_release(ipam);
+			netdev_free(job.pod_nd);
+			r = cni_fail(e, 11, r6,
+				     "releasing the IPv6 address of container '%s' ifname '%s': %s",
+				     cid, ifname, strerror(-r6));
+			goto out;
+		}
+		if (r6 == 0)
+			ntoa6(&addr6, a6);
+	}
 	r = released < 0 ? released : ipam_commit(ipam);
 	if (r < 0 && r != -ENOENT) {
 		netdev_free(job.pod_nd);
@@ -520,8 +635,12 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
 		(void)netdev_link_set_down_name(job.pod_nd, job.pod_ifindex, gone);
 	}
 	teardown_start(ipam, td, hnd, &job);
-	log_info("pod: deleted container=%s ifname=%s address=%s host_veth=%s", cid, ifname, a,
-		 job.host_ifindex ? job.host : "none");
+	if (!ipam6)
+		log_info("pod: deleted container=%s ifname=%s address=%s host_veth=%s", cid, ifname,
+			 a, job.host_ifindex ? job.host : "none");
+	else
+		log_info("pod: deleted container=%s ifname=%s address=%s address6=%s host_veth=%s",
+			 cid, ifname, a, a6[0] ? a6 : "none", job.host_ifindex ? job.host : "none");
 	r = 0;
 out:
 	netdev_free(hnd);
@@ -554,9 +673,12 @@ int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct tear
 
 #define CHECK_FAIL(...) cni_fail(e, ROOST_CNI_ERR_CHECK, EINVAL, __VA_ARGS__)
 
-int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *cid, const char *ifname,
-	      const char *netns, int nsfd_in, const struct pod_prev *prev, struct rst_err *e)
+int pod_check(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
+	      const char *cid, const char *ifname, const char *netns, int nsfd_in,
+	      const struct pod_prev *prev, struct rst_err *e)
 {
+	struct ipam6_record rec6;
+	char a6[INET6_ADDRSTRLEN], b6[INET6_ADDRSTRLEN];
 	char alias[72];
 	struct netdev *hnd = NULL, *pnd = NULL;
 	struct netdev_link_info li, hl;
@@ -568,11 +690,24 @@ int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *cid, c
 	if (pod_host_veth_name(cid, ifname, host) < 0 || pod_host_veth_alias(cid, ifname, alias) < 0)
 		return cni_fail(e, 4, EINVAL, "container id or ifname '%.32s' is not valid for CNI",
 				ifname);
-	if (ipam_find(ipam, cid, ifname, &rec) < 0)
+	if (ipam && ipam_find(ipam, cid, ifname, &rec) < 0)
 		return CHECK_FAIL("container '%s' ifname '%s' has no address reserved", cid,
 				  ifname);
-	ntoa(rec.address, a);
-	if (prev->has_address &&
+	if (ipam6 && ipam6_find(ipam6, cid, ifname, &rec6) < 0)
+		return CHECK_FAIL("container '%s' ifname '%s' has no IPv6 address reserved", cid,
+				  ifname);
+	if (ipam6) {
+		ntoa6(&rec6.address, a6);
+		if (prev->has_address6 &&
+		    (memcmp(&prev->address6, &rec6.address, 16) != 0 || prev->plen6 != c->pod_len6)) {
+			ntoa6(&prev->address6, b6);
+			return CHECK_FAIL("prevResult says %s/%u, but the reservation is %s/%u", b6,
+					  prev->plen6, a6, c->pod_len6);
+		}
+	}
+	if (ipam)
+		ntoa(rec.address, a);
+	if (ipam && prev->has_address &&
 	    (prev->address.s_addr != rec.address.s_addr || prev->plen != c->pod_len)) {
 		ntoa(prev->address, b);
 		return CHECK_FAIL("prevResult says %s/%u, but the reservation is %s/%u", b,
@@ -601,9 +736,22 @@ int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *cid, c
 		r = CHECK_FAIL("'%s' has MAC %s, prevResult says %s", ifname, li.mac, prev->mac);
 		goto out;
 	}
-	if (netdev_addr_exists(pnd, idx, rec.address, c->pod_len) != 1) {
+	if (ipam && netdev_addr_exists(pnd, idx, rec.address, c->pod_len) != 1) {
 		r = CHECK_FAIL("'%s' does not have %s/%u", ifname, a, c->pod_len);
 		goto out;
+	}
+	if (ipam6 && netdev_addr6_exists(pnd, idx, &rec6.address, c->pod_len6) != 1) {
+		r = CHECK_FAIL("'%s' does not have %s/%u", ifname, a6, c->pod_len6);
+		goto out;
+	}
+	for (i = 0; i < prev->n_routes6; i++) {
+		if (netdev_route6_exists(pnd, &prev->routes6[i].dst, prev->routes6[i].plen,
+					 &prev->routes6[i].gw) != 1) {
+			ntoa6(&prev->routes6[i].dst, b6);
+			r = CHECK_FAIL("route %s/%u is missing in CNI_NETNS '%s'", b6,
+				       prev->routes6[i].plen, netns);
+			goto out;
+		}
 	}
 	for (i = 0; i < prev->n_routes; i++) {
 		if (netdev_route_exists(pnd, prev->routes[i].dst, prev->routes[i].plen,
@@ -635,7 +783,13 @@ int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *cid, c
 			       hl.master != bridge_idx ? c->bridge_name : "");
 		goto out;
 	}
-	if (netdev_addr_exists(hnd, bridge_idx, c->gateway, c->pod_len) != 1) {
+	if (ipam6 && netdev_addr6_exists(hnd, bridge_idx, &c->gateway6, c->pod_len6) != 1) {
+		ntoa6(&c->gateway6, b6);
+		r = CHECK_FAIL("bridge '%s' lacks the gateway address %s/%u", c->bridge_name, b6,
+			       c->pod_len6);
+		goto out;
+	}
+	if (ipam && netdev_addr_exists(hnd, bridge_idx, c->gateway, c->pod_len) != 1) {
 		ntoa(c->gateway, b);
 		r = CHECK_FAIL("bridge '%s' lacks the gateway address %s/%u", c->bridge_name, b,
 			       c->pod_len);
@@ -662,10 +816,12 @@ static bool roost_veth_name(const char *name, size_t hex)
 	return true;
 }
 
-int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam)
+int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6)
 {
 	struct netdev_link_info *links = NULL;
 	struct ipam_record *recs = NULL;
+	struct ipam6_record *recs6 = NULL;
+	size_t n_recs6 = 0, n4 = 0;
 	struct netdev *nd = NULL;
 	size_t n_links = 0, n_recs = 0, i, j;
 	int bridge, r, repairs = 0;
@@ -677,8 +833,28 @@ int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam)
 		return r;
 	bridge = netdev_link_index(nd, c->bridge_name);
 	if ((r = netdev_link_list(nd, &links, &n_links)) < 0 ||
-	    (r = ipam_list(ipam, &recs, &n_recs)) < 0)
+	    (ipam && (r = ipam_list(ipam, &recs, &n_recs)) < 0) ||
+	    (ipam6 && (r = ipam6_list(ipam6, &recs6, &n_recs6)) < 0))
 		goto out;
+	/* Dual-stack: an IPv6 record is an attachment too (on an IPv6-only
+	 * node the only one); recs[n4..] are those, address 0.0.0.0. */
+	n4 = n_recs;
+	if (n_recs6) {
+		struct ipam_record *all = reallocarray(recs, n_recs + n_recs6, sizeof(*recs));
+
+		if (!all) {
+			r = -ENOMEM;
+			goto out;
+		}
+		recs = all;
+		for (j = 0; j < n_recs6; j++) {
+			memset(&recs[n_recs + j], 0, sizeof(*recs));
+			strcpy(recs[n_recs + j].container_id, recs6[j].container_id);
+			strcpy(recs[n_recs + j].ifname, recs6[j].ifname);
+			strcpy(recs[n_recs + j].origin, recs6[j].origin);
+		}
+		n_recs += n_recs6;
+	}
 	names = calloc(n_recs + 1, sizeof(*names));
 	aliases = calloc(n_recs + 1, sizeof(*aliases));
 	if (!names || !aliases) {
@@ -731,6 +907,19 @@ int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam)
 		if (names[j][0] && host_veth_find(nd, names[j], aliases[j], &hl) != 0)
 			continue; /* there (or a lookup failed: keep it) */
 		snprintf(host, sizeof(host), "%s", names[j]);
+		if (j >= n4) {
+			struct in6_addr a6;
+			char t6[INET6_ADDRSTRLEN];
+
+			if (ipam6_release(ipam6, recs[j].container_id, recs[j].ifname, false, &a6) ==
+			    0) {
+				ntoa6(&a6, t6);
+				log_warn("reconcile: released %s of container=%s ifname=%s: its host veth '%s' is gone",
+					 t6, recs[j].container_id, recs[j].ifname, host);
+				repairs++;
+			}
+			continue;
+		}
 		ntoa(recs[j].address, a);
 		if (ipam_release(ipam, recs[j].container_id, recs[j].ifname, NULL) == 0) {
 			log_warn("reconcile: released %s of container=%s ifname=%s: its host veth '%s' is gone",
@@ -743,6 +932,7 @@ out:
 	free(names);
 	free(aliases);
 	free(recs);
+	free(recs6);
 	free(links);
 	netdev_free(nd);
 	return r;

@@ -24,6 +24,13 @@
  * addresses are still being torn down gets -EAGAIN: the agent socket
  * answers it once the teardown is done.
  *
+ * Dual-stack (ipam6 not NULL: node.pod_cidr6 is set): step 2 reserves an
+ * IPv6 address as well (ipam6.h), step 4 adds it with nodad (usable when
+ * ADD returns), `default via gw6` and `<cluster CIDR6> via gw6`; an error
+ * on either family undoes both. On an IPv6-only node ipam is NULL and
+ * only the IPv6 steps run. DEL releases both; IPv6 addresses are not held
+ * (round robin over a /64 does not come back to them).
+ *
  * Container ids longer than IPAM_ID_MAX or breaking CNI's rules, and bad
  * ifnames, are refused (CNI code 4) before anything else.
  */
@@ -35,6 +42,7 @@
 
 #include "conf.h"
 #include "ipam.h"
+#include "ipam6.h"
 #include "rst.h"
 
 struct teardown;
@@ -51,6 +59,10 @@ struct pod_result {
 	unsigned plen;
 	struct in_addr gateway;
 	unsigned mtu;
+	/* Dual-stack: has4 and/or has6 (an IPv6-only node: has6 only). */
+	bool has4, has6;
+	struct in6_addr address6, gateway6;
+	unsigned plen6;
 };
 
 /* What CHECK compares against (from the runtime's prevResult). */
@@ -64,6 +76,14 @@ struct pod_prev {
 		unsigned plen;
 	} routes[16];
 	unsigned n_routes;
+	bool has_address6;
+	struct in6_addr address6;
+	unsigned plen6;
+	struct {
+		struct in6_addr dst, gw; /* gw ::: any gateway */
+		unsigned plen;
+	} routes6[16];
+	unsigned n_routes6;
 };
 
 /* "veth" + POD_VETH_HEX hex digits derived from (container_id, ifname),
@@ -78,10 +98,10 @@ int pod_host_veth_alias(const char *container_id, const char *ifname, char out[7
  * netns is CNI_NETNS; nsfd, when >= 0, is that namespace as the client
  * opened it (borrowed; checked, and used instead of opening netns, which
  * then only names it in results and logs). */
-int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
+int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6, struct teardown *td,
 	    const char *container_id, const char *ifname, const char *netns, int nsfd,
 	    struct pod_result *ret, struct rst_err *reterr);
-int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
+int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6, struct teardown *td,
 	    const char *container_id, const char *ifname, const char *netns, int nsfd,
 	    struct rst_err *reterr);
 
@@ -95,7 +115,8 @@ int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct tear
 /* A teardown job finished (teardown_reap()): frees its held address when
  * the veth is gone; on failure the address stays held (logged). */
 void pod_teardown_done(struct ipam *ipam, const struct teardown_job *job);
-int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *container_id,
+int pod_check(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
+	      const char *container_id,
 	      const char *ifname, const char *netns, int nsfd, const struct pod_prev *prev,
 	      struct rst_err *reterr);
 
@@ -105,6 +126,6 @@ int pod_check(const struct roostd_conf *c, struct ipam *ipam, const char *contai
  * not, that no reservation owns is deleted; a reservation roost made whose
  * host veth is gone is released. Imported host-local reservations are left
  * alone. Logs each repair; returns how many there were, or -errno. */
-int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam);
+int pod_reconcile(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6);
 
 #endif

@@ -172,10 +172,11 @@ static void print_ready(const json_t *r)
 static void print_pods(const json_t *r)
 {
 	const json_t *pods = json_object_get(r, "pods"), *p;
+	bool dual = json_object_get(r, "pool6_size") != NULL;
 	size_t i;
 
-	printf("%-15s %-40s %-8s %-13s %-20s %s\n", "ADDRESS", "CONTAINER", "IFNAME", "HOST VETH",
-	       "SINCE", "ORIGIN");
+	printf("%-15s %-40s %-8s %-13s %-20s %-*s%s\n", "ADDRESS", "CONTAINER", "IFNAME",
+	       "HOST VETH", "SINCE", dual ? 11 : 0, "ORIGIN", dual ? "ADDRESS6" : "");
 	json_array_foreach(pods, i, p)
 	{
 		time_t t = (time_t)i_(p, "since");
@@ -184,11 +185,15 @@ static void print_pods(const json_t *r)
 
 		if (t > 0 && gmtime_r(&t, &tm))
 			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%SZ", &tm);
-		printf("%-15s %-40.64s %-8s %-13s %-20s %s\n", s_(p, "address"),
+		printf("%-15s %-40.64s %-8s %-13s %-20s %-*s%s\n", s_(p, "address"),
 		       s_(p, "container_id"), s_(p, "ifname"), s_(p, "host_veth"), since,
-		       s_(p, "origin"));
+		       dual ? 11 : 0, s_(p, "origin"),
+		       !dual ? "" : json_object_get(p, "address6") ? s_(p, "address6") : "-");
 	}
 	printf("\npool: %lld of %lld addresses used\n", i_(r, "pool_used"), i_(r, "pool_size"));
+	if (dual)
+		printf("pool6: %lld of %lld addresses used\n", i_(r, "pool6_used"),
+		       i_(r, "pool6_size"));
 }
 
 static void print_audit(const json_t *r)

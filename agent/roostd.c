@@ -236,8 +236,8 @@ static int loop_timeout_ms(struct agent *a)
 /* The figures other threads read (share.h), as of now. */
 static void publish(struct agent *a)
 {
-	a->node.pool_size = ipam_size(a->ipam);
-	a->node.pool_used = ipam_used(a->ipam);
+	a->node.pool_size = a->ipam ? ipam_size(a->ipam) : (size_t)ipam6_size(a->ipam6);
+	a->node.pool_used = a->ipam ? ipam_used(a->ipam) : ipam6_used(a->ipam6);
 	a->node.bird_pid = a->bird.pid;
 	a->node.bird_starts = a->bird.starts;
 	a->node.session_ups = a->sessions.ups;
@@ -341,6 +341,7 @@ static int loop(struct agent *a, int sfd)
 		size_t n_clients = api_pollfds(a->api, p + P_CLIENTS, API_MAX_CLIENTS);
 		struct api_ctx ctx = {.conf = a->conf,
 				      .ipam = a->ipam,
+				      .ipam6 = a->ipam6,
 				      .bird = &a->bird,
 				      .metrics = &a->metrics,
 				      .ds = a->ds,
@@ -496,6 +497,23 @@ static int open_pool(struct agent *a)
 	return 0;
 }
 
+/* Dual-stack: the IPv6 pool, in its own folder "<agent_network>6". */
+static int open_pool6(struct agent *a)
+{
+	const struct roostd_conf *c = a->conf;
+	char network[80];
+	int r;
+
+	snprintf(network, sizeof(network), "%s6", c->agent_network);
+	r = ipam6_open(c->state_dir, network, &c->pod_net6, c->pod_len6, &a->ipam6);
+	if (r == -EBUSY)
+		return log_errno(LOG_ERR, r, "ipam6: '%s/%s' is in use by another roostd",
+				 c->state_dir, network);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "ipam6: cannot open '%s/%s'", c->state_dir, network);
+	return 0;
+}
+
 /* Signals are read through a signalfd: blocked here, before any thread
  * starts, so that every thread inherits the mask. */
 static int signals_open(void)
@@ -525,20 +543,20 @@ static int start_pods(struct agent *a)
 		log_info("node: no node.pod_cidr, so no pods: no bridge, no address pool");
 		return 0;
 	}
-	if (conf_v6_only(a->conf)) {
-		/* IPv6 pods (CNI, IPAM) are later work: the bridge carries the
-		 * IPv6 gateway and the subnets are routed; no pool yet. */
-		log_info("node: IPv6-only: bridge with the IPv6 gateway, no address pool yet");
-		return agent_setup_node(a->conf) < 0 ? -1 : 0;
-	}
-	if (agent_setup_node(a->conf) < 0 || open_pool(a) < 0)
+	if (agent_setup_node(a->conf) < 0)
 		return -1;
-	r = pod_reconcile(a->conf, a->ipam);
+	/* An IPv6-only node has the IPv6 pool only. */
+	if (!conf_v6_only(a->conf) && open_pool(a) < 0)
+		return -1;
+	if (conf_has_v6(a->conf) && !IN6_IS_ADDR_UNSPECIFIED(&a->conf->pod_net6) &&
+	    open_pool6(a) < 0)
+		return -1;
+	r = pod_reconcile(a->conf, a->ipam, a->ipam6);
 	if (r < 0)
 		log_errno(LOG_WARNING, r, "reconcile: pods and address pool not compared, ignoring");
 	else
 		log_info("reconcile: %d repair(s); %zu pod(s) with an address", r,
-			 ipam_used(a->ipam));
+			 a->ipam ? ipam_used(a->ipam) : ipam6_used(a->ipam6));
 	if (teardown_new(TEARDOWN_THREADS, &a->td) < 0)
 		return -1;
 	return 0;
@@ -584,6 +602,7 @@ static void stop(struct agent *a)
 	api_free(a->api);
 	teardown_free(a->td); /* finishes the deletions it has queued */
 	ipam_free(a->ipam);
+	ipam6_free(a->ipam6);
 	free(a->text);
 	free(a->egress);
 	share_done(&a->share);

@@ -1050,23 +1050,38 @@ static int cni_result_build(const struct cni_req *req, const json_t *res, json_t
 	if (json_array_append_new(ifaces, item) < 0)
 		return CNI_BAD_RESULT("'container' is not {\"name\", \"mac\"}");
 
-	addr = json_string_value(json_object_get(ip, "address"));
-	gw = json_string_value(json_object_get(ip, "gateway"));
-	family = addr ? cni_cidr_family(addr) : 0;
-	if (!family)
-		return CNI_BAD_RESULT("'ip.address' is not an address/prefix");
-	if (json_object_get(ip, "gateway") && (!gw || cni_ip_family(gw) != family))
-		return CNI_BAD_RESULT("'ip.gateway' is not an address of the same family");
-	ipent = json_pack("{s:s}", "address", addr);
-	/* 0.3.x and 0.4.0 results say the family; 1.0.0 dropped it */
-	if (!ipent ||
-	    (req->version_idx < 3 &&
-	     json_object_set_new(ipent, "version", json_string(family == AF_INET ? "4" : "6")) <
-		     0) ||
-	    (gw && json_object_set_new(ipent, "gateway", json_string(gw)) < 0) ||
-	    json_object_set_new(ipent, "interface", json_integer(2)) < 0)
+	ips = json_array();
+	if (!ips)
 		return cni_fail(e, CNI_ERR_IO, "I/O failure: out of memory\nresult");
-	ips = json_pack("[O]", ipent);
+	/* "ip", and on a dual-stack node "ip6": one ips[] entry each, both
+	 * on the container interface (index 2). */
+	for (int k = 0; k < 2; k++) {
+		const json_t *one = k == 0 ? ip : json_object_get(res, "ip6");
+
+		if (k == 1 && !one)
+			break;
+		addr = json_string_value(json_object_get(one, "address"));
+		gw = json_string_value(json_object_get(one, "gateway"));
+		family = addr ? cni_cidr_family(addr) : 0;
+		if (!family)
+			return k == 0 ? CNI_BAD_RESULT("'ip.address' is not an address/prefix")
+				      : CNI_BAD_RESULT("'ip6.address' is not an address/prefix");
+		if (json_object_get(one, "gateway") && (!gw || cni_ip_family(gw) != family))
+			return k == 0
+				       ? CNI_BAD_RESULT("'ip.gateway' is not an address of the same family")
+				       : CNI_BAD_RESULT("'ip6.gateway' is not an address of the same family");
+		json_decref(ipent);
+		ipent = json_pack("{s:s}", "address", addr);
+		/* 0.3.x and 0.4.0 results say the family; 1.0.0 dropped it */
+		if (!ipent ||
+		    (req->version_idx < 3 &&
+		     json_object_set_new(ipent, "version",
+					 json_string(family == AF_INET ? "4" : "6")) < 0) ||
+		    (gw && json_object_set_new(ipent, "gateway", json_string(gw)) < 0) ||
+		    json_object_set_new(ipent, "interface", json_integer(2)) < 0 ||
+		    json_array_append(ips, ipent) < 0)
+			return cni_fail(e, CNI_ERR_IO, "I/O failure: out of memory\nresult");
+	}
 
 	if (routes && !json_is_array(routes))
 		return CNI_BAD_RESULT("'routes' is not a list");

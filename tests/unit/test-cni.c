@@ -515,6 +515,46 @@ static const struct cni_case cases[] = {
 		"\",\"sandbox\":\"/proc/self/../self/ns/net\"}"
 		"],\"ips\":[{\"address\":\"10.244.1.3/24\",\"gateway\":\"10.244.1.1\","
 		"\"interface\":2}],\"routes\":[],\"dns\":{}}"},
+	{.name = "ADD dual-stack: ip and ip6 become ips[0] and ips[1], routes of both families",
+	 .env = {E_ADD},
+	 .conf = CONF("1.0.0"),
+	 .contacts_agent = true,
+	 .reply = "{\"ok\":true,\"result\":{\"bridge\":{\"name\":\"cni0\"},\"host\":{\"name\":"
+		  "\"veth1\"},\"container\":{\"mac\":\"" MAC_POD "\"},\"ip\":{\"address\":"
+		  "\"10.244.1.3/24\",\"gateway\":\"10.244.1.1\"},\"ip6\":{\"address\":"
+		  "\"fd00:10:244:1::3/64\",\"gateway\":\"fd00:10:244:1::1\"},\"routes\":["
+		  "{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.244.1.1\"},"
+		  "{\"dst\":\"::/0\",\"gw\":\"fd00:10:244:1::1\"}]}}",
+	 .out = "{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"cni0\"},{\"name\":\"veth1\"},"
+		"{\"name\":\"eth0\",\"mac\":\"" MAC_POD "\",\"sandbox\":\"" NETNS "\"}"
+		"],\"ips\":[{\"address\":\"10.244.1.3/24\",\"gateway\":\"10.244.1.1\","
+		"\"interface\":2},{\"address\":\"fd00:10:244:1::3/64\",\"gateway\":"
+		"\"fd00:10:244:1::1\",\"interface\":2}],\"routes\":["
+		"{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.244.1.1\"},"
+		"{\"dst\":\"::/0\",\"gw\":\"fd00:10:244:1::1\"}],\"dns\":{}}"},
+	{.name = "ADD dual-stack 0.3.1: each ips[] entry says its version",
+	 .env = {E_ADD},
+	 .conf = CONF("0.3.1"),
+	 .contacts_agent = true,
+	 .reply = "{\"ok\":true,\"result\":{\"bridge\":{\"name\":\"cni0\"},\"host\":{\"name\":"
+		  "\"veth1\"},\"container\":{\"mac\":\"" MAC_POD "\"},\"ip\":{\"address\":"
+		  "\"10.244.1.3/24\"},\"ip6\":{\"address\":\"fd00:10:244:1::3/64\"},"
+		  "\"routes\":[]}}",
+	 .out = "{\"cniVersion\":\"0.3.1\",\"interfaces\":[{\"name\":\"cni0\"},{\"name\":\"veth1\"},"
+		"{\"name\":\"eth0\",\"mac\":\"" MAC_POD "\",\"sandbox\":\"" NETNS "\"}"
+		"],\"ips\":[{\"address\":\"10.244.1.3/24\",\"version\":\"4\",\"interface\":2},"
+		"{\"address\":\"fd00:10:244:1::3/64\",\"version\":\"6\",\"interface\":2}],"
+		"\"routes\":[],\"dns\":{}}"},
+	{.name = "ADD dual-stack: a malformed ip6 is a bad result",
+	 .env = {E_ADD},
+	 .conf = CONF("1.0.0"),
+	 .contacts_agent = true,
+	 .reply = "{\"ok\":true,\"result\":{\"bridge\":{\"name\":\"cni0\"},\"host\":{\"name\":"
+		  "\"veth1\"},\"container\":{},\"ip\":{\"address\":\"10.244.1.3/24\"},"
+		  "\"ip6\":{\"address\":\"fd00:10:244:1::3\"},\"routes\":[]}}",
+	 .code = 11,
+	 .msg = "'ip6.address' is not an address/prefix",
+	 .version = "1.0.0"},
 	{.name = "ADD-04 prevResult present",
 	 .env = {E_ADD},
 	 .conf = CONF_X("1.0.0", PREV_RESULT),
