@@ -19,8 +19,9 @@
  * `add table; delete table; table { ... }`, which libnftables sends as one
  * netlink batch: the kernel switches from the old rules to the new ones in
  * one transaction, and connections already translated keep their mapping in
- * conntrack. IPv6 (not in roost yet) gets `table ip6 roost` rendered by a
- * twin of render_ip(), applied in the same script.
+ * conntrack. A node with an IPv6 pod subnet gets `table ip6 roost` of the
+ * same shape (render_ip6(): set cluster, the postrouting chain; no
+ * no_masquerade set, egress.no_masquerade being IPv4), in the same script.
  *
  * One libnftables context, kept for roostd's life, serves every thread
  * under one mutex (start on the main thread before the loop, reloads on the
@@ -82,6 +83,27 @@ static void render_ip(const struct roostd_conf *c, FILE *f)
 	fprintf(f, "}\n");
 }
 
+/* The IPv6 table, of the same shape (egress.no_masquerade lists IPv4
+ * networks only: its set is IPv4's alone). */
+static void render_ip6(const struct roostd_conf *c, FILE *f)
+{
+	char pod[INET6_ADDRSTRLEN], cl[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, &c->pod_net6, pod, sizeof(pod));
+	inet_ntop(AF_INET6, &c->cluster_net6, cl, sizeof(cl));
+	fprintf(f, "table ip6 " EGRESS_TABLE " {\n");
+	fprintf(f, "\tcomment \"roostd egress.masquerade of node %s; replaced at every start and reload\"\n",
+		c->name);
+	fprintf(f, "\tset cluster {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { %s/%u }\n\t}\n",
+		cl, c->cluster_len6);
+	fprintf(f, "\tchain postrouting {\n"
+		   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		   "\t\tip6 saddr %s/%u ip6 daddr != @cluster ip6 daddr != ff00::/8 counter masquerade fully-random\n"
+		   "\t}\n",
+		pod, c->pod_len6);
+	fprintf(f, "}\n");
+}
+
 int egress_render(const struct roostd_conf *c, char **ret_text)
 {
 	char *buf = NULL;
@@ -93,8 +115,11 @@ int egress_render(const struct roostd_conf *c, char **ret_text)
 	/* "add" makes "delete" safe when the table is absent; both and the new
 	 * table go in one batch. */
 	fprintf(f, "add table ip " EGRESS_TABLE "\ndelete table ip " EGRESS_TABLE "\n");
+	fprintf(f, "add table ip6 " EGRESS_TABLE "\ndelete table ip6 " EGRESS_TABLE "\n");
 	if (c->masquerade && !c->no_pods && !conf_v6_only(c))
 		render_ip(c, f);
+	if (c->masquerade && conf_has_v6(c) && !IN6_IS_ADDR_UNSPECIFIED(&c->pod_net6))
+		render_ip6(c, f);
 	if (fclose(f) != 0 || !buf) {
 		free(buf);
 		return -ENOMEM;

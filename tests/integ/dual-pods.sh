@@ -139,6 +139,19 @@ check "ping6 node2 pod -> node3 pod ($P3_6)" ping_from 2 1 "$P3_6"
 check "ping6 node3 pod -> node1 pod ($P1_6)" ping_from 3 1 "$P1_6"
 check "ping node3 pod -> node1 pod ($P1_4)" ping_from 3 1 "$P1_4"
 
+# ---- egress masquerade, IPv6 ------------------------------------------------------------
+# A host on the fabric with no route to the pod subnets: a pod reaches it
+# only from its node's address (table ip6 roost), pod -> pod keeps its own.
+aux_add out6 172.31.0.99
+ip -n "$(ns out6)" addr add fd00:172:31::99/64 dev eth0 nodad
+check "node1: table ip6 roost masquerades its pods' IPv6 traffic out of fd00:10:244::/48" \
+	bash -c "ip netns exec $(ns n1) nft list table ip6 roost | grep -q 'ip6 saddr fd00:10:244:1::/64 ip6 daddr != @cluster .*masquerade'"
+check "ping6 node1 pod -> a host with no route to pods (fd00:172:31::99): masqueraded" \
+	ping_from 1 1 fd00:172:31::99
+check "... the host saw node1's address, and the rule counted it" \
+	bash -c "ip -n $(ns out6) -6 neigh show | grep -q '^fd00:172:31::11 ' &&
+		ip netns exec $(ns n1) nft list table ip6 roost | grep -Eq 'counter packets [1-9]'"
+
 # ---- roostctl pods ----------------------------------------------------------------
 "$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" pods >"$RST_TMP/pods.txt" 2>&1
 check "roostctl pods on node1 shows pod-1-1 with $P1_4 and $P1_6" \

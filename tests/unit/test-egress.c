@@ -71,6 +71,8 @@ static void test_render_on(void **state)
 	assert_string_equal(
 		t, "add table ip roost\n"
 		   "delete table ip roost\n"
+		   "add table ip6 roost\n"
+		   "delete table ip6 roost\n"
 		   "table ip roost {\n"
 		   "\tcomment \"roostd egress.masquerade of node node1; replaced at every start and reload\"\n"
 		   "\tset cluster {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { 10.244.0.0/16 }\n\t}\n"
@@ -91,14 +93,46 @@ static void test_render_off(void **state)
 
 	conf_fill(&c, false, 2);
 	assert_int_equal(egress_render(&c, &t), 0);
-	assert_string_equal(t, "add table ip roost\ndelete table ip roost\n");
+	assert_string_equal(t, "add table ip roost\ndelete table ip roost\nadd table ip6 roost\ndelete table ip6 roost\n");
 	free(t);
 	/* a node without pods (a route reflector) has nothing to masquerade */
 	conf_fill(&c, true, 0);
 	c.no_pods = true;
 	assert_int_equal(egress_render(&c, &t), 0);
-	assert_string_equal(t, "add table ip roost\ndelete table ip roost\n");
+	assert_string_equal(t, "add table ip roost\ndelete table ip roost\nadd table ip6 roost\ndelete table ip6 roost\n");
 	free(t);
+}
+
+/* A dual-stack node gets table ip6 roost of the same shape; the kernel
+ * takes it (applied, then removed). */
+static void test_render_dual(void **state)
+{
+	struct roostd_conf c;
+	char *t = NULL, *off = NULL, err[256];
+
+	conf_fill(&c, true, 0);
+	inet_pton(AF_INET, "172.31.0.11", &c.address);
+	inet_pton(AF_INET6, "fd00:10:244:1::", &c.pod_net6);
+	c.pod_len6 = 64;
+	inet_pton(AF_INET6, "fd00:10:244::", &c.cluster_net6);
+	c.cluster_len6 = 48;
+	assert_int_equal(egress_render(&c, &t), 0);
+	assert_non_null(strstr(t, "table ip6 roost {\n"
+				  "\tcomment \"roostd egress.masquerade of node node1; replaced at every start and reload\"\n"
+				  "\tset cluster {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { fd00:10:244::/48 }\n\t}\n"
+				  "\tchain postrouting {\n"
+				  "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+				  "\t\tip6 saddr fd00:10:244:1::/64 ip6 daddr != @cluster ip6 daddr != ff00::/8 counter masquerade fully-random\n"
+				  "\t}\n}\n"));
+	assert_non_null(strstr(t, "table ip roost {\n"));
+	if (egress_apply(t, err, sizeof(err)) != 0)
+		fail_msg("dual-stack on: %s", err);
+	c.masquerade = false;
+	assert_int_equal(egress_render(&c, &off), 0);
+	if (egress_apply(off, err, sizeof(err)) != 0)
+		fail_msg("off: %s", err);
+	free(t);
+	free(off);
 }
 
 /* The kernel takes the script; replacing it is idempotent; off removes it. */
@@ -146,6 +180,8 @@ int main(void)
 		cmocka_unit_test(test_render_on),
 		cmocka_unit_test(test_render_long_name),
 		cmocka_unit_test(test_render_off),
+		/* the kernel's (in a network namespace of the test's own): */
+		cmocka_unit_test(test_render_dual),
 		cmocka_unit_test(test_apply),
 	};
 
@@ -155,7 +191,7 @@ int main(void)
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {
 		printf("# test_apply left out: %s\n",
 		       geteuid() != 0 ? "needs root" : "unshare(CLONE_NEWNET) failed");
-		return _cmocka_run_group_tests("egress", all, 2, NULL, NULL);
+		return _cmocka_run_group_tests("egress", all, 3, NULL, NULL);
 	}
 	return cmocka_run_group_tests(all, NULL, NULL);
 }
