@@ -302,9 +302,7 @@ static int last_reserved_write(const struct ipam *p, uint32_t off)
 	return write_file_atomic(p, IPAM_LAST_RESERVED, buf, strlen(buf), false, false);
 }
 
-/* Reads a small regular file in dirfd into buf (NUL-terminated). -EFBIG
- * when it has more than len - 1 bytes, -EINVAL when it is not a file. */
-static int read_small(int dirfd, const char *name, char *buf, size_t len, struct stat *ret_st)
+int ipam_file_read(int dirfd, const char *name, char *buf, size_t len, struct stat *ret_st)
 {
 	_cleanup_close_ int fd = -1;
 	size_t got = 0;
@@ -356,8 +354,7 @@ static char *next_line(char **s)
 	return line;
 }
 
-/* "<id>\n<ifname>\n<since>\n<origin>\n" -> *rec. */
-static int record_parse(char *buf, struct ipam_record *rec)
+int ipam_record_parse(char *buf, struct ipam_record *rec)
 {
 	char *s = buf, *id, *ifname, *since, *origin, *end;
 	long long t;
@@ -517,7 +514,7 @@ static int load_one(struct ipam *p, const char *name, bool *changed)
 		*changed = true;
 		return move_aside_logged(p, name, "is not an address of the pool");
 	}
-	r = read_small(p->dirfd, name, buf, sizeof(buf), NULL);
+	r = ipam_file_read(p->dirfd, name, buf, sizeof(buf), NULL);
 	if (r < 0 && r != -EINVAL && r != -EFBIG)
 		/* Not the record's fault (EIO, EMFILE...): moving it aside
 		 * would free an address that may well be in use. */
@@ -527,7 +524,7 @@ static int load_one(struct ipam *p, const char *name, bool *changed)
 	if (!rec)
 		return -ENOMEM;
 	if (r >= 0)
-		r = record_parse(buf, rec);
+		r = ipam_record_parse(buf, rec);
 	if (r < 0) {
 		free(rec);
 		*changed = true;
@@ -606,7 +603,7 @@ static void last_reserved_load(struct ipam *p)
 	uint32_t off;
 	int r;
 
-	r = read_small(p->dirfd, IPAM_LAST_RESERVED, buf, sizeof(buf), NULL);
+	r = ipam_file_read(p->dirfd, IPAM_LAST_RESERVED, buf, sizeof(buf), NULL);
 	if (r == -ENOENT)
 		return;
 	if (r >= 0) {
@@ -1209,7 +1206,7 @@ static int import_one(struct ipam *p, int dirfd, const char *dir, const char *na
 	off = name_offset(p, name);
 	if (off < 2)
 		return 0; /* not an address of this pool */
-	r = read_small(dirfd, name, buf, sizeof(buf), &st);
+	r = ipam_file_read(dirfd, name, buf, sizeof(buf), &st);
 	if (r >= 0)
 		r = host_local_parse(buf, &id, &ifname);
 	if (r < 0) {

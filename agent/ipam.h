@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define IPAM_ID_MAX 255    /* CNI container id, bytes */
@@ -146,6 +147,14 @@ int ipam_import_host_local(struct ipam *p, const char *dir);
 
 /* CNI's rules for a container id and an interface name, as ipam_allocate()
  * applies them, for callers that want to check before doing anything else. */
+/* Shared with the IPv6 pool (ipam6.c), whose records are the same text:
+ * ipam_file_read() reads a small regular file in dirfd into buf
+ * (NUL-terminated; -EFBIG when it has more than len - 1 bytes, -EINVAL when
+ * it is no file or holds a NUL byte), ipam_record_parse() parses
+ * "<id>\n<ifname>\n<since>\n<origin>\n" into *rec (address left 0):
+ * 0 or -EINVAL. */
+int ipam_file_read(int dirfd, const char *name, char *buf, size_t len, struct stat *ret_st);
+int ipam_record_parse(char *buf, struct ipam_record *rec);
 bool ipam_container_id_valid(const char *id);
 bool ipam_ifname_valid(const char *ifname);
 

@@ -225,90 +225,19 @@ static int record_remove(const struct ipam6 *p, u128 v)
 	return fsync_dir(p);
 }
 
-static bool origin_valid(const char *s)
-{
-	size_t i;
-
-	if (!s[0] || strlen(s) >= sizeof(((struct ipam6_record *)0)->origin))
-		return false;
-	for (i = 0; s[i]; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-			return false;
-	return true;
-}
-
-static char *next_line(char **s)
-{
-	char *line = *s, *nl;
-
-	if (!line || !*line)
-		return NULL;
-	nl = strchr(line, '\n');
-	if (nl) {
-		*nl = '\0';
-		*s = nl + 1;
-	} else {
-		*s = NULL;
-	}
-	return line;
-}
-
+/* The record text is the IPv4 pool's: ipam.c parses it and reads files. */
 static int record_parse(char *buf, struct ipam6_record *rec)
 {
-	char *s = buf, *id, *ifname, *since, *origin, *end;
-	long long t;
+	struct ipam_record r;
 
-	id = next_line(&s);
-	ifname = next_line(&s);
-	since = next_line(&s);
-	origin = next_line(&s);
-	if (!origin || (s && *s))
-		return -EINVAL;
-	if (!ipam_container_id_valid(id) || !ipam_ifname_valid(ifname) || !origin_valid(origin) ||
-	    !isdigit((unsigned char)since[0]))
-		return -EINVAL;
-	errno = 0;
-	t = strtoll(since, &end, 10);
-	if (errno || *end)
+	if (ipam_record_parse(buf, &r) < 0)
 		return -EINVAL;
 	memset(rec, 0, sizeof(*rec));
-	strcpy(rec->container_id, id);
-	strcpy(rec->ifname, ifname);
-	strcpy(rec->origin, origin);
-	rec->since = (time_t)t;
+	strcpy(rec->container_id, r.container_id);
+	strcpy(rec->ifname, r.ifname);
+	strcpy(rec->origin, r.origin);
+	rec->since = r.since;
 	return 0;
-}
-
-static int read_small(int dirfd, const char *name, char *buf, size_t len)
-{
-	size_t got = 0;
-	struct stat st;
-	int fd, r = 0;
-
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ELOOP ? -EINVAL : -errno;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (!S_ISREG(st.st_mode))
-		r = -EINVAL;
-	while (r == 0) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		else if (n == 0)
-			break;
-		else if ((got += (size_t)n) == len)
-			r = -EFBIG;
-	}
-	close(fd);
-	if (r < 0)
-		return r;
-	buf[got] = '\0';
-	return strlen(buf) == got ? (int)got : -EINVAL;
 }
 
 static int move_aside(const struct ipam6 *p, const char *name, const char *why)
@@ -368,7 +297,7 @@ static int load_one(struct ipam6 *p, const char *name)
 		return 0;
 	if (!in_pool(p, v))
 		return move_aside(p, name, "is not an address of the pool");
-	r = read_small(p->dirfd, name, buf, sizeof(buf));
+	r = ipam_file_read(p->dirfd, name, buf, sizeof(buf), NULL);
 	if (r < 0 && r != -EINVAL && r != -EFBIG)
 		return log_errno(LOG_ERR, r, "ipam6: '%s': cannot read the record '%s'", p->path,
 				 name);
@@ -444,7 +373,7 @@ static int load(struct ipam6 *p)
 	free(names);
 	if (r < 0)
 		return r;
-	r = read_small(p->dirfd, IPAM6_LAST_RESERVED, buf, sizeof(buf));
+	r = ipam_file_read(p->dirfd, IPAM6_LAST_RESERVED, buf, sizeof(buf), NULL);
 	if (r >= 0) {
 		buf[strcspn(buf, " \t\r\n")] = '\0';
 		if (name_addr(buf, &v) && in_pool(p, v))
