@@ -210,3 +210,53 @@ monitors_ready() {
 		wait_until 5 bash -c "ls -l /proc/$pid/fd 2>/dev/null | grep -q socket" || return 1
 	done
 }
+
+# ---- dual-stack labs (cni6.sh, dataplane6.sh) ---------------------------------------------
+# Node K's IPv6 twin of the IPv4 lab: fd00:172:31::(10+K)/64 on eth0 beside
+# 172.31.0.(10+K)/24, pod subnet fd00:10:244:K::/64 beside 10.244.K.0/24, in
+# the cluster's fd00:10:244::/48 (examples/dual-stack-node*.conf, dual.sh).
+
+# node_add6 K: node_add K, plus its global IPv6 address on eth0 (no DAD: the
+# address is used at once).
+node_add6() {
+	node_add "$1"
+	ip -n "$(ns "n$1")" addr add "fd00:172:31::$((10 + $1))/64" dev eth0 nodad
+}
+
+# bench_conf6 K N: nK's roostd.conf, dual-stack, in a mesh of nodes 1..N
+# whose entries name each neighbour's subnets of both families; logging at
+# info, as deployed.
+bench_conf6() {
+	local k=$1 total=$2 j mesh="" d="$RST_TMP/n$1"
+	for j in $(seq 1 "$total"); do
+		[ "$j" = "$k" ] && continue
+		mesh="$mesh${mesh:+, }{ name = \"node$j\"; address = \"172.31.0.$((10 + j))\"; pod_cidr = \"10.244.$j.0/24\";
+             address6 = \"fd00:172:31::$((10 + j))\"; pod_cidr6 = \"fd00:10:244:$j::/64\"; }"
+	done
+	cat >"$d/roostd.conf" <<EOC
+node = { name = "node$k"; address = "172.31.0.$((10 + k))"; pod_cidr = "10.244.$k.0/24";
+         address6 = "fd00:172:31::$((10 + k))"; pod_cidr6 = "fd00:10:244:$k::/64"; };
+cluster = { pod_cidr = "10.244.0.0/16"; pod_cidr6 = "fd00:10:244::/48"; asn = 64512; };
+bgp = { mesh = ( $mesh ); };
+bird = { binary = "$BIRD"; config = "$d/bird.conf"; socket = "$d/bird.ctl"; pidfile = "$d/bird.pid"; };
+agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "info"; };
+EOC
+}
+
+# refconf6 DATADIR: the reference configured dual-stack as flannel does it
+# (EnableIPv6): bridge cni0 + host-local with one range set per family and a
+# route to each family's cluster network.
+refconf6() {
+	printf '{"cniVersion":"1.0.0","name":"cbr0","type":"bridge","bridge":"cni0","isGateway":true,"isDefaultGateway":true,"hairpinMode":true,"ipMasq":false,"mtu":1500,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00:10:244:1::/64"}]],"routes":[{"dst":"10.244.0.0/16"},{"dst":"fd00:10:244::/48"}],"dataDir":"%s"}}' "$1"
+}
+
+# kernel_route6 K PREFIX VIA: nK's kernel has PREFIX via VIA, from BIRD.
+kernel_route6() {
+	ip -n "$(ns "n$1")" -6 route show "$2" proto bird | grep -q "^$2 via $3 dev eth0 "
+}
+
+# result_families FILE: the address families of a CNI result's ips, "4 6"
+# for a dual-stack one.
+result_families() {
+	jq -r '[.ips[].address | if test(":") then "6" else "4" end] | sort | join(" ")' "$1" 2>/dev/null
+}

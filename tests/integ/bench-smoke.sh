@@ -24,11 +24,12 @@ else
 	fail "tests/bench/run --quick finishes without errors" "$log"
 fi
 
-# section TITLE ROW_REGEX: the section's heading and a table row with numbers,
-# both in the file and on stdout.
+# section TITLE ROW_REGEX: the section's heading and, under it (before the
+# next heading), a table row with numbers, both in the file and on stdout.
+under() { awk -v h="## $1" '$0 == h {on = 1; print; next} /^## / {on = 0} on' "$2"; }
 section() {
-	if grep -q "^## $1\$" "$out" && grep -Eq "$2" "$out" &&
-		grep -q "^## $1\$" "$log" && grep -Eq "$2" "$log"; then
+	if under "$1" "$out" | grep -q . && under "$1" "$out" | grep -Eq "$2" &&
+		under "$1" "$log" | grep -q . && under "$1" "$log" | grep -Eq "$2"; then
 		pass "bench: '$1' table printed and written"
 	else
 		fail "bench: '$1' table printed and written (row /$2/)" "$out"
@@ -36,9 +37,13 @@ section() {
 }
 section "CNI latency" '^\| ADD \| [0-9.]+ ms .*\| [0-9.]+ \|$'
 section "CNI latency" '^\| DEL \| [0-9.]+ ms .*\| [0-9.]+ \|$'
+section "CNI latency, dual-stack" '^\| ADD \| [0-9.]+ ms .*\| [0-9.]+ \| [0-9.]+ \|$'
+section "CNI latency, dual-stack" '^\| DEL \| [0-9.]+ ms .*\| [0-9.]+ \| [0-9.]+ \|$'
 section "Pod churn" '^\| 1 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$'
 section "Data plane" '^\| \*\*roost\*\*: pod → pod .*\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|'
 section "Data plane" '^\| roost / VXLAN \| [0-9.]+ \| [0-9.]+ \|$'
+section "Data plane, IPv6" '^\| \*\*roost\*\*: pod → pod .* over IPv6 .*\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|'
+section "Data plane, IPv6" '^\| roost / hand-built IPv6 routed \+ the same masquerade rule \| [0-9.]+ \| [0-9.]+ \|$'
 section "Egress masquerade" '^\| pod → outside: masquerade / no masquerade \| [0-9.]+ \| [0-9.]+ \|'
 section "Convergence" '^\| mesh, 3 \| [0-9.]+ \| [0-9.]+ \|'
 section "Footprint" '^\| RSS with [0-9]+ pods \(MiB, 3 samples\) \| [0-9.]+'
