@@ -30,7 +30,7 @@ for m in man8/roostd.8 man8/roostctl.8 man5/roostd.conf.5; do
 			[ -z \"\$out\" ] || { echo \"\$out\"; false; }"
 done
 ex="$D$prefix/share/doc/roost/examples"
-for f in single-node.conf mesh-node1.conf 10-roost.conflist roost-daemonset.yaml; do
+for f in single-node.conf mesh-node1.conf dual-stack-node1.conf ipv6-only-node1.conf 10-roost.conflist roost-daemonset.yaml; do
 	check "example $f installed" test -f "$ex/$f"
 done
 check "systemd unit installed with roostd's real path and KillMode=process" \

@@ -37,4 +37,37 @@ if [ "$images" = "2 roost:$version" ]; then
 else
 	tap_not_ok "examples/kubernetes/roost-daemonset.yaml: both containers run roost:$version, the tag make image gives" "$images"
 fi
+# The multi-node sets (SET-node1.conf, SET-node2.conf, ...) agree with each
+# other: node K's rendered ownership rules route each other node J's subnets
+# (both families) to exactly J's addresses, as J's own file gives them.
+def() { sed -n "s/^define $1 = \([^;]*\);.*/\1/p" "$2"; }
+for first in "$top_srcdir"/examples/*-node1.conf; do
+	set_=${first%-node1.conf}
+	set -- "$set_"-node[0-9].conf
+	[ $# -ge 2 ] || continue
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/roost-set.XXXXXX")
+	for f in "$@"; do
+		"$ROOSTD" --render -c "$f" >"$tmp/${f##*-}.bird" 2>"$tmp/err" || cat "$tmp/err" >>"$tmp/bad"
+	done
+	for f in "$@"; do
+		k=${f##*-}
+		for g in "$@"; do
+			j=${g##*-}
+			[ "$j" = "$k" ] && continue
+			for fam in "" 6; do
+				net=$(def "OWN_POD_NET$fam" "$tmp/$j.bird") addr=$(def "NODE_ADDR$fam" "$tmp/$j.bird")
+				[ -n "$net$addr" ] || continue
+				grep -qF "if net = $net then return bgp_next_hop = $addr;" "$tmp/$k.bird" ||
+					echo "${k%.conf} does not route ${j%.conf}'s $net via $addr" >>"$tmp/bad"
+			done
+		done
+	done
+	name=${set_#"$top_srcdir"/examples/}
+	if [ ! -s "$tmp/bad" ]; then
+		tap_ok "examples/$name-node*.conf ($# nodes) name each other's addresses and subnets"
+	else
+		tap_not_ok "examples/$name-node*.conf ($# nodes) name each other's addresses and subnets" "$(cat "$tmp/bad")"
+	fi
+	rm -rf "$tmp"
+done
 tap_done
