@@ -114,7 +114,7 @@ for r in $(seq 1 "$runs"); do
 			f="$RST_TMP/iperf-$s-$p-$r.json"
 			if ip netns exec "${SRC[$s]}" iperf3 -6 -c "${DST[$s]}" -t "$secs" -P "$p" -J >"$f" 2>&1 &&
 				bps=$(jq -e '.end.sum_received.bits_per_second' "$f"); then
-				awk -v b="$bps" 'BEGIN {printf "%.3f\n", b / 1e9}' >>"$BENCH_RES/$s-$p"
+				awk -v b="$bps" 'BEGIN {printf "%.3f\n", b / 1e9}' | tee "$BENCH_RES/$s-$p-r$r" >>"$BENCH_RES/$s-$p"
 				jq -e '.end.sum_sent.retransmits' "$f" >>"$BENCH_RES/$s-$p-retr"
 			else
 				errors=$((errors + 1))
@@ -148,9 +148,20 @@ for s in $SCEN; do
 	done
 done
 rr() { echo "| $1 | $(ratio "${M[${2}1]:-}" "${M[${3}1]:-}") | $(ratio "${M[${2}4]:-}" "${M[${3}4]:-}") |"; }
+# The load of a shared machine moves during a run: the ratio within each
+# run (the two paths measured back to back), then the median of those.
+perrun() { # perrun A B P: "median (min..max)" of A/B run by run
+	local r
+	for r in $(seq 1 "$runs"); do
+		ratio "$(cat "$BENCH_RES/$1-$3-r$r" 2>/dev/null)" "$(cat "$BENCH_RES/$2-$3-r$r" 2>/dev/null)" 3
+		echo
+	done | grep -v n/a >"$BENCH_RES/perrun-$1-$2-$3"
+	stats "$BENCH_RES/perrun-$1-$2-$3"
+}
 md "" "Ratios of the medians:" "" \
 	"| ratio | 1 stream | 4 streams |" "|---|---|---|" \
-	"$(rr "roost / hand-built IPv6 routed + the same masquerade rule" roost6 hand6m)"
+	"$(rr "roost / hand-built IPv6 routed + the same masquerade rule" roost6 hand6m)" \
+	"| the same, run by run: median (min..max) of each run's own ratio | $(perrun roost6 hand6m 1) | $(perrun roost6 hand6m 4) |"
 if ! quick; then
 	md "$(rr "roost / hand-built IPv6 routed, no nat (the cost of conntrack)" roost6 hand6)" \
 		"$(rr "hand-built + masquerade / hand-built, no nat" hand6m hand6)" \
