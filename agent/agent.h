@@ -112,6 +112,9 @@ struct agent {
 
 /* The node side roostd owns: bridge up with the gateway, forwarding. */
 int agent_setup_node(const struct roostd_conf *c);
+/* Opens a->conf's IPv6 pool into a->ipam6: at start, and at the reload that
+ * gives the node an IPv6 pod subnet. 0 or -errno (logged). */
+int agent_open_pool6(struct agent *a);
 /* bridge.mtu absent: c->bridge_mtu becomes the MTU of the link that has
  * node.address (host-gw adds no header); 1500 when no link has it (logged). */
 void agent_mtu_resolve(struct roostd_conf *c);

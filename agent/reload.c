@@ -196,6 +196,23 @@ int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret
 	return r;
 }
 
+/* Dual-stack: the IPv6 pool, in its own folder "<agent_network>6". */
+int agent_open_pool6(struct agent *a)
+{
+	const struct roostd_conf *c = a->conf;
+	char network[80];
+	int r;
+
+	snprintf(network, sizeof(network), "%s6", c->agent_network);
+	r = ipam6_open(c->state_dir, network, &c->pod_net6, c->pod_len6, &a->ipam6);
+	if (r == -EBUSY)
+		return log_errno(LOG_ERR, r, "ipam6: '%s/%s' is in use by another roostd",
+				 c->state_dir, network);
+	if (r < 0)
+		return log_errno(LOG_ERR, r, "ipam6: cannot open '%s/%s'", c->state_dir, network);
+	return 0;
+}
+
 /* What a reload cannot change while pods hold addresses and clients hold
  * the socket path; NULL when nothing of that changed. */
 static const char *fixed_key_changed(const struct roostd_conf *o, const struct roostd_conf *n)
@@ -203,8 +220,9 @@ static const char *fixed_key_changed(const struct roostd_conf *o, const struct r
 	if (o->pod_net.s_addr != n->pod_net.s_addr || o->pod_len != n->pod_len)
 		return "node.pod_cidr";
 	/* Dual-stack: IPv6 may be turned on by a reload (the gateway is
-	 * added), but an IPv6 subnet is not swapped for another. */
-	if (o->pod_len6 && !o->no_pods && n->pod_len6 && !n->no_pods &&
+	 * added, the pool opened), but an IPv6 subnet is neither swapped for
+	 * another nor taken away while pods may hold its addresses. */
+	if (o->pod_len6 && !o->no_pods && !n->no_pods &&
 	    (memcmp(&o->pod_net6, &n->pod_net6, sizeof(o->pod_net6)) != 0 ||
 	     o->pod_len6 != n->pod_len6))
 		return "node.pod_cidr6";
@@ -325,6 +343,15 @@ static void reload_commit(struct agent *a, struct apply_job *j)
 	free(a->text);
 	a->text = TAKE_PTR(j->text);
 	a->conf = nc;
+	/* IPv6 turned on: pods added from now on get an IPv6 address too. */
+	if (!nc->no_pods && !a->ipam6 && conf_has_v6(nc) &&
+	    !IN6_IS_ADDR_UNSPECIFIED(&nc->pod_net6) && agent_open_pool6(a) == 0) {
+		char p6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &nc->pod_net6, p6, sizeof(p6));
+		log_info("reload: IPv6 pool %s/%u opened; pods added from now on get an IPv6 address too",
+			 p6, nc->pod_len6);
+	}
 	a->node.reloads_ok++;
 	conf_free(old);
 }

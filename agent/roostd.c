@@ -497,23 +497,6 @@ static int open_pool(struct agent *a)
 	return 0;
 }
 
-/* Dual-stack: the IPv6 pool, in its own folder "<agent_network>6". */
-static int open_pool6(struct agent *a)
-{
-	const struct roostd_conf *c = a->conf;
-	char network[80];
-	int r;
-
-	snprintf(network, sizeof(network), "%s6", c->agent_network);
-	r = ipam6_open(c->state_dir, network, &c->pod_net6, c->pod_len6, &a->ipam6);
-	if (r == -EBUSY)
-		return log_errno(LOG_ERR, r, "ipam6: '%s/%s' is in use by another roostd",
-				 c->state_dir, network);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "ipam6: cannot open '%s/%s'", c->state_dir, network);
-	return 0;
-}
-
 /* Signals are read through a signalfd: blocked here, before any thread
  * starts, so that every thread inherits the mask. */
 static int signals_open(void)
@@ -549,7 +532,7 @@ static int start_pods(struct agent *a)
 	if (!conf_v6_only(a->conf) && open_pool(a) < 0)
 		return -1;
 	if (conf_has_v6(a->conf) && !IN6_IS_ADDR_UNSPECIFIED(&a->conf->pod_net6) &&
-	    open_pool6(a) < 0)
+	    agent_open_pool6(a) < 0)
 		return -1;
 	r = pod_reconcile(a->conf, a->ipam, a->ipam6);
 	if (r < 0)

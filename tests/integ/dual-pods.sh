@@ -289,4 +289,43 @@ check "IPv6-only node4: roostctl pods shows $P4" \
 check "IPv6-only node4: DEL succeeds" cni 4 DEL pod-4-1 eth0 "/run/netns/$(ns n4p1)"
 check "IPv6-only node4: DEL removed the record and the veth" wait_until 5 veths_and_records 4 0 "0 0"
 
+
+# ---- a reload turns IPv6 on (and cannot turn it off) ------------------------------------
+# node6 runs IPv4 only with a pod; its file gains node.pod_cidr6 and SIGHUP:
+# the bridge gets the IPv6 gateway and pods added from then on get an IPv6
+# address too. Taking pod_cidr6 away again is refused: pods hold its addresses.
+n6_conf() {
+	cat >"$RST_TMP/n6/roostd.conf" <<EOF
+node = { name = "node6"; address = "172.31.0.16"; pod_cidr = "10.244.6.0/24";$1 };
+cluster = { pod_cidr = "10.244.0.0/16";${2:-} };
+bird = { binary = "$BIRD"; config = "$RST_TMP/n6/bird.conf"; socket = "$RST_TMP/n6/bird.ctl"; pidfile = "$RST_TMP/n6/bird.pid"; };
+agent = { socket = "$RST_TMP/n6/roostd.sock"; state_dir = "$RST_TMP/n6/state"; log_level = "debug"; };
+EOF
+}
+node_add 6
+ip -n "$(ns n6)" addr add fd00:172:31::16/64 dev eth0 nodad
+n6_conf ""
+roostd_start 6
+wait_until 10 roostd_ready 6
+add_ok "IPv4-only node6: ADD succeeds" 6 1
+check "IPv4-only node6: the pod has an IPv4 address and no IPv6 one" \
+	test "$IP4" != none -a "$IP6" = none
+n6_conf ' address6 = "fd00:172:31::16"; pod_cidr6 = "fd00:10:244:6::/64";' ' pod_cidr6 = "fd00:10:244::/48";'
+kill_ours HUP "$(roostd_pid 6)"
+check "reload to dual-stack: roostd opens the IPv6 pool" \
+	wait_until 10 log_has 6 "reload: IPv6 pool fd00:10:244:6::/64 opened"
+check "reload to dual-stack: the bridge has the IPv6 gateway fd00:10:244:6::1/64" \
+	bash -c "ip -n $(ns n6) -6 addr show dev cni0 | grep -q 'inet6 fd00:10:244:6::1/64'"
+add_ok "after the reload: ADD succeeds" 6 2
+check "after the reload: the new pod has both addresses ($IP4, $IP6)" \
+	bash -c "[[ '$IP4' == 10.244.6.* && '$IP6' == fd00:10:244:6::* ]]"
+check "after the reload: the new pod pings its IPv6 gateway" ping_from 6 2 fd00:10:244:6::1
+n6_conf ""
+kill_ours HUP "$(roostd_pid 6)"
+check "a reload that drops node.pod_cidr6 is refused, naming the key" \
+	wait_until 10 log_has 6 "reload: node.pod_cidr6 changed in .*not reloading"
+add_ok "after the refused reload: ADD still gives both families" 6 3
+check "after the refused reload: the pod has an IPv6 address ($IP6)" \
+	bash -c "[[ '$IP6' == fd00:10:244:6::* ]]"
+
 rst_finish
