@@ -715,6 +715,10 @@ int bc_parse_routes(const struct bc_reply *r, struct bc_route **ret, size_t *ret
 					return err;
 				break;
 			}
+			/* BIRD separates tables ("Table master6:" after
+			 * master4's routes) with an empty line. */
+			if (!span_trim(s).n)
+				break;
 			if (span_eat(&s, "Table ")) {
 				s = span_trim(s);
 				if (!s.n || s.p[s.n - 1] != ':')

@@ -937,6 +937,51 @@ static void test_malformed_content(void **state)
 	}
 }
 
+/* `show route all` on a dual-stack node: master4, an empty line, master6
+ * (the empty line comes as "1007-" after another code, as " " after a 1007
+ * line). */
+static void test_two_tables(void **state)
+{
+	static const char *const replies[] = {
+		"1007-Table master4:\n"
+		" 10.244.2.0/24        unicast [node_node2 15:39:36.154] * (100) [i]\n"
+		" \tvia 172.31.0.12 on eth0\n"
+		"1008-\tType: BGP univ\n"
+		"1012-\tBGP.next_hop: 172.31.0.12\n"
+		"1007-\n"
+		" Table master6:\n"
+		" fd00:10:244:2::/124  unicast [node_node2 15:39:36.198 from 172.31.0.12] * (100) [i]\n"
+		" \tvia fd00:172:31::12 on eth0\n"
+		"1008-\tType: BGP univ\n"
+		"1012-\tBGP.next_hop: fd00:172:31::12\n"
+		"0000 \n",
+		"1007-Table master4:\n"
+		" 10.244.1.0/24        blackhole [pods 15:39:35.124] * (200)\n"
+		" \n"
+		" Table master6:\n"
+		" fd00:10:244:2::/124  unicast [node_node2 15:39:36.198 from 172.31.0.12] * (100) [i]\n"
+		" \tvia fd00:172:31::12 on eth0\n"
+		"0000 \n",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(replies); i++) {
+		struct bc_reply r;
+		struct bc_route *rt = NULL;
+		size_t n = 0;
+
+		parse_str(replies[i], &r);
+		assert_int_equal(bc_parse_routes(&r, &rt, &n), 0);
+		assert_int_equal(n, 2);
+		assert_string_equal(rt[0].table, "master4");
+		assert_string_equal(rt[1].table, "master6");
+		assert_string_equal(rt[1].prefix, "fd00:10:244:2::/124");
+		assert_string_equal(rt[1].via, "fd00:172:31::12");
+		assert_string_equal(rt[1].from, "172.31.0.12");
+		free(rt);
+		bc_reply_done(&r);
+	}
+}
+
 /* ---- a big reply ------------------------------------------------------------ */
 
 static void test_big_reply(void **state)
@@ -980,6 +1025,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_grammar),
 		cmocka_unit_test(test_malformed_content),
 		cmocka_unit_test(test_big_reply),
+		cmocka_unit_test(test_two_tables),
 	};
 
 	find_data_dir();
