@@ -349,6 +349,15 @@ static json_t *do_status(const struct roostd_conf *c, const struct share_node *n
 			 n->pool_size);
 		return reply_err(50, msg, NULL);
 	}
+	if (n->has_pool6 && c->address.s_addr && n->pool6_used >= n->pool6_size) {
+		/* Dual-stack: an ADD needs an address of each family. */
+		char net6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &c->pod_net6, net6, sizeof(net6));
+		snprintf(msg, sizeof(msg), "address pool %s/%u is exhausted (%zu of %llu in use)",
+			 net6, c->pod_len6, n->pool6_used, (unsigned long long)n->pool6_size);
+		return reply_err(50, msg, NULL);
+	}
 	if (if_nametoindex(c->bridge_name) == 0) {
 		snprintf(msg, sizeof(msg), "bridge '%s' is missing", c->bridge_name);
 		return reply_err(51, msg, NULL);

@@ -8,7 +8,8 @@
 # routes as they are; an IPv6 entry of egress.no_masquerade keeps the pods'
 # source address towards it (the masquerade counter does not move, while it
 # does for another host); an IPv6 address released by DEL is handed out again
-# only once its veth is gone (a /124 pool, filled up).
+# only once its veth is gone (a /124 pool, filled up; CNI STATUS says it is
+# full).
 . "$(dirname "$0")/lib.sh"
 
 ROOSTCTL=${ROOSTCTL:-$top_builddir/agent/roostctl}
@@ -167,6 +168,9 @@ cni 1 ADD pod-1-99 eth0 "/run/netns/$(ns n1p99)"
 check "node1: one more ADD on the full pool: error naming the IPv6 subnet, nothing reserved ($(records6 1) IPv6, $(pool_used 1) IPv4 records)" \
 	bash -c "jq -e '.msg | test(\"no free address in fd00:10:244:1::/$PLEN6\")' $RST_TMP/cni.out >/dev/null &&
 		[ $(records6 1) = $POOL6 ] && [ $(pool_used 1) = $POOL6 ]"
+cni 1 STATUS "" "" "" "$(netconf 1 1.1.0)"
+check "node1: CNI STATUS on the full IPv6 pool: code 50 naming it" \
+	jq -e ".code == 50 and (.msg | test(\"fd00:10:244:1::/$PLEN6 is exhausted\"))" "$RST_TMP/cni.out"
 # pod-1-5's IPv6 address, from its record; DEL it and ADD pod-1-99 at once:
 # the only free IPv6 address is the one whose veth is being deleted.
 gone=$(basename "$(grep -lx pod-1-5 "$RST_TMP/n1/state/roost6"/fd00:* | head -1)")
