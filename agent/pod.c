@@ -494,10 +494,12 @@ void pod_teardown_done(struct ipam *ipam, struct ipam6 *ipam6, const struct tear
 			  job->container_id, job->ifname, job->host, both[0] ? both : "no address");
 		return;
 	}
-	if (job->held && ipam)
-		(void)ipam_unhold(ipam, job->addr);
-	if (job->held6 && ipam6)
-		(void)ipam6_unhold(ipam6, &job->addr6);
+	/* The log names what was held and is free now, nothing else. */
+	if (!(job->held && ipam && ipam_unhold(ipam, job->addr) == 0))
+		a[0] = '\0';
+	if (!(job->held6 && ipam6 && ipam6_unhold(ipam6, &job->addr6) == 0))
+		a6[0] = '\0';
+	snprintf(both, sizeof(both), "%s%s%s", a, a[0] && a6[0] ? " " : "", a6);
 	log_debug("pod: host veth '%s' of container=%s ifname=%s deleted%s%s", job->host,
 		  job->container_id, job->ifname, both[0] ? "; free again: " : "", both);
 }
