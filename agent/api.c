@@ -418,7 +418,8 @@ static json_t *do_gc(const struct api_ctx *x, const json_t *req)
 
 		/* The attachment's IPv6 address goes with the same veth. */
 		for (size_t k = 0; taken6 && k < n_gone6 && !a6p; k++)
-			if (!taken6[k] && strcmp(gone6[k].container_id, gone[i].container_id) == 0 &&
+			if (!taken6[k] &&
+			    strcmp(gone6[k].container_id, gone[i].container_id) == 0 &&
 			    strcmp(gone6[k].ifname, gone[i].ifname) == 0) {
 				taken6[k] = true;
 				a6p = &gone6[k].address;

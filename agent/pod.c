@@ -479,7 +479,8 @@ out:
 
 void pod_teardown_done(struct ipam *ipam, struct ipam6 *ipam6, const struct teardown_job *job)
 {
-	char a[INET_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "", both[INET_ADDRSTRLEN + INET6_ADDRSTRLEN + 2];
+	char a[INET_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "";
+	char both[INET_ADDRSTRLEN + INET6_ADDRSTRLEN + 2];
 
 	if (job->held)
 		ntoa(job->addr, a);

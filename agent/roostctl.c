@@ -51,8 +51,9 @@ static void usage(FILE *f)
 		"  pods    every address handed out: address, container id, ifname, host\n"
 		"          veth, since.\n"
 		"  audit   compares BIRD's routes with the kernel's `proto bird` routes (both\n"
-		"          families) and the configured nodes, and lists every difference: missing, extra,\n"
-		"          nexthop, unreachable, sync_error, filtered. Exit 1 on any.\n"
+		"          families) and the configured nodes, and lists every\n"
+		"          difference: missing, extra, nexthop, unreachable, sync_error,\n"
+		"          filtered, conflict. Exit 1 on any.\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket PATH   roostd's agent socket (default " DEFAULT_SOCKET ")\n"
@@ -86,9 +87,9 @@ static void print_status(const json_t *r)
 	const json_t *pool6 = json_object_get(r, "pool6");
 	bool v6 = json_object_get(node, "pod_cidr6") != NULL;
 
-	if (!v6)
-		printf("node      %s (%s), AS %lld\n", s_(node, "name"), s_(node, "address"),
-		       i_(node, "asn"));
+	if (!v6 || strcmp(s_(node, "address"), "-") == 0)
+		printf("node      %s (%s), AS %lld\n", s_(node, "name"),
+		       v6 ? s_(node, "address6") : s_(node, "address"), i_(node, "asn"));
 	else
 		printf("node      %s (%s, %s), AS %lld\n", s_(node, "name"), s_(node, "address"),
 		       s_(node, "address6"), i_(node, "asn"));

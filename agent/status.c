@@ -162,8 +162,9 @@ static json_t *status_node6(const struct roostd_conf *c, struct bc_ctl *ctl)
 	else
 		gw[0] = '\0';
 	cidr6(&c->cluster_net6, c->cluster_len6, cl, sizeof(cl));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "address6",
-			 IN6_IS_ADDR_UNSPECIFIED(&c->address6) ? "" : a, "pod_cidr6", pod, "gateway6",
+	if (IN6_IS_ADDR_UNSPECIFIED(&c->address6))
+		a[0] = '\0';
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "address6", a, "pod_cidr6", pod, "gateway6",
 			 gw, "cluster_cidr6", cl, "routes6", list);
 }
 
@@ -496,7 +497,8 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 		const struct bc_peer *m = &c->mesh[i];
 		char sym[64], addr[INET6_ADDRSTRLEN], state[32] = "missing";
 		bool any4 = false, any6 = false;
-		bool need6 = conf_has_v6(c) && (m->pod_len6 || !IN6_IS_ADDR_UNSPECIFIED(&m->address6));
+		bool need6 = conf_has_v6(c) &&
+			     (m->pod_len6 || !IN6_IS_ADDR_UNSPECIFIED(&m->address6));
 		bool need4 = !conf_v6_only(c) && m->address.s_addr;
 
 		bc_symbol(sym, sizeof(sym), "node_", m->name);
