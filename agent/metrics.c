@@ -123,6 +123,31 @@ static void render_bird(FILE *f, const json_t *st, const struct share_node *n)
 				json_integer_value(json_object_get(s, dirs[d])));
 		}
 	}
+	/* Per channel: a session over IPv4 carries ipv4 (its first channel's
+	 * figures above), one with an ipv6 channel (dual-stack, or a session
+	 * over IPv6) reports it as imported6 etc. */
+	help(f, "roost_bgp_channel_routes", "gauge",
+	     "routes per session and address family: imported, exported, and dropped by import policy");
+	json_array_foreach(sessions, i, s)
+	{
+		static const char *const dirs6[] = {"imported6", "exported6", "filtered6"};
+		bool v4 = !strchr(sval(s, "address"), ':') && sval(s, "address")[0];
+
+		for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+			if (v4) {
+				fprintf(f, "roost_bgp_channel_routes{name=\"");
+				label(f, sval(s, "name"));
+				fprintf(f, "\",family=\"ipv4\",direction=\"%s\"} %lld\n", dirs[d],
+					json_integer_value(json_object_get(s, dirs[d])));
+			}
+			if (json_object_get(s, dirs6[d])) {
+				fprintf(f, "roost_bgp_channel_routes{name=\"");
+				label(f, sval(s, "name"));
+				fprintf(f, "\",family=\"ipv6\",direction=\"%s\"} %lld\n", dirs[d],
+					json_integer_value(json_object_get(s, dirs6[d])));
+			}
+		}
+	}
 }
 
 /* Per address family (label family="ipv4"|"ipv6", for the families the

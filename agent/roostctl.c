@@ -85,7 +85,7 @@ static void print_status(const json_t *r)
 	size_t i;
 
 	const json_t *pool6 = json_object_get(r, "pool6");
-	bool v6 = json_object_get(node, "pod_cidr6") != NULL;
+	bool v6 = json_object_get(node, "pod_cidr6") != NULL, ch6 = false;
 
 	if (!v6 || strcmp(s_(node, "address"), "-") == 0)
 		printf("node      %s (%s), AS %lld\n", s_(node, "name"),
@@ -173,14 +173,24 @@ static void print_status(const json_t *r)
 		       s_(s, "session"), s_(s, "owner"));
 	json_array_foreach(json_object_get(r, "announced"), i, s)
 		printf("announce  %s %s: %s\n", s_(s, "prefix"), s_(s, "when"), s_(s, "why"));
-	printf("\n%-16s %-9s %-15s %-10s %-12s %-13s %-5s %8s %8s %8s\n", "SESSION", "KIND",
-	       "ADDRESS", "ASN", "STATE", "SINCE", "BFD", "IMPORTED", "EXPORTED", "FILTERED");
+	/* Sessions with an ipv6 channel (dual-stack): its figures in three
+	 * more columns; an IPv4-only node's table is unchanged. */
+	json_array_foreach(sessions, i, s)
+		if (json_object_get(s, "imported6"))
+			ch6 = true;
+	printf("\n%-16s %-9s %-15s %-10s %-12s %-13s %-5s %8s %8s %8s%s\n", "SESSION", "KIND",
+	       "ADDRESS", "ASN", "STATE", "SINCE", "BFD", "IMPORTED", "EXPORTED", "FILTERED",
+	       ch6 ? " IMPORTED6 EXPORTED6 FILTERED6" : "");
 	json_array_foreach(sessions, i, s)
 	{
-		printf("%-16s %-9s %-15s %-10lld %-12s %-13s %-5s %8lld %8lld %8lld\n",
+		printf("%-16s %-9s %-15s %-10lld %-12s %-13s %-5s %8lld %8lld %8lld",
 		       s_(s, "name"), s_(s, "kind"), s_(s, "address"), i_(s, "asn"),
 		       s_(s, "state"), s_(s, "since"), s_(s, "bfd"), i_(s, "imported"),
 		       i_(s, "exported"), i_(s, "filtered"));
+		if (json_object_get(s, "imported6"))
+			printf(" %9lld %9lld %9lld", i_(s, "imported6"), i_(s, "exported6"),
+			       i_(s, "filtered6"));
+		printf("\n");
 	}
 	if (json_array_size(sessions) == 0)
 		printf("(no BGP sessions configured)\n");

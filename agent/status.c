@@ -69,17 +69,26 @@ static void first_word(const char *s, char *out, size_t len)
 static json_t *session_json(const struct bc_protocol *p, const struct bc_reply *bfd, bool expected)
 {
 	char state[32], bfdbuf[32];
+	json_t *o;
 
 	first_word(p->info, state, sizeof(state));
 	if (!state[0])
 		snprintf(state, sizeof(state), "%s", p->state);
-	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b}", "name",
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b}", "name",
 			 p->name, "kind", session_kind(p->name), "address", p->neighbor, "asn",
 			 (json_int_t)p->neighbor_as, "state", state, "since", p->since, "bfd",
 			 bfd_state(bfd, p->neighbor, bfdbuf, sizeof(bfdbuf)), "imported",
 			 (json_int_t)p->routes_imported, "exported", (json_int_t)p->routes_exported,
 			 "filtered", (json_int_t)(p->import_filtered + p->import_rejected),
 			 "last_error", p->last_error, "expected", expected);
+	/* A session with an ipv6 channel: its figures too (imported etc. are
+	 * the first channel's, IPv4 on a dual-stack session). */
+	if (o && p->has_v6) {
+		json_object_set_new(o, "imported6", json_integer(p->v6_imported));
+		json_object_set_new(o, "exported6", json_integer(p->v6_exported));
+		json_object_set_new(o, "filtered6", json_integer(p->v6_dropped));
+	}
+	return o;
 }
 
 /* Egress masquerade: what the configuration asks, and what the kernel has,
@@ -538,15 +547,21 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 			 c->bird_socket, strerror(-r));
 		goto done;
 	}
-	/* Routes an import policy dropped. */
+	/* Routes an import policy dropped (of the second channel too: IPv6 on
+	 * a dual-stack session). */
 	for (j = 0; j < n_protos; j++) {
 		unsigned dropped = protos[j].import_filtered + protos[j].import_rejected;
 
-		if (strcmp(protos[j].proto, "BGP") != 0 || !dropped)
+		if (strcmp(protos[j].proto, "BGP") != 0)
 			continue;
-		drift(list, "filtered", "", "", "",
-		      "%s (%s) sent %u route(s) that the import policy dropped", protos[j].name,
-		      protos[j].neighbor, dropped);
+		if (dropped)
+			drift(list, "filtered", "", "", "",
+			      "%s (%s) sent %u route(s) that the import policy dropped",
+			      protos[j].name, protos[j].neighbor, dropped);
+		if (protos[j].has_v6 && !protos[j].v6_first && protos[j].v6_dropped)
+			drift(list, "filtered", "", "", "",
+			      "%s (%s) sent %u IPv6 route(s) that the import policy dropped",
+			      protos[j].name, protos[j].neighbor, protos[j].v6_dropped);
 	}
 	out = json_pack("{s:I, s:o}", "checked", (json_int_t)checked, "drift", list);
 done:

@@ -92,7 +92,10 @@ check "roostctl -o json status: node.pod_cidr6, gateway6, pool6.size $POOL6, egr
 		.node.pod_cidr6 == \"fd00:10:244:1::/$PLEN6\" and .node.gateway6 == \"fd00:10:244:1::1\" and
 		.node.address6 == \"fd00:172:31::11\" and .pool6 == {size: $POOL6, used: 1, held: 0} and
 		.egress6.ok and .egress.ok and
-		.routes6 == [{prefix: \"fd00:10:244:2::/$PLEN6\", via: \"fd00:172:31::12\", session: \"node_node2\", owner: \"node2\"}]'"
+		.routes6 == [{prefix: \"fd00:10:244:2::/$PLEN6\", via: \"fd00:172:31::12\", session: \"node_node2\", owner: \"node2\"}] and
+		(.sessions[0] | .imported == 1 and .exported == 1 and .imported6 == 1 and .exported6 == 1 and .filtered6 == 0)'"
+check "roostctl status: the session table has the ipv6 channel's columns (1 imported, 1 exported, 0 filtered)" \
+	grep -Eq '^node_node2 .* Established .* +1 +1 +0 +1 +1 +0$' "$RST_TMP/status.txt"
 
 # ---- roostctl audit: both families ---------------------------------------------------
 check "roostctl audit on the dual-stack node: exit 0" ctl audit
@@ -130,6 +133,9 @@ check "metrics: roost_ip_pool_size{family=\"ipv4\"} 253, used 1 (and roost_pool_
 check "metrics: roost_kernel_routes per family = the kernel's proto bird routes ($kr4 IPv4, $kr6 IPv6)" \
 	bash -c "[ '$(metric 'roost_kernel_routes{family="ipv6"}')' = $kr6 ] && [ $kr6 = 1 ] &&
 		[ '$(metric 'roost_kernel_routes{family="ipv4"}')' = $kr4 ] && [ $kr4 = 1 ]"
+check "metrics: roost_bgp_channel_routes for node_node2: 1 imported per family" \
+	bash -c "[ '$(metric 'roost_bgp_channel_routes{name="node_node2",family="ipv6",direction="imported"}')' = 1 ] &&
+		[ '$(metric 'roost_bgp_channel_routes{name="node_node2",family="ipv4",direction="imported"}')' = 1 ]"
 check "metrics: roost_pod_subnet for both families" \
 	bash -c "[ '$(metric "roost_pod_subnet{family=\"ipv6\",subnet=\"fd00:10:244:1::/$PLEN6\"}")' = 1 ] &&
 		[ '$(metric 'roost_pod_subnet{family="ipv4",subnet="10.244.1.0/24"}')' = 1 ]"
