@@ -349,6 +349,15 @@ static json_t *do_status(const struct roostd_conf *c, const struct share_node *n
 			 n->pool_size);
 		return reply_err(50, msg, NULL);
 	}
+	if (n->has_pool6 && c->address.s_addr && n->pool6_used >= n->pool6_size) {
+		/* Dual-stack: an ADD needs an address of each family. */
+		char net6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &c->pod_net6, net6, sizeof(net6));
+		snprintf(msg, sizeof(msg), "address pool %s/%u is exhausted (%zu of %llu in use)",
+			 net6, c->pod_len6, n->pool6_used, (unsigned long long)n->pool6_size);
+		return reply_err(50, msg, NULL);
+	}
 	if (if_nametoindex(c->bridge_name) == 0) {
 		snprintf(msg, sizeof(msg), "bridge '%s' is missing", c->bridge_name);
 		return reply_err(51, msg, NULL);
@@ -368,8 +377,10 @@ static json_t *do_gc(const struct api_ctx *x, const json_t *req)
 {
 	const json_t *valid = json_object_get(req, "valid");
 	struct ipam_record *gone = NULL;
+	struct ipam6_record *gone6 = NULL;
 	struct ipam_key *keys;
-	size_t n = json_array_size(valid), n_gone = 0, i;
+	bool *taken6;
+	size_t n = json_array_size(valid), n_gone = 0, n_gone6 = 0, i;
 	json_t *released;
 	char a[INET_ADDRSTRLEN], host[16];
 	int r;
@@ -395,34 +406,26 @@ static json_t *do_gc(const struct api_ctx *x, const json_t *req)
 	r = x->ipam ? ipam_gc_hold(x->ipam, keys, n, &gone, &n_gone) : 0;
 	released = json_array();
 	if (x->ipam6) {
-		/* Dual-stack: the IPv6 records go at once (not held); on an
-		 * IPv6-only node their veths go here too. */
-		struct ipam6_record *gone6 = NULL;
-		size_t n_gone6 = 0;
-		char a6[INET6_ADDRSTRLEN];
-		struct in_addr none = {0};
-		int r6 = ipam6_gc(x->ipam6, keys, n, false, &gone6, &n_gone6);
+		int r6 = ipam6_gc(x->ipam6, keys, n, true, &gone6, &n_gone6);
 
-		for (i = 0; i < n_gone6; i++) {
-			if (!x->ipam)
-				(void)pod_release_held(x->conf, NULL, x->td, gone6[i].container_id,
-						       gone6[i].ifname, none);
-			inet_ntop(AF_INET6, &gone6[i].address, a6, sizeof(a6));
-			json_array_append_new(released,
-					      json_pack("{s:s, s:s, s:s}", "container_id",
-							gone6[i].container_id, "ifname",
-							gone6[i].ifname, "address", a6));
-			log_info("pod: gc released container=%s ifname=%s address=%s",
-				 gone6[i].container_id, gone6[i].ifname, a6);
-		}
-		free(gone6);
 		if (r6 < 0 && r == 0)
 			r = r6;
 	}
 	free(keys);
+	taken6 = calloc(n_gone6 + 1, sizeof(*taken6));
 	for (i = 0; i < n_gone; i++) {
-		(void)pod_release_held(x->conf, x->ipam, x->td, gone[i].container_id,
-				       gone[i].ifname, gone[i].address);
+		const struct in6_addr *a6p = NULL;
+
+		/* The attachment's IPv6 address goes with the same veth. */
+		for (size_t k = 0; taken6 && k < n_gone6 && !a6p; k++)
+			if (!taken6[k] &&
+			    strcmp(gone6[k].container_id, gone[i].container_id) == 0 &&
+			    strcmp(gone6[k].ifname, gone[i].ifname) == 0) {
+				taken6[k] = true;
+				a6p = &gone6[k].address;
+			}
+		(void)pod_release_held(x->conf, x->ipam, x->ipam6, x->td, gone[i].container_id,
+				       gone[i].ifname, &gone[i].address, a6p);
 		if (pod_host_veth_name(gone[i].container_id, gone[i].ifname, host) < 0)
 			strcpy(host, "none");
 		json_array_append_new(released,
@@ -432,6 +435,23 @@ static json_t *do_gc(const struct api_ctx *x, const json_t *req)
 		log_info("pod: gc released container=%s ifname=%s address=%s host_veth=%s",
 			 gone[i].container_id, gone[i].ifname, a, host);
 	}
+	for (i = 0; i < n_gone6; i++) {
+		char a6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &gone6[i].address, a6, sizeof(a6));
+		if (!taken6 || !taken6[i])
+			/* Its own veth (IPv6-only node, or no IPv4 record). */
+			(void)pod_release_held(x->conf, NULL, x->ipam6, x->td,
+					       gone6[i].container_id, gone6[i].ifname, NULL,
+					       &gone6[i].address);
+		json_array_append_new(released, json_pack("{s:s, s:s, s:s}", "container_id",
+							  gone6[i].container_id, "ifname",
+							  gone6[i].ifname, "address", a6));
+		log_info("pod: gc released container=%s ifname=%s address=%s",
+			 gone6[i].container_id, gone6[i].ifname, a6);
+	}
+	free(taken6);
+	free(gone6);
 	free(gone);
 	if (r < 0) {
 		json_decref(released);
@@ -531,6 +551,15 @@ json_t *api_node_query(const json_t *req, const struct roostd_conf *c, const str
 		json_object_set_new(st, "pool", json_pack("{s:I, s:I}", "size",
 							  (json_int_t)n->pool_size, "used",
 							  (json_int_t)n->pool_used));
+		if (n->has_pool6)
+			/* json_int_t is signed: a /64's 2^64 - 2 shows as 2^63 - 1. */
+			json_object_set_new(
+				st, "pool6",
+				json_pack("{s:I, s:I, s:I}", "size",
+					  (json_int_t)(n->pool6_size > INT64_MAX ? INT64_MAX
+										 : n->pool6_size),
+					  "used", (json_int_t)n->pool6_used, "held",
+					  (json_int_t)n->pool6_held));
 		if (ds)
 			json_object_set_new(st, "datastore", ds_status_json(ds));
 		return reply_ok(st);
@@ -572,6 +601,10 @@ static json_t *dispatch(const struct api_ctx *x, const json_t *req, int nsfd, bo
 							    : (size_t)ipam6_size(x->ipam6),
 				       .pool_used = x->ipam ? ipam_used(x->ipam)
 							    : ipam6_used(x->ipam6),
+				       .has_pool6 = x->ipam6 != NULL,
+				       .pool6_size = ipam6_size(x->ipam6),
+				       .pool6_used = ipam6_used(x->ipam6),
+				       .pool6_held = ipam6_held(x->ipam6),
 				       .bird_pid = x->bird ? x->bird->pid : 0};
 
 		return api_node_query(req, x->conf, &n, x->ds);
@@ -956,14 +989,16 @@ static bool client_read(struct api *a, size_t i, const struct api_ctx *ctx)
 	return true;
 }
 
-static void job_done(void *ipam, const struct teardown_job *job)
+static void job_done(void *arg, const struct teardown_job *job)
 {
-	pod_teardown_done(ipam, job);
+	const struct api_ctx *ctx = arg;
+
+	pod_teardown_done(ctx->ipam, ctx->ipam6, job);
 }
 
 void api_teardown_done(struct api *a, const struct api_ctx *ctx)
 {
-	(void)teardown_reap(ctx->td, job_done, ctx->ipam);
+	(void)teardown_reap(ctx->td, job_done, (void *)ctx);
 	if (!a)
 		return;
 	/* Each parked request is tried again; the array reorders on close. */

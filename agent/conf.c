@@ -1523,11 +1523,40 @@ static bool cidr_overlap(const struct conf_cidr *a, const struct conf_cidr *b)
 	return (ntohl(a->net.s_addr) & m) == (ntohl(b->net.s_addr) & m);
 }
 
-/* egress.no_masquerade: a list of IPv4 CIDRs, none inside the cluster's pod
- * CIDR (never masqueraded anyway), none overlapping another. */
+/* One IPv6 entry of egress.no_masquerade (it has a ':'): not inside the
+ * cluster's IPv6 pod CIDR, overlapping no other IPv6 entry. idx6[j] is the
+ * list index of c->no_masquerade6[j]. */
+static int load_no_masquerade6(struct ctx *x, const config_setting_t *e, const char *name,
+			       const int *idx6, struct roostd_conf *c)
+{
+	struct conf_cidr6 *k = &c->no_masquerade6[c->n_no_masquerade6];
+	const char *v = config_setting_get_string(e);
+	int r;
+
+	if ((r = parse_cidr6(x, e, v, &k->net, &k->len)) < 0)
+		return r;
+	if (c->cluster_len6 && k->len >= c->cluster_len6 &&
+	    same6(&k->net, &c->cluster_net6, c->cluster_len6))
+		return fail(x, e, "%s: '%s' is inside cluster.pod_cidr6, which is never masqueraded",
+			    name, v);
+	for (size_t j = 0; j < c->n_no_masquerade6; j++) {
+		const struct conf_cidr6 *o = &c->no_masquerade6[j];
+
+		if (same6(&k->net, &o->net, k->len < o->len ? k->len : o->len))
+			return fail(x, e, "%s: '%s' overlaps egress.no_masquerade[%d]", name, v,
+				    idx6[j]);
+	}
+	c->n_no_masquerade6++;
+	return 0;
+}
+
+/* egress.no_masquerade: a list of CIDRs of either family (an IPv6 one goes
+ * into table ip6 roost), none inside the cluster's pod CIDR of its family
+ * (never masqueraded anyway), none overlapping another. */
 static int load_no_masquerade(struct ctx *x, const config_setting_t *g, struct roostd_conf *c)
 {
 	const config_setting_t *l = member(g, "no_masquerade");
+	_cleanup_free_ int *idx4 = NULL, *idx6 = NULL;
 	int n;
 
 	if (!l)
@@ -1538,11 +1567,14 @@ static int load_no_masquerade(struct ctx *x, const config_setting_t *g, struct r
 	if (n > CONF_NO_MASQ_MAX)
 		return fail(x, l, "egress.no_masquerade: %d networks, at most %d", n, CONF_NO_MASQ_MAX);
 	c->no_masquerade = calloc((size_t)n + 1, sizeof(*c->no_masquerade));
-	if (!c->no_masquerade)
+	c->no_masquerade6 = calloc((size_t)n + 1, sizeof(*c->no_masquerade6));
+	idx4 = calloc((size_t)n + 1, sizeof(*idx4));
+	idx6 = calloc((size_t)n + 1, sizeof(*idx6));
+	if (!c->no_masquerade || !c->no_masquerade6 || !idx4 || !idx6)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-		struct conf_cidr *k = &c->no_masquerade[i];
+		struct conf_cidr *k = &c->no_masquerade[c->n_no_masquerade];
 		struct conf_cidr cl = {c->cluster_net, c->cluster_len};
 		char name[256];
 		int r;
@@ -1551,17 +1583,23 @@ static int load_no_masquerade(struct ctx *x, const config_setting_t *g, struct r
 		if (config_setting_type(e) != CONFIG_TYPE_STRING)
 			return fail(x, e, "%s: expected a CIDR in double quotes like \"192.0.2.0/24\"",
 				    name);
+		if (strchr(config_setting_get_string(e), ':')) {
+			idx6[c->n_no_masquerade6] = i;
+			if ((r = load_no_masquerade6(x, e, name, idx6, c)) < 0)
+				return r;
+			continue;
+		}
 		if ((r = parse_cidr(x, e, config_setting_get_string(e), &k->net, &k->len)) < 0)
 			return r;
 		if (c->cluster_len && k->len >= cl.len && cidr_overlap(k, &cl))
 			return fail(x, e,
 				    "%s: '%s' is inside cluster.pod_cidr, which is never masqueraded",
 				    name, config_setting_get_string(e));
-		for (int j = 0; j < i; j++)
+		for (size_t j = 0; j < c->n_no_masquerade; j++)
 			if (cidr_overlap(k, &c->no_masquerade[j]))
 				return fail(x, e, "%s: '%s' overlaps egress.no_masquerade[%d]", name,
-					    config_setting_get_string(e), j);
-		c->n_no_masquerade++;
+					    config_setting_get_string(e), idx4[j]);
+		idx4[c->n_no_masquerade++] = i;
 	}
 	return 0;
 }
@@ -2145,6 +2183,7 @@ void conf_free(struct roostd_conf *c)
 	free(c->ds_subnet_env);
 	free(c->static_routes);
 	free(c->no_masquerade);
+	free(c->no_masquerade6);
 	free(c->route_reflectors);
 	for (size_t i = 0; i < c->n_peers; i++) {
 		free((void *)c->peers[i].import);

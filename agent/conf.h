@@ -25,7 +25,12 @@ struct conf_cidr {
 	unsigned len;
 };
 
-/* egress.no_masquerade: at most this many networks. */
+struct conf_cidr6 {
+	struct in6_addr net;
+	unsigned len;
+};
+
+/* egress.no_masquerade: at most this many networks (both families). */
 #define CONF_NO_MASQ_MAX 256
 
 struct roostd_conf {
@@ -124,8 +129,10 @@ struct roostd_conf {
 
 	/* egress (agent/egress.c) */
 	bool masquerade;                /* egress.masquerade (default true) */
-	struct conf_cidr *no_masquerade; /* owned; egress.no_masquerade */
+	struct conf_cidr *no_masquerade; /* owned; egress.no_masquerade, IPv4 entries */
 	size_t n_no_masquerade;
+	struct conf_cidr6 *no_masquerade6; /* owned; egress.no_masquerade, IPv6 entries */
+	size_t n_no_masquerade6;
 
 	/* bird (all strings owned) */
 	char *bird_binary, *bird_config, *bird_socket, *bird_pidfile, *bird_include;

@@ -20,8 +20,9 @@
  * netlink batch: the kernel switches from the old rules to the new ones in
  * one transaction, and connections already translated keep their mapping in
  * conntrack. A node with an IPv6 pod subnet gets `table ip6 roost` of the
- * same shape (render_ip6(): set cluster, the postrouting chain; no
- * no_masquerade set, egress.no_masquerade being IPv4), in the same script.
+ * same shape (render_ip6(): set cluster, set no_masquerade with the IPv6
+ * entries of egress.no_masquerade, the postrouting chain), in the same
+ * script.
  *
  * One libnftables context, kept for roostd's life, serves every thread
  * under one mutex (start on the main thread before the loop, reloads on the
@@ -83,11 +84,11 @@ static void render_ip(const struct roostd_conf *c, FILE *f)
 	fprintf(f, "}\n");
 }
 
-/* The IPv6 table, of the same shape (egress.no_masquerade lists IPv4
- * networks only: its set is IPv4's alone). */
+/* The IPv6 table, of the same shape, with egress.no_masquerade's IPv6
+ * entries in its own no_masquerade set. */
 static void render_ip6(const struct roostd_conf *c, FILE *f)
 {
-	char pod[INET6_ADDRSTRLEN], cl[INET6_ADDRSTRLEN];
+	char pod[INET6_ADDRSTRLEN], cl[INET6_ADDRSTRLEN], e[INET6_ADDRSTRLEN];
 
 	inet_ntop(AF_INET6, &c->pod_net6, pod, sizeof(pod));
 	inet_ntop(AF_INET6, &c->cluster_net6, cl, sizeof(cl));
@@ -96,9 +97,19 @@ static void render_ip6(const struct roostd_conf *c, FILE *f)
 		c->name);
 	fprintf(f, "\tset cluster {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { %s/%u }\n\t}\n",
 		cl, c->cluster_len6);
+	fprintf(f, "\tset no_masquerade {\n\t\ttype ipv6_addr\n\t\tflags interval\n");
+	if (c->n_no_masquerade6) {
+		fprintf(f, "\t\telements = {");
+		for (size_t i = 0; i < c->n_no_masquerade6; i++) {
+			inet_ntop(AF_INET6, &c->no_masquerade6[i].net, e, sizeof(e));
+			fprintf(f, "%s %s/%u", i ? "," : "", e, c->no_masquerade6[i].len);
+		}
+		fprintf(f, " }\n");
+	}
+	fprintf(f, "\t}\n");
 	fprintf(f, "\tchain postrouting {\n"
 		   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-		   "\t\tip6 saddr %s/%u ip6 daddr != @cluster ip6 daddr != ff00::/8 counter masquerade fully-random\n"
+		   "\t\tip6 saddr %s/%u ip6 daddr != @cluster ip6 daddr != @no_masquerade ip6 daddr != ff00::/8 counter masquerade fully-random\n"
 		   "\t}\n",
 		pod, c->pod_len6);
 	fprintf(f, "}\n");
@@ -215,7 +226,7 @@ static json_t *run_json(const char *cmd, char *err, size_t errlen)
 }
 
 /* {"nftables": [{"metainfo": ...}, {"table": {"family": "ip", "name": ...}}, ...]} */
-static bool has_table(const json_t *o)
+static bool has_table(const json_t *o, const char *family)
 {
 	const json_t *e;
 	size_t i;
@@ -223,9 +234,10 @@ static bool has_table(const json_t *o)
 	json_array_foreach(json_object_get(o, "nftables"), i, e)
 	{
 		const json_t *t = json_object_get(e, "table");
+		const char *name = json_string_value(json_object_get(t, "name"));
+		const char *fam = json_string_value(json_object_get(t, "family"));
 
-		if (t && json_is_string(json_object_get(t, "name")) &&
-		    strcmp(json_string_value(json_object_get(t, "name")), EGRESS_TABLE) == 0)
+		if (name && fam && strcmp(name, EGRESS_TABLE) == 0 && strcmp(fam, family) == 0)
 			return true;
 	}
 	return false;
@@ -258,31 +270,41 @@ static long long masq_counter(const json_t *o)
 	return -1;
 }
 
+/* The table of one family ("ip", "ip6"): present, and its rule's counter. */
+static int family_state(const char *family, bool *ret_present, long long *ret_count, char *err,
+			size_t errlen)
+{
+	char cmd[64];
+	json_t *o;
+
+	snprintf(cmd, sizeof(cmd), "list tables %s", family);
+	o = run_json(cmd, err, errlen);
+	if (!o)
+		return -EIO;
+	*ret_present = has_table(o, family);
+	json_decref(o);
+	if (!*ret_present)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "list chain %s " EGRESS_TABLE " postrouting", family);
+	o = run_json(cmd, err, errlen);
+	if (!o)
+		return -EIO;
+	*ret_count = masq_counter(o);
+	json_decref(o);
+	return 0;
+}
+
 int egress_state_get(struct egress_state *ret)
 {
-	json_t *o;
-	int r = 0;
+	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->masqueraded = -1;
+	ret->masqueraded = ret->masqueraded6 = -1;
 	pthread_mutex_lock(&nft_mu);
-	o = run_json("list tables ip", ret->error, sizeof(ret->error));
-	if (!o) {
-		r = -EIO;
-		goto out;
-	}
-	ret->present = has_table(o);
-	json_decref(o);
-	if (!ret->present)
-		goto out;
-	o = run_json("list chain ip " EGRESS_TABLE " postrouting", ret->error, sizeof(ret->error));
-	if (!o) {
-		r = -EIO;
-		goto out;
-	}
-	ret->masqueraded = masq_counter(o);
-	json_decref(o);
-out:
+	r = family_state("ip", &ret->present, &ret->masqueraded, ret->error, sizeof(ret->error));
+	if (r == 0)
+		r = family_state("ip6", &ret->present6, &ret->masqueraded6, ret->error,
+				 sizeof(ret->error));
 	pthread_mutex_unlock(&nft_mu);
 	return r;
 }

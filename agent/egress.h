@@ -3,8 +3,8 @@
  * egress.h - the node's egress masquerade: the nftables table roostd owns.
  *
  * Pod traffic that leaves the cluster's networks is masqueraded to the
- * node's address in `table ip roost` (one table per address family; IPv6
- * will get `table ip6 roost` of the same shape). roostd replaces the table
+ * node's address in `table ip roost` (one table per address family: a
+ * node with an IPv6 pod subnet has `table ip6 roost` of the same shape). roostd replaces the table
  * as a whole, in one nftables transaction, at every start and reload, and
  * deletes it when egress.masquerade is turned off. It never deletes it on
  * exit: masquerading goes on while roostd restarts.
@@ -32,6 +32,8 @@ int egress_apply(const char *script, char *err, size_t errlen);
 struct egress_state {
 	bool present;            /* table ip roost exists */
 	long long masqueraded;   /* connections the masquerade rule translated, -1 unknown */
+	bool present6;           /* table ip6 roost exists */
+	long long masqueraded6;  /* ... its rule's count, -1 unknown */
 	char error[256];         /* "" unless nftables could not be asked */
 };
 

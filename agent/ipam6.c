@@ -13,8 +13,11 @@
  *
  * A deferred allocation (ipam6_allocate_deferred) puts the entry in memory
  * at once and has a thread write the record (p->sync); ipam6_commit() joins
- * it and takes the entry back when the write failed. Every call that
- * changes the pool commits first, so at most one write is in flight.
+ * it and takes the entry back when the write failed. A deferred release
+ * (ipam6_release_deferred) has the thread remove the record; ipam6_commit()
+ * then drops the entry or marks it held, or keeps it when the removal
+ * failed. Every call that changes the pool commits first, so at most one
+ * write or removal is in flight.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -62,11 +65,15 @@ struct ipam6 {
 	struct entry *e; /* owned, sorted by addr */
 	size_t n, cap;
 	/* ipam6_allocate_deferred(): the record written (and synced) by a
-	 * thread while the ADD does its netlink work; ipam6_commit() joins it.
-	 * The thread touches the folder, name, content and err only. */
+	 * thread while the ADD does its netlink work; ipam6_release_deferred():
+	 * the record removed (and the folder synced) by a thread while the DEL
+	 * does its own. ipam6_commit() joins it. The thread touches the
+	 * folder, name, content, err and was_gone only. */
 	struct {
 		bool pending;
 		bool threaded;
+		bool release, hold; /* a removal (else a write); hold: keep the address */
+		bool was_gone;      /* the removal found no file */
 		pthread_t thread;
 		u128 addr;
 		u128 prev_cursor;
@@ -483,8 +490,28 @@ static void *sync_thread(void *arg)
 {
 	struct ipam6 *p = arg;
 
-	p->sync.err = write_file_atomic(p, p->sync.name, p->sync.content, true);
+	if (!p->sync.release) {
+		p->sync.err = write_file_atomic(p, p->sync.name, p->sync.content, true);
+		return NULL;
+	}
+	/* A removal: ENOENT (removed by hand) is what was wanted anyway. */
+	p->sync.was_gone = false;
+	p->sync.err = 0;
+	if (unlinkat(p->dirfd, p->sync.name, 0) < 0) {
+		p->sync.was_gone = errno == ENOENT;
+		p->sync.err = errno == ENOENT ? 0 : -errno;
+	}
+	if (p->sync.err == 0)
+		p->sync.err = fsync_dir(p);
 	return NULL;
+}
+
+static void sync_start(struct ipam6 *p)
+{
+	p->sync.pending = true;
+	p->sync.threaded = pthread_create(&p->sync.thread, NULL, sync_thread, p) == 0;
+	if (!p->sync.threaded)
+		(void)sync_thread(p); /* no thread: in line */
 }
 
 int ipam6_allocate_deferred(struct ipam6 *p, const char *container_id, const char *ifname,
@@ -526,14 +553,12 @@ int ipam6_allocate_deferred(struct ipam6 *p, const char *container_id, const cha
 		free(rec);
 		return r;
 	}
-	p->sync.pending = true;
+	p->sync.release = false;
 	p->sync.addr = v;
 	p->sync.prev_cursor = p->cursor;
 	p->sync.err = 0;
 	p->cursor = v;
-	p->sync.threaded = pthread_create(&p->sync.thread, NULL, sync_thread, p) == 0;
-	if (!p->sync.threaded)
-		(void)sync_thread(p); /* no thread: in line */
+	sync_start(p);
 	if (ret_addr)
 		*ret_addr = from_u128(v);
 	return 0;
@@ -550,6 +575,25 @@ int ipam6_commit(struct ipam6 *p)
 	if (p->sync.threaded)
 		pthread_join(p->sync.thread, NULL);
 	p->sync.pending = p->sync.threaded = false;
+	if (p->sync.release) {
+		i = lower_bound(p, p->sync.addr);
+		if (i >= p->n || p->e[i].addr != p->sync.addr)
+			return 0; /* cannot happen: nothing else changes the pool meanwhile */
+		if (p->sync.err < 0)
+			/* Maybe not gone for good: the address stays reserved; a
+			 * retry finds the file gone and finishes. */
+			return log_errno(LOG_ERR, p->sync.err,
+					 "ipam6: '%s': cannot remove the record '%s'", p->path,
+					 p->sync.name);
+		if (p->sync.was_gone)
+			log_warn("ipam6: '%s': the record '%s' was already gone from disk, ignoring",
+				 p->path, p->sync.name);
+		if (p->sync.hold)
+			p->e[i].held = true;
+		else
+			remove_at(p, i);
+		return 0;
+	}
 	if (p->sync.err < 0) {
 		/* Not on disk (write_file_atomic left nothing): not reserved. */
 		i = lower_bound(p, p->sync.addr);
@@ -611,6 +655,66 @@ int ipam6_release(struct ipam6 *p, const char *container_id, const char *ifname,
 	if (ret_addr)
 		*ret_addr = a;
 	return 0;
+}
+
+int ipam6_release_deferred(struct ipam6 *p, const char *container_id, const char *ifname,
+			   bool hold, struct in6_addr *ret_addr)
+{
+	ssize_t i;
+	int r;
+
+	if (!p || !ipam_container_id_valid(container_id) || !ipam_ifname_valid(ifname))
+		return -ENOENT;
+	r = ipam6_commit(p);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "ipam6: '%s': an earlier step failed", p->path);
+	i = find_attachment(p, container_id, ifname);
+	if (i < 0)
+		return -ENOENT;
+	if (ret_addr)
+		*ret_addr = p->e[i].rec->address;
+	p->sync.release = true;
+	p->sync.hold = hold;
+	p->sync.addr = p->e[i].addr;
+	p->sync.err = 0;
+	u128_name(p->e[i].addr, p->sync.name);
+	sync_start(p);
+	return 0;
+}
+
+void ipam6_abort_release(struct ipam6 *p)
+{
+	ssize_t i;
+	int r;
+
+	if (!p || !p->sync.pending || !p->sync.release)
+		return;
+	if (p->sync.threaded)
+		pthread_join(p->sync.thread, NULL);
+	p->sync.pending = p->sync.threaded = false;
+	if (p->sync.was_gone && p->sync.err == 0)
+		return; /* it was not on disk before either */
+	/* Removed (or maybe): the record goes back as it was. */
+	i = (ssize_t)lower_bound(p, p->sync.addr);
+	if ((size_t)i >= p->n || p->e[i].addr != p->sync.addr)
+		return;
+	snprintf(p->sync.content, sizeof(p->sync.content), "%s\n%s\n%lld\n%s\n",
+		 p->e[i].rec->container_id, p->e[i].rec->ifname, (long long)p->e[i].rec->since,
+		 p->e[i].rec->origin);
+	r = write_file_atomic(p, p->sync.name, p->sync.content, true);
+	if (r < 0)
+		log_errno(LOG_ERR, r,
+			  "ipam6: '%s': cannot write back the record %s of '%s'/'%s' (still reserved in memory)",
+			  p->path, p->sync.name, p->e[i].rec->container_id, p->e[i].rec->ifname);
+}
+
+size_t ipam6_held(const struct ipam6 *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; p && i < p->n; i++)
+		n += p->e[i].held;
+	return n;
 }
 
 int ipam6_unhold(struct ipam6 *p, const struct in6_addr *addr)

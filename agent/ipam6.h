@@ -77,6 +77,18 @@ int ipam6_release(struct ipam6 *p, const char *container_id, const char *ifname,
 		  struct in6_addr *ret_addr);
 int ipam6_unhold(struct ipam6 *p, const struct in6_addr *addr);
 
+/* ipam6_release() in two steps, as ipam_release_deferred(): a thread
+ * removes the record (and syncs the folder) while the caller does its
+ * other work; ipam6_commit() then drops the address (or holds it, with
+ * hold set), or returns -errno and keeps it reserved. ipam6_abort_release()
+ * instead keeps the address and writes its record back. 0 (*ret_addr, may
+ * be NULL), -ENOENT when the attachment has no address. */
+int ipam6_release_deferred(struct ipam6 *p, const char *container_id, const char *ifname,
+			   bool hold, struct in6_addr *ret_addr);
+void ipam6_abort_release(struct ipam6 *p);
+/* Addresses held (counted in ipam6_used(): no one can have them). */
+size_t ipam6_held(const struct ipam6 *p);
+
 int ipam6_find(const struct ipam6 *p, const char *container_id, const char *ifname,
 	       struct ipam6_record *ret);
 /* Every record, ordered by address; *ret owned (free()), NULL when none. */

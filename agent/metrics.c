@@ -4,6 +4,8 @@
  * behind it (see metrics.h). Serving it is metrics-http.c's job, writing it
  * to a file metrics-textfile.c's.
  */
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "metrics.h"
 #include "datastore.h"
+#include "netdev.h"
 #include "status.h"
 
 static const double bucket_le[METRICS_N_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -120,10 +123,89 @@ static void render_bird(FILE *f, const json_t *st, const struct share_node *n)
 				json_integer_value(json_object_get(s, dirs[d])));
 		}
 	}
+	/* Per channel: a session over IPv4 carries ipv4 (its first channel's
+	 * figures above), one with an ipv6 channel (dual-stack, or a session
+	 * over IPv6) reports it as imported6 etc. */
+	help(f, "roost_bgp_channel_routes", "gauge",
+	     "routes per session and address family: imported, exported, and dropped by import policy");
+	json_array_foreach(sessions, i, s)
+	{
+		static const char *const dirs6[] = {"imported6", "exported6", "filtered6"};
+		bool v4 = !strchr(sval(s, "address"), ':') && sval(s, "address")[0];
+
+		for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+			if (v4) {
+				fprintf(f, "roost_bgp_channel_routes{name=\"");
+				label(f, sval(s, "name"));
+				fprintf(f, "\",family=\"ipv4\",direction=\"%s\"} %lld\n", dirs[d],
+					json_integer_value(json_object_get(s, dirs[d])));
+			}
+			if (json_object_get(s, dirs6[d])) {
+				fprintf(f, "roost_bgp_channel_routes{name=\"");
+				label(f, sval(s, "name"));
+				fprintf(f, "\",family=\"ipv6\",direction=\"%s\"} %lld\n", dirs[d],
+					json_integer_value(json_object_get(s, dirs6[d])));
+			}
+		}
+	}
+}
+
+/* Per address family (label family="ipv4"|"ipv6", for the families the
+ * node has): its pod subnet, the pool, and the routes BIRD installed in
+ * the kernel (`proto bird`, counted through netlink here, on the caller's
+ * thread). roost_pool_size and roost_pool_used stay as they were (the
+ * IPv4 pool, the IPv6 one on an IPv6-only node). */
+static void render_families(FILE *f, const struct roostd_conf *c, const struct share_node *n)
+{
+	bool has4 = !c->no_pods && !conf_v6_only(c), has6 = n->has_pool6;
+	struct netdev *nd = NULL;
+	int k4 = -1, k6 = -1;
+	char a[INET6_ADDRSTRLEN];
+
+	if (netdev_open(&nd) == 0) {
+		k4 = netdev_route_count_proto(nd, RTPROT_BIRD);
+		if (conf_has_v6(c))
+			k6 = netdev_route6_count_proto(nd, RTPROT_BIRD);
+		netdev_free(nd);
+	}
+	help(f, "roost_pod_subnet", "gauge",
+	     "1 for the pod subnet of each family this node owns and announces");
+	if (has4)
+		fprintf(f, "roost_pod_subnet{family=\"ipv4\",subnet=\"%s/%u\"} 1\n",
+			inet_ntop(AF_INET, &c->pod_net, a, sizeof(a)), c->pod_len);
+	if (has6)
+		fprintf(f, "roost_pod_subnet{family=\"ipv6\",subnet=\"%s/%u\"} 1\n",
+			inet_ntop(AF_INET6, &c->pod_net6, a, sizeof(a)), c->pod_len6);
+	help(f, "roost_ip_pool_size", "gauge",
+	     "addresses the node's pod subnet of a family can hand out (a /64: 2^64 - 2)");
+	if (has4 && c->address.s_addr)
+		fprintf(f, "roost_ip_pool_size{family=\"ipv4\"} %zu\n", n->pool_size);
+	if (has6)
+		fprintf(f, "roost_ip_pool_size{family=\"ipv6\"} %llu\n",
+			(unsigned long long)n->pool6_size);
+	help(f, "roost_ip_pool_used", "gauge",
+	     "addresses of a family handed out (held ones included)");
+	if (has4 && c->address.s_addr)
+		fprintf(f, "roost_ip_pool_used{family=\"ipv4\"} %zu\n", n->pool_used);
+	if (has6)
+		fprintf(f, "roost_ip_pool_used{family=\"ipv6\"} %zu\n", n->pool6_used);
+	help(f, "roost_ip_pool_held", "gauge",
+	     "released addresses of a family held until their pod's veth is gone");
+	if (has4 && c->address.s_addr)
+		fprintf(f, "roost_ip_pool_held{family=\"ipv4\"} %zu\n", n->pool_held);
+	if (has6)
+		fprintf(f, "roost_ip_pool_held{family=\"ipv6\"} %zu\n", n->pool6_held);
+	help(f, "roost_kernel_routes", "gauge",
+	     "routes BIRD installed in the kernel's main table (proto bird), by family");
+	if (k4 >= 0 && !conf_v6_only(c))
+		fprintf(f, "roost_kernel_routes{family=\"ipv4\"} %d\n", k4);
+	if (k6 >= 0)
+		fprintf(f, "roost_kernel_routes{family=\"ipv6\"} %d\n", k6);
 }
 
 /* The pool, reloads, the datastore and session transitions. */
-static void render_node(FILE *f, const struct share_node *n, struct datastore *ds)
+static void render_node(FILE *f, const struct roostd_conf *c, const struct share_node *n,
+			struct datastore *ds)
 {
 	help(f, "roost_pods", "gauge", "pod attachments holding an address");
 	fprintf(f, "roost_pods %zu\n", n->pool_used);
@@ -131,6 +213,8 @@ static void render_node(FILE *f, const struct share_node *n, struct datastore *d
 	fprintf(f, "roost_pool_size %zu\n", n->pool_size);
 	help(f, "roost_pool_used", "gauge", "addresses handed out");
 	fprintf(f, "roost_pool_used %zu\n", n->pool_used);
+
+	render_families(f, c, n);
 
 	help(f, "roost_reloads_total", "counter", "SIGHUP reloads by result");
 	fprintf(f, "roost_reloads_total{result=\"ok\"} %lu\n", n->reloads_ok);
@@ -201,7 +285,7 @@ char *metrics_render(struct metrics *m, const struct roostd_conf *c, const struc
 		return NULL;
 	}
 	render_bird(f, st, n);
-	render_node(f, n, m->ds);
+	render_node(f, c, n, m->ds);
 	render_requests(f, &counters);
 	json_decref(st);
 	if (fclose(f) != 0) {

@@ -1183,3 +1183,57 @@ int netdev_route6_exists(struct netdev *nd, const struct in6_addr *dst, unsigned
 	}
 	return 0;
 }
+
+/* ---- Dual-stack: the kernel's IPv6 routes, for roostctl audit ---- */
+
+int netdev_route6_list(struct netdev *nd, unsigned char proto, struct netdev_route6 **ret,
+		       size_t *ret_n)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct netdev_route6 *list = NULL, *grown;
+	struct nl_object *obj;
+	size_t n = 0, cap = 0;
+	int err;
+
+	err = rtnl_route_alloc_cache(nd->sk, AF_INET6, 0, &cache);
+	if (err < 0)
+		return nle_log(LOG_ERR, err, "routes: IPv6 dump failed");
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
+		struct nl_addr *d = rtnl_route_get_dst(route), *g;
+		struct rtnl_nexthop *nh;
+		struct netdev_route6 *r;
+
+		if (rtnl_route_get_family(route) != AF_INET6 ||
+		    rtnl_route_get_table(route) != RT_TABLE_MAIN ||
+		    (proto && rtnl_route_get_protocol(route) != proto))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				free(list);
+				return log_errno(LOG_ERR, ENOMEM, "routes: out of memory");
+			}
+			list = grown;
+		}
+		r = &list[n++];
+		memset(r, 0, sizeof(*r));
+		if (d && nl_addr_get_len(d) == 16)
+			memcpy(&r->dst, nl_addr_get_binary_addr(d), 16);
+		r->plen = d ? nl_addr_get_prefixlen(d) : 0;
+		r->metric = rtnl_route_get_priority(route);
+		r->type = rtnl_route_get_type(route);
+		r->proto = rtnl_route_get_protocol(route);
+		nh = rtnl_route_nexthop_n(route, 0);
+		if (nh) {
+			r->oif = rtnl_route_nh_get_ifindex(nh);
+			g = rtnl_route_nh_get_gateway(nh);
+			if (g && nl_addr_get_len(g) == 16)
+				memcpy(&r->gw, nl_addr_get_binary_addr(g), 16);
+		}
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}

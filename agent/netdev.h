@@ -181,4 +181,20 @@ struct netdev_route {
 int netdev_route_list(struct netdev *nd, unsigned char proto, struct netdev_route **ret,
 		      size_t *ret_n);
 
+/* An IPv6 route of the main table (netdev_route's twin). */
+struct netdev_route6 {
+	struct in6_addr dst;
+	unsigned plen;
+	struct in6_addr gw; /* first next hop's gateway, :: when none */
+	int oif;
+	unsigned metric;
+	unsigned char type;
+	unsigned char proto;
+};
+
+/* Every IPv6 route of the main table whose protocol is proto (0: all), as
+ * an owned array (free(); NULL when none). 0 or -errno. */
+int netdev_route6_list(struct netdev *nd, unsigned char proto, struct netdev_route6 **ret,
+		       size_t *ret_n);
+
 #endif

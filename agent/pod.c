@@ -380,6 +380,9 @@ int pod_add(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
 	if (ipam6) {
 		/* The second family: its failure undoes the first's reservation. */
 		r = reserve6(c, ipam6, cid, ifname, &addr6, e);
+		if (r == -ENOSPC && ipam6_held(ipam6) > 0 && teardown_pending(td) > 0)
+			/* Full only of addresses whose old interfaces are going. */
+			r = busy(e, "every free IPv6 address's old interface", cid, ifname);
 		if (r < 0)
 			goto undo;
 		reserved6 = true;
@@ -474,34 +477,42 @@ out:
 	return r;
 }
 
-void pod_teardown_done(struct ipam *ipam, const struct teardown_job *job)
+void pod_teardown_done(struct ipam *ipam, struct ipam6 *ipam6, const struct teardown_job *job)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "";
+	char both[INET_ADDRSTRLEN + INET6_ADDRSTRLEN + 2];
 
-	ntoa(job->addr, a);
+	if (job->held)
+		ntoa(job->addr, a);
+	if (job->held6)
+		ntoa6(&job->addr6, a6);
+	snprintf(both, sizeof(both), "%s%s%s", a, a[0] && a6[0] ? " " : "", a6);
 	if (job->result < 0) {
-		/* The address stays held: an interface may still carry it. A
-		 * restart's reconcile deletes the veth (it has no record). */
+		/* The addresses stay held: an interface may still carry them.
+		 * A restart's reconcile deletes the veth (it has no record). */
 		log_errno(LOG_ERR, job->result,
 			  "pod: container=%s ifname=%s: deleting host veth '%s' failed; %s stays out of the pool",
-			  job->container_id, job->ifname, job->host, job->held ? a : "no address");
+			  job->container_id, job->ifname, job->host, both[0] ? both : "no address");
 		return;
 	}
-	if (job->held && ipam)
-		(void)ipam_unhold(ipam, job->addr);
+	/* The log names what was held and is free now, nothing else. */
+	if (!(job->held && ipam && ipam_unhold(ipam, job->addr) == 0))
+		a[0] = '\0';
+	if (!(job->held6 && ipam6 && ipam6_unhold(ipam6, &job->addr6) == 0))
+		a6[0] = '\0';
+	snprintf(both, sizeof(both), "%s%s%s", a, a[0] && a6[0] ? " " : "", a6);
 	log_debug("pod: host veth '%s' of container=%s ifname=%s deleted%s%s", job->host,
-		  job->container_id, job->ifname, job->held ? "; free again: " : "",
-		  job->held ? a : "");
+		  job->container_id, job->ifname, both[0] ? "; free again: " : "", both);
 }
 
 /* Hands job to the pool, or runs it here without one (or when queuing
  * failed) and finishes it at once. */
-static void teardown_start(struct ipam *ipam, struct teardown *td, struct netdev *hnd,
-			   struct teardown_job *job)
+static void teardown_start(struct ipam *ipam, struct ipam6 *ipam6, struct teardown *td,
+			   struct netdev *hnd, struct teardown_job *job)
 {
 	if (!job->host_ifindex && !job->pod_nd) {
 		job->result = 0;
-		pod_teardown_done(ipam, job);
+		pod_teardown_done(ipam, ipam6, job);
 		return;
 	}
 	if (td && teardown_submit(td, job) == 0)
@@ -509,7 +520,7 @@ static void teardown_start(struct ipam *ipam, struct teardown *td, struct netdev
 	if (td) /* submit freed pod_nd */
 		job->pod_nd = NULL;
 	(void)teardown_run(hnd, job);
-	pod_teardown_done(ipam, job);
+	pod_teardown_done(ipam, ipam6, job);
 }
 
 /* The job that deletes (cid, ifname)'s host veth, when it is there and
@@ -546,9 +557,9 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
 	    struct teardown *td, const char *cid, const char *ifname, const char *netns,
 	    int nsfd_in, struct rst_err *e)
 {
-	struct in6_addr addr6;
+	struct in6_addr addr6 = IN6ADDR_ANY_INIT;
 	char a6[INET6_ADDRSTRLEN] = "";
-	int r6 = -ENOENT;
+	int r6 = -ENOENT, released6;
 	struct teardown_job job = {0};
 	struct netdev *hnd = NULL;
 	struct in_addr addr = {0};
@@ -566,6 +577,7 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
 	/* The record goes in the background meanwhile; its address is held
 	 * until the veth is gone. */
 	released = ipam ? ipam_release_deferred(ipam, cid, ifname, true, &addr) : -ENOENT;
+	released6 = ipam6 ? ipam6_release_deferred(ipam6, cid, ifname, true, &addr6) : -ENOENT;
 	if (nsfd_in >= 0 ? fstat(nsfd_in, &nst) == 0
 			 : netns && netns[0] && stat(netns, &nst) == 0) {
 		job.ns_dev = nst.st_dev;
@@ -593,29 +605,32 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
 	if (found < 0) {
 		if (released == 0)
 			ipam_abort_release(ipam); /* the address stays with the veth */
+		if (released6 == 0)
+			ipam6_abort_release(ipam6);
 		netdev_free(job.pod_nd);
 		r = cni_fail(e, 11, found, "looking up host veth '%s' failed: %s", job.host,
 			     strerror(-found));
 		goto out;
 	}
-	/* IPv6 first (synchronous, not held): when it fails, the IPv4 record
-	 * is put back and nothing changed. */
-	if (ipam6) {
-		r6 = ipam6_release(ipam6, cid, ifname, false, &addr6);
-		if (r6 < 0 && r6 != -ENOENT) {
-			if (released == 0)
-				ipam_abort_release(ipam);
-			netdev_free(job.pod_nd);
-			r = cni_fail(e, 11, r6,
-				     "releasing the IPv6 address of container '%s' ifname '%s': %s",
-				     cid, ifname, strerror(-r6));
-			goto out;
-		}
-		if (r6 == 0)
-			ntoa6(&addr6, a6);
+	/* IPv6 first: when its removal failed, the IPv4 record is put back
+	 * and nothing changed. */
+	r6 = released6 < 0 ? released6 : ipam6_commit(ipam6);
+	if (r6 < 0 && r6 != -ENOENT) {
+		if (released == 0)
+			ipam_abort_release(ipam);
+		netdev_free(job.pod_nd);
+		r = cni_fail(e, 11, r6, "releasing the IPv6 address of container '%s' ifname '%s': %s",
+			     cid, ifname, strerror(-r6));
+		goto out;
 	}
+	job.held6 = r6 == 0;
+	job.addr6 = addr6;
+	if (r6 == 0)
+		ntoa6(&addr6, a6);
 	r = released < 0 ? released : ipam_commit(ipam);
 	if (r < 0 && r != -ENOENT) {
+		/* The IPv6 address stays held (in memory only) with its veth;
+		 * the next start's reconcile settles the veth. */
 		netdev_free(job.pod_nd);
 		r = cni_fail(e, 11, r, "releasing the address of container '%s' ifname '%s': %s",
 			     cid, ifname, strerror(-r));
@@ -634,7 +649,7 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
 		snprintf(gone, sizeof(gone), "rdel%d", job.pod_ifindex);
 		(void)netdev_link_set_down_name(job.pod_nd, job.pod_ifindex, gone);
 	}
-	teardown_start(ipam, td, hnd, &job);
+	teardown_start(ipam, ipam6, td, hnd, &job);
 	if (!ipam6)
 		log_info("pod: deleted container=%s ifname=%s address=%s host_veth=%s", cid, ifname,
 			 a, job.host_ifindex ? job.host : "none");
@@ -647,8 +662,9 @@ out:
 	return r;
 }
 
-int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
-		     const char *cid, const char *ifname, struct in_addr addr)
+int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
+		     struct teardown *td, const char *cid, const char *ifname,
+		     const struct in_addr *addr, const struct in6_addr *addr6)
 {
 	struct teardown_job job = {0};
 	struct netdev *hnd = NULL;
@@ -657,16 +673,22 @@ int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct tear
 	if (r >= 0)
 		r = host_job(hnd, td, cid, ifname, &job);
 	if (r < 0) {
-		/* Not knowing whether a veth still carries it: keep it held
+		/* Not knowing whether a veth still carries them: keep them held
 		 * (reconcile settles it at the next start). */
 		log_errno(LOG_ERR, r, "pod: container=%s ifname=%s: host veth unknown, its address stays out of the pool",
 			  cid, ifname);
 		netdev_free(hnd);
 		return r;
 	}
-	job.held = true;
-	job.addr = addr;
-	teardown_start(ipam, td, hnd, &job);
+	if (addr) {
+		job.held = true;
+		job.addr = *addr;
+	}
+	if (addr6) {
+		job.held6 = true;
+		job.addr6 = *addr6;
+	}
+	teardown_start(ipam, ipam6, td, hnd, &job);
 	netdev_free(hnd);
 	return 0;
 }

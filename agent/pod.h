@@ -28,8 +28,10 @@
  * IPv6 address as well (ipam6.h), step 4 adds it with nodad (usable when
  * ADD returns), `default via gw6` and `<cluster CIDR6> via gw6`; an error
  * on either family undoes both. On an IPv6-only node ipam is NULL and
- * only the IPv6 steps run. DEL releases both; IPv6 addresses are not held
- * (round robin over a /64 does not come back to them).
+ * only the IPv6 steps run. DEL releases both, each record removed by a
+ * thread of its pool while DEL does its netlink work, and both addresses
+ * held until the veth is gone (round robin over a /64 would rarely come
+ * back to the IPv6 one, but a small node_prefix_len6 such as /120 does).
  *
  * Container ids longer than IPAM_ID_MAX or breaking CNI's rules, and bad
  * ifnames, are refused (CNI code 4) before anything else.
@@ -105,16 +107,20 @@ int pod_del(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
 	    const char *container_id, const char *ifname, const char *netns, int nsfd,
 	    struct rst_err *reterr);
 
-/* GC: (container_id, ifname) lost its record and addr is held
- * (ipam_gc_hold()): deletes its host veth (when it is this attachment's)
- * through td, and frees addr once that is done. 0, or -errno when the veth
- * could not even be looked up (addr then stays held; logged). */
-int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct teardown *td,
-		     const char *container_id, const char *ifname, struct in_addr addr);
+/* GC: (container_id, ifname) lost its records and addr (IPv4, in ipam)
+ * and addr6 (IPv6, in ipam6) are held (ipam_gc_hold(), ipam6_gc() with
+ * hold; either may be NULL: not held): deletes its host veth (when it is
+ * this attachment's) through td, and frees the addresses once that is
+ * done. 0, or -errno when the veth could not even be looked up (the
+ * addresses then stay held; logged). */
+int pod_release_held(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
+		     struct teardown *td, const char *container_id, const char *ifname,
+		     const struct in_addr *addr, const struct in6_addr *addr6);
 
-/* A teardown job finished (teardown_reap()): frees its held address when
- * the veth is gone; on failure the address stays held (logged). */
-void pod_teardown_done(struct ipam *ipam, const struct teardown_job *job);
+/* A teardown job finished (teardown_reap()): frees its held addresses
+ * (either pool may be NULL) when the veth is gone; on failure they stay
+ * held (logged). */
+void pod_teardown_done(struct ipam *ipam, struct ipam6 *ipam6, const struct teardown_job *job);
 int pod_check(const struct roostd_conf *c, struct ipam *ipam, struct ipam6 *ipam6,
 	      const char *container_id,
 	      const char *ifname, const char *netns, int nsfd, const struct pod_prev *prev,

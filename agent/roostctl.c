@@ -35,6 +35,9 @@ static void usage(FILE *f)
 		"  status  the node, its pod subnet and address pool, BIRD (pid, version,\n"
 		"          uptime), the hash of the configuration in force, egress\n"
 		"          masquerade (table ip roost: present, connections masqueraded),\n"
+		"          with IPv6 (dual-stack, IPv6-only) the IPv6 address, subnet,\n"
+		"          gateway and pool, table ip6 roost, and the IPv6 subnets BIRD\n"
+		"          learned (route6: next hop, session, configured owner),\n"
 		"          and every BGP\n"
 		"          session: kind (mesh, reflector, client, peer), address, ASN,\n"
 		"          state, since, BFD state, routes imported, exported and filtered.\n"
@@ -47,9 +50,10 @@ static void usage(FILE *f)
 		"          Exit 0 ready, 1 not ready, with the reason.\n"
 		"  pods    every address handed out: address, container id, ifname, host\n"
 		"          veth, since.\n"
-		"  audit   compares BIRD's routes with the kernel's `proto bird` routes and\n"
-		"          the configured nodes, and lists every difference: missing, extra,\n"
-		"          nexthop, unreachable, sync_error, filtered. Exit 1 on any.\n"
+		"  audit   compares BIRD's routes with the kernel's `proto bird` routes (both\n"
+		"          families) and the configured nodes, and lists every\n"
+		"          difference: missing, extra, nexthop, unreachable, sync_error,\n"
+		"          filtered, conflict. Exit 1 on any.\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket PATH   roostd's agent socket (default " DEFAULT_SOCKET ")\n"
@@ -80,10 +84,27 @@ static void print_status(const json_t *r)
 	const json_t *sessions = json_object_get(r, "sessions"), *s;
 	size_t i;
 
-	printf("node      %s (%s), AS %lld\n", s_(node, "name"), s_(node, "address"),
-	       i_(node, "asn"));
-	printf("pods      %s of cluster %s; pool %lld of %lld addresses used\n",
-	       s_(node, "pod_cidr"), s_(node, "cluster_cidr"), i_(pool, "used"), i_(pool, "size"));
+	const json_t *pool6 = json_object_get(r, "pool6");
+	bool v6 = json_object_get(node, "pod_cidr6") != NULL, ch6 = false;
+
+	if (!v6 || strcmp(s_(node, "address"), "-") == 0)
+		printf("node      %s (%s), AS %lld\n", s_(node, "name"),
+		       v6 ? s_(node, "address6") : s_(node, "address"), i_(node, "asn"));
+	else
+		printf("node      %s (%s, %s), AS %lld\n", s_(node, "name"), s_(node, "address"),
+		       s_(node, "address6"), i_(node, "asn"));
+	if (!v6 || strcmp(s_(node, "pod_cidr"), "none") != 0 || !pool6)
+		printf("pods      %s of cluster %s; pool %lld of %lld addresses used\n",
+		       s_(node, "pod_cidr"), s_(node, "cluster_cidr"), i_(pool, "used"),
+		       i_(pool, "size"));
+	if (v6) {
+		printf("pods6     %s of cluster %s, gateway %s", s_(node, "pod_cidr6"),
+		       s_(node, "cluster_cidr6"), s_(node, "gateway6"));
+		if (pool6)
+			printf("; pool6 %lld addresses used (%lld held until their veths are gone)",
+			       i_(pool6, "used"), i_(pool6, "held"));
+		printf("\n");
+	}
 	printf("config    %s sha256 %.16s\n", s_(conf, "path"), s_(conf, "sha256"));
 	if (json_is_true(json_object_get(bird, "running")))
 		printf("bird      running, pid %lld, BIRD %s, router id %s, started %s%s\n",
@@ -130,16 +151,46 @@ static void print_status(const json_t *r)
 			printf("egress    masquerade off (table %s %s)\n", s_(eg, "table"),
 			       present ? "PRESENT: left over" : "absent");
 	}
+	if (json_object_get(r, "egress6")) {
+		const json_t *eg = json_object_get(r, "egress6");
+		bool want = json_is_true(json_object_get(eg, "masquerade"));
+		bool present = json_is_true(json_object_get(eg, "present"));
+
+		if (strcmp(s_(eg, "error"), "-") != 0)
+			printf("egress6   masquerade %s; nftables cannot be asked: %s\n",
+			       want ? "on" : "off", s_(eg, "error"));
+		else if (want && present)
+			printf("egress6   masquerade on (table %s present, %lld connection(s) masqueraded, %lld no_masquerade network(s))\n",
+			       s_(eg, "table"), i_(eg, "masqueraded"), i_(eg, "no_masquerade"));
+		else if (want)
+			printf("egress6   masquerade on, but table %s is MISSING\n", s_(eg, "table"));
+		else
+			printf("egress6   masquerade off (table %s %s)\n", s_(eg, "table"),
+			       present ? "PRESENT: left over" : "absent");
+	}
+	json_array_foreach(json_object_get(r, "routes6"), i, s)
+		printf("route6    %s via %s, session %s, owner %s\n", s_(s, "prefix"), s_(s, "via"),
+		       s_(s, "session"), s_(s, "owner"));
 	json_array_foreach(json_object_get(r, "announced"), i, s)
 		printf("announce  %s %s: %s\n", s_(s, "prefix"), s_(s, "when"), s_(s, "why"));
-	printf("\n%-16s %-9s %-15s %-10s %-12s %-13s %-5s %8s %8s %8s\n", "SESSION", "KIND",
-	       "ADDRESS", "ASN", "STATE", "SINCE", "BFD", "IMPORTED", "EXPORTED", "FILTERED");
+	/* Sessions with an ipv6 channel (dual-stack): its figures in three
+	 * more columns; an IPv4-only node's table is unchanged. */
+	json_array_foreach(sessions, i, s)
+		if (json_object_get(s, "imported6"))
+			ch6 = true;
+	printf("\n%-16s %-9s %-15s %-10s %-12s %-13s %-5s %8s %8s %8s%s\n", "SESSION", "KIND",
+	       "ADDRESS", "ASN", "STATE", "SINCE", "BFD", "IMPORTED", "EXPORTED", "FILTERED",
+	       ch6 ? " IMPORTED6 EXPORTED6 FILTERED6" : "");
 	json_array_foreach(sessions, i, s)
 	{
-		printf("%-16s %-9s %-15s %-10lld %-12s %-13s %-5s %8lld %8lld %8lld\n",
+		printf("%-16s %-9s %-15s %-10lld %-12s %-13s %-5s %8lld %8lld %8lld",
 		       s_(s, "name"), s_(s, "kind"), s_(s, "address"), i_(s, "asn"),
 		       s_(s, "state"), s_(s, "since"), s_(s, "bfd"), i_(s, "imported"),
 		       i_(s, "exported"), i_(s, "filtered"));
+		if (json_object_get(s, "imported6"))
+			printf(" %9lld %9lld %9lld", i_(s, "imported6"), i_(s, "exported6"),
+			       i_(s, "filtered6"));
+		printf("\n");
 	}
 	if (json_array_size(sessions) == 0)
 		printf("(no BGP sessions configured)\n");
@@ -210,6 +261,7 @@ static void print_audit(const json_t *r)
 	       "DETAIL");
 	json_array_foreach(d, i, e)
 	{
+		/* IPv6 prefixes and next hops are longer: the columns stretch. */
 		printf("%-11s %-18s %-15s %-15s %s\n", s_(e, "kind"), s_(e, "prefix"),
 		       s_(e, "bird_via"), s_(e, "kernel_via"), s_(e, "detail"));
 	}

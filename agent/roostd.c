@@ -238,6 +238,11 @@ static void publish(struct agent *a)
 {
 	a->node.pool_size = a->ipam ? ipam_size(a->ipam) : (size_t)ipam6_size(a->ipam6);
 	a->node.pool_used = a->ipam ? ipam_used(a->ipam) : ipam6_used(a->ipam6);
+	a->node.pool_held = ipam_held(a->ipam);
+	a->node.has_pool6 = a->ipam6 != NULL;
+	a->node.pool6_size = ipam6_size(a->ipam6);
+	a->node.pool6_used = ipam6_used(a->ipam6);
+	a->node.pool6_held = ipam6_held(a->ipam6);
 	a->node.bird_pid = a->bird.pid;
 	a->node.bird_starts = a->bird.starts;
 	a->node.session_ups = a->sessions.ups;

@@ -20,12 +20,17 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "conf.h"
 
 struct share_node {
-	size_t pool_size, pool_used;
+	size_t pool_size, pool_used; /* the IPv4 pool; the IPv6 one on an IPv6-only node */
+	size_t pool_held;            /* IPv4: released, their veths still going */
+	bool has_pool6;              /* node.pod_cidr6 is set: the IPv6 pool below */
+	uint64_t pool6_size;         /* saturates at UINT64_MAX (a /64) */
+	size_t pool6_used, pool6_held; /* held: released, their veths still going */
 	pid_t bird_pid; /* 0 when not running or unknown */
 	unsigned bird_starts;
 	unsigned long reloads_ok, reloads_failed;

@@ -69,30 +69,112 @@ static void first_word(const char *s, char *out, size_t len)
 static json_t *session_json(const struct bc_protocol *p, const struct bc_reply *bfd, bool expected)
 {
 	char state[32], bfdbuf[32];
+	json_t *o;
 
 	first_word(p->info, state, sizeof(state));
 	if (!state[0])
 		snprintf(state, sizeof(state), "%s", p->state);
-	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b}", "name",
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b}", "name",
 			 p->name, "kind", session_kind(p->name), "address", p->neighbor, "asn",
 			 (json_int_t)p->neighbor_as, "state", state, "since", p->since, "bfd",
 			 bfd_state(bfd, p->neighbor, bfdbuf, sizeof(bfdbuf)), "imported",
 			 (json_int_t)p->routes_imported, "exported", (json_int_t)p->routes_exported,
 			 "filtered", (json_int_t)(p->import_filtered + p->import_rejected),
 			 "last_error", p->last_error, "expected", expected);
+	/* A session with an ipv6 channel: its figures too (imported etc. are
+	 * the first channel's, IPv4 on a dual-stack session). */
+	if (o && p->has_v6) {
+		json_object_set_new(o, "imported6", json_integer(p->v6_imported));
+		json_object_set_new(o, "exported6", json_integer(p->v6_exported));
+		json_object_set_new(o, "filtered6", json_integer(p->v6_dropped));
+	}
+	return o;
 }
 
-/* Egress masquerade: what the configuration asks, and what the kernel has. */
-static json_t *status_egress(const struct roostd_conf *c)
+/* Egress masquerade: what the configuration asks, and what the kernel has,
+ * for table ip roost; the same for table ip6 roost in *ret6 on a node with
+ * an IPv6 pod subnet (else *ret6 is NULL). */
+static json_t *status_egress(const struct roostd_conf *c, json_t **ret6)
 {
 	struct egress_state st;
 	bool want = c->masquerade && !c->no_pods && !conf_v6_only(c);
+	bool want6 = c->masquerade && conf_has_v6(c) && !IN6_IS_ADDR_UNSPECIFIED(&c->pod_net6);
 
 	(void)egress_state_get(&st);
+	*ret6 = NULL;
+	if (conf_has_v6(c))
+		*ret6 = json_pack("{s:b, s:s, s:b, s:I, s:I, s:s, s:b}", "masquerade", want6,
+				  "table", "ip6 " EGRESS_TABLE, "present", st.present6,
+				  "masqueraded", (json_int_t)st.masqueraded6, "no_masquerade",
+				  (json_int_t)c->n_no_masquerade6, "error", st.error, "ok",
+				  !st.error[0] && st.present6 == want6);
 	return json_pack("{s:b, s:s, s:b, s:I, s:s, s:b}", "masquerade", want, "table",
 			 "ip " EGRESS_TABLE, "present", st.present, "masqueraded",
 			 (json_int_t)st.masqueraded, "error", st.error, "ok",
 			 !st.error[0] && st.present == want);
+}
+
+static void cidr6(const struct in6_addr *a, unsigned len, char *buf, size_t n)
+{
+	char t[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, a, t, sizeof(t));
+	snprintf(buf, n, "%s/%u", t, len);
+}
+
+/* The mesh neighbour whose configured IPv6 subnet is prefix ("" when none). */
+static const char *owner6(const struct roostd_conf *c, const char *prefix)
+{
+	char p[64];
+
+	for (size_t i = 0; i < c->n_mesh; i++) {
+		if (!c->mesh[i].pod_len6)
+			continue;
+		cidr6(&c->mesh[i].pod_net6, c->mesh[i].pod_len6, p, sizeof(p));
+		if (strcmp(p, prefix) == 0)
+			return c->mesh[i].name;
+	}
+	return "";
+}
+
+static bool is_v6_route(const struct bc_route *r)
+{
+	return strcmp(r->table, "master6") == 0 || strchr(r->prefix, ':') != NULL;
+}
+
+/* Dual-stack: the node's IPv6 side and the IPv6 subnets BIRD learned (best
+ * BGP routes of master6), each with its next hop, session and owner (the
+ * mesh entry whose pod_cidr6 it is; "" when no configuration names one). */
+static json_t *status_node6(const struct roostd_conf *c, struct bc_ctl *ctl)
+{
+	_cleanup_free_ struct bc_route *routes = NULL;
+	size_t n = 0;
+	json_t *list = json_array();
+	char a[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN], pod[64] = "none",
+		cl[64];
+
+	if (ctl && bc_ctl_show_route(ctl, "table master6 all", &routes, &n) < 0)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct bc_route *r = &routes[i];
+
+		if (!r->best || strncmp(r->route_type, "BGP", 3) != 0 || !is_v6_route(r))
+			continue;
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "prefix", r->prefix,
+						      "via", r->via, "session", r->proto, "owner",
+						      owner6(c, r->prefix)));
+	}
+	inet_ntop(AF_INET6, &c->address6, a, sizeof(a));
+	inet_ntop(AF_INET6, &c->gateway6, gw, sizeof(gw));
+	if (!IN6_IS_ADDR_UNSPECIFIED(&c->pod_net6))
+		cidr6(&c->pod_net6, c->pod_len6, pod, sizeof(pod));
+	else
+		gw[0] = '\0';
+	cidr6(&c->cluster_net6, c->cluster_len6, cl, sizeof(cl));
+	if (IN6_IS_ADDR_UNSPECIFIED(&c->address6))
+		a[0] = '\0';
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "address6", a, "pod_cidr6", pod, "gateway6",
+			 gw, "cluster_cidr6", cl, "routes6", list);
 }
 
 json_t *status_node(const struct roostd_conf *c, const struct bird *b, const struct ipam *ipam)
@@ -103,7 +185,7 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 	struct bc_status st = {0};
 	size_t n_protos = 0, n_bgp = 0, n_exporting = 0, i, j;
 	bool answers, healthy;
-	json_t *sessions = json_array(), *out;
+	json_t *sessions = json_array(), *out, *eg6 = NULL;
 	char pod[40], cl[40], addr[INET_ADDRSTRLEN], why[160] = "";
 
 	answers = bc_ctl_open(c->bird_socket, STATUS_BIRD_TIMEOUT_MS, &ctl) == 0 &&
@@ -167,11 +249,13 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 			 n_bgp);
 
 	inet_ntop(AF_INET, &c->address, addr, sizeof(addr));
-	if (c->no_pods)
+	if (c->no_pods || conf_v6_only(c))
 		snprintf(pod, sizeof(pod), "none");
 	else
 		snprintf(pod, sizeof(pod), "%s/%u", inet_ntoa(c->pod_net), c->pod_len);
 	snprintf(cl, sizeof(cl), "%s/%u", inet_ntoa(c->cluster_net), c->cluster_len);
+	if (conf_v6_only(c))
+		addr[0] = cl[0] = '\0';
 	out = json_pack(
 		"{s:{s:s, s:s, s:s, s:s, s:I}, s:{s:I, s:I}, s:{s:s, s:s},"
 		" s:{s:b, s:I, s:s, s:s, s:s, s:s, s:b, s:s}, s:o, s:b, s:b, s:s}",
@@ -183,7 +267,18 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 		st.last_reconfiguration, "recovering", st.gr_recovery, "socket", c->bird_socket,
 		"sessions", sessions, "healthy", healthy, "ready", why[0] == '\0', "ready_reason",
 		why[0] ? why : "BIRD runs and this node's pod subnet is exported");
-	json_object_set_new(out, "egress", status_egress(c));
+	json_object_set_new(out, "egress", status_egress(c, &eg6));
+	if (eg6)
+		json_object_set_new(out, "egress6", eg6);
+	if (conf_has_v6(c)) {
+		/* Dual-stack (or IPv6-only): the IPv6 side next to the IPv4 one. */
+		json_t *n6 = status_node6(c, answers ? ctl : NULL);
+
+		json_object_update(json_object_get(out, "node"), n6);
+		json_object_set(out, "routes6", json_object_get(n6, "routes6"));
+		json_object_del(json_object_get(out, "node"), "routes6");
+		json_decref(n6);
+	}
 	json_object_set_new(out, "announced", svc_status_json(c));
 	bc_reply_done(&bfd);
 	free(protos);
@@ -245,13 +340,96 @@ static int audit_conflicts(const struct roostd_conf *c, struct bc_ctl *ctl, json
 	return 0;
 }
 
+/* A kernel route as text, either family. */
+struct kroute {
+	char prefix[64];
+	char via[INET6_ADDRSTRLEN]; /* "" when none */
+	unsigned metric;
+};
+
+/* The kernel's `proto bird` routes: IPv4, and IPv6 when with6. */
+static int kernel_routes(bool with6, struct kroute **ret, size_t *ret_n)
+{
+	_cleanup_free_ struct netdev_route *kr = NULL;
+	_cleanup_free_ struct netdev_route6 *kr6 = NULL;
+	struct netdev *nd = NULL;
+	struct kroute *out;
+	size_t n = 0, n6 = 0, i;
+	int r;
+
+	r = netdev_open(&nd);
+	if (r == 0)
+		r = netdev_route_list(nd, RTPROT_BIRD, &kr, &n);
+	if (r == 0 && with6)
+		r = netdev_route6_list(nd, RTPROT_BIRD, &kr6, &n6);
+	netdev_free(nd);
+	if (r < 0)
+		return r;
+	out = calloc(n + n6 + 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		snprintf(out[i].prefix, sizeof(out[i].prefix), "%s/%u", inet_ntoa(kr[i].dst),
+			 kr[i].plen);
+		if (kr[i].gw.s_addr)
+			inet_ntop(AF_INET, &kr[i].gw, out[i].via, sizeof(out[i].via));
+		out[i].metric = kr[i].metric;
+	}
+	for (i = 0; i < n6; i++) {
+		struct kroute *k = &out[n + i];
+
+		cidr6(&kr6[i].dst, kr6[i].plen, k->prefix, sizeof(k->prefix));
+		if (!IN6_IS_ADDR_UNSPECIFIED(&kr6[i].gw))
+			inet_ntop(AF_INET6, &kr6[i].gw, k->via, sizeof(k->via));
+		k->metric = kr6[i].metric;
+	}
+	*ret = out;
+	*ret_n = n + n6;
+	return 0;
+}
+
+/* BIRD's routes: `show route all`, and on a node with IPv6 those of
+ * master6 asked for by name (whatever the default tables are). */
+static int bird_routes(const struct roostd_conf *c, struct bc_ctl *ctl, struct bc_route **ret,
+		       size_t *ret_n)
+{
+	_cleanup_free_ struct bc_route *r6 = NULL;
+	struct bc_route *all = NULL, *grown;
+	size_t n = 0, n6 = 0, i, k = 0;
+	int r;
+
+	r = bc_ctl_show_route(ctl, "all", &all, &n);
+	if (r < 0 || !conf_has_v6(c)) {
+		*ret = all;
+		*ret_n = r < 0 ? 0 : n;
+		return r;
+	}
+	r = bc_ctl_show_route(ctl, "table master6 all", &r6, &n6);
+	if (r < 0) {
+		free(all);
+		return r;
+	}
+	for (i = 0; i < n; i++)
+		if (!is_v6_route(&all[i]))
+			all[k++] = all[i];
+	grown = realloc(all, (k + n6 + 1) * sizeof(*all));
+	if (!grown) {
+		free(all);
+		return -ENOMEM;
+	}
+	if (n6)
+		memcpy(grown + k, r6, n6 * sizeof(*r6));
+	*ret = grown;
+	*ret_n = k + n6;
+	return 0;
+}
+
 json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 {
 	struct bc_ctl *ctl = NULL;
 	struct bc_route *routes = NULL;
 	struct bc_protocol *protos = NULL;
-	struct netdev_route *kr = NULL;
-	struct netdev *nd = NULL;
+	struct kroute *kr = NULL;
 	size_t n_routes = 0, n_protos = 0, n_kr = 0, i, j, checked = 0;
 	bool *matched = NULL;
 	json_t *list, *out = NULL;
@@ -259,7 +437,7 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 
 	r = bc_ctl_open(c->bird_socket, STATUS_BIRD_TIMEOUT_MS, &ctl);
 	if (r == 0)
-		r = bc_ctl_show_route(ctl, "all", &routes, &n_routes);
+		r = bird_routes(c, ctl, &routes, &n_routes);
 	if (r == 0)
 		r = bc_ctl_show_protocols(ctl, true, &protos, &n_protos);
 	if (r < 0) {
@@ -267,9 +445,7 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 			 strerror(-r));
 		goto done;
 	}
-	r = netdev_open(&nd);
-	if (r == 0)
-		r = netdev_route_list(nd, RTPROT_BIRD, &kr, &n_kr);
+	r = kernel_routes(conf_has_v6(c), &kr, &n_kr);
 	if (r < 0) {
 		snprintf(reterr, errlen, "cannot read the kernel's routes: %s", strerror(-r));
 		goto done;
@@ -285,7 +461,7 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 	/* Every best BGP route must be in the kernel, via the same next hop. */
 	for (i = 0; i < n_routes; i++) {
 		const struct bc_route *br = &routes[i];
-		char kvia[INET_ADDRSTRLEN] = "";
+		const char *kvia = "";
 		bool found = false;
 
 		if (!br->best || !is_bgp(br))
@@ -300,15 +476,11 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 			      "the kernel refused BIRD's route from %s ('!' in show route)",
 			      br->proto);
 		for (j = 0; j < n_kr; j++) {
-			char p[64];
-
-			snprintf(p, sizeof(p), "%s/%u", inet_ntoa(kr[j].dst), kr[j].plen);
-			if (strcmp(p, br->prefix) != 0)
+			if (strcmp(kr[j].prefix, br->prefix) != 0)
 				continue;
 			found = true;
 			matched[j] = true;
-			if (kr[j].gw.s_addr)
-				inet_ntop(AF_INET, &kr[j].gw, kvia, sizeof(kvia));
+			kvia = kr[j].via;
 			break;
 		}
 		if (!found && strcmp(br->type, "unicast") == 0)
@@ -321,36 +493,53 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 	}
 	/* Every proto bird route must be one of BIRD's. */
 	for (j = 0; j < n_kr; j++) {
-		char p[64], kvia[INET_ADDRSTRLEN] = "";
-
 		if (matched[j])
 			continue;
 		checked++;
-		snprintf(p, sizeof(p), "%s/%u", inet_ntoa(kr[j].dst), kr[j].plen);
-		if (kr[j].gw.s_addr)
-			inet_ntop(AF_INET, &kr[j].gw, kvia, sizeof(kvia));
-		drift(list, "extra", p, "", kvia,
+		drift(list, "extra", kr[j].prefix, "", kr[j].via,
 		      "in the kernel as proto bird (metric %u), but not among BIRD's routes",
 		      kr[j].metric);
 	}
-	/* Every configured node must announce its subnet. */
+	/* Every configured node must announce its subnet, of each family it
+	 * has (IPv6: when this node and the neighbour have IPv6). */
 	for (i = 0; i < c->n_mesh; i++) {
-		char sym[64], addr[INET_ADDRSTRLEN], state[32] = "missing";
-		bool any = false;
+		const struct bc_peer *m = &c->mesh[i];
+		char sym[64], addr[INET6_ADDRSTRLEN], state[32] = "missing";
+		bool any4 = false, any6 = false;
+		bool need6 = conf_has_v6(c) &&
+			     (m->pod_len6 || !IN6_IS_ADDR_UNSPECIFIED(&m->address6));
+		bool need4 = !conf_v6_only(c) && m->address.s_addr;
 
-		bc_symbol(sym, sizeof(sym), "node_", c->mesh[i].name);
-		inet_ntop(AF_INET, &c->mesh[i].address, addr, sizeof(addr));
-		for (j = 0; j < n_routes; j++)
-			if (routes[j].best && strcmp(routes[j].proto, sym) == 0)
-				any = true;
+		bc_symbol(sym, sizeof(sym), "node_", m->name);
+		if (m->address.s_addr)
+			inet_ntop(AF_INET, &m->address, addr, sizeof(addr));
+		else
+			inet_ntop(AF_INET6, &m->address6, addr, sizeof(addr));
+		for (j = 0; j < n_routes; j++) {
+			if (!routes[j].best || strcmp(routes[j].proto, sym) != 0)
+				continue;
+			if (is_v6_route(&routes[j]))
+				any6 = true;
+			else
+				any4 = true;
+		}
 		for (j = 0; j < n_protos; j++)
 			if (strcmp(protos[j].name, sym) == 0)
 				first_word(protos[j].info[0] ? protos[j].info : protos[j].state, state,
 					   sizeof(state));
-		if (!any)
+		/* An IPv4-only node as before: any route from the neighbour. */
+		if (!conf_has_v6(c) && !any4 && !any6)
 			drift(list, "missing", "", "", "",
 			      "node '%s' (%s) announces no pod subnet to this node (session %s)",
-			      c->mesh[i].name, addr, state);
+			      m->name, addr, state);
+		if (conf_has_v6(c) && need4 && !any4)
+			drift(list, "missing", "", "", "",
+			      "node '%s' (%s) announces no IPv4 pod subnet to this node (session %s)",
+			      m->name, addr, state);
+		if (need6 && !any6)
+			drift(list, "missing", "", "", "",
+			      "node '%s' (%s) announces no IPv6 pod subnet to this node (session %s)",
+			      m->name, addr, state);
 	}
 	if ((r = audit_conflicts(c, ctl, list)) < 0) {
 		json_decref(list);
@@ -358,21 +547,26 @@ json_t *status_audit(const struct roostd_conf *c, char *reterr, size_t errlen)
 			 c->bird_socket, strerror(-r));
 		goto done;
 	}
-	/* Routes an import policy dropped. */
+	/* Routes an import policy dropped (of the second channel too: IPv6 on
+	 * a dual-stack session). */
 	for (j = 0; j < n_protos; j++) {
 		unsigned dropped = protos[j].import_filtered + protos[j].import_rejected;
 
-		if (strcmp(protos[j].proto, "BGP") != 0 || !dropped)
+		if (strcmp(protos[j].proto, "BGP") != 0)
 			continue;
-		drift(list, "filtered", "", "", "",
-		      "%s (%s) sent %u route(s) that the import policy dropped", protos[j].name,
-		      protos[j].neighbor, dropped);
+		if (dropped)
+			drift(list, "filtered", "", "", "",
+			      "%s (%s) sent %u route(s) that the import policy dropped",
+			      protos[j].name, protos[j].neighbor, dropped);
+		if (protos[j].has_v6 && !protos[j].v6_first && protos[j].v6_dropped)
+			drift(list, "filtered", "", "", "",
+			      "%s (%s) sent %u IPv6 route(s) that the import policy dropped",
+			      protos[j].name, protos[j].neighbor, protos[j].v6_dropped);
 	}
 	out = json_pack("{s:I, s:o}", "checked", (json_int_t)checked, "drift", list);
 done:
 	free(matched);
 	free(kr);
-	netdev_free(nd);
 	free(protos);
 	free(routes);
 	bc_ctl_free(ctl);

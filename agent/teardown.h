@@ -41,6 +41,8 @@ struct teardown_job {
 	ino_t ns_ino;
 	bool held;             /* addr is held in the pool until the job is reaped */
 	struct in_addr addr;
+	bool held6;            /* addr6 is held in the IPv6 pool (ipam6) likewise */
+	struct in6_addr addr6;
 	int result;            /* when done: 0 or -errno */
 };
 

@@ -153,6 +153,12 @@ struct bc_protocol {
 	unsigned import_received, import_rejected, import_filtered, import_ignored,
 		import_accepted;
 	bool has_import_stats;
+	/* the "ipv6" channel's figures (the first channel's or the second's),
+	 * when the protocol has one: routes imported and exported, and import
+	 * updates rejected plus filtered */
+	bool has_v6;
+	bool v6_first; /* it is the first channel (the fields above are its too) */
+	unsigned v6_imported, v6_exported, v6_dropped;
 };
 
 /* Parses a `show protocols` or `show protocols all` reply. Returns 0 with an

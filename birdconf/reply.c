@@ -425,13 +425,45 @@ static int parse_import_updates(struct span s, struct bc_protocol *p)
 	return 0;
 }
 
-static int parse_proto_detail(const char *text, struct bc_protocol *p, unsigned *channels)
+/* Where a protocol's detail lines are: the how-many-th channel block, and
+ * whether it is the "ipv6" channel. */
+struct chan_state {
+	unsigned n;
+	bool v6;
+};
+
+/* The ipv6 channel's "Routes:" and "Import updates:" rows into p's v6_*. */
+static int parse_v6_detail(enum proto_key id, struct span val, struct bc_protocol *p)
+{
+	struct bc_protocol t;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	if (id == PK_ROUTES) {
+		if ((r = parse_route_counts(val, &t)) < 0)
+			return r;
+		p->v6_imported = t.routes_imported;
+		p->v6_exported = t.routes_exported;
+		p->has_v6 = true;
+	} else if (id == PK_IMPORT_UPDATES) {
+		if ((r = parse_import_updates(val, &t)) < 0)
+			return r;
+		p->v6_dropped = t.import_rejected + t.import_filtered;
+	}
+	return 0;
+}
+
+static int parse_proto_detail(const char *text, struct bc_protocol *p, struct chan_state *ch)
 {
 	struct span s = span_trim(span_of(text));
 	uint32_t v;
+	int r;
 
 	if (span_eat(&s, "Channel ")) {
-		(*channels)++;
+		ch->n++;
+		ch->v6 = span_eq(span_trim(s), "ipv6");
+		if (ch->v6 && ch->n == 1)
+			p->v6_first = true;
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(proto_keys); i++) {
@@ -439,7 +471,10 @@ static int parse_proto_detail(const char *text, struct bc_protocol *p, unsigned 
 
 		if (!span_eat(&val, proto_keys[i].key))
 			continue;
-		if (proto_keys[i].channel && *channels != 1)
+		if (proto_keys[i].channel && ch->v6 &&
+		    (r = parse_v6_detail(proto_keys[i].id, span_trim(val), p)) < 0)
+			return r;
+		if (proto_keys[i].channel && ch->n != 1)
 			return 0;
 		val = span_trim(val);
 		switch (proto_keys[i].id) {
@@ -509,7 +544,7 @@ int bc_parse_protocols(const struct bc_reply *r, struct bc_protocol **ret, size_
 {
 	_cleanup_free_ struct bc_protocol *arr = NULL;
 	size_t n = 0, cap = 0;
-	unsigned channels = 0;
+	struct chan_state channels = {0};
 	void *p;
 	int err;
 
@@ -531,7 +566,7 @@ int bc_parse_protocols(const struct bc_reply *r, struct bc_protocol **ret, size_
 			if (err < 0)
 				return err;
 			n++;
-			channels = 0;
+			channels = (struct chan_state){0};
 		} else if (l->code == 1006) {
 			if (n == 0)
 				return -EBADMSG;
@@ -715,6 +750,10 @@ int bc_parse_routes(const struct bc_reply *r, struct bc_route **ret, size_t *ret
 					return err;
 				break;
 			}
+			/* BIRD separates tables ("Table master6:" after
+			 * master4's routes) with an empty line. */
+			if (!span_trim(s).n)
+				break;
 			if (span_eat(&s, "Table ")) {
 				s = span_trim(s);
 				if (!s.n || s.p[s.n - 1] != ':')

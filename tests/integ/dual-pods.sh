@@ -286,6 +286,16 @@ check "ping6 IPv6-only pod node5 -> node4 ($P4)" ping_from 5 1 "$P4"
 check "IPv6-only node4: CHECK passes" cni 4 CHECK pod-4-1 eth0 "/run/netns/$(ns n4p1)" "$(prev 4)"
 check "IPv6-only node4: roostctl pods shows $P4" \
 	bash -c "'$ROOSTCTL' -s $RST_TMP/n4/roostd.sock pods | grep -qE '^$P4 +pod-4-1 '"
+"$ROOSTCTL" -s "$RST_TMP/n4/roostd.sock" status >"$RST_TMP/status4.txt" 2>&1
+check "IPv6-only node4: roostctl status: exit 0, its IPv6 address, pods6 with pool6, no IPv4 pods line" \
+	bash -c "'$ROOSTCTL' -s $RST_TMP/n4/roostd.sock status >/dev/null &&
+		grep -q '^node      node4 (fd00:172:32::14), AS 64512\$' $RST_TMP/status4.txt &&
+		grep -q '^pods6     fd00:20:244:4::/64 of cluster fd00:20:244::/48, gateway fd00:20:244:4::1; pool6 1 addresses used' $RST_TMP/status4.txt &&
+		! grep -q '^pods      ' $RST_TMP/status4.txt"
+check "IPv6-only node4: roostctl status lists node5's subnet as route6 (owner node5)" \
+	grep -q '^route6    fd00:20:244:5::/64 via fd00:172:32::15, session node_node5, owner node5$' "$RST_TMP/status4.txt"
+check "IPv6-only node4: roostctl audit clean (1 route checked)" \
+	bash -c "'$ROOSTCTL' -s $RST_TMP/n4/roostd.sock -o json audit | jq -e '.drift == [] and .checked == 1'"
 check "IPv6-only node4: DEL succeeds" cni 4 DEL pod-4-1 eth0 "/run/netns/$(ns n4p1)"
 check "IPv6-only node4: DEL removed the record and the veth" wait_until 5 veths_and_records 4 0 "0 0"
 

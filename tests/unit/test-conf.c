@@ -508,6 +508,74 @@ static void test_dual_stack(void **state)
 	conf_free(c);
 }
 
+/* egress.no_masquerade takes both families in one list: IPv4 entries in
+ * no_masquerade, IPv6 ones in no_masquerade6, in list order; an error
+ * names the list index (both families counted). */
+static void test_no_masquerade6(void **state)
+{
+	struct roostd_conf *c = NULL;
+	struct rst_err e;
+	char path[256];
+
+	write_file("nm6.conf",
+		   "node = { name = \"n1\"; address = \"172.31.0.11\"; pod_cidr = \"10.244.1.0/24\";\n"
+		   "         address6 = \"fd00:172:31::11\"; pod_cidr6 = \"fd00:10:244:1::/64\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; pod_cidr6 = \"fd00:10:244::/48\"; };\n"
+		   "egress = { no_masquerade = ( \"2001:db8::/32\", \"192.0.2.0/24\", \"fd00:172:31::/64\",\n"
+		   "                             \"fd00::/8\" ); };\n",
+		   path, sizeof(path));
+	/* fd00::/8 contains the cluster's /48: fine (not inside it), but it
+	 * overlaps fd00:172:31::/64, list index 2 */
+	assert_int_equal(conf_load(path, &c, &e), -EINVAL);
+	assert_int_equal(e.line, 5);
+	assert_string_equal(e.msg, "egress.no_masquerade[3]: 'fd00::/8' overlaps egress.no_masquerade[2]");
+
+	write_file("nm6.conf",
+		   "node = { name = \"n1\"; address = \"172.31.0.11\"; pod_cidr = \"10.244.1.0/24\";\n"
+		   "         address6 = \"fd00:172:31::11\"; pod_cidr6 = \"fd00:10:244:1::/64\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; pod_cidr6 = \"fd00:10:244::/48\"; };\n"
+		   "egress = { no_masquerade = ( \"2001:db8::/32\", \"192.0.2.0/24\", \"fd00:172:31::/64\" ); };\n",
+		   path, sizeof(path));
+	if (conf_load(path, &c, &e) < 0)
+		fail_msg("%s:%u: %s", e.file, e.line, e.msg);
+	assert_int_equal(c->n_no_masquerade, 1);
+	assert_string_equal(ip(c->no_masquerade[0].net), "192.0.2.0");
+	assert_int_equal(c->n_no_masquerade6, 2);
+	assert_string_equal(ip6(&c->no_masquerade6[0].net), "2001:db8::");
+	assert_int_equal(c->no_masquerade6[0].len, 32);
+	assert_string_equal(ip6(&c->no_masquerade6[1].net), "fd00:172:31::");
+	assert_int_equal(c->no_masquerade6[1].len, 64);
+	conf_free(c);
+
+	/* inside the cluster's IPv6 pod CIDR */
+	write_file("nm6.conf",
+		   "node = { name = \"n1\"; address = \"172.31.0.11\"; pod_cidr = \"10.244.1.0/24\";\n"
+		   "         address6 = \"fd00:172:31::11\"; pod_cidr6 = \"fd00:10:244:1::/64\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; pod_cidr6 = \"fd00:10:244::/48\"; };\n"
+		   "egress = {\n  no_masquerade = ( \"192.0.2.0/24\",\n   \"fd00:10:244:7::/64\" ); };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), -EINVAL);
+	assert_int_equal(e.line, 6);
+	assert_string_equal(e.msg, "egress.no_masquerade[1]: 'fd00:10:244:7::/64' is inside cluster.pod_cidr6, which is never masqueraded");
+	/* not an IPv6 CIDR, host bits */
+	write_file("nm6.conf",
+		   "node = { name = \"n1\"; address = \"172.31.0.11\"; pod_cidr = \"10.244.1.0/24\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; };\n"
+		   "egress = { no_masquerade = ( \"2001:db8::zz/32\" ); };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), -EINVAL);
+	assert_int_equal(e.line, 3);
+	assert_string_equal(e.msg, "egress.no_masquerade[0]: '2001:db8::zz/32' is not an IPv6 CIDR like fd00:10:244::/48");
+	write_file("nm6.conf",
+		   "node = { name = \"n1\"; address = \"172.31.0.11\"; pod_cidr = \"10.244.1.0/24\"; };\n"
+		   "cluster = { pod_cidr = \"10.244.0.0/16\"; };\n"
+		   "egress = { no_masquerade = ( \"2001:db8::1/32\" ); };\n",
+		   path, sizeof(path));
+	assert_int_equal(conf_load(path, &c, &e), -EINVAL);
+	assert_int_equal(e.line, 3);
+	assert_non_null(strstr(e.msg, "egress.no_masquerade[0]: '2001:db8::1/32' has host bits set"));
+}
+
 static int setup(void **state)
 {
 	return mkdtemp(dir) ? 0 : -1;
@@ -531,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_topology_keys),
 		cmocka_unit_test(test_announce_and_policy),
 		cmocka_unit_test(test_dual_stack),
+		cmocka_unit_test(test_no_masquerade6),
 		cmocka_unit_test(test_services),
 		cmocka_unit_test(test_kube_reflector),
 	};

@@ -120,9 +120,10 @@ static void test_render_dual(void **state)
 	assert_non_null(strstr(t, "table ip6 roost {\n"
 				  "\tcomment \"roostd egress.masquerade of node node1; replaced at every start and reload\"\n"
 				  "\tset cluster {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { fd00:10:244::/48 }\n\t}\n"
+				  "\tset no_masquerade {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t}\n"
 				  "\tchain postrouting {\n"
 				  "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-				  "\t\tip6 saddr fd00:10:244:1::/64 ip6 daddr != @cluster ip6 daddr != ff00::/8 counter masquerade fully-random\n"
+				  "\t\tip6 saddr fd00:10:244:1::/64 ip6 daddr != @cluster ip6 daddr != @no_masquerade ip6 daddr != ff00::/8 counter masquerade fully-random\n"
 				  "\t}\n}\n"));
 	assert_non_null(strstr(t, "table ip roost {\n"));
 	if (egress_apply(t, err, sizeof(err)) != 0)
@@ -131,6 +132,58 @@ static void test_render_dual(void **state)
 	assert_int_equal(egress_render(&c, &off), 0);
 	if (egress_apply(off, err, sizeof(err)) != 0)
 		fail_msg("off: %s", err);
+	free(t);
+	free(off);
+}
+
+/* egress.no_masquerade's IPv6 entries go into table ip6 roost's own set
+ * (the IPv4 ones stay in table ip roost's); the kernel takes it, and
+ * egress_state_get() sees both tables. */
+static void test_render_dual_no_masq(void **state)
+{
+	struct conf_cidr6 nm6[2];
+	struct roostd_conf c;
+	struct egress_state st;
+	char *t = NULL, *off = NULL, err[256];
+
+	conf_fill(&c, true, 1);
+	inet_pton(AF_INET, "172.31.0.11", &c.address);
+	inet_pton(AF_INET6, "fd00:10:244:1::", &c.pod_net6);
+	c.pod_len6 = 64;
+	inet_pton(AF_INET6, "fd00:10:244::", &c.cluster_net6);
+	c.cluster_len6 = 48;
+	inet_pton(AF_INET6, "2001:db8::", &nm6[0].net);
+	nm6[0].len = 32;
+	inet_pton(AF_INET6, "fd00:172:31::", &nm6[1].net);
+	nm6[1].len = 64;
+	c.no_masquerade6 = nm6;
+	c.n_no_masquerade6 = 2;
+	assert_int_equal(egress_render(&c, &t), 0);
+	assert_non_null(strstr(t, "table ip6 roost {\n"
+				  "\tcomment \"roostd egress.masquerade of node node1; replaced at every start and reload\"\n"
+				  "\tset cluster {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = { fd00:10:244::/48 }\n\t}\n"
+				  "\tset no_masquerade {\n\t\ttype ipv6_addr\n\t\tflags interval\n"
+				  "\t\telements = { 2001:db8::/32, fd00:172:31::/64 }\n\t}\n"
+				  "\tchain postrouting {\n"
+				  "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+				  "\t\tip6 saddr fd00:10:244:1::/64 ip6 daddr != @cluster ip6 daddr != @no_masquerade ip6 daddr != ff00::/8 counter masquerade fully-random\n"
+				  "\t}\n}\n"));
+	/* the IPv4 set keeps the IPv4 entry only */
+	assert_non_null(strstr(t, "\tset no_masquerade {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+				  "\t\telements = { 192.0.2.0/24 }\n\t}\n"));
+	if (egress_apply(t, err, sizeof(err)) != 0)
+		fail_msg("dual-stack with IPv6 no_masquerade: %s", err);
+	assert_int_equal(egress_state_get(&st), 0);
+	assert_true(st.present);
+	assert_true(st.present6);
+	assert_int_equal(st.masqueraded6, 0);
+	c.masquerade = false;
+	assert_int_equal(egress_render(&c, &off), 0);
+	if (egress_apply(off, err, sizeof(err)) != 0)
+		fail_msg("off: %s", err);
+	assert_int_equal(egress_state_get(&st), 0);
+	assert_false(st.present);
+	assert_false(st.present6);
 	free(t);
 	free(off);
 }
@@ -182,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_render_off),
 		/* the kernel's (in a network namespace of the test's own): */
 		cmocka_unit_test(test_render_dual),
+		cmocka_unit_test(test_render_dual_no_masq),
 		cmocka_unit_test(test_apply),
 	};
 

@@ -919,10 +919,10 @@ static void test_release_hold(void **state)
 	job.held = true;
 	job.addr = a;
 	job.result = -EIO; /* the veth could not be deleted: still held */
-	pod_teardown_done(f->p, &job);
+	pod_teardown_done(f->p, NULL, &job);
 	assert_int_equal(ipam_allocate(f->p, "c", "eth0", &b), -ENOSPC);
 	job.result = 0;
-	pod_teardown_done(f->p, &job);
+	pod_teardown_done(f->p, NULL, &job);
 	assert_int_equal(ipam_allocate(f->p, "c", "eth0", &b), 0);
 	assert_int_equal(b.s_addr, a.s_addr);
 }

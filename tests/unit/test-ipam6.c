@@ -338,6 +338,67 @@ static void test_hold(void **state)
 	assert_string_equal(alloc_ok(f, "c", "eth0"), "fd00:10:244:1::2");
 }
 
+/* DEL's steps: the record removed by a thread (ipam6_release_deferred),
+ * committed held (gone from disk, not handed out, counted) until
+ * ipam6_unhold; a failed removal keeps it; an aborted one writes the
+ * record back. */
+static void test_release_deferred(void **state)
+{
+	struct fx *f = *state;
+	struct ipam6_record r;
+	struct in6_addr a, b;
+	char id[16], path[512], *rec;
+	int i;
+
+	assert_int_equal(pool_open_len(f, "fd00:10:244:1::", 124), 0); /* ::2 .. ::f */
+	alloc_ok(f, "a", "eth0");
+	for (i = 0; i < 13; i++) {
+		snprintf(id, sizeof(id), "b%d", i);
+		alloc_ok(f, id, "eth0");
+	}
+	assert_int_equal(ipam6_release_deferred(f->p, "nobody", "eth0", true, &a), -ENOENT);
+	/* aborted: the record is back on disk, the attachment keeps it */
+	assert_int_equal(ipam6_release_deferred(f->p, "a", "eth0", true, &a), 0);
+	assert_string_equal(ntoa6(a), "fd00:10:244:1::2");
+	ipam6_abort_release(f->p);
+	rec = read_in(f->pool, "fd00:10:244:1::2");
+	assert_non_null(rec);
+	assert_true(strncmp(rec, "a\neth0\n", 7) == 0);
+	assert_int_equal(ipam6_find(f->p, "a", "eth0", NULL), 0);
+	/* committed with hold: off the disk, not the attachment's, not free */
+	assert_int_equal(ipam6_release_deferred(f->p, "a", "eth0", true, &a), 0);
+	assert_int_equal(ipam6_commit(f->p), 0);
+	assert_null(read_in(f->pool, "fd00:10:244:1::2"));
+	assert_int_equal(ipam6_find(f->p, "a", "eth0", NULL), -ENOENT);
+	assert_int_equal(ipam6_held(f->p), 1);
+	assert_int_equal(ipam6_used(f->p), 14);
+	assert_int_equal(ipam6_allocate(f->p, "c", "eth0", &b), -ENOSPC);
+	assert_int_equal(ipam6_unhold(f->p, &a), 0);
+	assert_int_equal(ipam6_held(f->p), 0);
+	assert_string_equal(alloc_ok(f, "c", "eth0"), "fd00:10:244:1::2");
+	/* without hold: free at the commit */
+	assert_int_equal(ipam6_release_deferred(f->p, "b0", "eth0", false, &a), 0);
+	assert_int_equal(ipam6_commit(f->p), 0);
+	assert_int_equal(ipam6_held(f->p), 0);
+	assert_int_equal(ipam6_used(f->p), 13);
+	assert_string_equal(alloc_ok(f, "d", "eth0"), ntoa6(a));
+	/* a removal that fails (a folder where the record was) keeps the
+	 * address reserved; once the folder is gone a retry finishes */
+	assert_int_equal(ipam6_find(f->p, "b1", "eth0", &r), 0);
+	path_in(f->pool, ntoa6(r.address), path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(ipam6_release_deferred(f->p, "b1", "eth0", true, &a), 0);
+	assert_true(ipam6_commit(f->p) < 0);
+	assert_int_equal(ipam6_find(f->p, "b1", "eth0", NULL), 0);
+	assert_int_equal(ipam6_held(f->p), 0);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(ipam6_release_deferred(f->p, "b1", "eth0", true, &a), 0);
+	assert_int_equal(ipam6_commit(f->p), 0);
+	assert_int_equal(ipam6_held(f->p), 1);
+	assert_int_equal(ipam6_unhold(f->p, &a), 0);
+}
+
 static void test_gc_and_list(void **state)
 {
 	struct fx *f = *state;
@@ -472,6 +533,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_debris, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_and_arguments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_deferred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_and_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),

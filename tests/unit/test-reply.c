@@ -937,6 +937,101 @@ static void test_malformed_content(void **state)
 	}
 }
 
+/* `show route all` on a dual-stack node: master4, an empty line, master6
+ * (the empty line comes as "1007-" after another code, as " " after a 1007
+ * line). */
+static void test_two_tables(void **state)
+{
+	static const char *const replies[] = {
+		"1007-Table master4:\n"
+		" 10.244.2.0/24        unicast [node_node2 15:39:36.154] * (100) [i]\n"
+		" \tvia 172.31.0.12 on eth0\n"
+		"1008-\tType: BGP univ\n"
+		"1012-\tBGP.next_hop: 172.31.0.12\n"
+		"1007-\n"
+		" Table master6:\n"
+		" fd00:10:244:2::/124  unicast [node_node2 15:39:36.198 from 172.31.0.12] * (100) [i]\n"
+		" \tvia fd00:172:31::12 on eth0\n"
+		"1008-\tType: BGP univ\n"
+		"1012-\tBGP.next_hop: fd00:172:31::12\n"
+		"0000 \n",
+		"1007-Table master4:\n"
+		" 10.244.1.0/24        blackhole [pods 15:39:35.124] * (200)\n"
+		" \n"
+		" Table master6:\n"
+		" fd00:10:244:2::/124  unicast [node_node2 15:39:36.198 from 172.31.0.12] * (100) [i]\n"
+		" \tvia fd00:172:31::12 on eth0\n"
+		"0000 \n",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(replies); i++) {
+		struct bc_reply r;
+		struct bc_route *rt = NULL;
+		size_t n = 0;
+
+		parse_str(replies[i], &r);
+		assert_int_equal(bc_parse_routes(&r, &rt, &n), 0);
+		assert_int_equal(n, 2);
+		assert_string_equal(rt[0].table, "master4");
+		assert_string_equal(rt[1].table, "master6");
+		assert_string_equal(rt[1].prefix, "fd00:10:244:2::/124");
+		assert_string_equal(rt[1].via, "fd00:172:31::12");
+		assert_string_equal(rt[1].from, "172.31.0.12");
+		free(rt);
+		bc_reply_done(&r);
+	}
+}
+
+/* A dual-stack session (ipv4 then ipv6 channel) and an IPv6-only one: the
+ * first channel's figures as before, the ipv6 channel's in v6_*. */
+static void test_protocols_ipv6_channel(void **state)
+{
+	static const char reply[] =
+		"1002-node_node2 BGP        ---        up     15:39:36.154  Established   \n"
+		"1006-  BGP state:          Established\n"
+		"    Neighbor address: 172.31.0.12\n"
+		"    Neighbor AS:      64512\n"
+		"    Local AS:         64512\n"
+		"  Channel ipv4\n"
+		"    State:          UP\n"
+		"    Routes:         1 imported, 1 exported, 1 preferred\n"
+		"    Route change stats:     received   rejected   filtered    ignored   accepted\n"
+		"      Import updates:              1          0          0          0          1\n"
+		"  Channel ipv6\n"
+		"    State:          UP\n"
+		"    Routes:         2 imported, 1 exported, 2 preferred\n"
+		"    Route change stats:     received   rejected   filtered    ignored   accepted\n"
+		"      Import updates:              5          1          2          0          2\n"
+		" \n"
+		"1002-node_node5 BGP        ---        up     15:39:36.154  Established   \n"
+		"1006-  BGP state:          Established\n"
+		"    Neighbor address: fd00:172:32::15\n"
+		"  Channel ipv6\n"
+		"    Routes:         1 imported, 1 exported, 1 preferred\n"
+		"      Import updates:              1          0          0          0          1\n"
+		"0000 \n";
+	struct bc_reply r;
+	struct bc_protocol *p = NULL;
+	size_t n = 0;
+
+	parse_str(reply, &r);
+	assert_int_equal(bc_parse_protocols(&r, &p, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0].routes_imported, 1);
+	assert_int_equal(p[0].import_rejected + p[0].import_filtered, 0);
+	assert_true(p[0].has_v6);
+	assert_false(p[0].v6_first);
+	assert_int_equal(p[0].v6_imported, 2);
+	assert_int_equal(p[0].v6_exported, 1);
+	assert_int_equal(p[0].v6_dropped, 3);
+	assert_true(p[1].has_v6);
+	assert_true(p[1].v6_first);
+	assert_int_equal(p[1].routes_imported, 1);
+	assert_int_equal(p[1].v6_imported, 1);
+	free(p);
+	bc_reply_done(&r);
+}
+
 /* ---- a big reply ------------------------------------------------------------ */
 
 static void test_big_reply(void **state)
@@ -980,6 +1075,8 @@ int main(void)
 		cmocka_unit_test(test_malformed_grammar),
 		cmocka_unit_test(test_malformed_content),
 		cmocka_unit_test(test_big_reply),
+		cmocka_unit_test(test_two_tables),
+		cmocka_unit_test(test_protocols_ipv6_channel),
 	};
 
 	find_data_dir();
