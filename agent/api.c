@@ -461,6 +461,13 @@ static json_t *do_gc(const struct api_ctx *x, const json_t *req)
 	return reply_ok(json_pack("{s:o}", "released", released));
 }
 
+/* An IPv6 pool's size (2^64 for a /64) as a JSON integer: capped at
+ * INT64_MAX, as roostctl status does, never wrapped to a negative. */
+static json_int_t json_count(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
+}
+
 static json_t *do_pods(const struct api_ctx *x)
 {
 	struct ipam_record *recs = NULL;
@@ -505,11 +512,11 @@ static json_t *do_pods(const struct api_ctx *x)
 	free(recs);
 	free(recs6);
 	out = json_pack("{s:o, s:I, s:I}", "pods", pods, "pool_size",
-			(json_int_t)(x->ipam ? ipam_size(x->ipam) : ipam6_size(x->ipam6)),
+			x->ipam ? (json_int_t)ipam_size(x->ipam) : json_count(ipam6_size(x->ipam6)),
 			"pool_used",
 			(json_int_t)(x->ipam ? ipam_used(x->ipam) : ipam6_used(x->ipam6)));
 	if (out && x->ipam && x->ipam6) {
-		json_object_set_new(out, "pool6_size", json_integer((json_int_t)ipam6_size(x->ipam6)));
+		json_object_set_new(out, "pool6_size", json_integer(json_count(ipam6_size(x->ipam6))));
 		json_object_set_new(out, "pool6_used", json_integer((json_int_t)ipam6_used(x->ipam6)));
 	}
 	return reply_ok(out);

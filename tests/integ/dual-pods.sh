@@ -156,9 +156,9 @@ check "... the host saw node1's address, and the rule counted it" \
 "$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" pods >"$RST_TMP/pods.txt" 2>&1
 check "roostctl pods on node1 shows pod-1-1 with $P1_4 and $P1_6" \
 	grep -qE "^$P1_4 +pod-1-1 .* $P1_6\$" "$RST_TMP/pods.txt"
-check "roostctl -o json pods: address and address6" \
+check "roostctl -o json pods: address and address6, pool6_size of a /64 not wrapped negative" \
 	bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock -o json pods |
-		jq -e '.pods[0].address == \"$P1_4\" and .pods[0].address6 == \"$P1_6\" and .pool6_used == 1'"
+		jq -e '.pods[0].address == \"$P1_4\" and .pods[0].address6 == \"$P1_6\" and .pool6_used == 1 and .pool6_size > 1e18'"
 
 # ---- CHECK ------------------------------------------------------------------------
 prev() { jq -c --argjson prev "$(cat "$RST_TMP/add-$1-1.json")" '. + {prevResult: $prev}' <<<"$(netconf "$1")"; }
