@@ -61,6 +61,16 @@ struct bc_owner {
 	bool learned;                 /* first announcer, not configured */
 };
 
+/* Who owns an IPv6 pod subnet, beyond bgp.mesh pod_cidr6: the first node
+ * that announced it (roostd learns and keeps those, as for IPv4). A route
+ * to it is accepted only with via as BGP next hop. */
+struct bc_owner6 {
+	struct in6_addr net;
+	unsigned len;
+	struct in6_addr via;        /* the owner's global IPv6 address */
+	char name[BC_NAME_MAX + 1]; /* for the comment; "" when unknown */
+};
+
 struct bc_prefix {
 	struct in_addr net;
 	unsigned len;
@@ -204,6 +214,8 @@ struct bc_node {
 	struct in6_addr cluster_net6;
 	unsigned cluster_len6;
 	struct in_addr router_id; /* 0.0.0.0: address (required without one) */
+	const struct bc_owner6 *owners6; /* IPv6 first announcers (borrowed) */
+	size_t n_owners6;
 };
 
 /* The kernel metric roost's BIRD installs routes with, unless configured. */

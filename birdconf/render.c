@@ -506,13 +506,46 @@ static int validate6_peers(const struct bc_node *node, struct rst_err *reterr)
 #undef BAD
 }
 
+/* IPv6 first announcers: node subnets, not ours, not a mesh entry's, each
+ * once, via a usable address that is not ours. */
+static int check_owners6(const struct bc_node *node, struct rst_err *reterr)
+{
+#define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
+	for (size_t i = 0; i < node->n_owners6; i++) {
+		const struct bc_owner6 *o = &node->owners6[i];
+		const char *who = o->name[0] ? o->name : "?";
+
+		if (o->name[0] && !bc_name_ok(o->name))
+			return BAD("owner name '%s' is not 1-%d characters of [a-z0-9-]", o->name,
+				   BC_NAME_MAX);
+		if (!node_subnet6_ok(node, &o->net, o->len))
+			return BAD("the IPv6 subnet of '%s' is not a node-sized subnet of the cluster IPv6 pod CIDR",
+				   who);
+		if (!addr6_ok(&o->via) || v6_eq(&o->via, &node->address6))
+			return BAD("the owner of the IPv6 subnet of '%s' has no usable address or this node's own",
+				   who);
+		if (has_pods6(node) && v6_eq(&o->net, &node->pod_net6))
+			return BAD("'%s' owns this node's own IPv6 pod subnet", who);
+		for (size_t j = 0; j < node->n_mesh; j++)
+			if (node->mesh[j].pod_len6 && v6_eq(&node->mesh[j].pod_net6, &o->net))
+				return BAD("the IPv6 subnet of '%s' has two owners", who);
+		for (size_t j = 0; j < i; j++)
+			if (v6_eq(&node->owners6[j].net, &o->net))
+				return BAD("the IPv6 subnet of '%s' has two owners", who);
+	}
+	return 0;
+#undef BAD
+}
+
 static int validate6(const struct bc_node *node, struct rst_err *reterr)
 {
+	int r;
+
 #define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
 	if (!bc_node_has_v6(node)) {
 		if (!bc_node_has_v4(node))
 			return BAD("node address is not set");
-		if (!v6_zero(&node->address6) || node->pod_len6)
+		if (!v6_zero(&node->address6) || node->pod_len6 || node->n_owners6)
 			return BAD("node IPv6 settings need a cluster IPv6 pod CIDR");
 		return validate6_peers(node, reterr);
 	}
@@ -533,7 +566,9 @@ static int validate6(const struct bc_node *node, struct rst_err *reterr)
 		if (node->n_announce || node->n_static_routes)
 			return BAD("an IPv6-only node announces no IPv4 addresses and has no flannel routes");
 	}
-	return validate6_peers(node, reterr);
+	if ((r = validate6_peers(node, reterr)) < 0)
+		return r;
+	return check_owners6(node, reterr);
 #undef BAD
 }
 
@@ -1498,7 +1533,7 @@ static void render_nh6(const struct bc_node *n, FILE *f)
 		   "}\n\n");
 }
 
-/* Who owns which IPv6 subnet (bgp.mesh pod_cidr6). */
+/* Who owns which IPv6 subnet (bgp.mesh pod_cidr6, first announcers). */
 static void render_owners6(const struct bc_node *n, FILE *f)
 {
 	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
@@ -1506,9 +1541,14 @@ static void render_owners6(const struct bc_node *n, FILE *f)
 	bool any = false;
 
 	render_nh6(n, f);
-	fprintf(f, "# IPv6 ownership: a known node's IPv6 subnet only via that node's IPv6\n"
-		   "# address (bgp.mesh pod_cidr6); such a node announces nothing else.\n"
-		   "function roost_owner6_ok()\n{\n");
+	if (n->n_owners6)
+		fprintf(f, "# IPv6 ownership: a known node's IPv6 subnet only via that node's IPv6\n"
+			   "# address (bgp.mesh pod_cidr6, or the node that announced it first); a\n"
+			   "# node known from bgp.mesh announces nothing else.\n");
+	else
+		fprintf(f, "# IPv6 ownership: a known node's IPv6 subnet only via that node's IPv6\n"
+			   "# address (bgp.mesh pod_cidr6); such a node announces nothing else.\n");
+	fprintf(f, "function roost_owner6_ok()\n{\n");
 	for (size_t i = 0; i < n->n_mesh; i++) {
 		if (!n->mesh[i].pod_len6)
 			continue;
@@ -1517,6 +1557,14 @@ static void render_owners6(const struct bc_node *n, FILE *f)
 		fprintf(f, "\tif net = %s/%u then return bgp_next_hop = %s;   # %s (bgp.mesh)\n", a,
 			n->mesh[i].pod_len6, v, n->mesh[i].name);
 		any = true;
+	}
+	for (size_t i = 0; i < n->n_owners6; i++) {
+		const struct bc_owner6 *o = &n->owners6[i];
+
+		ntop6(&o->net, a);
+		ntop6(&o->via, v);
+		fprintf(f, "\tif net = %s/%u then return bgp_next_hop = %s;   # %s (first announcer)\n",
+			a, o->len, v, o->name[0] ? o->name : v);
 	}
 	if (any) {
 		fprintf(f, "\tif bgp_next_hop ~ [ ");

@@ -707,6 +707,8 @@ int bc_parse_routes(const struct bc_reply *r, struct bc_route **ret, size_t *ret
 		case 1007: {
 			struct span s = span_of(l->text);
 
+			if (l->text[0] == '\0')
+				break; /* the blank line between two tables (master4, master6) */
 			if (l->text[0] == '\t') {
 				if (!cur)
 					return -EBADMSG;

@@ -511,6 +511,87 @@ static void test_dual_stack(void **state)
 	}
 }
 
+/* IPv6 first announcers (roostd's learned owners): one line each in
+ * roost_owner6_ok, after the mesh entries; not exclusive. Each refused when
+ * it does not fit. */
+static struct bc_owner6 own6[2];
+
+static void owners6_node(struct bc_node *n)
+{
+	dual_node(n);
+	memset(own6, 0, sizeof(own6));
+	inet_pton(AF_INET6, "fd00:10:244:3::", &own6[0].net);
+	own6[0].len = 64;
+	inet_pton(AF_INET6, "fd00:172:31::13", &own6[0].via);
+	strcpy(own6[0].name, "node3");
+	inet_pton(AF_INET6, "fd00:10:244:9::", &own6[1].net);
+	own6[1].len = 64;
+	inet_pton(AF_INET6, "fd00:172:31::19", &own6[1].via);
+	n->owners6 = own6;
+	n->n_owners6 = 2;
+}
+
+static void mut_o6_outside(struct bc_node *n) { inet_pton(AF_INET6, "fd00:10:245:3::", &own6[0].net); }
+static void mut_o6_len(struct bc_node *n) { own6[0].len = 60; }
+static void mut_o6_ours(struct bc_node *n) { own6[0].net = n->pod_net6; }
+static void mut_o6_mesh(struct bc_node *n) { own6[0].net = peers[0].pod_net6; }
+static void mut_o6_twice(struct bc_node *n) { own6[1].net = own6[0].net; }
+static void mut_o6_via_ours(struct bc_node *n) { own6[0].via = n->address6; }
+static void mut_o6_via_ll(struct bc_node *n) { inet_pton(AF_INET6, "fe80::13", &own6[0].via); }
+static void mut_o6_name(struct bc_node *n) { strcpy(own6[0].name, "Node3"); }
+static void mut_o6_no_v6(struct bc_node *n)
+{
+	base_node(n);
+	n->owners6 = own6;
+	n->n_owners6 = 1;
+}
+
+static void test_owners6(void **state)
+{
+	static void (*const muts[])(struct bc_node *) = {
+		mut_o6_outside, mut_o6_len,	 mut_o6_ours,	 mut_o6_mesh, mut_o6_twice,
+		mut_o6_via_ours, mut_o6_via_ll, mut_o6_name, mut_o6_no_v6,
+	};
+	struct bc_node n;
+	char *t, *plain;
+
+	(void)state;
+	dual_node(&n);
+	plain = render_ok(&n);
+	owners6_node(&n);
+	t = render_ok(&n);
+	assert_non_null(strstr(t, "function roost_owner6_ok()\n{\n"
+				  "\tif net = fd00:10:244:2::/64 then return bgp_next_hop = fd00:172:31::12;   # node2 (bgp.mesh)\n"
+				  "\tif net = fd00:10:244:3::/64 then return bgp_next_hop = fd00:172:31::13;   # node3 (first announcer)\n"
+				  "\tif net = fd00:10:244:9::/64 then return bgp_next_hop = fd00:172:31::19;   # fd00:172:31::19 (first announcer)\n"
+				  "\tif bgp_next_hop ~ [ fd00:172:31::12 ] then return false;\n"));
+	assert_non_null(strstr(t, "or the node that announced it first"));
+	/* the IPv4 policy is untouched: everything up to the IPv6 half */
+	assert_null(strstr(plain, "first announcer"));
+	{
+		const char *a = strstr(plain, "# IPv6 routes:"), *b = strstr(t, "# IPv6 routes:");
+
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(a - plain, b - t);
+		assert_memory_equal(plain, t, (size_t)(a - plain));
+	}
+	free(t);
+	free(plain);
+	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
+		struct rst_err e;
+
+		owners6_node(&n);
+		muts[i](&n);
+		memset(&e, 0, sizeof(e));
+		t = NULL;
+		if (bc_render_string(&n, &t, &e) != -EINVAL)
+			fail_msg("IPv6 owner mutation %zu was not refused", i);
+		assert_null(t);
+		assert_true(e.msg[0] != '\0');
+	}
+}
+
 static void test_rr_client(void **state)
 {
 	struct bc_node n;
@@ -763,7 +844,7 @@ int main(void)
 		cmocka_unit_test(test_sha256),         cmocka_unit_test(test_rr_client),
 		cmocka_unit_test(test_reflector),      cmocka_unit_test(test_ext_peers),
 		cmocka_unit_test(test_announce),       cmocka_unit_test(test_plain_policy_unchanged),
-		cmocka_unit_test(test_dual_stack),
+		cmocka_unit_test(test_dual_stack),     cmocka_unit_test(test_owners6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

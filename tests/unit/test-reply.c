@@ -937,6 +937,38 @@ static void test_malformed_content(void **state)
 	}
 }
 
+/* ---- both tables ------------------------------------------------------------- */
+
+/* Recorded (BIRD 2.0.12, `show route all where net ~ [ 10.244.0.0/16{24,24} ]
+ * || net ~ [ fd00:10:244::/48{64,64} ]` on a dual-stack node): a blank 1007
+ * line separates master4 from master6. */
+static void test_two_tables(void **state)
+{
+	static const char text[] = "1007-Table master4:\n"
+				   " 10.244.2.0/24        blackhole [s4 15:38:31.222] * (200)\n"
+				   "1008-\tType: static univ\n"
+				   "1007-\n"
+				   " Table master6:\n"
+				   " fd00:10:244:2::/64   blackhole [s6 15:38:31.222] * (200)\n"
+				   "1008-\tType: static univ\n"
+				   "0000 \n";
+	struct bc_reply r;
+	struct bc_route *rt = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(bc_reply_parse(text, sizeof(text) - 1, &r), (long)(sizeof(text) - 1));
+	assert_int_equal(bc_parse_routes(&r, &rt, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(rt[0].table, "master4");
+	assert_string_equal(rt[0].prefix, "10.244.2.0/24");
+	assert_string_equal(rt[1].table, "master6");
+	assert_string_equal(rt[1].prefix, "fd00:10:244:2::/64");
+	assert_string_equal(rt[1].route_type, "static univ");
+	free(rt);
+	bc_reply_done(&r);
+}
+
 /* ---- a big reply ------------------------------------------------------------ */
 
 static void test_big_reply(void **state)
@@ -972,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_async),
+		cmocka_unit_test(test_two_tables),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_status),
