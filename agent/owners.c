@@ -95,7 +95,7 @@ static bool route_next_hop(const struct bc_route *r, struct in_addr *ret)
 static bool node_session(const char *proto)
 {
 	return strncmp(proto, "node_", 5) == 0 || strncmp(proto, "rr_", 3) == 0 ||
-	       strncmp(proto, "client_", 7) == 0;
+	       strncmp(proto, "client_", 7) == 0 || strncmp(proto, "client6_", 8) == 0;
 }
 
 void owners_query(const struct roostd_conf *c, bool filtered, char *buf, size_t len)

@@ -196,6 +196,10 @@ struct bc_node {
 	struct in_addr rr_clients_net;
 	unsigned rr_clients_len;
 	struct in_addr rr_cluster_id;
+	/* IPv6-only clients: sessions over IPv6 from this range (client6_<N>);
+	 * rr_clients_len6 0: none. */
+	struct in6_addr rr_clients_net6;
+	unsigned rr_clients_len6;
 
 	const struct bc_ext_peer *peers; /* external peers (borrowed) */
 	size_t n_peers;

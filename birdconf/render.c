@@ -467,10 +467,27 @@ static int validate6_peers(const struct bc_node *node, struct rst_err *reterr)
 			if (node->mesh[j].pod_len6 && v6_eq(&node->mesh[j].pod_net6, &p->pod_net6))
 				return BAD("the IPv6 subnet of '%s' has two owners", p->name);
 	}
-	for (size_t i = 0; i < node->n_route_reflectors; i++)
-		if (!v4 || !node->route_reflectors[i].address.s_addr)
-			return BAD("route reflector '%s': sessions with route reflectors run over IPv4",
-				   node->route_reflectors[i].name);
+	/* A dual-stack client's session with a reflector runs over IPv4 (with
+	 * an ipv6 channel), an IPv6-only client's over IPv6. */
+	for (size_t i = 0; i < node->n_route_reflectors; i++) {
+		const struct bc_peer *p = &node->route_reflectors[i];
+
+		if (v4 && !p->address.s_addr)
+			return BAD("route reflector '%s': a node with IPv4 reaches its route reflectors over IPv4",
+				   p->name);
+		if (!v4 && (p->address.s_addr || v6_zero(&p->address6)))
+			return BAD("route reflector '%s': an IPv6-only node reaches its route reflectors over IPv6 (their IPv6 address only)",
+				   p->name);
+		if (!v6_zero(&p->address6) && (!v6 || !addr6_ok(&p->address6)))
+			return BAD("route reflector '%s': an IPv6 address needs IPv6 on the node and a global unicast address",
+				   p->name);
+	}
+	if (node->rr_clients_len6 &&
+	    (!node->reflector || !v4 || !v6 ||
+	     !prefix6_ok(&node->rr_clients_net6, node->rr_clients_len6) ||
+	     node->rr_clients_len6 < 8 ||
+	     !same6(&node->address6, &node->rr_clients_net6, node->rr_clients_len6)))
+		return BAD("route reflector IPv6 clients: a dual-stack reflector's range of 8-128 bits that holds its IPv6 address");
 	for (size_t i = 0; i < node->n_peers; i++) {
 		const struct bc_ext_peer *p = &node->peers[i];
 
@@ -561,8 +578,8 @@ static int validate6(const struct bc_node *node, struct rst_err *reterr)
 	if (!bc_node_has_v4(node)) {
 		if (node->router_id.s_addr == 0)
 			return BAD("an IPv6-only node needs a router id");
-		if (node->no_pods || node->reflector || node->n_route_reflectors)
-			return BAD("an IPv6-only node has pods and a mesh (route reflectors run over IPv4)");
+		if (node->no_pods || node->reflector)
+			return BAD("an IPv6-only node has pods and is no route reflector (a reflector needs IPv4)");
 		if (node->n_announce || node->n_static_routes)
 			return BAD("an IPv6-only node announces no IPv4 addresses and has no flannel routes");
 	}
@@ -1374,6 +1391,8 @@ static void render_neighbor(const struct bc_node *n, FILE *f, const char *sym,
 		addr, as);
 }
 
+static void render_reflector6(const struct bc_node *n, FILE *f, const char *cid);
+
 static void render_bgp(const struct bc_node *n, FILE *f)
 {
 	char sym[BC_NAME_MAX + 16], addr[INET_ADDRSTRLEN];
@@ -1421,6 +1440,7 @@ static void render_bgp(const struct bc_node *n, FILE *f)
 			   "\trr cluster id %s;\n"
 			   "}\n\n",
 			addr, n->rr_clients_len, addr, n->rr_clients_len, cid);
+		render_reflector6(n, f, cid);
 	}
 	for (size_t i = 0; i < n->n_peers; i++)
 		render_ext_peer(n, &n->peers[i], f);
@@ -1524,7 +1544,15 @@ static void render_nh6(const struct bc_node *n, FILE *f)
 		fprintf(f, "\tif from = %s then return bgp_next_hop = %s;   # %s\n", from, v,
 			p->name);
 	}
-	if (n->reflector && bc_node_has_v4(n)) {
+	if (n->reflector && bc_node_has_v4(n) && n->rr_clients_len6) {
+		ntop(n->rr_clients_net, from);
+		ntop6(&n->rr_clients_net6, v);
+		fprintf(f, "\t# a dual-stack client (IPv4 session): its IPv6 next hop on the segment,\n"
+			   "\t# in bgp.reflector.clients6; ownership decides the rest. An IPv6-only\n"
+			   "\t# client (IPv6 session, client6_*) announces its own address, below.\n"
+			   "\tif from ~ %s/%u then return bgp_next_hop ~ %s/%u;\n",
+			from, n->rr_clients_len, v, n->rr_clients_len6);
+	} else if (n->reflector && bc_node_has_v4(n)) {
 		ntop(n->rr_clients_net, from);
 		fprintf(f, "\tif from ~ %s/%u then return true;   # a reflector client: on the segment, ownership decides\n",
 			from, n->rr_clients_len);
@@ -1791,6 +1819,31 @@ static void render_ext_peer6(const struct bc_node *n, const struct bc_ext_peer *
 		   "\t};\n"
 		   "}\n\n",
 		fsym, esym, p->import_limit);
+}
+
+/* IPv6-only route reflector clients: a second dynamic protocol, sessions
+ * over IPv6 from bgp.reflector.clients6, named client6_<N>. Their IPv6
+ * routes must carry the client's own address as next hop (roost_nh6_ok:
+ * the session's address), as an IPv4 client's must carry its address. */
+static void render_reflector6(const struct bc_node *n, FILE *f, const char *cid)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!n->rr_clients_len6)
+		return;
+	ntop6(&n->rr_clients_net6, a);
+	fprintf(f, "# Route reflector, IPv6-only clients: any iBGP speaker in %s/%u may\n"
+		   "# connect over IPv6; its session shows up as client6_<N>.\n",
+		a, n->rr_clients_len6);
+	fprintf(f, "protocol bgp reflector6 from roost_client {\n"
+		   "\tdescription \"route reflector for %s/%u\";\n"
+		   "\tlocal NODE_ADDR6 as NODE_AS;\n"
+		   "\tneighbor range %s/%u internal;\n"
+		   "\tdynamic name \"client6_\";\n"
+		   "\trr client;\n"
+		   "\trr cluster id %s;\n"
+		   "}\n\n",
+		a, n->rr_clients_len6, a, n->rr_clients_len6, cid);
 }
 
 int bc_render(const struct bc_node *node, FILE *out, struct rst_err *reterr)

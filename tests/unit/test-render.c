@@ -449,6 +449,33 @@ static void mut6only_reflector(struct bc_node *n)
 	v6_only_node(n);
 	n->reflector = true;
 }
+static struct bc_peer rr6[1];
+/* IPv6-only client of a reflector given by its IPv4 address */
+static void mut6only_rr_v4(struct bc_node *n)
+{
+	v6_only_node(n);
+	memset(rr6, 0, sizeof(rr6));
+	strcpy(rr6[0].name, "rr1");
+	inet_pton(AF_INET, "172.31.0.2", &rr6[0].address);
+	n->n_mesh = 0;
+	n->route_reflectors = rr6;
+	n->n_route_reflectors = 1;
+}
+static void mut6_clients6_not_reflector(struct bc_node *n)
+{
+	inet_pton(AF_INET6, "fd00:172:31::", &n->rr_clients_net6);
+	n->rr_clients_len6 = 64;
+}
+static void mut6_clients6_outside(struct bc_node *n)
+{
+	n->n_mesh = 0;
+	n->reflector = true;
+	inet_pton(AF_INET, "172.31.0.0", &n->rr_clients_net);
+	n->rr_clients_len = 24;
+	inet_pton(AF_INET, "172.31.0.11", &n->rr_cluster_id);
+	inet_pton(AF_INET6, "fd00:172:32::", &n->rr_clients_net6);
+	n->rr_clients_len6 = 64;
+}
 
 static void test_dual_stack(void **state)
 {
@@ -458,7 +485,8 @@ static void test_dual_stack(void **state)
 		mut6_mesh_twice,      mut6_mesh_same_addr, mut6_mesh_dup_addr,	 mut6_off_but_set,
 		mut6_peer_both,
 		mut6_peer_multihop,   mut6_peer_import_cluster, mut6only_no_router_id,
-		mut6only_v4_neighbour, mut6only_reflector,
+		mut6only_v4_neighbour, mut6only_reflector, mut6only_rr_v4,
+		mut6_clients6_not_reflector, mut6_clients6_outside,
 	};
 	struct bc_node n;
 	char *text, *v4;
@@ -495,6 +523,28 @@ static void test_dual_stack(void **state)
 	assert_null(strstr(text, "ipv4"));
 	assert_null(strstr(text, "protocol kernel kernel4"));
 	assert_null(strstr(text, "OWN_POD_NET "));
+	free(text);
+
+	/* IPv6-only route reflector client: its session over IPv6. */
+	mut6only_rr_v4(&n);
+	rr6[0].address.s_addr = 0;
+	inet_pton(AF_INET6, "fd00:172:31::2", &rr6[0].address6);
+	text = render_ok(&n);
+	assert_non_null(strstr(text, "protocol bgp rr_rr1 from roost_node {\n"
+				     "\tdescription \"route reflector rr1\";\n"
+				     "\tneighbor fd00:172:31::2 as NODE_AS;\n"));
+	assert_non_null(strstr(text, "\t\timport filter roost_import6_reflected;\n"));
+	free(text);
+
+	/* A dual-stack reflector with IPv6-only clients. */
+	dual_node(&n);
+	mut6_clients6_outside(&n);
+	inet_pton(AF_INET6, "fd00:172:31::", &n.rr_clients_net6);
+	text = render_ok(&n);
+	assert_non_null(strstr(text, "\tif from ~ 172.31.0.0/24 then return bgp_next_hop ~ fd00:172:31::/64;\n"
+				     "\treturn bgp_next_hop = from;\n"));
+	assert_non_null(strstr(text, "protocol bgp reflector6 from roost_client {\n"));
+	assert_non_null(strstr(text, "\tneighbor range fd00:172:31::/64 internal;\n\tdynamic name \"client6_\";\n"));
 	free(text);
 
 	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
