@@ -82,6 +82,17 @@ bird = { binary = "$BIRD"; config = "$RST_TMP/n4/bird.conf"; socket = "$RST_TMP/
 agent = { socket = "$RST_TMP/n4/roostd.sock"; state_dir = "$RST_TMP/n4/state"; log_level = "debug"; };
 EOF
 
+# FRR's bgpd resets an IPv6 session while the interface has no usable
+# link-local address ("nexthop_set failed"): wait for DAD to finish on the
+# ToR's and the nodes' segment ports (a lab artifact: fresh interfaces).
+ll_ready() { # NS: eth0 in NS has a link-local address that is not tentative
+	ip -n "$1" -6 addr show dev eth0 scope link | grep -q 'fe80::' &&
+		! ip -n "$1" -6 addr show dev eth0 scope link | grep -q tentative
+}
+for n in tor n1 n2 n3 n4; do
+	wait_until 10 ll_ready "$(ns "$n")"
+done
+
 # FRR 8.4 in the ToR namespace (as tor.sh): zebra first, then bfdd and bgpd.
 cp "$EX/bgpd.conf" "$D/"
 cp "$top_srcdir/examples/tor/bfdd.conf" "$top_srcdir/examples/tor/zebra.conf" "$D/"
