@@ -643,8 +643,9 @@ static void expire6(struct owners *o, const struct roostd_conf *c, const struct 
 			struct in6_addr net, nh;
 			unsigned len;
 
-			present = node_subnet6(c, acc[j].prefix, &net, &len) && eq6(&net, &x->net) &&
-				  route_next_hop6(&acc[j], &nh) && eq6(&nh, &x->via);
+			present = node_subnet6(c, acc[j].prefix, &net, &len) &&
+				  eq6(&net, &x->net) && route_next_hop6(&acc[j], &nh) &&
+				  eq6(&nh, &x->via);
 		}
 		if (present)
 			o->absent6_since_ms[i] = 0;
