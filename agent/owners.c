@@ -275,6 +275,57 @@ static bool owner_of6(const struct roostd_conf *c, const struct bc_owner6 *learn
 	return true;
 }
 
+/* ---- a dual-stack reflector's clients and their IPv6 addresses ---- */
+
+static bool reflector6(const struct roostd_conf *c)
+{
+	return c->reflector && c->address.s_addr && conf_has_v6(c) && c->rr_clients_len;
+}
+
+static bool in_clients(const struct roostd_conf *c, struct in_addr a)
+{
+	uint32_t m = c->rr_clients_len ? 0xffffffffu << (32 - c->rr_clients_len) : 0;
+
+	return a.s_addr && (ntohl(a.s_addr) & m) == ntohl(c->rr_clients_net.s_addr);
+}
+
+static bool client6_fits(const struct roostd_conf *c, const struct bc_client6 *x)
+{
+	return reflector6(c) && in_clients(c, x->from) && x->from.s_addr != c->address.s_addr &&
+	       !IN6_IS_ADDR_UNSPECIFIED(&x->via) && !IN6_IS_ADDR_LINKLOCAL(&x->via) &&
+	       !IN6_IS_ADDR_MULTICAST(&x->via) && !IN6_IS_ADDR_LOOPBACK(&x->via) &&
+	       !IN6_IS_ADDR_V4MAPPED(&x->via) && !eq6(&x->via, &c->address6);
+}
+
+int owners_clients6(const struct bc_client6 *v, size_t n, const struct roostd_conf *c,
+		    struct bc_client6 **ret, size_t *ret_n)
+{
+	struct bc_client6 *w = calloc(n + 1, sizeof(*w));
+	size_t k = 0;
+
+	if (!w)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = w[j].from.s_addr == v[i].from.s_addr || eq6(&w[j].via, &v[i].via);
+		if (!dup && client6_fits(c, &v[i]))
+			w[k++] = v[i];
+	}
+	*ret = w;
+	*ret_n = k;
+	return 0;
+}
+
+/* A route an IPv4 reflector client sent: its session's address. */
+static bool client_route_from(const struct roostd_conf *c, const struct bc_route *r,
+			      struct in_addr *ret)
+{
+	return strncmp(r->proto, "client_", 7) == 0 && inet_pton(AF_INET, r->from, ret) == 1 &&
+	       in_clients(c, *ret);
+}
+
 int owners_merge6(const struct bc_owner6 *learned6, size_t n_learned6, const struct roostd_conf *c,
 		  struct bc_owner6 **ret, size_t *ret_n)
 {
@@ -423,6 +474,47 @@ static int parse_file6(const struct roostd_conf *c, const char *path, struct bc_
 	return 0;
 }
 
+static int parse_clients6(const struct roostd_conf *c, const char *path, struct bc_client6 **ret,
+			  size_t *ret_n)
+{
+	json_error_t je;
+	json_t *o = json_load_file(path, 0, &je), *v;
+	struct bc_client6 *w;
+	size_t i, n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!o)
+		return 0;
+	w = calloc(json_array_size(json_object_get(o, "clients6")) + 1, sizeof(*w));
+	if (!w) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	json_array_foreach(json_object_get(o, "clients6"), i, v)
+	{
+		const char *from = json_string_value(json_object_get(v, "from"));
+		const char *a6 = json_string_value(json_object_get(v, "address6"));
+		struct bc_client6 *x = &w[n];
+		bool dup = false;
+
+		if (!from || !a6 || inet_pton(AF_INET, from, &x->from) != 1 ||
+		    inet_pton(AF_INET6, a6, &x->via) != 1 || !client6_fits(c, x)) {
+			log_warn("owner: '%s' client entry %zu (%s, %s) does not fit the configuration, dropped",
+				 path, i, from ? from : "?", a6 ? a6 : "?");
+			continue;
+		}
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = w[j].from.s_addr == x->from.s_addr || eq6(&w[j].via, &x->via);
+		if (!dup)
+			n++;
+	}
+	json_decref(o);
+	*ret = w;
+	*ret_n = n;
+	return 0;
+}
+
 int owners_load6(const struct roostd_conf *c, struct bc_owner6 **ret, size_t *ret_n)
 {
 	char path[4200];
@@ -468,6 +560,17 @@ static void save(const struct owners *o)
 		}
 		json_object_set_new(root, "learned6", list);
 	}
+	if (o->n_clients6) {
+		char f4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+
+		list = json_array();
+		for (size_t i = 0; i < o->n_clients6; i++) {
+			ntop(o->clients6[i].from, f4, sizeof(f4));
+			ntop6(&o->clients6[i].via, v6, sizeof(v6));
+			json_array_append_new(list, json_pack("{s:s, s:s}", "from", f4, "address6", v6));
+		}
+		json_object_set_new(root, "clients6", list);
+	}
 	text = json_dumps(root, JSON_INDENT(1));
 	json_decref(root);
 	if (text && (r = rst_mkdir_p(o->state_dir, 0755)) == 0)
@@ -501,6 +604,12 @@ int owners_open(struct owners *o, const struct roostd_conf *c)
 	o->absent6_since_ms = calloc(o->n_learned6 + 1, sizeof(*o->absent6_since_ms));
 	if (!o->absent6_since_ms)
 		return -ENOMEM;
+	r = parse_clients6(c, o->path, &o->clients6, &o->n_clients6);
+	if (r < 0)
+		return r;
+	o->client6_absent_ms = calloc(o->n_clients6 + 1, sizeof(*o->client6_absent_ms));
+	if (!o->client6_absent_ms)
+		return -ENOMEM;
 	if (o->n_learned || o->n_learned6)
 		log_info("owner: %zu subnet owner(s) learned earlier, from '%s'",
 			 o->n_learned + o->n_learned6, o->path);
@@ -515,6 +624,8 @@ void owners_done(struct owners *o)
 	free(o->absent_since_ms);
 	free(o->learned6);
 	free(o->absent6_since_ms);
+	free(o->clients6);
+	free(o->client6_absent_ms);
 	free(o->conflicts);
 	memset(o, 0, sizeof(*o));
 }
@@ -696,6 +807,83 @@ static void learn6(struct owners *o, const struct roostd_conf *c, const struct b
 	}
 }
 
+static void forget_client6(struct owners *o, size_t i, const char *why)
+{
+	char f4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+
+	ntop(o->clients6[i].from, f4, sizeof(f4));
+	ntop6(&o->clients6[i].via, v6, sizeof(v6));
+	log_info("owner: forgotten client=%s address6=%s (%s)", f4, v6, why);
+	memmove(&o->clients6[i], &o->clients6[i + 1], (o->n_clients6 - i - 1) * sizeof(*o->clients6));
+	memmove(&o->client6_absent_ms[i], &o->client6_absent_ms[i + 1],
+		(o->n_clients6 - i - 1) * sizeof(*o->client6_absent_ms));
+	o->n_clients6--;
+	o->changed = true;
+}
+
+/* A dual-stack reflector: the first global IPv6 next hop of an accepted
+ * route from an IPv4 client's session is that client's IPv6 address. */
+static void clients6_update(struct owners *o, const struct roostd_conf *c,
+			    const struct bc_route *acc, size_t n_acc, long long now_ms)
+{
+	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
+
+	for (size_t i = o->n_clients6; i-- > 0;) {
+		bool present = false;
+
+		if (!client6_fits(c, &o->clients6[i])) {
+			forget_client6(o, i, "no longer a client of this reflector");
+			continue;
+		}
+		for (size_t j = 0; j < n_acc && !present; j++) {
+			struct in_addr from;
+			struct in6_addr nh;
+
+			present = client_route_from(c, &acc[j], &from) &&
+				  from.s_addr == o->clients6[i].from.s_addr &&
+				  route_next_hop6(&acc[j], &nh) && eq6(&nh, &o->clients6[i].via);
+		}
+		if (present)
+			o->client6_absent_ms[i] = 0;
+		else if (!o->client6_absent_ms[i])
+			o->client6_absent_ms[i] = now_ms ? now_ms : 1;
+		else if (now_ms - o->client6_absent_ms[i] >= hold_ms)
+			forget_client6(o, i, "no IPv6 route from it for the graceful restart time");
+	}
+	for (size_t i = 0; i < n_acc && reflector6(c); i++) {
+		struct bc_client6 x, *w;
+		struct in6_addr net;
+		unsigned len;
+		long long *t;
+		bool known = false;
+		char v6[INET6_ADDRSTRLEN];
+
+		if (!client_route_from(c, &acc[i], &x.from) ||
+		    !node_subnet6(c, acc[i].prefix, &net, &len) || !route_next_hop6(&acc[i], &x.via) ||
+		    !client6_fits(c, &x))
+			continue;
+		for (size_t j = 0; j < o->n_clients6 && !known; j++)
+			known = o->clients6[j].from.s_addr == x.from.s_addr ||
+				eq6(&o->clients6[j].via, &x.via);
+		if (known)
+			continue;
+		w = realloc(o->clients6, (o->n_clients6 + 1) * sizeof(*w));
+		if (!w)
+			return;
+		o->clients6 = w;
+		t = realloc(o->client6_absent_ms, (o->n_clients6 + 1) * sizeof(*t));
+		if (!t)
+			return;
+		o->client6_absent_ms = t;
+		o->clients6[o->n_clients6] = x;
+		o->client6_absent_ms[o->n_clients6++] = 0;
+		o->changed = true;
+		ntop6(&x.via, v6, sizeof(v6));
+		log_info("owner: learned client=%s address6=%s session=%s (the first IPv6 next hop it announced)",
+			 acc[i].from, v6, acc[i].proto);
+	}
+}
+
 static bool has_conflict(const struct owners_conflict *v, size_t n, const struct owners_conflict *x)
 {
 	for (size_t i = 0; i < n; i++)
@@ -719,6 +907,7 @@ void owners_update(struct owners *o, const struct roostd_conf *c, const struct b
 	}
 	expire6(o, c, acc, n_acc, now_ms);
 	learn6(o, c, acc, n_acc);
+	clients6_update(o, c, acc, n_acc, now_ms);
 	if (o->changed && o->path)
 		save(o);
 	o->changed |= was_changed;

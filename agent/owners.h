@@ -45,6 +45,12 @@ struct owners {
 	struct bc_owner6 *learned6;  /* owned: IPv6 first announcers */
 	long long *absent6_since_ms; /* per learned6 entry, as absent_since_ms */
 	size_t n_learned6;
+	/* A dual-stack reflector: each IPv4 client's IPv6 address, the first
+	 * global IPv6 next hop its session announced ("clients6" in the file),
+	 * kept and forgotten as learned owners are. */
+	struct bc_client6 *clients6; /* owned */
+	long long *client6_absent_ms;
+	size_t n_clients6;
 	struct owners_conflict *conflicts; /* the current ones (owned) */
 	size_t n_conflicts;
 	unsigned long long conflicts_total; /* distinct conflicts seen since start */
@@ -79,6 +85,12 @@ int owners_merge(const struct bc_owner *learned, size_t n_learned, const struct 
  * pod_cidr6 covers (malloc'ed into *ret, may be NULL). 0 or -ENOMEM. */
 int owners_merge6(const struct bc_owner6 *learned6, size_t n_learned6, const struct roostd_conf *c,
 		  struct bc_owner6 **ret, size_t *ret_n);
+
+/* The client IPv6 addresses to render: those that fit c (a dual-stack
+ * reflector, from inside bgp.reflector.clients; malloc'ed into *ret, may be
+ * NULL). 0 or -ENOMEM. */
+int owners_clients6(const struct bc_client6 *v, size_t n, const struct roostd_conf *c,
+		    struct bc_client6 **ret, size_t *ret_n);
 
 /* The conflicts among filtered routes filt, given the learned owners.
  * malloc'ed into *ret. Returns their number, or -ENOMEM. */

@@ -167,6 +167,7 @@ int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret
 {
 	_cleanup_free_ struct bc_owner *owners = NULL;
 	_cleanup_free_ struct bc_owner6 *owners6 = NULL;
+	_cleanup_free_ struct bc_client6 *clients6 = NULL;
 	_cleanup_free_ struct bc_announce *ann = NULL;
 	struct bc_node node;
 	struct rst_err e;
@@ -181,6 +182,9 @@ int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret
 		if (owners_merge6(o->learned6, o->n_learned6, c, &owners6, &node.n_owners6) < 0)
 			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
 		node.owners6 = owners6;
+		if (owners_clients6(o->clients6, o->n_clients6, c, &clients6, &node.n_clients6) < 0)
+			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
+		node.clients6 = clients6;
 	}
 	if (c->n_svc) { /* bgp.services: after bgp.announce */
 		ann = calloc(c->n_announce + c->n_svc, sizeof(*ann));

@@ -71,6 +71,14 @@ struct bc_owner6 {
 	char name[BC_NAME_MAX + 1]; /* for the comment; "" when unknown */
 };
 
+/* A dual-stack route reflector client's IPv6 address: the first global IPv6
+ * next hop its IPv4 session (from) announced. Its IPv6 routes then need that
+ * next hop, and no other client may use it (roostd learns these). */
+struct bc_client6 {
+	struct in_addr from;
+	struct in6_addr via;
+};
+
 struct bc_prefix {
 	struct in_addr net;
 	unsigned len;
@@ -200,6 +208,8 @@ struct bc_node {
 	 * rr_clients_len6 0: none. */
 	struct in6_addr rr_clients_net6;
 	unsigned rr_clients_len6;
+	const struct bc_client6 *clients6; /* learned client IPv6 addresses (borrowed) */
+	size_t n_clients6;
 
 	const struct bc_ext_peer *peers; /* external peers (borrowed) */
 	size_t n_peers;

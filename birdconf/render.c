@@ -482,6 +482,18 @@ static int validate6_peers(const struct bc_node *node, struct rst_err *reterr)
 			return BAD("route reflector '%s': an IPv6 address needs IPv6 on the node and a global unicast address",
 				   p->name);
 	}
+	for (size_t i = 0; i < node->n_clients6; i++) {
+		const struct bc_client6 *x = &node->clients6[i];
+
+		if (!node->reflector || !v4 || !v6 || !addr6_ok(&x->via) ||
+		    v6_eq(&x->via, &node->address6) || !x->from.s_addr ||
+		    !overlaps(x->from, 32, node->rr_clients_net, node->rr_clients_len))
+			return BAD("route reflector client IPv6 address %zu does not fit", i);
+		for (size_t j = 0; j < i; j++)
+			if (node->clients6[j].from.s_addr == x->from.s_addr ||
+			    v6_eq(&node->clients6[j].via, &x->via))
+				return BAD("route reflector client IPv6 address %zu is listed twice", i);
+	}
 	if (node->rr_clients_len6 &&
 	    (!node->reflector || !v4 || !v6 ||
 	     !prefix6_ok(&node->rr_clients_net6, node->rr_clients_len6) ||
@@ -1543,6 +1555,20 @@ static void render_nh6(const struct bc_node *n, FILE *f)
 		ntop6(&p->address6, v);
 		fprintf(f, "\tif from = %s then return bgp_next_hop = %s;   # %s\n", from, v,
 			p->name);
+	}
+	for (size_t i = 0; i < n->n_clients6; i++) {
+		ntop(n->clients6[i].from, from);
+		ntop6(&n->clients6[i].via, v);
+		fprintf(f, "\tif from = %s then return bgp_next_hop = %s;   # a client's first IPv6 next hop\n",
+			from, v);
+	}
+	if (n->n_clients6) {
+		fprintf(f, "\tif bgp_next_hop ~ [ ");
+		for (size_t i = 0; i < n->n_clients6; i++) {
+			ntop6(&n->clients6[i].via, v);
+			fprintf(f, "%s%s", i ? ", " : "", v);
+		}
+		fprintf(f, " ] then return false;   # another client's address\n");
 	}
 	if (n->reflector && bc_node_has_v4(n) && n->rr_clients_len6) {
 		ntop(n->rr_clients_net, from);

@@ -6,10 +6,12 @@
 # and two IPv6-only clients (node5, node6; sessions over IPv6, client6_*).
 # Every client kernel has every other node's IPv6 /64 via its owner's
 # global address (the reflector does not rewrite the next hop), the
-# dual-stack ones each other's /24 too; cni0s ping6 across. ExaBGP plays
-# two clients that lie about the IPv6 next hop: one over IPv6 (node4's
-# address as next hop), one over IPv4 (a next hop outside clients6): both
-# are filtered by the reflector and reach no kernel.
+# dual-stack ones each other's /24 too; cni0s ping6 across. The reflector
+# learns each dual-stack client's IPv6 address (the first IPv6 next hop its
+# IPv4 session announced) and ties the client to it. ExaBGP plays two
+# clients that lie about the IPv6 next hop: one over IPv6 (node4's address
+# as next hop), one over IPv4 (a next hop outside clients6, and node3's
+# address): all are filtered by the reflector and reach no kernel.
 . "$(dirname "$0")/lib.sh"
 trap topo_cleanup EXIT
 
@@ -116,6 +118,16 @@ check "RR6: IPv6 traffic is routed (IPv6-only node5 cni0 -> dual-stack node3 cni
 check "RR6: IPv6 traffic is routed (dual-stack node4 cni0 -> IPv6-only node6 cni0)" \
 	ip netns exec "$(ns n4)" ping -6 -c 2 -W 2 -I fd00:10:244:4::1 fd00:10:244:6::1
 
+# ---- the reflector ties each dual-stack client to its IPv6 address ---------------------
+for k in $DUAL; do
+	check "RR6: the reflector learned node$k's IPv6 address from its IPv4 session and renders the tie" \
+		wait_until 15 grep -q "if from = 172.31.0.1$k then return bgp_next_hop = fd00:172:31::1$k;" \
+		"$RST_TMP/n1/bird.conf"
+done
+check "RR6: the reflector keeps them in owners.json (clients6)" \
+	jq -e '[.clients6[] | select(.from == "172.31.0.13" and .address6 == "fd00:172:31::13")] | length == 1' \
+	"$RST_TMP/n1/state/owners.json"
+
 # ---- clients that lie about their IPv6 next hop -------------------------------------
 aux_add rogue 172.31.0.66
 ip -n "$(ns rogue)" addr add fd00:172:31::66/64 dev eth0 nodad
@@ -139,6 +151,7 @@ neighbor 172.31.0.11 {
   family { ipv6 unicast; }
   static {
     route fd00:10:244:67::/64 next-hop fd00:99::66;
+    route fd00:10:244:68::/64 next-hop fd00:172:31::13;
   }
 }
 EOF
@@ -155,12 +168,14 @@ check "RR6: the IPv6 client announcing node4's address as next hop is filtered (
 	wait_until 20 filtered_on_rr fd00:10:244:66::/64 fd00:172:31::14
 check "RR6: the IPv4 client announcing a next hop outside clients6 is filtered" \
 	wait_until 20 filtered_on_rr fd00:10:244:67::/64 fd00:99::66
+check "RR6: the IPv4 client announcing node3's IPv6 address as next hop is filtered (node3's already)" \
+	wait_until 20 filtered_on_rr fd00:10:244:68::/64 fd00:172:31::13
 for k in 1 $DUAL $V6ONLY; do
-	check "RR6: node$k kernel: nothing for the lying clients' fd00:10:244:66::/64 and fd00:10:244:67::/64" \
-		bash -c "! ip -n $(ns "n$k") -6 route show proto bird | grep -Eq '^fd00:10:244:6[67]::/64 '"
+	check "RR6: node$k kernel: nothing for the lying clients' fd00:10:244:66-68::/64" \
+		bash -c "! ip -n $(ns "n$k") -6 route show proto bird | grep -Eq '^fd00:10:244:6[6-8]::/64 '"
 done
 check "RR6: the reflector learned no owner from the liars" \
-	bash -c "! grep -Eq 'owner: learned subnet=fd00:10:244:6[67]::' $RST_TMP/n1/roostd.log"
+	bash -c "! grep -Eq 'owner: learned (subnet=fd00:10:244:6[6-8]::|client=172.31.0.66)' $RST_TMP/n1/roostd.log"
 check "RR6: node4's /64 still via node4 on node5" kernel_route6 5 fd00:10:244:4::/64 fd00:172:31::14
 
 rst_finish

@@ -294,6 +294,61 @@ static void test_conflicts6(void **state)
 	owners_done(&o);
 }
 
+/* A dual-stack reflector learns each IPv4 client's IPv6 address: the first
+ * global IPv6 next hop an accepted route from its session had. */
+static void test_clients6(void **state)
+{
+	struct roostd_conf c;
+	struct owners o;
+	struct bc_route acc[5];
+	struct bc_client6 *v = NULL;
+	size_t n = 0;
+	char a[INET6_ADDRSTRLEN];
+
+	(void)state;
+	conf6(&c);
+	c.n_mesh = 0;
+	c.reflector = true;
+	inet_pton(AF_INET, "172.31.0.0", &c.rr_clients_net);
+	c.rr_clients_len = 24;
+	assert_int_equal(owners_open(&o, &c), 0);
+	acc[0] = route("fd00:10:244:3::/64", "client_1", "fd00:172:31::13 fe80::13", true);
+	strcpy(acc[0].from, "172.31.0.13");
+	/* the same client again with another next hop: the first one stays */
+	acc[1] = route("fd00:10:244:9::/64", "client_1", "fd00:172:31::19", true);
+	strcpy(acc[1].from, "172.31.0.13");
+	/* another client with node3's address: not learned */
+	acc[2] = route("fd00:10:244:4::/64", "client_2", "fd00:172:31::13", false);
+	strcpy(acc[2].from, "172.31.0.14");
+	/* an IPv6-only client (IPv6 session), and a link-local next hop: no */
+	acc[3] = route("fd00:10:244:5::/64", "client6_1", "fd00:172:31::15", true);
+	strcpy(acc[3].from, "fd00:172:31::15");
+	acc[4] = route("fd00:10:244:6::/64", "client_3", "fe80::16", true);
+	strcpy(acc[4].from, "172.31.0.16");
+	owners_update(&o, &c, acc, 5, NULL, 0, 1000);
+	assert_true(o.changed);
+	assert_int_equal(o.n_clients6, 1);
+	assert_string_equal(inet_ntoa(o.clients6[0].from), "172.31.0.13");
+	inet_ntop(AF_INET6, &o.clients6[0].via, a, sizeof(a));
+	assert_string_equal(a, "fd00:172:31::13");
+	assert_int_equal(owners_clients6(o.clients6, o.n_clients6, &c, &v, &n), 0);
+	assert_int_equal(n, 1);
+	free(v);
+	owners_done(&o);
+	/* kept in the file */
+	assert_int_equal(owners_open(&o, &c), 0);
+	assert_int_equal(o.n_clients6, 1);
+	/* gone for the restart time: forgotten */
+	owners_update(&o, &c, NULL, 0, NULL, 0, 2000);
+	owners_update(&o, &c, NULL, 0, NULL, 0, 2000 + 120000);
+	assert_int_equal(o.n_clients6, 0);
+	/* not a reflector (any more): nothing learned, nothing rendered */
+	c.reflector = false;
+	owners_update(&o, &c, acc, 1, NULL, 0, 200000);
+	assert_int_equal(o.n_clients6, 0);
+	owners_done(&o);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -319,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_learn6),
 		cmocka_unit_test(test_conflicts6),
+		cmocka_unit_test(test_clients6),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

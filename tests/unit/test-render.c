@@ -547,6 +547,31 @@ static void test_dual_stack(void **state)
 	assert_non_null(strstr(text, "\tneighbor range fd00:172:31::/64 internal;\n\tdynamic name \"client6_\";\n"));
 	free(text);
 
+	/* ... with the clients' learned IPv6 addresses: each tied to its IPv4
+	 * session, and no other client may use them; a misfit is refused. */
+	{
+		static struct bc_client6 cl[2];
+
+		inet_pton(AF_INET, "172.31.0.13", &cl[0].from);
+		inet_pton(AF_INET6, "fd00:172:31::13", &cl[0].via);
+		inet_pton(AF_INET, "172.31.0.14", &cl[1].from);
+		inet_pton(AF_INET6, "fd00:172:31::14", &cl[1].via);
+		n.clients6 = cl;
+		n.n_clients6 = 2;
+		text = render_ok(&n);
+		assert_non_null(strstr(text, "\tif from = 172.31.0.13 then return bgp_next_hop = fd00:172:31::13;   # a client's first IPv6 next hop\n"
+					     "\tif from = 172.31.0.14 then return bgp_next_hop = fd00:172:31::14;   # a client's first IPv6 next hop\n"
+					     "\tif bgp_next_hop ~ [ fd00:172:31::13, fd00:172:31::14 ] then return false;   # another client's address\n"));
+		assert_true(strstr(text, "\tif from ~ 172.31.0.0/24 then return bgp_next_hop ~ fd00:172:31::/64;\n") >
+			    strstr(text, "then return false;   # another client's address\n"));
+		free(text);
+		cl[1].via = cl[0].via;
+		assert_int_equal(bc_render_string(&n, &text, &(struct rst_err){0}), -EINVAL);
+		inet_pton(AF_INET6, "fd00:172:31::14", &cl[1].via);
+		inet_pton(AF_INET, "172.31.1.14", &cl[1].from);
+		assert_int_equal(bc_render_string(&n, &text, &(struct rst_err){0}), -EINVAL);
+	}
+
 	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
 		struct rst_err e;
 
