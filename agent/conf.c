@@ -353,6 +353,9 @@ static int load_peer6(struct ctx *x, const config_setting_t *p, int i, const str
 		      struct bc_ext_peer *peer);
 static int load_peer_import6(struct ctx *x, const config_setting_t *p,
 			     const struct roostd_conf *c, struct bc_ext_peer *peer);
+static int load_rr6(struct ctx *x, const config_setting_t *p, int i, const struct roostd_conf *c,
+		    struct bc_peer *peer);
+static int load_reflector6(struct ctx *x, const config_setting_t *g, struct roostd_conf *c);
 
 /* node has address6 but no address: an IPv6-only node (conf.c, Dual-stack). */
 static bool v6_only_node(const config_setting_t *node)
@@ -596,7 +599,7 @@ static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char
 {
 	static const char *const mesh_keys[] = {"name",	    "address",  "pod_cidr", "asn",
 						"address6", "pod_cidr6", NULL};
-	static const char *const rr_keys[] = {"name", "address", NULL};
+	static const char *const rr_keys[] = {"name", "address", "address6", NULL};
 	bool mesh = strcmp(key, "mesh") == 0;
 	const char *const *keys = mesh ? mesh_keys : rr_keys;
 	const config_setting_t *list = member(bgp, key);
@@ -624,8 +627,10 @@ static int load_peer_list(struct ctx *x, const config_setting_t *bgp, const char
 			return fail(x, p, "bgp.%s[%d]: expected a group { name = ...; address = ...; }",
 				    key, i);
 		if ((r = check_keys(x, p, keys)) < 0 || (r = get_name(x, p, "name", peer->name)) < 0 ||
-		    (!(mesh && member(p, "address6") && !member(p, "address")) &&
+		    (!((mesh || conf_v6_only(c)) && member(p, "address6") && !member(p, "address")) &&
 		     (r = get_addr(x, p, "address", &peer->address)) < 0))
+			return r;
+		if (!mesh && (r = load_rr6(x, p, i, c, peer)) < 0)
 			return r;
 		if (strcmp(peer->name, c->name) == 0)
 			return fail(x, member(p, "name"), "bgp.%s[%d].name: '%s' is this node itself",
@@ -682,7 +687,7 @@ static int load_kube_reflector(struct ctx *x, const config_setting_t *g, struct 
 static int load_reflector(struct ctx *x, const config_setting_t *root,
 			  const config_setting_t *bgp, struct roostd_conf *c)
 {
-	static const char *const keys[] = {"clients", "cluster_id", "password", NULL};
+	static const char *const keys[] = {"clients", "cluster_id", "password", "clients6", NULL};
 	const config_setting_t *g;
 	const char *v;
 	int r;
@@ -708,6 +713,8 @@ static int load_reflector(struct ctx *x, const config_setting_t *root,
 	c->reflector = true;
 	c->rr_cluster_id = c->address;
 	if (member(g, "cluster_id") && (r = get_addr(x, g, "cluster_id", &c->rr_cluster_id)) < 0)
+		return r;
+	if ((r = load_reflector6(x, g, c)) < 0)
 		return r;
 	if (c->n_route_reflectors > 0)
 		return fail(x, g,
@@ -1136,12 +1143,12 @@ static int load_dual_stack(struct ctx *x, const config_setting_t *root, struct r
 		c->gateway6.s6_addr[15] |= 1; /* the first address (a subnet is /124 at most) */
 	}
 	if (conf_v6_only(c)) {
-		static const char *const v4only[] = {"reflector", "route_reflectors", "announce"};
+		static const char *const v4only[] = {"reflector", "announce"};
 
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 2; i++)
 			if (member(bgp, v4only[i]))
 				return fail(x, member(bgp, v4only[i]),
-					    "bgp.%s: an IPv6-only node has a mesh only (route reflectors and announced addresses are IPv4)",
+					    "bgp.%s: an IPv6-only node has a mesh or route reflectors only (a reflector and announced addresses need IPv4)",
 					    v4only[i]);
 		if (!c->router_id.s_addr) {
 			uint32_t id;
@@ -1239,6 +1246,64 @@ static int load_peer6(struct ctx *x, const config_setting_t *p, int i, const str
 }
 
 /* bgp.peers[i].import of a peer over IPv6: IPv6 prefixes. */
+/* bgp.route_reflectors[i].address6: the reflector's IPv6 address. An
+ * IPv6-only client's session runs to it (over IPv6; the reflector serves
+ * it through bgp.reflector.clients6); a dual-stack client's runs to
+ * address (over IPv4, with an ipv6 channel) and address6 is not needed. */
+static int load_rr6(struct ctx *x, const config_setting_t *p, int i, const struct roostd_conf *c,
+		    struct bc_peer *peer)
+{
+	int r;
+
+	if (!member(p, "address6")) {
+		if (conf_v6_only(c))
+			return fail(x, p,
+				    "bgp.route_reflectors[%d].address6: missing; an IPv6-only node reaches its route reflectors over IPv6",
+				    i);
+		return 0;
+	}
+	if (!conf_has_v6(c))
+		return fail(x, member(p, "address6"),
+			    "bgp.route_reflectors[%d].address6: needs IPv6 on this node (node.address6, cluster.pod_cidr6)",
+			    i);
+	if (conf_v6_only(c) && member(p, "address"))
+		return fail(x, member(p, "address"),
+			    "bgp.route_reflectors[%d].address: an IPv6-only node has no IPv4 session; give address6 only",
+			    i);
+	if ((r = get_addr6(x, p, "address6", &peer->address6)) < 0)
+		return r;
+	if (memcmp(&peer->address6, &c->address6, sizeof(peer->address6)) == 0)
+		return fail(x, member(p, "address6"),
+			    "bgp.route_reflectors[%d].address6: this node's own address", i);
+	return 0;
+}
+
+/* bgp.reflector.clients6: IPv6-only clients, whose sessions run over IPv6
+ * from this range (a dynamic protocol of their own, client6_<N>). */
+static int load_reflector6(struct ctx *x, const config_setting_t *g, struct roostd_conf *c)
+{
+	const char *v;
+	int r;
+
+	if (!member(g, "clients6"))
+		return 0;
+	if (!conf_has_v6(c))
+		return fail(x, member(g, "clients6"),
+			    "bgp.reflector.clients6: needs IPv6 on this node (node.address6, cluster.pod_cidr6)");
+	if ((r = get_string(x, g, "clients6", true, &v)) < 0 ||
+	    (r = parse_cidr6(x, member(g, "clients6"), v, &c->rr_clients_net6,
+			     &c->rr_clients_len6)) < 0)
+		return r;
+	if (c->rr_clients_len6 < 8)
+		return fail(x, member(g, "clients6"),
+			    "bgp.reflector.clients6: /%u is too wide; at least /8", c->rr_clients_len6);
+	if (!same6(&c->address6, &c->rr_clients_net6, c->rr_clients_len6))
+		return fail(x, member(g, "clients6"),
+			    "bgp.reflector.clients6: '%s' does not hold node.address6: the clients are on this node's segment",
+			    v);
+	return 0;
+}
+
 static int load_peer_import6(struct ctx *x, const config_setting_t *p,
 			     const struct roostd_conf *c, struct bc_ext_peer *peer)
 {
@@ -2245,6 +2310,8 @@ void conf_to_node(const struct roostd_conf *c, struct bc_node *node)
 	node->reflector = c->reflector;
 	node->rr_clients_net = c->rr_clients_net;
 	node->rr_clients_len = c->rr_clients_len;
+	node->rr_clients_net6 = c->rr_clients_net6;
+	node->rr_clients_len6 = c->rr_clients_len6;
 	node->rr_cluster_id = c->rr_cluster_id;
 	node->peers = c->peers;
 	node->n_peers = c->n_peers;

@@ -84,6 +84,8 @@ struct roostd_conf {
 	struct in_addr rr_clients_net;
 	unsigned rr_clients_len;
 	struct in_addr rr_cluster_id;
+	struct in6_addr rr_clients_net6; /* bgp.reflector.clients6 */
+	unsigned rr_clients_len6;        /* 0: none */
 	struct bc_ext_peer *peers; /* owned, and each peers[i].import, .communities,
 				    * .large_communities */
 	size_t n_peers;

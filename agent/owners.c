@@ -95,16 +95,27 @@ static bool route_next_hop(const struct bc_route *r, struct in_addr *ret)
 static bool node_session(const char *proto)
 {
 	return strncmp(proto, "node_", 5) == 0 || strncmp(proto, "rr_", 3) == 0 ||
-	       strncmp(proto, "client_", 7) == 0;
+	       strncmp(proto, "client_", 7) == 0 || strncmp(proto, "client6_", 8) == 0;
 }
 
 void owners_query(const struct roostd_conf *c, bool filtered, char *buf, size_t len)
 {
-	char cl[INET_ADDRSTRLEN];
+	char cl[INET_ADDRSTRLEN], cl6[INET6_ADDRSTRLEN], sets[160] = "";
+	bool both = c->cluster_len && conf_has_v6(c);
 
-	ntop(c->cluster_net, cl, sizeof(cl));
-	snprintf(buf, len, "all%s where net ~ [ %s/%u{%u,%u} ] && source = RTS_BGP",
-		 filtered ? " filtered" : "", cl, c->cluster_len, c->pod_len, c->pod_len);
+	if (c->cluster_len) {
+		ntop(c->cluster_net, cl, sizeof(cl));
+		snprintf(sets, sizeof(sets), "net ~ [ %s/%u{%u,%u} ]", cl, c->cluster_len,
+			 c->pod_len, c->pod_len);
+	}
+	if (conf_has_v6(c)) {
+		inet_ntop(AF_INET6, &c->cluster_net6, cl6, sizeof(cl6));
+		snprintf(sets + strlen(sets), sizeof(sets) - strlen(sets),
+			 "%snet ~ [ %s/%u{%u,%u} ]", both ? " || " : "", cl6, c->cluster_len6,
+			 c->pod_len6, c->pod_len6);
+	}
+	snprintf(buf, len, "all%s where %s%s%s && source = RTS_BGP", filtered ? " filtered" : "",
+		 both ? "(" : "", sets, both ? ")" : "");
 }
 
 int owners_merge(const struct bc_owner *learned, size_t n_learned, const struct roostd_conf *c,
@@ -170,6 +181,212 @@ long owners_conflicts(const struct roostd_conf *c, const struct bc_owner *learne
 	return (long)n;
 }
 
+/* ---- IPv6 ---------------------------------------------------------------------
+ * The same rules for the IPv6 pod subnets: the owner is this node, a mesh
+ * entry's pod_cidr6 (via its address6), else the first node whose route to
+ * it BIRD accepted (via its global IPv6 next hop). */
+
+static void ntop6(const struct in6_addr *a, char *buf, size_t len)
+{
+	inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+}
+
+static bool eq6(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* prefix "x::/len" -> a node subnet of c's IPv6 cluster, or false. */
+static bool node_subnet6(const struct roostd_conf *c, const char *prefix, struct in6_addr *net,
+			 unsigned *len)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash = strchr(prefix, '/');
+	char *end;
+	unsigned long l;
+
+	if (!conf_has_v6(c) || !slash || (size_t)(slash - prefix) >= sizeof(buf))
+		return false;
+	memcpy(buf, prefix, (size_t)(slash - prefix));
+	buf[slash - prefix] = '\0';
+	l = strtoul(slash + 1, &end, 10);
+	if (inet_pton(AF_INET6, buf, net) != 1 || *end || slash[1] == '\0' ||
+	    l != c->pod_len6 || l <= c->cluster_len6)
+		return false;
+	*len = (unsigned)l;
+	for (unsigned b = 0; b < 128; b++) {
+		unsigned bit = (0x80 >> (b % 8));
+		bool x = net->s6_addr[b / 8] & bit, y = c->cluster_net6.s6_addr[b / 8] & bit;
+
+		if ((b < c->cluster_len6 && x != y) || (b >= l && x))
+			return false; /* outside the cluster, or host bits set */
+	}
+	return true;
+}
+
+/* The route's IPv6 BGP next hop: the first (global) address. */
+static bool route_next_hop6(const struct bc_route *r, struct in6_addr *ret)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *a = r->bgp_next_hop[0] ? r->bgp_next_hop : r->via;
+	size_t n = strcspn(a, " \t");
+
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, a, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET6, buf, ret) == 1;
+}
+
+static const char *mesh_name6(const struct roostd_conf *c, const struct in6_addr *a)
+{
+	for (size_t i = 0; i < c->n_mesh; i++)
+		if (eq6(&c->mesh[i].address6, a))
+			return c->mesh[i].name;
+	return NULL;
+}
+
+static bool owner_of6(const struct roostd_conf *c, const struct bc_owner6 *learned, size_t nl,
+		      const struct in6_addr *net, unsigned len, struct in6_addr *via, char *name,
+		      size_t namelen)
+{
+	const char *n = NULL;
+
+	if (!c->no_pods && conf_has_v6(c) && c->pod_len6 == len && eq6(&c->pod_net6, net)) {
+		*via = c->address6;
+		n = c->name;
+	}
+	for (size_t i = 0; !n && i < c->n_mesh; i++)
+		if (c->mesh[i].pod_len6 == len && eq6(&c->mesh[i].pod_net6, net)) {
+			*via = c->mesh[i].address6;
+			n = c->mesh[i].name;
+		}
+	for (size_t i = 0; !n && i < nl; i++)
+		if (learned[i].len == len && eq6(&learned[i].net, net)) {
+			*via = learned[i].via;
+			n = learned[i].name;
+		}
+	if (!n)
+		return false;
+	if (name && n[0])
+		snprintf(name, namelen, "%s", n);
+	else if (name)
+		ntop6(via, name, namelen);
+	return true;
+}
+
+/* ---- a dual-stack reflector's clients and their IPv6 addresses ---- */
+
+static bool reflector6(const struct roostd_conf *c)
+{
+	return c->reflector && c->address.s_addr && conf_has_v6(c) && c->rr_clients_len;
+}
+
+static bool in_clients(const struct roostd_conf *c, struct in_addr a)
+{
+	uint32_t m = c->rr_clients_len ? 0xffffffffu << (32 - c->rr_clients_len) : 0;
+
+	return a.s_addr && (ntohl(a.s_addr) & m) == ntohl(c->rr_clients_net.s_addr);
+}
+
+static bool client6_fits(const struct roostd_conf *c, const struct bc_client6 *x)
+{
+	return reflector6(c) && in_clients(c, x->from) && x->from.s_addr != c->address.s_addr &&
+	       !IN6_IS_ADDR_UNSPECIFIED(&x->via) && !IN6_IS_ADDR_LINKLOCAL(&x->via) &&
+	       !IN6_IS_ADDR_MULTICAST(&x->via) && !IN6_IS_ADDR_LOOPBACK(&x->via) &&
+	       !IN6_IS_ADDR_V4MAPPED(&x->via) && !eq6(&x->via, &c->address6);
+}
+
+int owners_clients6(const struct bc_client6 *v, size_t n, const struct roostd_conf *c,
+		    struct bc_client6 **ret, size_t *ret_n)
+{
+	struct bc_client6 *w = calloc(n + 1, sizeof(*w));
+	size_t k = 0;
+
+	if (!w)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = w[j].from.s_addr == v[i].from.s_addr || eq6(&w[j].via, &v[i].via);
+		if (!dup && client6_fits(c, &v[i]))
+			w[k++] = v[i];
+	}
+	*ret = w;
+	*ret_n = k;
+	return 0;
+}
+
+/* A route an IPv4 reflector client sent: its session's address. */
+static bool client_route_from(const struct roostd_conf *c, const struct bc_route *r,
+			      struct in_addr *ret)
+{
+	return strncmp(r->proto, "client_", 7) == 0 && inet_pton(AF_INET, r->from, ret) == 1 &&
+	       in_clients(c, *ret);
+}
+
+int owners_merge6(const struct bc_owner6 *learned6, size_t n_learned6, const struct roostd_conf *c,
+		  struct bc_owner6 **ret, size_t *ret_n)
+{
+	struct bc_owner6 *v = calloc(n_learned6 + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_learned6 && conf_has_v6(c); i++) {
+		struct in6_addr via;
+
+		if (owner_of6(c, NULL, 0, &learned6[i].net, learned6[i].len, &via, NULL, 0) ||
+		    eq6(&learned6[i].via, &c->address6))
+			continue;
+		v[n++] = learned6[i];
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+long owners_conflicts6(const struct roostd_conf *c, const struct bc_owner6 *learned6,
+		       size_t n_learned6, const struct bc_route *filt, size_t n_filt,
+		       struct owners_conflict **ret)
+{
+	struct owners_conflict *v = calloc(n_filt + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_filt; i++) {
+		struct in6_addr net, via, nh;
+		unsigned len;
+		const char *who;
+		bool dup = false;
+
+		if (!node_subnet6(c, filt[i].prefix, &net, &len) || !node_session(filt[i].proto) ||
+		    !route_next_hop6(&filt[i], &nh))
+			continue;
+		if (!owner_of6(c, learned6, n_learned6, &net, len, &via, v[n].owner,
+			       sizeof(v[n].owner)))
+			continue;
+		/* The owner's own route, filtered for another reason: no claim. */
+		if (eq6(&nh, &via) && !eq6(&via, &c->address6))
+			continue;
+		snprintf(v[n].subnet, sizeof(v[n].subnet), "%s", filt[i].prefix);
+		snprintf(v[n].session, sizeof(v[n].session), "%s", filt[i].proto);
+		who = mesh_name6(c, &nh);
+		if (who)
+			snprintf(v[n].claimant, sizeof(v[n].claimant), "%s", who);
+		else
+			ntop6(&nh, v[n].claimant, sizeof(v[n].claimant));
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = !strcmp(v[j].subnet, v[n].subnet) && !strcmp(v[j].claimant, v[n].claimant);
+		if (!dup)
+			n++;
+	}
+	*ret = v;
+	return (long)n;
+}
+
 /* ---- the file ----------------------------------------------------------------- */
 
 static int parse_file(const struct roostd_conf *c, const char *path, struct bc_owner **ret,
@@ -215,6 +432,97 @@ static int parse_file(const struct roostd_conf *c, const char *path, struct bc_o
 	return 0;
 }
 
+static int parse_file6(const struct roostd_conf *c, const char *path, struct bc_owner6 **ret,
+		       size_t *ret_n)
+{
+	json_error_t je;
+	json_t *o = json_load_file(path, 0, &je), *v;
+	struct bc_owner6 *w;
+	size_t i, n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!o)
+		return 0;
+	w = calloc(json_array_size(json_object_get(o, "learned6")) + 1, sizeof(*w));
+	if (!w) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	json_array_foreach(json_object_get(o, "learned6"), i, v)
+	{
+		const char *subnet = json_string_value(json_object_get(v, "subnet"));
+		const char *owner = json_string_value(json_object_get(v, "owner"));
+		const char *name = json_string_value(json_object_get(v, "name"));
+		struct bc_owner6 *x = &w[n];
+		struct in6_addr via;
+
+		if (!subnet || !node_subnet6(c, subnet, &x->net, &x->len) || !owner ||
+		    inet_pton(AF_INET6, owner, &x->via) != 1 || IN6_IS_ADDR_UNSPECIFIED(&x->via) ||
+		    IN6_IS_ADDR_LINKLOCAL(&x->via) || eq6(&x->via, &c->address6) ||
+		    owner_of6(c, w, n, &x->net, x->len, &via, NULL, 0)) {
+			log_warn("owner: '%s' IPv6 entry %zu (%s via %s) does not fit the configuration, dropped",
+				 path, i, subnet ? subnet : "?", owner ? owner : "?");
+			continue;
+		}
+		snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
+		n++;
+	}
+	json_decref(o);
+	*ret = w;
+	*ret_n = n;
+	return 0;
+}
+
+static int parse_clients6(const struct roostd_conf *c, const char *path, struct bc_client6 **ret,
+			  size_t *ret_n)
+{
+	json_error_t je;
+	json_t *o = json_load_file(path, 0, &je), *v;
+	struct bc_client6 *w;
+	size_t i, n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!o)
+		return 0;
+	w = calloc(json_array_size(json_object_get(o, "clients6")) + 1, sizeof(*w));
+	if (!w) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	json_array_foreach(json_object_get(o, "clients6"), i, v)
+	{
+		const char *from = json_string_value(json_object_get(v, "from"));
+		const char *a6 = json_string_value(json_object_get(v, "address6"));
+		struct bc_client6 *x = &w[n];
+		bool dup = false;
+
+		if (!from || !a6 || inet_pton(AF_INET, from, &x->from) != 1 ||
+		    inet_pton(AF_INET6, a6, &x->via) != 1 || !client6_fits(c, x)) {
+			log_warn("owner: '%s' client entry %zu (%s, %s) does not fit the configuration, dropped",
+				 path, i, from ? from : "?", a6 ? a6 : "?");
+			continue;
+		}
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = w[j].from.s_addr == x->from.s_addr || eq6(&w[j].via, &x->via);
+		if (!dup)
+			n++;
+	}
+	json_decref(o);
+	*ret = w;
+	*ret_n = n;
+	return 0;
+}
+
+int owners_load6(const struct roostd_conf *c, struct bc_owner6 **ret, size_t *ret_n)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/owners.json", c->state_dir);
+	return parse_file6(c, path, ret, ret_n);
+}
+
 int owners_load(const struct roostd_conf *c, struct bc_owner **ret, size_t *ret_n)
 {
 	char path[4200];
@@ -239,6 +547,30 @@ static void save(const struct owners *o)
 						      "name", o->learned[i].name));
 	}
 	json_object_set_new(root, "learned", list);
+	if (o->n_learned6) {
+		char a6[INET6_ADDRSTRLEN], v6[INET6_ADDRSTRLEN], p6[INET6_ADDRSTRLEN + 8];
+
+		list = json_array();
+		for (size_t i = 0; i < o->n_learned6; i++) {
+			ntop6(&o->learned6[i].net, a6, sizeof(a6));
+			ntop6(&o->learned6[i].via, v6, sizeof(v6));
+			snprintf(p6, sizeof(p6), "%s/%u", a6, o->learned6[i].len);
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "subnet", p6, "owner",
+							      v6, "name", o->learned6[i].name));
+		}
+		json_object_set_new(root, "learned6", list);
+	}
+	if (o->n_clients6) {
+		char f4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+
+		list = json_array();
+		for (size_t i = 0; i < o->n_clients6; i++) {
+			ntop(o->clients6[i].from, f4, sizeof(f4));
+			ntop6(&o->clients6[i].via, v6, sizeof(v6));
+			json_array_append_new(list, json_pack("{s:s, s:s}", "from", f4, "address6", v6));
+		}
+		json_object_set_new(root, "clients6", list);
+	}
 	text = json_dumps(root, JSON_INDENT(1));
 	json_decref(root);
 	if (text && (r = rst_mkdir_p(o->state_dir, 0755)) == 0)
@@ -266,9 +598,21 @@ int owners_open(struct owners *o, const struct roostd_conf *c)
 	o->absent_since_ms = calloc(o->n_learned + 1, sizeof(*o->absent_since_ms));
 	if (!o->absent_since_ms)
 		return -ENOMEM;
-	if (o->n_learned)
-		log_info("owner: %zu subnet owner(s) learned earlier, from '%s'", o->n_learned,
-			 o->path);
+	r = parse_file6(c, o->path, &o->learned6, &o->n_learned6);
+	if (r < 0)
+		return r;
+	o->absent6_since_ms = calloc(o->n_learned6 + 1, sizeof(*o->absent6_since_ms));
+	if (!o->absent6_since_ms)
+		return -ENOMEM;
+	r = parse_clients6(c, o->path, &o->clients6, &o->n_clients6);
+	if (r < 0)
+		return r;
+	o->client6_absent_ms = calloc(o->n_clients6 + 1, sizeof(*o->client6_absent_ms));
+	if (!o->client6_absent_ms)
+		return -ENOMEM;
+	if (o->n_learned || o->n_learned6)
+		log_info("owner: %zu subnet owner(s) learned earlier, from '%s'",
+			 o->n_learned + o->n_learned6, o->path);
 	return 0;
 }
 
@@ -278,6 +622,10 @@ void owners_done(struct owners *o)
 	free(o->state_dir);
 	free(o->learned);
 	free(o->absent_since_ms);
+	free(o->learned6);
+	free(o->absent6_since_ms);
+	free(o->clients6);
+	free(o->client6_absent_ms);
 	free(o->conflicts);
 	memset(o, 0, sizeof(*o));
 }
@@ -372,6 +720,170 @@ static void learn(struct owners *o, const struct roostd_conf *c, const struct bc
 	}
 }
 
+static void forget6(struct owners *o, size_t i, const char *why)
+{
+	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
+
+	ntop6(&o->learned6[i].net, a, sizeof(a));
+	ntop6(&o->learned6[i].via, v, sizeof(v));
+	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, o->learned6[i].len,
+		 o->learned6[i].name[0] ? o->learned6[i].name : v, why);
+	memmove(&o->learned6[i], &o->learned6[i + 1],
+		(o->n_learned6 - i - 1) * sizeof(*o->learned6));
+	memmove(&o->absent6_since_ms[i], &o->absent6_since_ms[i + 1],
+		(o->n_learned6 - i - 1) * sizeof(*o->absent6_since_ms));
+	o->n_learned6--;
+	o->changed = true;
+}
+
+static void expire6(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
+		    size_t n_acc, long long now_ms)
+{
+	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
+
+	for (size_t i = o->n_learned6; i-- > 0;) {
+		struct bc_owner6 *x = &o->learned6[i];
+		struct in6_addr via;
+		bool present = false;
+
+		if (owner_of6(c, NULL, 0, &x->net, x->len, &via, NULL, 0)) {
+			forget6(o, i, "the configuration names the owner now");
+			continue;
+		}
+		for (size_t j = 0; j < n_acc && !present; j++) {
+			struct in6_addr net, nh;
+			unsigned len;
+
+			present = node_subnet6(c, acc[j].prefix, &net, &len) &&
+				  eq6(&net, &x->net) && route_next_hop6(&acc[j], &nh) &&
+				  eq6(&nh, &x->via);
+		}
+		if (present)
+			o->absent6_since_ms[i] = 0;
+		else if (!o->absent6_since_ms[i])
+			o->absent6_since_ms[i] = now_ms ? now_ms : 1;
+		else if (now_ms - o->absent6_since_ms[i] >= hold_ms)
+			forget6(o, i, "no route from it for the graceful restart time");
+	}
+}
+
+static void learn6(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
+		   size_t n_acc)
+{
+	for (size_t i = 0; i < n_acc; i++) {
+		struct in6_addr net, nh, via;
+		char a[INET6_ADDRSTRLEN];
+		unsigned len;
+		struct bc_owner6 *w, *x;
+		long long *t;
+		const char *name;
+
+		if (!acc[i].best || !node_session(acc[i].proto) ||
+		    !node_subnet6(c, acc[i].prefix, &net, &len) || !route_next_hop6(&acc[i], &nh) ||
+		    IN6_IS_ADDR_UNSPECIFIED(&nh) || IN6_IS_ADDR_LINKLOCAL(&nh) ||
+		    eq6(&nh, &c->address6) ||
+		    owner_of6(c, o->learned6, o->n_learned6, &net, len, &via, NULL, 0))
+			continue;
+		w = realloc(o->learned6, (o->n_learned6 + 1) * sizeof(*w));
+		if (!w)
+			return;
+		o->learned6 = w;
+		t = realloc(o->absent6_since_ms, (o->n_learned6 + 1) * sizeof(*t));
+		if (!t)
+			return;
+		o->absent6_since_ms = t;
+		x = &o->learned6[o->n_learned6];
+		memset(x, 0, sizeof(*x));
+		x->net = net;
+		x->len = len;
+		x->via = nh;
+		name = mesh_name6(c, &nh);
+		snprintf(x->name, sizeof(x->name), "%s", name ? name : "");
+		o->absent6_since_ms[o->n_learned6++] = 0;
+		o->changed = true;
+		ntop6(&nh, a, sizeof(a));
+		log_info("owner: learned subnet=%s owner=%s address=%s session=%s (the first node to announce it)",
+			 acc[i].prefix, name ? name : "-", a, acc[i].proto);
+	}
+}
+
+static void forget_client6(struct owners *o, size_t i, const char *why)
+{
+	char f4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+
+	ntop(o->clients6[i].from, f4, sizeof(f4));
+	ntop6(&o->clients6[i].via, v6, sizeof(v6));
+	log_info("owner: forgotten client=%s address6=%s (%s)", f4, v6, why);
+	memmove(&o->clients6[i], &o->clients6[i + 1], (o->n_clients6 - i - 1) * sizeof(*o->clients6));
+	memmove(&o->client6_absent_ms[i], &o->client6_absent_ms[i + 1],
+		(o->n_clients6 - i - 1) * sizeof(*o->client6_absent_ms));
+	o->n_clients6--;
+	o->changed = true;
+}
+
+/* A dual-stack reflector: the first global IPv6 next hop of an accepted
+ * route from an IPv4 client's session is that client's IPv6 address. */
+static void clients6_update(struct owners *o, const struct roostd_conf *c,
+			    const struct bc_route *acc, size_t n_acc, long long now_ms)
+{
+	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
+
+	for (size_t i = o->n_clients6; i-- > 0;) {
+		bool present = false;
+
+		if (!client6_fits(c, &o->clients6[i])) {
+			forget_client6(o, i, "no longer a client of this reflector");
+			continue;
+		}
+		for (size_t j = 0; j < n_acc && !present; j++) {
+			struct in_addr from;
+			struct in6_addr nh;
+
+			present = client_route_from(c, &acc[j], &from) &&
+				  from.s_addr == o->clients6[i].from.s_addr &&
+				  route_next_hop6(&acc[j], &nh) && eq6(&nh, &o->clients6[i].via);
+		}
+		if (present)
+			o->client6_absent_ms[i] = 0;
+		else if (!o->client6_absent_ms[i])
+			o->client6_absent_ms[i] = now_ms ? now_ms : 1;
+		else if (now_ms - o->client6_absent_ms[i] >= hold_ms)
+			forget_client6(o, i, "no IPv6 route from it for the graceful restart time");
+	}
+	for (size_t i = 0; i < n_acc && reflector6(c); i++) {
+		struct bc_client6 x, *w;
+		struct in6_addr net;
+		unsigned len;
+		long long *t;
+		bool known = false;
+		char v6[INET6_ADDRSTRLEN];
+
+		if (!client_route_from(c, &acc[i], &x.from) ||
+		    !node_subnet6(c, acc[i].prefix, &net, &len) || !route_next_hop6(&acc[i], &x.via) ||
+		    !client6_fits(c, &x))
+			continue;
+		for (size_t j = 0; j < o->n_clients6 && !known; j++)
+			known = o->clients6[j].from.s_addr == x.from.s_addr ||
+				eq6(&o->clients6[j].via, &x.via);
+		if (known)
+			continue;
+		w = realloc(o->clients6, (o->n_clients6 + 1) * sizeof(*w));
+		if (!w)
+			return;
+		o->clients6 = w;
+		t = realloc(o->client6_absent_ms, (o->n_clients6 + 1) * sizeof(*t));
+		if (!t)
+			return;
+		o->client6_absent_ms = t;
+		o->clients6[o->n_clients6] = x;
+		o->client6_absent_ms[o->n_clients6++] = 0;
+		o->changed = true;
+		ntop6(&x.via, v6, sizeof(v6));
+		log_info("owner: learned client=%s address6=%s session=%s (the first IPv6 next hop it announced)",
+			 acc[i].from, v6, acc[i].proto);
+	}
+}
+
 static bool has_conflict(const struct owners_conflict *v, size_t n, const struct owners_conflict *x)
 {
 	for (size_t i = 0; i < n; i++)
@@ -389,8 +901,13 @@ void owners_update(struct owners *o, const struct roostd_conf *c, const struct b
 
 	o->changed = false;
 	o->retry = false;
-	expire(o, c, acc, n_acc, now_ms);
-	learn(o, c, acc, n_acc);
+	if (c->cluster_len) {
+		expire(o, c, acc, n_acc, now_ms);
+		learn(o, c, acc, n_acc);
+	}
+	expire6(o, c, acc, n_acc, now_ms);
+	learn6(o, c, acc, n_acc);
+	clients6_update(o, c, acc, n_acc, now_ms);
 	if (o->changed && o->path)
 		save(o);
 	o->changed |= was_changed;
@@ -398,6 +915,22 @@ void owners_update(struct owners *o, const struct roostd_conf *c, const struct b
 	n = owners_conflicts(c, o->learned, o->n_learned, filt, n_filt, &now);
 	if (n < 0)
 		return;
+	if (conf_has_v6(c)) {
+		struct owners_conflict *six = NULL, *both;
+		long n6 = owners_conflicts6(c, o->learned6, o->n_learned6, filt, n_filt, &six);
+
+		both = n6 > 0 ? realloc(now, (size_t)(n + n6 + 1) * sizeof(*now)) : now;
+		if (n6 < 0 || !both) {
+			free(six);
+			free(now);
+			return;
+		}
+		now = both;
+		if (n6 > 0)
+			memcpy(now + n, six, (size_t)n6 * sizeof(*now));
+		n += n6;
+		free(six);
+	}
 	for (long i = 0; i < n; i++)
 		if (!has_conflict(o->conflicts, o->n_conflicts, &now[i])) {
 			o->conflicts_total++;

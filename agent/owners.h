@@ -14,6 +14,10 @@
  * filtered), and is a conflict: logged once, counted, and reported by
  * `roostctl audit`. The functions here are pure except owners_open/_save
  * (the file) and the log lines of owners_update.
+ *
+ * IPv6 pod subnets follow the same rules (bgp.mesh pod_cidr6, else the
+ * first node to announce it, by its global IPv6 next hop), kept apart
+ * (learned6, "learned6" in the file) so the IPv4 policy renders as before.
  */
 #ifndef ROOST_OWNERS_H
 #define ROOST_OWNERS_H
@@ -38,6 +42,15 @@ struct owners {
 	struct bc_owner *learned;   /* owned */
 	long long *absent_since_ms; /* per learned owner: 0 while its route is in BIRD */
 	size_t n_learned;
+	struct bc_owner6 *learned6;  /* owned: IPv6 first announcers */
+	long long *absent6_since_ms; /* per learned6 entry, as absent_since_ms */
+	size_t n_learned6;
+	/* A dual-stack reflector: each IPv4 client's IPv6 address, the first
+	 * global IPv6 next hop its session announced ("clients6" in the file),
+	 * kept and forgotten as learned owners are. */
+	struct bc_client6 *clients6; /* owned */
+	long long *client6_absent_ms;
+	size_t n_clients6;
 	struct owners_conflict *conflicts; /* the current ones (owned) */
 	size_t n_conflicts;
 	unsigned long long conflicts_total; /* distinct conflicts seen since start */
@@ -50,8 +63,9 @@ struct owners {
 int owners_open(struct owners *o, const struct roostd_conf *c);
 void owners_done(struct owners *o);
 
-/* The argument of `show route` that lists the BGP routes to node subnets:
- * accepted ones, or (filtered) the ones an import filter dropped. */
+/* The argument of `show route` that lists the BGP routes to node subnets
+ * (of both families on a dual-stack node): accepted ones, or (filtered) the
+ * ones an import filter dropped. */
 void owners_query(const struct roostd_conf *c, bool filtered, char *buf, size_t len);
 
 /* One look at BIRD: accepted and filtered routes from owners_query. Learns
@@ -67,13 +81,33 @@ void owners_update(struct owners *o, const struct roostd_conf *c, const struct b
 int owners_merge(const struct bc_owner *learned, size_t n_learned, const struct roostd_conf *c,
 		 struct bc_owner **ret, size_t *ret_n);
 
+/* The IPv6 owners to render: the learned ones that no mesh entry's
+ * pod_cidr6 covers (malloc'ed into *ret, may be NULL). 0 or -ENOMEM. */
+int owners_merge6(const struct bc_owner6 *learned6, size_t n_learned6, const struct roostd_conf *c,
+		  struct bc_owner6 **ret, size_t *ret_n);
+
+/* The client IPv6 addresses to render: those that fit c (a dual-stack
+ * reflector, from inside bgp.reflector.clients; malloc'ed into *ret, may be
+ * NULL). 0 or -ENOMEM. */
+int owners_clients6(const struct bc_client6 *v, size_t n, const struct roostd_conf *c,
+		    struct bc_client6 **ret, size_t *ret_n);
+
 /* The conflicts among filtered routes filt, given the learned owners.
  * malloc'ed into *ret. Returns their number, or -ENOMEM. */
 long owners_conflicts(const struct roostd_conf *c, const struct bc_owner *learned,
 		      size_t n_learned, const struct bc_route *filt, size_t n_filt,
 		      struct owners_conflict **ret);
 
+/* As owners_conflicts, for the IPv6 routes of filt (learned6: the IPv6
+ * first announcers). */
+long owners_conflicts6(const struct roostd_conf *c, const struct bc_owner6 *learned6,
+		       size_t n_learned6, const struct bc_route *filt, size_t n_filt,
+		       struct owners_conflict **ret);
+
 /* Reads the learned owners of <state_dir>/owners.json that fit c. */
 int owners_load(const struct roostd_conf *c, struct bc_owner **ret, size_t *ret_n);
+
+/* Likewise, the IPv6 ones. */
+int owners_load6(const struct roostd_conf *c, struct bc_owner6 **ret, size_t *ret_n);
 
 #endif

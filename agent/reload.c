@@ -166,6 +166,8 @@ int agent_egress_start(struct agent *a)
 int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret_text)
 {
 	_cleanup_free_ struct bc_owner *owners = NULL;
+	_cleanup_free_ struct bc_owner6 *owners6 = NULL;
+	_cleanup_free_ struct bc_client6 *clients6 = NULL;
 	_cleanup_free_ struct bc_announce *ann = NULL;
 	struct bc_node node;
 	struct rst_err e;
@@ -177,6 +179,12 @@ int agent_render(const struct roostd_conf *c, const struct owners *o, char **ret
 		if (owners_merge(o->learned, o->n_learned, c, &owners, &node.n_owners) < 0)
 			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
 		node.owners = owners;
+		if (owners_merge6(o->learned6, o->n_learned6, c, &owners6, &node.n_owners6) < 0)
+			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
+		node.owners6 = owners6;
+		if (owners_clients6(o->clients6, o->n_clients6, c, &clients6, &node.n_clients6) < 0)
+			return log_errno(LOG_ERR, ENOMEM, "cannot render the BIRD configuration");
+		node.clients6 = clients6;
 	}
 	if (c->n_svc) { /* bgp.services: after bgp.announce */
 		ann = calloc(c->n_announce + c->n_svc, sizeof(*ann));
@@ -494,7 +502,8 @@ static void commit(struct agent *a, struct apply_job *j)
 	if (j->reload) {
 		reload_commit(a, j);
 	} else if (j->owners) {
-		log_info("owner: import policy applied: %zu learned owner(s)", a->owners.n_learned);
+		log_info("owner: import policy applied: %zu learned owner(s)",
+			 a->owners.n_learned + a->owners.n_learned6);
 		free(a->text);
 		a->text = TAKE_PTR(j->text);
 	} else if (j->svc) {

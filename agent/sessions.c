@@ -368,7 +368,7 @@ void sessions_tick(struct sessions *s, const struct roostd_conf *c)
 			break;
 		case SW_REPLY:
 			on_listing(s, c, &r);
-			if (s->owners && c->cluster_len)
+			if (s->owners && (c->cluster_len || conf_has_v6(c)))
 				(void)ask_routes(s, c, false);
 			else
 				s->phase = SW_IDLE;

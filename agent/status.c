@@ -316,27 +316,36 @@ static bool is_bgp(const struct bc_route *r)
 static int audit_conflicts(const struct roostd_conf *c, struct bc_ctl *ctl, json_t *list)
 {
 	_cleanup_free_ struct bc_owner *learned = NULL;
+	_cleanup_free_ struct bc_owner6 *learned6 = NULL;
 	_cleanup_free_ struct bc_route *filt = NULL;
 	_cleanup_free_ struct owners_conflict *v = NULL;
-	size_t n_learned = 0, n_filt = 0;
+	_cleanup_free_ struct owners_conflict *v6 = NULL;
+	size_t n_learned = 0, n_learned6 = 0, n_filt = 0;
 	char q[256];
-	long n;
+	long n, n6 = 0;
 	int r;
 
-	if (!c->cluster_len)
+	if (!c->cluster_len && !conf_has_v6(c))
 		return 0;
 	owners_query(c, true, q, sizeof(q));
 	if ((r = bc_ctl_show_route(ctl, q, &filt, &n_filt)) < 0)
 		return r;
-	if ((r = owners_load(c, &learned, &n_learned)) < 0)
+	if ((r = owners_load(c, &learned, &n_learned)) < 0 ||
+	    (r = owners_load6(c, &learned6, &n_learned6)) < 0)
 		return r;
 	n = owners_conflicts(c, learned, n_learned, filt, n_filt, &v);
 	if (n < 0)
 		return (int)n;
-	for (long i = 0; i < n; i++)
-		drift(list, "conflict", v[i].subnet, "", "",
+	if (conf_has_v6(c) &&
+	    (n6 = owners_conflicts6(c, learned6, n_learned6, filt, n_filt, &v6)) < 0)
+		return (int)n6;
+	for (long i = 0; i < n + n6; i++) {
+		const struct owners_conflict *x = i < n ? &v[i] : &v6[i - n];
+
+		drift(list, "conflict", x->subnet, "", "",
 		      "owned by %s, also claimed by %s (session %s): the claim is filtered",
-		      v[i].owner, v[i].claimant, v[i].session);
+		      x->owner, x->claimant, x->session);
+	}
 	return 0;
 }
 

@@ -61,6 +61,24 @@ struct bc_owner {
 	bool learned;                 /* first announcer, not configured */
 };
 
+/* Who owns an IPv6 pod subnet, beyond bgp.mesh pod_cidr6: the first node
+ * that announced it (roostd learns and keeps those, as for IPv4). A route
+ * to it is accepted only with via as BGP next hop. */
+struct bc_owner6 {
+	struct in6_addr net;
+	unsigned len;
+	struct in6_addr via;        /* the owner's global IPv6 address */
+	char name[BC_NAME_MAX + 1]; /* for the comment; "" when unknown */
+};
+
+/* A dual-stack route reflector client's IPv6 address: the first global IPv6
+ * next hop its IPv4 session (from) announced. Its IPv6 routes then need that
+ * next hop, and no other client may use it (roostd learns these). */
+struct bc_client6 {
+	struct in_addr from;
+	struct in6_addr via;
+};
+
 struct bc_prefix {
 	struct in_addr net;
 	unsigned len;
@@ -186,6 +204,12 @@ struct bc_node {
 	struct in_addr rr_clients_net;
 	unsigned rr_clients_len;
 	struct in_addr rr_cluster_id;
+	/* IPv6-only clients: sessions over IPv6 from this range (client6_<N>);
+	 * rr_clients_len6 0: none. */
+	struct in6_addr rr_clients_net6;
+	unsigned rr_clients_len6;
+	const struct bc_client6 *clients6; /* learned client IPv6 addresses (borrowed) */
+	size_t n_clients6;
 
 	const struct bc_ext_peer *peers; /* external peers (borrowed) */
 	size_t n_peers;
@@ -204,6 +228,8 @@ struct bc_node {
 	struct in6_addr cluster_net6;
 	unsigned cluster_len6;
 	struct in_addr router_id; /* 0.0.0.0: address (required without one) */
+	const struct bc_owner6 *owners6; /* IPv6 first announcers (borrowed) */
+	size_t n_owners6;
 };
 
 /* The kernel metric roost's BIRD installs routes with, unless configured. */

@@ -467,10 +467,39 @@ static int validate6_peers(const struct bc_node *node, struct rst_err *reterr)
 			if (node->mesh[j].pod_len6 && v6_eq(&node->mesh[j].pod_net6, &p->pod_net6))
 				return BAD("the IPv6 subnet of '%s' has two owners", p->name);
 	}
-	for (size_t i = 0; i < node->n_route_reflectors; i++)
-		if (!v4 || !node->route_reflectors[i].address.s_addr)
-			return BAD("route reflector '%s': sessions with route reflectors run over IPv4",
-				   node->route_reflectors[i].name);
+	/* A dual-stack client's session with a reflector runs over IPv4 (with
+	 * an ipv6 channel), an IPv6-only client's over IPv6. */
+	for (size_t i = 0; i < node->n_route_reflectors; i++) {
+		const struct bc_peer *p = &node->route_reflectors[i];
+
+		if (v4 && !p->address.s_addr)
+			return BAD("route reflector '%s': a node with IPv4 reaches its route reflectors over IPv4",
+				   p->name);
+		if (!v4 && (p->address.s_addr || v6_zero(&p->address6)))
+			return BAD("route reflector '%s': an IPv6-only node reaches its route reflectors over IPv6 (their IPv6 address only)",
+				   p->name);
+		if (!v6_zero(&p->address6) && (!v6 || !addr6_ok(&p->address6)))
+			return BAD("route reflector '%s': an IPv6 address needs IPv6 on the node and a global unicast address",
+				   p->name);
+	}
+	for (size_t i = 0; i < node->n_clients6; i++) {
+		const struct bc_client6 *x = &node->clients6[i];
+
+		if (!node->reflector || !v4 || !v6 || !addr6_ok(&x->via) ||
+		    v6_eq(&x->via, &node->address6) || !x->from.s_addr ||
+		    !overlaps(x->from, 32, node->rr_clients_net, node->rr_clients_len))
+			return BAD("route reflector client IPv6 address %zu does not fit", i);
+		for (size_t j = 0; j < i; j++)
+			if (node->clients6[j].from.s_addr == x->from.s_addr ||
+			    v6_eq(&node->clients6[j].via, &x->via))
+				return BAD("route reflector client IPv6 address %zu is listed twice", i);
+	}
+	if (node->rr_clients_len6 &&
+	    (!node->reflector || !v4 || !v6 ||
+	     !prefix6_ok(&node->rr_clients_net6, node->rr_clients_len6) ||
+	     node->rr_clients_len6 < 8 ||
+	     !same6(&node->address6, &node->rr_clients_net6, node->rr_clients_len6)))
+		return BAD("route reflector IPv6 clients: a dual-stack reflector's range of 8-128 bits that holds its IPv6 address");
 	for (size_t i = 0; i < node->n_peers; i++) {
 		const struct bc_ext_peer *p = &node->peers[i];
 
@@ -506,13 +535,46 @@ static int validate6_peers(const struct bc_node *node, struct rst_err *reterr)
 #undef BAD
 }
 
+/* IPv6 first announcers: node subnets, not ours, not a mesh entry's, each
+ * once, via a usable address that is not ours. */
+static int check_owners6(const struct bc_node *node, struct rst_err *reterr)
+{
+#define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
+	for (size_t i = 0; i < node->n_owners6; i++) {
+		const struct bc_owner6 *o = &node->owners6[i];
+		const char *who = o->name[0] ? o->name : "?";
+
+		if (o->name[0] && !bc_name_ok(o->name))
+			return BAD("owner name '%s' is not 1-%d characters of [a-z0-9-]", o->name,
+				   BC_NAME_MAX);
+		if (!node_subnet6_ok(node, &o->net, o->len))
+			return BAD("the IPv6 subnet of '%s' is not a node-sized subnet of the cluster IPv6 pod CIDR",
+				   who);
+		if (!addr6_ok(&o->via) || v6_eq(&o->via, &node->address6))
+			return BAD("the owner of the IPv6 subnet of '%s' has no usable address or this node's own",
+				   who);
+		if (has_pods6(node) && v6_eq(&o->net, &node->pod_net6))
+			return BAD("'%s' owns this node's own IPv6 pod subnet", who);
+		for (size_t j = 0; j < node->n_mesh; j++)
+			if (node->mesh[j].pod_len6 && v6_eq(&node->mesh[j].pod_net6, &o->net))
+				return BAD("the IPv6 subnet of '%s' has two owners", who);
+		for (size_t j = 0; j < i; j++)
+			if (v6_eq(&node->owners6[j].net, &o->net))
+				return BAD("the IPv6 subnet of '%s' has two owners", who);
+	}
+	return 0;
+#undef BAD
+}
+
 static int validate6(const struct bc_node *node, struct rst_err *reterr)
 {
+	int r;
+
 #define BAD(...) rst_err_set(reterr, EINVAL, NULL, 0, __VA_ARGS__)
 	if (!bc_node_has_v6(node)) {
 		if (!bc_node_has_v4(node))
 			return BAD("node address is not set");
-		if (!v6_zero(&node->address6) || node->pod_len6)
+		if (!v6_zero(&node->address6) || node->pod_len6 || node->n_owners6)
 			return BAD("node IPv6 settings need a cluster IPv6 pod CIDR");
 		return validate6_peers(node, reterr);
 	}
@@ -528,12 +590,14 @@ static int validate6(const struct bc_node *node, struct rst_err *reterr)
 	if (!bc_node_has_v4(node)) {
 		if (node->router_id.s_addr == 0)
 			return BAD("an IPv6-only node needs a router id");
-		if (node->no_pods || node->reflector || node->n_route_reflectors)
-			return BAD("an IPv6-only node has pods and a mesh (route reflectors run over IPv4)");
+		if (node->no_pods || node->reflector)
+			return BAD("an IPv6-only node has pods and is no route reflector (a reflector needs IPv4)");
 		if (node->n_announce || node->n_static_routes)
 			return BAD("an IPv6-only node announces no IPv4 addresses and has no flannel routes");
 	}
-	return validate6_peers(node, reterr);
+	if ((r = validate6_peers(node, reterr)) < 0)
+		return r;
+	return check_owners6(node, reterr);
 #undef BAD
 }
 
@@ -1339,6 +1403,8 @@ static void render_neighbor(const struct bc_node *n, FILE *f, const char *sym,
 		addr, as);
 }
 
+static void render_reflector6(const struct bc_node *n, FILE *f, const char *cid);
+
 static void render_bgp(const struct bc_node *n, FILE *f)
 {
 	char sym[BC_NAME_MAX + 16], addr[INET_ADDRSTRLEN];
@@ -1386,6 +1452,7 @@ static void render_bgp(const struct bc_node *n, FILE *f)
 			   "\trr cluster id %s;\n"
 			   "}\n\n",
 			addr, n->rr_clients_len, addr, n->rr_clients_len, cid);
+		render_reflector6(n, f, cid);
 	}
 	for (size_t i = 0; i < n->n_peers; i++)
 		render_ext_peer(n, &n->peers[i], f);
@@ -1489,7 +1556,29 @@ static void render_nh6(const struct bc_node *n, FILE *f)
 		fprintf(f, "\tif from = %s then return bgp_next_hop = %s;   # %s\n", from, v,
 			p->name);
 	}
-	if (n->reflector && bc_node_has_v4(n)) {
+	for (size_t i = 0; i < n->n_clients6; i++) {
+		ntop(n->clients6[i].from, from);
+		ntop6(&n->clients6[i].via, v);
+		fprintf(f, "\tif from = %s then return bgp_next_hop = %s;   # a client's first IPv6 next hop\n",
+			from, v);
+	}
+	if (n->n_clients6) {
+		fprintf(f, "\tif bgp_next_hop ~ [ ");
+		for (size_t i = 0; i < n->n_clients6; i++) {
+			ntop6(&n->clients6[i].via, v);
+			fprintf(f, "%s%s", i ? ", " : "", v);
+		}
+		fprintf(f, " ] then return false;   # another client's address\n");
+	}
+	if (n->reflector && bc_node_has_v4(n) && n->rr_clients_len6) {
+		ntop(n->rr_clients_net, from);
+		ntop6(&n->rr_clients_net6, v);
+		fprintf(f, "\t# a dual-stack client (IPv4 session): its IPv6 next hop on the segment,\n"
+			   "\t# in bgp.reflector.clients6; ownership decides the rest. An IPv6-only\n"
+			   "\t# client (IPv6 session, client6_*) announces its own address, below.\n"
+			   "\tif from ~ %s/%u then return bgp_next_hop ~ %s/%u;\n",
+			from, n->rr_clients_len, v, n->rr_clients_len6);
+	} else if (n->reflector && bc_node_has_v4(n)) {
 		ntop(n->rr_clients_net, from);
 		fprintf(f, "\tif from ~ %s/%u then return true;   # a reflector client: on the segment, ownership decides\n",
 			from, n->rr_clients_len);
@@ -1498,7 +1587,7 @@ static void render_nh6(const struct bc_node *n, FILE *f)
 		   "}\n\n");
 }
 
-/* Who owns which IPv6 subnet (bgp.mesh pod_cidr6). */
+/* Who owns which IPv6 subnet (bgp.mesh pod_cidr6, first announcers). */
 static void render_owners6(const struct bc_node *n, FILE *f)
 {
 	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
@@ -1506,9 +1595,14 @@ static void render_owners6(const struct bc_node *n, FILE *f)
 	bool any = false;
 
 	render_nh6(n, f);
-	fprintf(f, "# IPv6 ownership: a known node's IPv6 subnet only via that node's IPv6\n"
-		   "# address (bgp.mesh pod_cidr6); such a node announces nothing else.\n"
-		   "function roost_owner6_ok()\n{\n");
+	if (n->n_owners6)
+		fprintf(f, "# IPv6 ownership: a known node's IPv6 subnet only via that node's IPv6\n"
+			   "# address (bgp.mesh pod_cidr6, or the node that announced it first); a\n"
+			   "# node known from bgp.mesh announces nothing else.\n");
+	else
+		fprintf(f, "# IPv6 ownership: a known node's IPv6 subnet only via that node's IPv6\n"
+			   "# address (bgp.mesh pod_cidr6); such a node announces nothing else.\n");
+	fprintf(f, "function roost_owner6_ok()\n{\n");
 	for (size_t i = 0; i < n->n_mesh; i++) {
 		if (!n->mesh[i].pod_len6)
 			continue;
@@ -1517,6 +1611,14 @@ static void render_owners6(const struct bc_node *n, FILE *f)
 		fprintf(f, "\tif net = %s/%u then return bgp_next_hop = %s;   # %s (bgp.mesh)\n", a,
 			n->mesh[i].pod_len6, v, n->mesh[i].name);
 		any = true;
+	}
+	for (size_t i = 0; i < n->n_owners6; i++) {
+		const struct bc_owner6 *o = &n->owners6[i];
+
+		ntop6(&o->net, a);
+		ntop6(&o->via, v);
+		fprintf(f, "\tif net = %s/%u then return bgp_next_hop = %s;   # %s (first announcer)\n",
+			a, o->len, v, o->name[0] ? o->name : v);
 	}
 	if (any) {
 		fprintf(f, "\tif bgp_next_hop ~ [ ");
@@ -1743,6 +1845,31 @@ static void render_ext_peer6(const struct bc_node *n, const struct bc_ext_peer *
 		   "\t};\n"
 		   "}\n\n",
 		fsym, esym, p->import_limit);
+}
+
+/* IPv6-only route reflector clients: a second dynamic protocol, sessions
+ * over IPv6 from bgp.reflector.clients6, named client6_<N>. Their IPv6
+ * routes must carry the client's own address as next hop (roost_nh6_ok:
+ * the session's address), as an IPv4 client's must carry its address. */
+static void render_reflector6(const struct bc_node *n, FILE *f, const char *cid)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!n->rr_clients_len6)
+		return;
+	ntop6(&n->rr_clients_net6, a);
+	fprintf(f, "# Route reflector, IPv6-only clients: any iBGP speaker in %s/%u may\n"
+		   "# connect over IPv6; its session shows up as client6_<N>.\n",
+		a, n->rr_clients_len6);
+	fprintf(f, "protocol bgp reflector6 from roost_client {\n"
+		   "\tdescription \"route reflector for %s/%u\";\n"
+		   "\tlocal NODE_ADDR6 as NODE_AS;\n"
+		   "\tneighbor range %s/%u internal;\n"
+		   "\tdynamic name \"client6_\";\n"
+		   "\trr client;\n"
+		   "\trr cluster id %s;\n"
+		   "}\n\n",
+		a, n->rr_clients_len6, a, n->rr_clients_len6, cid);
 }
 
 int bc_render(const struct bc_node *node, FILE *out, struct rst_err *reterr)

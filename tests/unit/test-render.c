@@ -449,6 +449,33 @@ static void mut6only_reflector(struct bc_node *n)
 	v6_only_node(n);
 	n->reflector = true;
 }
+static struct bc_peer rr6[1];
+/* IPv6-only client of a reflector given by its IPv4 address */
+static void mut6only_rr_v4(struct bc_node *n)
+{
+	v6_only_node(n);
+	memset(rr6, 0, sizeof(rr6));
+	strcpy(rr6[0].name, "rr1");
+	inet_pton(AF_INET, "172.31.0.2", &rr6[0].address);
+	n->n_mesh = 0;
+	n->route_reflectors = rr6;
+	n->n_route_reflectors = 1;
+}
+static void mut6_clients6_not_reflector(struct bc_node *n)
+{
+	inet_pton(AF_INET6, "fd00:172:31::", &n->rr_clients_net6);
+	n->rr_clients_len6 = 64;
+}
+static void mut6_clients6_outside(struct bc_node *n)
+{
+	n->n_mesh = 0;
+	n->reflector = true;
+	inet_pton(AF_INET, "172.31.0.0", &n->rr_clients_net);
+	n->rr_clients_len = 24;
+	inet_pton(AF_INET, "172.31.0.11", &n->rr_cluster_id);
+	inet_pton(AF_INET6, "fd00:172:32::", &n->rr_clients_net6);
+	n->rr_clients_len6 = 64;
+}
 
 static void test_dual_stack(void **state)
 {
@@ -458,7 +485,8 @@ static void test_dual_stack(void **state)
 		mut6_mesh_twice,      mut6_mesh_same_addr, mut6_mesh_dup_addr,	 mut6_off_but_set,
 		mut6_peer_both,
 		mut6_peer_multihop,   mut6_peer_import_cluster, mut6only_no_router_id,
-		mut6only_v4_neighbour, mut6only_reflector,
+		mut6only_v4_neighbour, mut6only_reflector, mut6only_rr_v4,
+		mut6_clients6_not_reflector, mut6_clients6_outside,
 	};
 	struct bc_node n;
 	char *text, *v4;
@@ -497,6 +525,53 @@ static void test_dual_stack(void **state)
 	assert_null(strstr(text, "OWN_POD_NET "));
 	free(text);
 
+	/* IPv6-only route reflector client: its session over IPv6. */
+	mut6only_rr_v4(&n);
+	rr6[0].address.s_addr = 0;
+	inet_pton(AF_INET6, "fd00:172:31::2", &rr6[0].address6);
+	text = render_ok(&n);
+	assert_non_null(strstr(text, "protocol bgp rr_rr1 from roost_node {\n"
+				     "\tdescription \"route reflector rr1\";\n"
+				     "\tneighbor fd00:172:31::2 as NODE_AS;\n"));
+	assert_non_null(strstr(text, "\t\timport filter roost_import6_reflected;\n"));
+	free(text);
+
+	/* A dual-stack reflector with IPv6-only clients. */
+	dual_node(&n);
+	mut6_clients6_outside(&n);
+	inet_pton(AF_INET6, "fd00:172:31::", &n.rr_clients_net6);
+	text = render_ok(&n);
+	assert_non_null(strstr(text, "\tif from ~ 172.31.0.0/24 then return bgp_next_hop ~ fd00:172:31::/64;\n"
+				     "\treturn bgp_next_hop = from;\n"));
+	assert_non_null(strstr(text, "protocol bgp reflector6 from roost_client {\n"));
+	assert_non_null(strstr(text, "\tneighbor range fd00:172:31::/64 internal;\n\tdynamic name \"client6_\";\n"));
+	free(text);
+
+	/* ... with the clients' learned IPv6 addresses: each tied to its IPv4
+	 * session, and no other client may use them; a misfit is refused. */
+	{
+		static struct bc_client6 cl[2];
+
+		inet_pton(AF_INET, "172.31.0.13", &cl[0].from);
+		inet_pton(AF_INET6, "fd00:172:31::13", &cl[0].via);
+		inet_pton(AF_INET, "172.31.0.14", &cl[1].from);
+		inet_pton(AF_INET6, "fd00:172:31::14", &cl[1].via);
+		n.clients6 = cl;
+		n.n_clients6 = 2;
+		text = render_ok(&n);
+		assert_non_null(strstr(text, "\tif from = 172.31.0.13 then return bgp_next_hop = fd00:172:31::13;   # a client's first IPv6 next hop\n"
+					     "\tif from = 172.31.0.14 then return bgp_next_hop = fd00:172:31::14;   # a client's first IPv6 next hop\n"
+					     "\tif bgp_next_hop ~ [ fd00:172:31::13, fd00:172:31::14 ] then return false;   # another client's address\n"));
+		assert_true(strstr(text, "\tif from ~ 172.31.0.0/24 then return bgp_next_hop ~ fd00:172:31::/64;\n") >
+			    strstr(text, "then return false;   # another client's address\n"));
+		free(text);
+		cl[1].via = cl[0].via;
+		assert_int_equal(bc_render_string(&n, &text, &(struct rst_err){0}), -EINVAL);
+		inet_pton(AF_INET6, "fd00:172:31::14", &cl[1].via);
+		inet_pton(AF_INET, "172.31.1.14", &cl[1].from);
+		assert_int_equal(bc_render_string(&n, &text, &(struct rst_err){0}), -EINVAL);
+	}
+
 	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
 		struct rst_err e;
 
@@ -507,6 +582,87 @@ static void test_dual_stack(void **state)
 		if (bc_render_string(&n, &text, &e) != -EINVAL)
 			fail_msg("dual-stack mutation %zu was not refused", i);
 		assert_null(text);
+		assert_true(e.msg[0] != '\0');
+	}
+}
+
+/* IPv6 first announcers (roostd's learned owners): one line each in
+ * roost_owner6_ok, after the mesh entries; not exclusive. Each refused when
+ * it does not fit. */
+static struct bc_owner6 own6[2];
+
+static void owners6_node(struct bc_node *n)
+{
+	dual_node(n);
+	memset(own6, 0, sizeof(own6));
+	inet_pton(AF_INET6, "fd00:10:244:3::", &own6[0].net);
+	own6[0].len = 64;
+	inet_pton(AF_INET6, "fd00:172:31::13", &own6[0].via);
+	strcpy(own6[0].name, "node3");
+	inet_pton(AF_INET6, "fd00:10:244:9::", &own6[1].net);
+	own6[1].len = 64;
+	inet_pton(AF_INET6, "fd00:172:31::19", &own6[1].via);
+	n->owners6 = own6;
+	n->n_owners6 = 2;
+}
+
+static void mut_o6_outside(struct bc_node *n) { inet_pton(AF_INET6, "fd00:10:245:3::", &own6[0].net); }
+static void mut_o6_len(struct bc_node *n) { own6[0].len = 60; }
+static void mut_o6_ours(struct bc_node *n) { own6[0].net = n->pod_net6; }
+static void mut_o6_mesh(struct bc_node *n) { own6[0].net = peers[0].pod_net6; }
+static void mut_o6_twice(struct bc_node *n) { own6[1].net = own6[0].net; }
+static void mut_o6_via_ours(struct bc_node *n) { own6[0].via = n->address6; }
+static void mut_o6_via_ll(struct bc_node *n) { inet_pton(AF_INET6, "fe80::13", &own6[0].via); }
+static void mut_o6_name(struct bc_node *n) { strcpy(own6[0].name, "Node3"); }
+static void mut_o6_no_v6(struct bc_node *n)
+{
+	base_node(n);
+	n->owners6 = own6;
+	n->n_owners6 = 1;
+}
+
+static void test_owners6(void **state)
+{
+	static void (*const muts[])(struct bc_node *) = {
+		mut_o6_outside, mut_o6_len,	 mut_o6_ours,	 mut_o6_mesh, mut_o6_twice,
+		mut_o6_via_ours, mut_o6_via_ll, mut_o6_name, mut_o6_no_v6,
+	};
+	struct bc_node n;
+	char *t, *plain;
+
+	(void)state;
+	dual_node(&n);
+	plain = render_ok(&n);
+	owners6_node(&n);
+	t = render_ok(&n);
+	assert_non_null(strstr(t, "function roost_owner6_ok()\n{\n"
+				  "\tif net = fd00:10:244:2::/64 then return bgp_next_hop = fd00:172:31::12;   # node2 (bgp.mesh)\n"
+				  "\tif net = fd00:10:244:3::/64 then return bgp_next_hop = fd00:172:31::13;   # node3 (first announcer)\n"
+				  "\tif net = fd00:10:244:9::/64 then return bgp_next_hop = fd00:172:31::19;   # fd00:172:31::19 (first announcer)\n"
+				  "\tif bgp_next_hop ~ [ fd00:172:31::12 ] then return false;\n"));
+	assert_non_null(strstr(t, "or the node that announced it first"));
+	/* the IPv4 policy is untouched: everything up to the IPv6 half */
+	assert_null(strstr(plain, "first announcer"));
+	{
+		const char *a = strstr(plain, "# IPv6 routes:"), *b = strstr(t, "# IPv6 routes:");
+
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(a - plain, b - t);
+		assert_memory_equal(plain, t, (size_t)(a - plain));
+	}
+	free(t);
+	free(plain);
+	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
+		struct rst_err e;
+
+		owners6_node(&n);
+		muts[i](&n);
+		memset(&e, 0, sizeof(e));
+		t = NULL;
+		if (bc_render_string(&n, &t, &e) != -EINVAL)
+			fail_msg("IPv6 owner mutation %zu was not refused", i);
+		assert_null(t);
 		assert_true(e.msg[0] != '\0');
 	}
 }
@@ -763,7 +919,7 @@ int main(void)
 		cmocka_unit_test(test_sha256),         cmocka_unit_test(test_rr_client),
 		cmocka_unit_test(test_reflector),      cmocka_unit_test(test_ext_peers),
 		cmocka_unit_test(test_announce),       cmocka_unit_test(test_plain_policy_unchanged),
-		cmocka_unit_test(test_dual_stack),
+		cmocka_unit_test(test_dual_stack),     cmocka_unit_test(test_owners6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
