@@ -1072,17 +1072,43 @@ static int load_ds6(struct ctx *x, const config_setting_t *root, struct roostd_c
 	int r;
 
 	if (ds_is_kube(root)) {
-		static const char *const k[] = {"node.address6", "node.pod_cidr6", "cluster.pod_cidr6",
-						"cluster.node_prefix_len6"};
+		unsigned plen6 = 64;
 
-		for (int i = 0; i < 4; i++) {
-			const config_setting_t *s = member(i < 2 ? node : cl, strchr(k[i], '.') + 1);
+		/* IPv6 is on with cluster.pod_cidr6 (the controller manager's
+		 * IPv6 --cluster-cidr); the Node's IPv6 podCIDR is the subnet,
+		 * its IPv6 InternalIP the address unless node.address6 says. */
+		if (member(node, "pod_cidr6"))
+			return fail(x, member(node, "pod_cidr6"),
+				    "node.pod_cidr6: not with datastore.type = \"kubernetes\": the Node's spec.podCIDRs gives it");
+		if (!member(cl, "pod_cidr6")) {
+			const config_setting_t *s = member(node, "address6") ? member(node, "address6")
+									      : member(cl, "node_prefix_len6");
 
 			if (s)
 				return fail(x, s,
-					    "%s: IPv6 is not supported with datastore.type = \"kubernetes\" yet",
-					    k[i]);
+					    "%s: needs cluster.pod_cidr6 (IPv6 with the Kubernetes datastore)",
+					    member(node, "address6") ? "node.address6" : "cluster.node_prefix_len6");
+			return 0;
 		}
+		if (member(node, "address6") && (r = get_addr6(x, node, "address6", &c->address6)) < 0)
+			return r;
+		if ((r = get_string(x, cl, "pod_cidr6", true, &v)) < 0 ||
+		    (r = parse_cidr6(x, member(cl, "pod_cidr6"), v, &c->cluster_net6,
+				     &c->cluster_len6)) < 0)
+			return r;
+		if (c->cluster_len6 < 8 || c->cluster_len6 > 120)
+			return fail(x, member(cl, "pod_cidr6"),
+				    "cluster.pod_cidr6: prefix length /%u is out of range /8../120",
+				    c->cluster_len6);
+		if (get_uint(x, cl, "node_prefix_len6", 16, 124, &plen6) < 0)
+			return -EINVAL;
+		if (plen6 <= c->cluster_len6)
+			return fail(x, member(cl, "node_prefix_len6") ? member(cl, "node_prefix_len6")
+								       : member(cl, "pod_cidr6"),
+				    "cluster.node_prefix_len6: /%u must be longer than cluster.pod_cidr6 (/%u)",
+				    plen6, c->cluster_len6);
+		c->pod_len6 = plen6; /* what the Node's IPv6 podCIDR must be */
+		c->ds_cluster6_given = true;
 		return 0;
 	}
 	if (!member(node, "address6")) {
@@ -1768,9 +1794,9 @@ static int load_datastore(struct ctx *x, const config_setting_t *root, struct ro
 		if (!(c->ds_prefix = strdup("")) || !(c->ds_ca = strdup("")) ||
 		    !(c->ds_cert = strdup("")) || !(c->ds_key = strdup("")))
 			return -ENOMEM;
-		if (!c->ds_cluster_given)
+		if (!c->ds_cluster_given && !c->ds_cluster6_given)
 			return fail(x, g,
-				    "cluster.pod_cidr: required with datastore.type = \"kubernetes\" (the controller manager's --cluster-cidr; the API does not publish it)");
+				    "cluster.pod_cidr: required with datastore.type = \"kubernetes\" (the controller manager's --cluster-cidr; the API does not publish it; cluster.pod_cidr6 for an IPv6-only cluster)");
 		if (c->no_pods || c->reflector)
 			return fail(x, g, "datastore: not for a route reflector without pods");
 		return 0;

@@ -178,8 +178,10 @@ static inline bool conf_has_v6(const struct roostd_conf *c)
 
 static inline bool conf_v6_only(const struct roostd_conf *c)
 {
-	/* address6 without address: also before a datastore gave the subnets */
-	return c->address.s_addr == 0 &&
+	/* address6 without address: also before a datastore gave the subnets;
+	 * Kubernetes: the cluster has no IPv4 CIDR (the address comes from
+	 * the Node's InternalIP later) */
+	return c->address.s_addr == 0 && !(c->ds_kube && c->ds_cluster_given) &&
 	       (c->cluster_len6 > 0 || !IN6_IS_ADDR_UNSPECIFIED(&c->address6));
 }
 

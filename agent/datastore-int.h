@@ -64,6 +64,7 @@ struct datastore {
 	struct kube_node *knodes;  /* every Node that parsed, by name */
 	size_t n_knodes;
 	unsigned node_len;         /* cluster.node_prefix_len */
+	unsigned node_len6;        /* cluster.node_prefix_len6 (IPv6 on: cluster_len6 > 0) */
 	bool cond_done;            /* NetworkUnavailable=False set on our Node */
 	uint32_t asn;              /* our Node's roost.io/asn, 0 = none (fixed after open) */
 

@@ -941,6 +941,7 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 		r = -EAGAIN;
 		goto out;
 	}
+	memset(&bestp, 0, sizeof(bestp));
 	all = calloc(n + 1, sizeof(*all));
 	if (!all) {
 		r = -ENOMEM;

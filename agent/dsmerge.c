@@ -168,8 +168,12 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 	}
 	ds_subnets(ds, &net, &len, &cl, &cl_len);
 	ds_subnets6(ds, &net6, &len6, &cl6, &cl_len6);
-	if (!c->address.s_addr)
+	if (!c->address.s_addr && cl_len)
 		c->address = ds_address(ds); /* the Node's InternalIP */
+	if (IN6_IS_ADDR_UNSPECIFIED(&c->address6) && cl_len6)
+		c->address6 = ds_address6(ds); /* its IPv6 InternalIP */
+	if (!cl_len && !c->router_id.s_addr) /* IPv6-only: as conf.c derives it */
+		memcpy(&c->router_id.s_addr, &c->address6.s6_addr[12], 4);
 	if (ds_asn(ds))
 		c->asn = ds_asn(ds); /* the Node's roost.io/asn: per node, so it wins */
 	/* an IPv6-only network has no IPv4 subnet, a network without IPv6 no

@@ -130,8 +130,17 @@ static void ds_stand_in6(struct roostd_conf *c, FILE *note)
 	unsigned cl_len = c->cluster_len6, len = c->ds_pod6_given ? c->pod_len6 : 64;
 	char err[256], a[INET6_ADDRSTRLEN];
 
-	if (IN6_IS_ADDR_UNSPECIFIED(&c->address6) || c->ds_kube)
+	if (c->ds_kube && c->cluster_len6) {
+		/* Kubernetes: the Node's IPv6 podCIDR and InternalIP at run time */
+		if (IN6_IS_ADDR_UNSPECIFIED(&c->address6))
+			inet_pton(AF_INET6, "2001:db8::1", &c->address6);
+		if (!c->address.s_addr && !c->router_id.s_addr)
+			inet_pton(AF_INET, "192.0.2.1", &c->router_id);
+		len = c->pod_len6;
+		c->ds_pod6_given = false;
+	} else if (IN6_IS_ADDR_UNSPECIFIED(&c->address6) || c->ds_kube) {
 		return;
+	}
 	if (!c->ds_cluster6_given) {
 		inet_pton(AF_INET6, "fd00:10:244::", &cl);
 		cl_len = 48;
@@ -163,7 +172,7 @@ static void ds_stand_in(struct roostd_conf *c, FILE *note)
 	}
 	if (!c->ds_pod_given)
 		pod.s_addr = htonl(ntohl(cl.s_addr) + (1u << (32 - len)));
-	if (!c->address.s_addr && c->ds_kube) {
+	if (!c->address.s_addr && c->ds_kube && c->ds_cluster_given) {
 		/* Kubernetes: the Node's InternalIP at run time. */
 		inet_pton(AF_INET, "192.0.2.1", &c->address);
 		if (note)
