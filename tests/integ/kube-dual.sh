@@ -9,7 +9,8 @@
 # Node's IPv6 podCIDR outside cluster.pod_cidr6 is skipped with a log line
 # naming it. Then an IPv6-only cluster (cluster.pod_cidr6 alone; Nodes
 # whose podCIDR and podCIDRs are IPv6, InternalIP IPv6 only): its nodes
-# route each other's IPv6 podCIDRs and their pods ping6 across.
+# route each other's IPv6 podCIDRs and their pods ping6 across. A roostd
+# restarted while the API server is away keeps IPv6 from its cache.
 . "$(dirname "$0")/lib.sh"
 trap topo_cleanup EXIT
 
@@ -117,4 +118,20 @@ pod_add 5 1
 P5=$POD_IP
 check "IPv6-only pods ($P4, $P5) ping6 across" ping6_from 4 1 "$P5"
 check "the dual-stack nodes still route as before" dual_routes
+
+# ---- the API server away: a restarted roostd keeps IPv6 from its cache ------------------------
+check "node1's cache keeps its IPv6 podCIDR and address and node2's IPv6 podCIDR" \
+	jq -e '.subnet6 == "fd00:10:244:1::/64" and .address6 == "fd00:172:31::11" and
+		(.peers | map(select(.net6 == "fd00:10:244:2::" and .address6 == "fd00:172:31::12")) | length == 1)' \
+	"$RST_TMP/n1/state/datastore.json"
+kube_stop
+kill -TERM "$(roostd_pid 1)"
+wait "$(roostd_pid 1)" 2>/dev/null
+rm -f "$RST_TMP/n1/bird.conf"
+kroostd 1
+check "node1 restarted with the API server away: from its last known state" \
+	wait_until 30 grep -q "starting from the last known state" "$RST_TMP/n1/roostd.log"
+check "its new BIRD config has node2's and node3's IPv6 podCIDRs" \
+	wait_until 15 bash -c "grep -q 'fd00:10:244:2::/64' $RST_TMP/n1/bird.conf && grep -q 'fd00:10:244:3::/64' $RST_TMP/n1/bird.conf"
+check "ping6 node1 pod -> node3 pod still" ping6_from 1 1 "$P3_6"
 rst_finish
