@@ -866,9 +866,25 @@ static bool mine(const struct datastore *ds, const struct ds_peer *p, unsigned s
 	return !(p->roost && strcmp(p->name, ds->name) != 0);
 }
 
-/* A lease created before ours (key) holds one of our subnets. */
+/* Our own lease of other families (written before IPv6 was turned on,
+ * or off): our address, our name or none (flannel's, from before roost),
+ * an IPv4 subnet that still fits. Its subnets are taken over by the new
+ * lease, and it is deleted (else, older, it would shadow the new one on
+ * every other node, and they would keep it alive for us while we route). */
+static bool mine_stale(const struct datastore *ds, const struct ds_peer *p, unsigned slen,
+		       const struct ds_config6 *c6)
+{
+	if (c6->v4 ? (p->len != slen || p->address.s_addr != ds->address.s_addr ||
+		      !inside(p->net, ds->cluster, ds->cluster_len))
+		   : (p->len != 0 || !p->len6 || !eq6(&p->address6, &ds->address6)))
+		return false;
+	return !(p->roost && strcmp(p->name, ds->name) != 0);
+}
+
+/* A lease created before ours (key) holds one of our subnets (the key
+ * skip, our stale one, aside). */
 static bool lost_race(struct datastore *ds, const char *prefix, const char *key,
-		      const struct ds_peer *ours)
+		      const char *skip, const struct ds_peer *ours)
 {
 	struct etcd_kv *kv = NULL;
 	size_t n = 0, i;
@@ -883,7 +899,8 @@ static bool lost_race(struct datastore *ds, const char *prefix, const char *key,
 	for (i = 0; i < n && rev >= 0 && !lost; i++) {
 		struct ds_peer p;
 
-		if (!strcmp(kv[i].key, key) || kv[i].create_revision > rev ||
+		if (!strcmp(kv[i].key, key) || (skip[0] && !strcmp(kv[i].key, skip)) ||
+		    kv[i].create_revision > rev ||
 		    strncmp(kv[i].key, prefix, strlen(prefix)) != 0 ||
 		    ds_parse_lease(kv[i].key + strlen(prefix), kv[i].value, &p) < 0)
 			continue;
@@ -901,9 +918,9 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 	unsigned slen = 0;
 	struct ds_config6 c6;
 	struct etcd_kv *kv = NULL;
-	struct ds_peer *all = NULL, bestp, np;
+	struct ds_peer *all = NULL, bestp, np, stale;
 	size_t n = 0, i, n_all = 0;
-	char prefix[256], key[256];
+	char prefix[256], key[256], stale_key[256] = "";
 	int64_t lease = 0;
 	long best = -1;
 	int r;
@@ -957,6 +974,11 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 		    ds_parse_lease(kv[i].key + strlen(prefix), kv[i].value, &p) < 0)
 			continue;
 		all[n_all++] = p; /* every subnet held, for a new one */
+		if (!mine(ds, &p, slen, &c6) && mine_stale(ds, &p, slen, &c6) &&
+		    (!stale_key[0] || (p.roost && !stale.roost))) {
+			stale = p;
+			snprintf(stale_key, sizeof(stale_key), "%s", kv[i].key);
+		}
 		if (!mine(ds, &p, slen, &c6) || (want && p.net.s_addr != want->s_addr) ||
 		    (want6 && !eq6(&p.net6, want6)))
 			continue;
@@ -986,8 +1008,15 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 		r = -EAGAIN;
 		goto out;
 	}
-	/* A new one: a free subnet of each family. */
+	/* A new one: a free subnet of each family; our stale lease's subnets
+	 * (the IPv4 one its pods have) are ours to take again. */
 	memset(&np, 0, sizeof(np));
+	if (stale_key[0]) {
+		if (c6.v4 && !want)
+			want = &stale.net;
+		if (c6.v6 && !want6 && stale.len6 == c6.subnet_len && inside6(&stale.net6, &c6.net, c6.len))
+			want6 = &stale.net6;
+	}
 	if (c6.v4) {
 		uint32_t size = 1u << (32 - slen), lo = ntohl(min.s_addr) / size,
 			 hi = ntohl(max.s_addr) / size, count = hi - lo + 1,
@@ -1001,7 +1030,8 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 			if (want)
 				net = *want;
 			for (i = 0; i < n_all && !taken; i++)
-				taken = all[i].len && all[i].net.s_addr == net.s_addr;
+				taken = all[i].len && all[i].net.s_addr == net.s_addr &&
+					!(stale_key[0] && !strcmp(all[i].key, stale.key));
 			if (!taken) {
 				np.net = net;
 				np.len = slen;
@@ -1034,7 +1064,8 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 				ds_subnet6_nth(&c6.net, c6.subnet_len, c6.min + (start + k) % count,
 					       &net);
 			for (i = 0; i < n_all && !taken; i++)
-				taken = all[i].len6 && eq6(&all[i].net6, &net);
+				taken = all[i].len6 && eq6(&all[i].net6, &net) &&
+					!(stale_key[0] && !strcmp(all[i].key, stale.key));
 			if (!taken) {
 				np.net6 = net;
 				np.len6 = c6.subnet_len;
@@ -1058,7 +1089,7 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 		r = -EAGAIN;
 		goto out;
 	}
-	if (lost_race(ds, prefix, key, &np)) {
+	if (lost_race(ds, prefix, key, stale_key, &np)) {
 		(void)etcd_delete(ds->e, key);
 		snprintf(err, errlen, "%s: another node took one of its subnets meanwhile; trying again",
 			 key);
@@ -1067,6 +1098,14 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 	}
 	set_subnet(ds, np.net, np.len, &np.net6, np.len6, key);
 	ds->lease = lease;
+	if (stale_key[0]) {
+		if (etcd_delete(ds->e, stale_key) < 0)
+			log_warn("datastore: cannot delete %s, replaced by %s: %s", stale_key, key,
+				 etcd_error(ds->e));
+		else
+			log_info("datastore: %s replaces this node's %s (the network's address families changed)",
+				 key, stale_key);
+	}
 	r = 0;
 out:
 	free(all);

@@ -10,6 +10,8 @@
 # to the flannel node, subnet.env has flannel's IPv6 lines. Bad IPv6 leases
 # (outside IPv6Network, wrong length, PublicIPv6 link-local or this node's,
 # an IPv6 subnet leased twice) are skipped with a log line naming the key.
+# A node whose own lease predates IPv6 keeps its IPv4 subnet in a new key
+# with both, and its old key goes.
 # Two IPv6-only nodes ("EnableIPv4": false, keys "0.0.0.0-0&...") lease
 # IPv6 subnets only and their pods ping6 across. A roostd restarted while
 # etcd is down comes back with its IPv6 subnet and peers from its cache.
@@ -165,6 +167,25 @@ check "no bad lease's subnet reaches a kernel or node1's BIRD config" \
 		! grep -Eq 'fd01:1:2:3::|fd00:10:244:d[3-5]::|fe80::52' $RST_TMP/n1/bird.conf"
 check "the good routes stay" routes_all
 check "both roostd still run" bash -c "kill -0 $(roostd_pid 1) && kill -0 $(roostd_pid 2)"
+
+# ---- a node whose own lease predates IPv6 (an IPv4-only key) ----------------------------------
+lid=$(etcd1_ctl lease grant 3600 | awk '{print $2}')
+etcd1_ctl put --lease="$lid" "$PFX/subnets/10.244.77.0-24" \
+	'{"PublicIP":"172.31.0.13","PublicIPv6":null,"BackendType":"host-gw","BackendData":{"roost":{"name":"node3"}}}' >/dev/null
+node_up 3
+dsconf 3 "$PFX"
+roostd_start 3
+wait_until 20 ds_ready 3
+N4[3]=$(subnet4 3)
+N6[3]=$(subnet6 3)
+check "node3 with IPv6 now keeps its old lease's IPv4 subnet (${N4[3]}) and gets an IPv6 one (${N6[3]})" \
+	bash -c "[[ '${N4[3]}' == 10.244.77.0/24 && '${N6[3]}' =~ ^fd00:10:244:[0-9a-f]+::/64$ ]]"
+check "its IPv4-only key is replaced by one with both subnets (deleted, logged)" \
+	bash -c "[ \"\$(ip netns exec $(ns etcd1) env ETCDCTL_API=3 etcdctl --endpoints http://172.31.0.5:2379 \
+		get --prefix --keys-only $PFX/subnets/10.244.77.0-24 | grep .)\" = '$PFX/subnets/10.244.77.0-24&${N6[3]%/64}-64' ] &&
+		grep -q 'replaces this node.s $PFX/subnets/10.244.77.0-24 ' $RST_TMP/n3/roostd.log"
+routes3() { kernel_route6 1 "${N6[3]}" fd00:172:31::13 && kernel_route6 3 "${N6[2]}" fd00:172:31::12; }
+check "node1 routes node3's IPv6 subnet, node3 node2's" wait_until 30 routes3
 
 # ---- IPv6-only: EnableIPv4 false ------------------------------------------------------------
 etcd1_ctl put "$PFX6/config" \
