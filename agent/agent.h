@@ -46,6 +46,8 @@ struct apply_job {
 	size_t n_mesh;
 	struct bc_static_route *static_routes; /* owned */
 	size_t n_static_routes;
+	struct bc_static_route6 *static_routes6; /* owned */
+	size_t n_static_routes6;
 	struct bc_owner *lease_owners; /* owned; the leases' subnets and owners */
 	size_t n_lease_owners;
 	struct bc_peer *route_reflectors; /* owned; Kubernetes: reflectors by label */

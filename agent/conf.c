@@ -345,7 +345,8 @@ static bool ds_is_kube(const config_setting_t *root)
  * every node's IPv6 subnet being cluster.node_prefix_len6 long (default 64).
  * node.address6 without node.address makes an IPv6-only node: no IPv4 keys,
  * a mesh only, a router id from node.router_id or the last 32 bits of
- * node.address6. The datastore modes lease IPv4 only, so far. */
+ * node.address6. With etcd, node.address6 turns IPv6 on and the IPv6
+ * subnet is leased like the IPv4 one (load_ds6); Kubernetes: IPv4 only, so far. */
 
 static int load_mesh6(struct ctx *x, const config_setting_t *p, int i, const struct roostd_conf *c,
 		      struct bc_peer *peers);
@@ -380,6 +381,7 @@ static int load_node(struct ctx *x, const config_setting_t *root, struct roostd_
 
 	if ((r = get_group(x, root, "node", !kube, &g)) < 0 || (g && (r = check_keys(x, g, keys)) < 0))
 		return r;
+	c->node_line = g ? config_setting_source_line(g) : 0;
 	if (kube) {
 		/* The Node's name: node.name, else NODE_NAME, which the DaemonSet
 		 * passes (downward API). Any Node name will do ("ip-10-0-1-5.
@@ -1064,12 +1066,105 @@ static int get_addr6(struct ctx *x, const config_setting_t *g, const char *key,
 	return 0;
 }
 
+static int load_v6_only(struct ctx *x, const config_setting_t *root, struct roostd_conf *c);
+
+/* With a datastore (etcd): node.address6 turns IPv6 on (etcd's config must
+ * say "EnableIPv6": true, datastore.c checks); the IPv6 subnet and network
+ * come from etcd like the IPv4 ones: node.pod_cidr6 and cluster.pod_cidr6
+ * are optional, and must then be what etcd says (conf_set_subnets6). */
+static int load_ds6(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
+{
+	const config_setting_t *node = member(root, "node"), *cl = member(root, "cluster");
+	const char *v;
+	int r;
+
+	if (ds_is_kube(root)) {
+		unsigned plen6 = 64;
+
+		/* IPv6 is on with cluster.pod_cidr6 (the controller manager's
+		 * IPv6 --cluster-cidr); the Node's IPv6 podCIDR is the subnet,
+		 * its IPv6 InternalIP the address unless node.address6 says. */
+		if (member(node, "pod_cidr6"))
+			return fail(x, member(node, "pod_cidr6"),
+				    "node.pod_cidr6: not with datastore.type = \"kubernetes\": the Node's spec.podCIDRs gives it");
+		if (!member(cl, "pod_cidr6")) {
+			const config_setting_t *s = member(node, "address6") ? member(node, "address6")
+									      : member(cl, "node_prefix_len6");
+
+			if (s)
+				return fail(x, s,
+					    "%s: needs cluster.pod_cidr6 (IPv6 with the Kubernetes datastore)",
+					    member(node, "address6") ? "node.address6" : "cluster.node_prefix_len6");
+			return 0;
+		}
+		if (member(node, "address6") && (r = get_addr6(x, node, "address6", &c->address6)) < 0)
+			return r;
+		if ((r = get_string(x, cl, "pod_cidr6", true, &v)) < 0 ||
+		    (r = parse_cidr6(x, member(cl, "pod_cidr6"), v, &c->cluster_net6,
+				     &c->cluster_len6)) < 0)
+			return r;
+		if (c->cluster_len6 < 8 || c->cluster_len6 > 120)
+			return fail(x, member(cl, "pod_cidr6"),
+				    "cluster.pod_cidr6: prefix length /%u is out of range /8../120",
+				    c->cluster_len6);
+		if (get_uint(x, cl, "node_prefix_len6", 16, 124, &plen6) < 0)
+			return -EINVAL;
+		if (plen6 <= c->cluster_len6)
+			return fail(x, member(cl, "node_prefix_len6") ? member(cl, "node_prefix_len6")
+								       : member(cl, "pod_cidr6"),
+				    "cluster.node_prefix_len6: /%u must be longer than cluster.pod_cidr6 (/%u)",
+				    plen6, c->cluster_len6);
+		c->pod_len6 = plen6; /* what the Node's IPv6 podCIDR must be */
+		c->ds_cluster6_given = true;
+		return 0;
+	}
+	if (!member(node, "address6")) {
+		static const char *const k[] = {"node.pod_cidr6", "cluster.pod_cidr6",
+						"cluster.node_prefix_len6"};
+
+		for (int i = 0; i < 3; i++) {
+			const config_setting_t *s = member(i < 1 ? node : cl, strchr(k[i], '.') + 1);
+
+			if (s)
+				return fail(x, s,
+					    "%s: needs node.address6 (the node's IPv6 address on the node network)",
+					    k[i]);
+		}
+		return 0;
+	}
+	if ((r = get_addr6(x, node, "address6", &c->address6)) < 0)
+		return r;
+	if (member(cl, "node_prefix_len6"))
+		return fail(x, member(cl, "node_prefix_len6"),
+			    "cluster.node_prefix_len6: not with a datastore: etcd's IPv6SubnetLen gives the length");
+	if (member(cl, "pod_cidr6")) {
+		if ((r = get_string(x, cl, "pod_cidr6", true, &v)) < 0 ||
+		    (r = parse_cidr6(x, member(cl, "pod_cidr6"), v, &c->cluster_net6,
+				     &c->cluster_len6)) < 0)
+			return r;
+		c->ds_cluster6_given = true;
+		if (same6(&c->address6, &c->cluster_net6, c->cluster_len6))
+			return fail(x, member(node, "address6"),
+				    "node.address6: it is inside cluster.pod_cidr6; it must be the node's address on the node network");
+	}
+	if (member(node, "pod_cidr6")) {
+		if ((r = get_string(x, node, "pod_cidr6", true, &v)) < 0 ||
+		    (r = parse_cidr6(x, member(node, "pod_cidr6"), v, &c->pod_net6, &c->pod_len6)) < 0)
+			return r;
+		if (c->ds_cluster6_given && (c->pod_len6 <= c->cluster_len6 ||
+					     !same6(&c->pod_net6, &c->cluster_net6, c->cluster_len6)))
+			return fail(x, member(node, "pod_cidr6"),
+				    "node.pod_cidr6: '%s' is not inside cluster.pod_cidr6", v);
+		c->ds_pod6_given = true;
+	}
+	return load_v6_only(x, root, c);
+}
+
 static int load_dual_stack(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
 {
 	static const char *const v6keys[] = {"address6", "pod_cidr6", "pod_cidr6",
 					     "node_prefix_len6"};
 	const config_setting_t *node = member(root, "node"), *cl = member(root, "cluster");
-	const config_setting_t *bgp = member(root, "bgp");
 	const char *v;
 	unsigned plen6 = 64;
 	int r;
@@ -1077,14 +1172,7 @@ static int load_dual_stack(struct ctx *x, const config_setting_t *root, struct r
 	if (member(node, "router_id") && (r = get_addr(x, node, "router_id", &c->router_id)) < 0)
 		return r;
 	if (member(root, "datastore"))
-		for (int i = 0; i < 4; i++) {
-			const config_setting_t *s = member(i < 2 ? node : cl, v6keys[i]);
-
-			if (s)
-				return fail(x, s,
-					    "%s.%s: IPv6 is not supported with a datastore yet (etcd and Kubernetes lease IPv4 subnets only)",
-					    i < 2 ? "node" : "cluster", v6keys[i]);
-		}
+		return load_ds6(x, root, c);
 	if (!member(node, "address6")) {
 		for (int i = 1; i < 4; i++) {
 			const config_setting_t *s = member(i < 2 ? node : cl, v6keys[i]);
@@ -1142,6 +1230,14 @@ static int load_dual_stack(struct ctx *x, const config_setting_t *root, struct r
 		c->gateway6 = c->pod_net6;
 		c->gateway6.s6_addr[15] |= 1; /* the first address (a subnet is /124 at most) */
 	}
+	return load_v6_only(x, root, c);
+}
+
+/* An IPv6-only node: a mesh only, a router id. */
+static int load_v6_only(struct ctx *x, const config_setting_t *root, struct roostd_conf *c)
+{
+	const config_setting_t *node = member(root, "node"), *bgp = member(root, "bgp");
+
 	if (conf_v6_only(c)) {
 		static const char *const v4only[] = {"reflector", "announce"};
 
@@ -1801,9 +1897,9 @@ static int load_datastore(struct ctx *x, const config_setting_t *root, struct ro
 		if (!(c->ds_prefix = strdup("")) || !(c->ds_ca = strdup("")) ||
 		    !(c->ds_cert = strdup("")) || !(c->ds_key = strdup("")))
 			return -ENOMEM;
-		if (!c->ds_cluster_given)
+		if (!c->ds_cluster_given && !c->ds_cluster6_given)
 			return fail(x, g,
-				    "cluster.pod_cidr: required with datastore.type = \"kubernetes\" (the controller manager's --cluster-cidr; the API does not publish it)");
+				    "cluster.pod_cidr: required with datastore.type = \"kubernetes\" (the controller manager's --cluster-cidr; the API does not publish it; cluster.pod_cidr6 for an IPv6-only cluster)");
 		if (c->no_pods || c->reflector)
 			return fail(x, g, "datastore: not for a route reflector without pods");
 		return 0;
@@ -1944,6 +2040,44 @@ int conf_set_subnets(struct roostd_conf *c, struct in_addr pod_net, unsigned pod
 	c->cluster_net = cluster_net;
 	c->cluster_len = cluster_len;
 	c->no_pods = false;
+	return 0;
+}
+
+int conf_set_subnets6(struct roostd_conf *c, const struct in6_addr *pod_net6, unsigned pod_len6,
+		      const struct in6_addr *cluster_net6, unsigned cluster_len6, char *err,
+		      size_t errlen)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, pod_net6, a, sizeof(a));
+	inet_ntop(AF_INET6, cluster_net6, b, sizeof(b));
+	if (cluster_len6 < 8 || cluster_len6 > 120 || pod_len6 <= cluster_len6 || pod_len6 > 124) {
+		snprintf(err, errlen, "IPv6 subnet %s/%u of network %s/%u: lengths out of range (/8../120, at most /124)",
+			 a, pod_len6, b, cluster_len6);
+		return -EINVAL;
+	}
+	if (!same6(pod_net6, cluster_net6, cluster_len6)) {
+		snprintf(err, errlen, "IPv6 subnet %s/%u is not inside network %s/%u", a, pod_len6, b,
+			 cluster_len6);
+		return -EINVAL;
+	}
+	if (same6(&c->address6, cluster_net6, cluster_len6)) {
+		snprintf(err, errlen, "node.address6 is inside the IPv6 network %s/%u", b,
+			 cluster_len6);
+		return -EINVAL;
+	}
+	if (c->ds_cluster6_given &&
+	    (!same6(&c->cluster_net6, cluster_net6, 128) || c->cluster_len6 != cluster_len6)) {
+		snprintf(err, errlen, "cluster.pod_cidr6 differs from the datastore's IPv6Network %s/%u",
+			 b, cluster_len6);
+		return -EINVAL;
+	}
+	c->pod_net6 = *pod_net6;
+	c->pod_len6 = pod_len6;
+	c->gateway6 = *pod_net6;
+	c->gateway6.s6_addr[15] |= 1;
+	c->cluster_net6 = *cluster_net6;
+	c->cluster_len6 = cluster_len6;
 	return 0;
 }
 
@@ -2247,6 +2381,7 @@ void conf_free(struct roostd_conf *c)
 	free(c->ds_key);
 	free(c->ds_subnet_env);
 	free(c->static_routes);
+	free(c->static_routes6);
 	free(c->no_masquerade);
 	free(c->no_masquerade6);
 	free(c->route_reflectors);
@@ -2284,6 +2419,8 @@ void conf_to_node(const struct roostd_conf *c, struct bc_node *node)
 	node->pod_len = c->pod_len;
 	node->static_routes = c->static_routes;
 	node->n_static_routes = c->n_static_routes;
+	node->static_routes6 = c->static_routes6;
+	node->n_static_routes6 = c->n_static_routes6;
 	node->cluster_net = c->cluster_net;
 	node->cluster_len = c->cluster_len;
 	node->cluster_asn = c->cluster_asn;

@@ -107,6 +107,9 @@ struct roostd_conf {
 	bool ds_on;
 	bool ds_pod_given;     /* node.pod_cidr given: lease exactly that subnet */
 	bool ds_cluster_given; /* cluster.pod_cidr given: must equal Network */
+	bool ds_pod6_given;     /* node.pod_cidr6 given: lease exactly that IPv6 subnet */
+	bool ds_cluster6_given; /* cluster.pod_cidr6 given: must equal IPv6Network */
+	int node_line;          /* the node group's line (datastore errors name it) */
 	char **ds_endpoints;   /* owned, each "http(s)://host:port" */
 	size_t n_ds_endpoints;
 	char *ds_prefix;     /* "/coreos.com/network" */
@@ -123,6 +126,8 @@ struct roostd_conf {
 	size_t n_route_reflectors_file;   /* bgp.route_reflectors in the file */
 	struct bc_static_route *static_routes; /* owned; flannel host-gw nodes (datastore) */
 	size_t n_static_routes;
+	struct bc_static_route6 *static_routes6; /* owned; their IPv6 subnets (datastore) */
+	size_t n_static_routes6;
 
 	/* bridge */
 	char bridge_name[16];
@@ -168,6 +173,12 @@ int cidr_parse(const char *s, struct in_addr *addr, unsigned *plen, bool host_bi
 int conf_set_subnets(struct roostd_conf *c, struct in_addr pod_net, unsigned pod_len,
 		     struct in_addr cluster_net, unsigned cluster_len, char *err, size_t errlen);
 
+/* Datastore mode, IPv6: the node's IPv6 subnet and the cluster's IPv6 CIDR
+ * from etcd (or the Node), with load's checks. 0, or -EINVAL with a message. */
+int conf_set_subnets6(struct roostd_conf *c, const struct in6_addr *pod_net6, unsigned pod_len6,
+		      const struct in6_addr *cluster_net6, unsigned cluster_len6, char *err,
+		      size_t errlen);
+
 /* True when c routes IPv6 pod subnets; true when it has no IPv4 at all. */
 static inline bool conf_has_v6(const struct roostd_conf *c)
 {
@@ -176,7 +187,11 @@ static inline bool conf_has_v6(const struct roostd_conf *c)
 
 static inline bool conf_v6_only(const struct roostd_conf *c)
 {
-	return c->address.s_addr == 0 && c->cluster_len6 > 0;
+	/* address6 without address: also before a datastore gave the subnets;
+	 * Kubernetes: the cluster has no IPv4 CIDR (the address comes from
+	 * the Node's InternalIP later) */
+	return c->address.s_addr == 0 && !(c->ds_kube && c->ds_cluster_given) &&
+	       (c->cluster_len6 > 0 || !IN6_IS_ADDR_UNSPECIFIED(&c->address6));
 }
 
 /* Fills *node from c; node borrows c's strings and arrays. */

@@ -35,6 +35,13 @@ struct datastore {
 	char cache[4096], subnet_env[4096];
 	struct in_addr net, cluster;
 	unsigned len, cluster_len;
+	/* IPv6 (etcd: "EnableIPv6"; Kubernetes: cluster.pod_cidr6): lengths 0
+	 * = none. v4 false: an IPv6-only network (no IPv4 subnet, cluster). */
+	bool v4;
+	struct in6_addr address6, net6, cluster6;
+	unsigned len6, cluster_len6;
+	const char *conf_path; /* roostd.conf, for errors about node.address6 */
+	int node_line;         /* its node group's line */
 	char key[256], value[512]; /* our lease's key and value */
 	char **endpoints;          /* owned copies: the config may be reloaded */
 	size_t n_endpoints;
@@ -57,6 +64,7 @@ struct datastore {
 	struct kube_node *knodes;  /* every Node that parsed, by name */
 	size_t n_knodes;
 	unsigned node_len;         /* cluster.node_prefix_len */
+	unsigned node_len6;        /* cluster.node_prefix_len6 (IPv6 on: cluster_len6 > 0) */
 	bool cond_done;            /* NetworkUnavailable=False set on our Node */
 	uint32_t asn;              /* our Node's roost.io/asn, 0 = none (fixed after open) */
 
@@ -69,9 +77,9 @@ struct datastore {
 	size_t watch_ep, watch_frames;
 	int64_t watch_idle, watch_next; /* rst_now_ms() */
 	unsigned watch_backoff_s;
-	char (*bad)[128];  /* leases reported unfit ("key: why"), so each is logged once */
+	char (*bad)[192];  /* leases reported unfit ("key: why"), so each is logged once */
 	size_t n_bad;
-	char (*bad_now)[128];
+	char (*bad_now)[192];
 	size_t n_bad_now;
 	struct ds_renew *renews; /* leases of routing peers this node keeps alive */
 	size_t n_renews;

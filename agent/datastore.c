@@ -43,6 +43,195 @@ static int parse_ip(const char *s, struct in_addr *ret)
 	return s && inet_pton(AF_INET, s, ret) == 1 ? 0 : -EINVAL;
 }
 
+static int parse_ip6(const char *s, struct in6_addr *ret)
+{
+	return s && inet_pton(AF_INET6, s, ret) == 1 ? 0 : -EINVAL;
+}
+
+static bool inside6(const struct in6_addr *a, const struct in6_addr *net, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		if ((a->s6_addr[i / 8] ^ net->s6_addr[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+static bool eq6(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+int ds_cidr6_parse(const char *s, struct in6_addr *net, unsigned *len)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long l;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	errno = 0;
+	l = strtoul(slash + 1, &end, 10);
+	if (slash[1] < '0' || slash[1] > '9' || *end || errno || l > 128 ||
+	    inet_pton(AF_INET6, buf, net) != 1)
+		return -EINVAL;
+	for (unsigned b = (unsigned)l; b < 128; b++)
+		if (net->s6_addr[b / 8] & (0x80 >> (b % 8)))
+			return -EINVAL;
+	*len = (unsigned)l;
+	return 0;
+}
+
+/* An IPv6 address as two halves, and back. */
+static void split6(const struct in6_addr *a, uint64_t *hi, uint64_t *lo)
+{
+	*hi = *lo = 0;
+	for (int i = 0; i < 8; i++) {
+		*hi = *hi << 8 | a->s6_addr[i];
+		*lo = *lo << 8 | a->s6_addr[8 + i];
+	}
+}
+
+static void join6(uint64_t hi, uint64_t lo, struct in6_addr *a)
+{
+	for (int i = 7; i >= 0; i--) {
+		a->s6_addr[i] = (uint8_t)hi;
+		a->s6_addr[8 + i] = (uint8_t)lo;
+		hi >>= 8;
+		lo >>= 8;
+	}
+}
+
+void ds_subnet6_nth(const struct in6_addr *base, unsigned sublen, uint64_t idx,
+		    struct in6_addr *ret)
+{
+	unsigned sh = 128 - sublen;
+	uint64_t hi, lo, ahi = 0, alo = 0;
+
+	split6(base, &hi, &lo);
+	if (sh >= 128)
+		; /* a /0: only the base */
+	else if (sh >= 64)
+		ahi = idx << (sh - 64);
+	else {
+		alo = idx << sh;
+		ahi = sh ? idx >> (64 - sh) : 0;
+	}
+	lo += alo;
+	hi += ahi + (lo < alo);
+	join6(hi, lo, ret);
+}
+
+/* The index of subnet a (of sublen) in net (of len), if it fits 63 bits. */
+static int subnet6_index(const struct in6_addr *a, const struct in6_addr *net, unsigned sublen,
+			 uint64_t *ret)
+{
+	uint64_t ah, al, nh, nl, dh, dl;
+	unsigned sh = 128 - sublen;
+
+	split6(a, &ah, &al);
+	split6(net, &nh, &nl);
+	dl = al - nl;
+	dh = ah - nh - (al < nl);
+	if (sh >= 64) {
+		*ret = dh >> (sh - 64);
+		return 0;
+	}
+	if (sh && (dh >> sh) != 0)
+		return -ERANGE;
+	*ret = sh ? (dh << (64 - sh)) | (dl >> sh) : dl;
+	return (dh && !sh) ? -ERANGE : 0;
+}
+
+int ds_parse_config6(const char *json, struct ds_config6 *ret, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *o = json_loads(json, 0, &je), *v;
+	uint64_t count;
+	int r = -EINVAL;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "config is not a JSON object");
+		goto out;
+	}
+	v = json_object_get(o, "EnableIPv4");
+	ret->v4 = !v || json_is_true(v); /* flannel's default: on */
+	if (v && !json_is_boolean(v)) {
+		snprintf(err, errlen, "config: EnableIPv4 is not true or false");
+		goto out;
+	}
+	v = json_object_get(o, "EnableIPv6");
+	ret->v6 = json_is_true(v);
+	if (v && !json_is_boolean(v)) {
+		snprintf(err, errlen, "config: EnableIPv6 is not true or false");
+		goto out;
+	}
+	if (!ret->v4 && !ret->v6) {
+		snprintf(err, errlen, "config: EnableIPv4 is false and EnableIPv6 is not true: no family left");
+		goto out;
+	}
+	if (!ret->v6) {
+		r = 0;
+		goto out;
+	}
+	if (ds_cidr6_parse(json_string_value(json_object_get(o, "IPv6Network")), &ret->net,
+			   &ret->len) < 0 ||
+	    ret->len < 8 || ret->len > 124) {
+		snprintf(err, errlen, "config: IPv6Network is missing or not an IPv6 CIDR (/8../124)");
+		goto out;
+	}
+	v = json_object_get(o, "IPv6SubnetLen");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 16 ||
+		  json_integer_value(v) > 126)) {
+		snprintf(err, errlen, "config: IPv6SubnetLen is not a number in 16..126");
+		goto out;
+	}
+	ret->subnet_len = v ? (unsigned)json_integer_value(v)
+			    : ret->len <= 62 ? 64 : ret->len + 2; /* flannel's defaults */
+	if (ret->subnet_len < ret->len + 2) {
+		snprintf(err, errlen, "config: IPv6Network /%u and IPv6SubnetLen %u do not fit (at least four subnets)",
+			 ret->len, ret->subnet_len);
+		goto out;
+	}
+	count = ret->subnet_len - ret->len >= 63 ? (1ull << 63)
+						  : 1ull << (ret->subnet_len - ret->len);
+	ret->min = 1; /* flannel: from the second subnet to the last one */
+	ret->max = count - 1;
+	for (int i = 0; i < 2; i++) {
+		const char *k = i ? "IPv6SubnetMax" : "IPv6SubnetMin";
+		struct in6_addr a, back;
+		uint64_t idx;
+
+		if (!(v = json_object_get(o, k)))
+			continue;
+
+		if (parse_ip6(json_string_value(v), &a) < 0 ||
+		    !inside6(&a, &ret->net, ret->len) ||
+		    subnet6_index(&a, &ret->net, ret->subnet_len, &idx) < 0 || idx >= count) {
+			snprintf(err, errlen, "config: %s is not an IPv6 address in IPv6Network", k);
+			goto out;
+		}
+		ds_subnet6_nth(&ret->net, ret->subnet_len, idx, &back);
+		if (!eq6(&back, &a)) {
+			snprintf(err, errlen, "config: %s is not on an IPv6SubnetLen boundary", k);
+			goto out;
+		}
+		*(i ? &ret->max : &ret->min) = idx;
+	}
+	if (ret->min > ret->max) {
+		snprintf(err, errlen, "config: IPv6SubnetMin is above IPv6SubnetMax");
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(o);
+	return r;
+}
+
 
 int ds_parse_config(const char *json, struct in_addr *net, unsigned *len, unsigned *subnet_len,
 		    struct in_addr *min, struct in_addr *max, char *err, size_t errlen)
@@ -96,28 +285,46 @@ out:
 
 int ds_parse_lease(const char *keytail, const char *value, struct ds_peer *ret)
 {
-	char buf[32], *dash;
+	char buf[DS_KEY_MAX], *dash, *amp, *v6 = NULL;
 	json_error_t je;
 	json_t *o;
-	const json_t *roost;
+	const json_t *roost, *pub6;
 	const char *type, *name;
 	int r = -EINVAL;
 
 	memset(ret, 0, sizeof(*ret));
 	if (strlen(keytail) >= sizeof(buf))
 		return -EINVAL;
-	strcpy(buf, keytail); /* "10.244.1.0-24" */
+	strcpy(buf, keytail); /* "10.244.1.0-24", "10.244.1.0-24&fd00::-64" */
 	snprintf(ret->key, sizeof(ret->key), "%s", keytail);
+	if ((amp = strchr(buf, '&'))) {
+		*amp = '\0';
+		v6 = amp + 1;
+		dash = strrchr(v6, '-');
+		if (!dash)
+			return -EINVAL;
+		*dash = '/';
+		if (ds_cidr6_parse(v6, &ret->net6, &ret->len6) < 0 || ret->len6 == 0)
+			return -EINVAL;
+	}
 	dash = strrchr(buf, '-');
 	if (!dash)
 		return -EINVAL;
 	*dash = '/';
 	if (cidr_parse(buf, &ret->net, &ret->len, false) < 0)
 		return -EINVAL;
+	/* "0.0.0.0-0": no IPv4 subnet (flannel's empty one), IPv6 only */
+	if (ret->len == 0 && (ret->net.s_addr || !v6))
+		return -EINVAL;
 	o = json_loads(value, 0, &je);
-	if (!json_is_object(o) || parse_ip(json_string_value(json_object_get(o, "PublicIP")),
-					   &ret->address) < 0)
+	if (!json_is_object(o))
 		goto out;
+	if (ret->len && parse_ip(json_string_value(json_object_get(o, "PublicIP")),
+				 &ret->address) < 0)
+		goto out;
+	pub6 = json_object_get(o, "PublicIPv6");
+	if (v6 && parse_ip6(json_string_value(pub6), &ret->address6) < 0)
+		goto out; /* an IPv6 subnet without its next hop */
 	type = json_string_value(json_object_get(o, "BackendType"));
 	roost = json_object_get(json_object_get(json_object_get(o, "BackendData"), "roost"), "name");
 	name = json_string_value(roost);
@@ -162,18 +369,62 @@ const char *ds_lease_unfit(const struct ds_peer *p, struct in_addr cluster, unsi
 	return NULL;
 }
 
-size_t ds_leases_filter(struct ds_peer *p, size_t n, struct in_addr cluster, unsigned cluster_len,
-			unsigned subnet_len, struct in_addr self,
+const char *ds_lease_unfit6(const struct ds_peer *p, const struct ds_check *k)
+{
+	const struct in6_addr *a = &p->address6;
+
+	if (!p->len6)
+		return k->cluster_len ? NULL : "it has no IPv6 subnet (the network is IPv6-only)";
+	if (p->len6 != k->subnet_len6)
+		return "its IPv6 subnet is not of the network's IPv6SubnetLen";
+	if (p->len6 <= k->cluster_len6 || !inside6(&p->net6, &k->cluster6, k->cluster_len6))
+		return "its IPv6 subnet is outside the network's IPv6Network";
+	/* global unicast (2000::/3) or unique local (fc00::/7): what a node
+	 * network uses; never link-local (no use to another node's kernel
+	 * route), loopback, multicast, IPv4-mapped or unspecified */
+	if ((a->s6_addr[0] & 0xe0) != 0x20 && (a->s6_addr[0] & 0xfe) != 0xfc)
+		return "its PublicIPv6 is not a global unicast address";
+	if (inside6(a, &k->cluster6, k->cluster_len6))
+		return "its PublicIPv6 is inside the IPv6 pod network";
+	if (eq6(a, &k->self6))
+		return "its PublicIPv6 is this node's address";
+	if (eq6(&p->net6, &k->self_net6))
+		return "its IPv6 subnet is this node's";
+	return NULL;
+}
+
+size_t ds_leases_filter(struct ds_peer *p, size_t n, const struct ds_check *k,
 			void (*report)(void *arg, const char *key, const char *why), void *arg)
 {
 	size_t m = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *why = ds_lease_unfit(&p[i], cluster, cluster_len, subnet_len, self);
+		const char *why = NULL;
 
+		if (!k->cluster_len6) { /* no IPv6 here: its IPv6 part is not ours to route */
+			memset(&p[i].address6, 0, sizeof(p[i].address6));
+			memset(&p[i].net6, 0, sizeof(p[i].net6));
+			p[i].len6 = 0;
+		}
+		if (k->cluster_len) {
+			why = ds_lease_unfit(&p[i], k->cluster, k->cluster_len, k->subnet_len,
+					     k->self);
+			if (!why && p[i].net.s_addr == k->self_net.s_addr)
+				why = "its subnet is this node's";
+		} else if (p[i].len) {
+			why = "it has an IPv4 subnet (the network is IPv6-only)";
+		}
+		if (!why && k->cluster_len6)
+			why = ds_lease_unfit6(&p[i], k);
 		for (size_t j = 0; j < m && !why; j++) {
-			if (p[j].address.s_addr == p[i].address.s_addr)
+			if (p[i].len && p[j].address.s_addr == p[i].address.s_addr)
 				why = "its PublicIP is another lease's";
+			else if (p[i].len && p[j].len && p[j].net.s_addr == p[i].net.s_addr)
+				why = "its subnet is another lease's";
+			else if (p[i].len6 && p[j].len6 && eq6(&p[j].address6, &p[i].address6))
+				why = "its PublicIPv6 is another lease's";
+			else if (p[i].len6 && p[j].len6 && eq6(&p[j].net6, &p[i].net6))
+				why = "its IPv6 subnet is another lease's";
 			else if (p[i].roost && p[j].roost && !strcmp(p[i].name, p[j].name))
 				why = "its node name is another lease's";
 		}
@@ -192,17 +443,56 @@ size_t ds_leases_filter(struct ds_peer *p, size_t n, struct in_addr cluster, uns
 int ds_subnet_env_format(char *buf, size_t len, struct in_addr cluster, unsigned cluster_len,
 			 struct in_addr net, unsigned plen, unsigned mtu, bool ipmasq)
 {
-	char c[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
-	struct in_addr gw = {.s_addr = htonl(ntohl(net.s_addr) + 1)};
-	int n;
+	return ds_subnet_env_format6(buf, len, cluster, cluster_len, net, plen, NULL, 0, NULL, 0,
+				     mtu, ipmasq);
+}
 
-	inet_ntop(AF_INET, &cluster, c, sizeof(c));
-	inet_ntop(AF_INET, &gw, g, sizeof(g));
+/* flannel's order: the IPv4 lines (unless EnableIPv4 is false), the IPv6
+ * ones (with EnableIPv6; the subnet's first address, as for IPv4), then
+ * MTU and masquerade. FLANNEL_IPMASQ covers both families: flannel's
+ * subnet.env has no IPv6 line of its own for it. */
+int ds_subnet_env_format6(char *buf, size_t len, struct in_addr cluster, unsigned cluster_len,
+			  struct in_addr net, unsigned plen, const struct in6_addr *cluster6,
+			  unsigned cluster_len6, const struct in6_addr *net6, unsigned plen6,
+			  unsigned mtu, bool ipmasq)
+{
+	size_t at = 0;
+	int n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	if (cluster_len) {
+		char c[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+		struct in_addr gw = {.s_addr = htonl(ntohl(net.s_addr) + 1)};
+
+		inet_ntop(AF_INET, &cluster, c, sizeof(c));
+		inet_ntop(AF_INET, &gw, g, sizeof(g));
+		n = snprintf(buf, len, "FLANNEL_NETWORK=%s/%u\nFLANNEL_SUBNET=%s/%u\n", c,
+			     cluster_len, g, plen);
+		if (n < 0 || (size_t)n >= len)
+			return -ENOSPC;
+		at = (size_t)n;
+	}
+	if (cluster6 && cluster_len6 && net6) {
+		char c[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+		struct in6_addr gw = *net6;
+
+		gw.s6_addr[15] |= 1; /* a subnet is /126 at most */
+		inet_ntop(AF_INET6, cluster6, c, sizeof(c));
+		inet_ntop(AF_INET6, &gw, g, sizeof(g));
+		n = snprintf(buf + at, len - at, "FLANNEL_IPV6_NETWORK=%s/%u\nFLANNEL_IPV6_SUBNET=%s/%u\n",
+			     c, cluster_len6, g, plen6);
+		if (n < 0 || (size_t)n >= len - at)
+			return -ENOSPC;
+		at += (size_t)n;
+	}
 	/* FLANNEL_IPMASQ=true tells flannel's CNI plugin that the agent
 	 * masquerades (it then leaves ipMasq off on the bridge it delegates to). */
-	n = snprintf(buf, len, "FLANNEL_NETWORK=%s/%u\nFLANNEL_SUBNET=%s/%u\nFLANNEL_MTU=%u\nFLANNEL_IPMASQ=%s\n",
-		     c, cluster_len, g, plen, mtu, ipmasq ? "true" : "false");
-	return n > 0 && (size_t)n < len ? n : -ENOSPC;
+	n = snprintf(buf + at, len - at, "FLANNEL_MTU=%u\nFLANNEL_IPMASQ=%s\n", mtu,
+		     ipmasq ? "true" : "false");
+	if (n < 0 || (size_t)n >= len - at)
+		return -ENOSPC;
+	return (int)(at + (size_t)n);
 }
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -229,13 +519,20 @@ void ds_state_set(struct datastore *ds, bool up, const char *err)
 		(void)!write(ds->wake[1], "s", 1);
 }
 
-static void key_of(const struct datastore *ds, struct in_addr net, unsigned len, char *out,
-		   size_t size)
+/* flannel's key: "10.244.1.0-24", with IPv6 "10.244.1.0-24&fd00:0:0:1::-64"
+ * (inet_ntop's text is Go's: RFC 5952), IPv6-only "0.0.0.0-0&fd00:0:0:1::-64". */
+static void key_of(const struct datastore *ds, struct in_addr net, unsigned len,
+		   const struct in6_addr *net6, unsigned len6, char *out, size_t size)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], b[INET6_ADDRSTRLEN + 8] = "";
 
 	inet_ntop(AF_INET, &net, a, sizeof(a));
-	snprintf(out, size, "%s/subnets/%s-%u", ds->prefix, a, len);
+	if (len6) {
+		b[0] = '&';
+		inet_ntop(AF_INET6, net6, b + 1, INET6_ADDRSTRLEN);
+		snprintf(b + strlen(b), sizeof(b) - strlen(b), "-%u", len6);
+	}
+	snprintf(out, size, "%s/subnets/%s-%u%s", ds->prefix, a, len, b);
 }
 
 /* Deadlines are rst_now_ms() values; 0 is always due. */
@@ -267,8 +564,9 @@ void ds_subnet_env_write(struct datastore *ds)
 
 	if (!ds->subnet_env[0])
 		return;
-	if (ds_subnet_env_format(env, sizeof(env), ds->cluster, ds->cluster_len, ds->net, ds->len,
-				 ds->mtu, ds->ipmasq) < 0 ||
+	if (ds_subnet_env_format6(env, sizeof(env), ds->cluster, ds->v4 ? ds->cluster_len : 0,
+				  ds->net, ds->len, &ds->cluster6, ds->cluster_len6, &ds->net6,
+				  ds->len6, ds->mtu, ds->ipmasq) < 0 ||
 	    write_file(ds->subnet_env, env) < 0)
 		log_warn("datastore: cannot write '%s'", ds->subnet_env);
 }
@@ -303,6 +601,20 @@ void ds_cache_write(struct datastore *ds, const struct ds_peer *p, size_t n)
 	}
 	if (ds->asn)
 		json_object_set_new(o, "asn", json_integer(ds->asn));
+	if (!ds->v4)
+		json_object_set_new(o, "ipv4", json_false());
+	if (ds->cluster_len6) { /* IPv6: the same, for the other family */
+		char a6[INET6_ADDRSTRLEN], b6[INET6_ADDRSTRLEN + 8];
+
+		inet_ntop(AF_INET6, &ds->net6, a6, sizeof(a6));
+		snprintf(b6, sizeof(b6), "%s/%u", a6, ds->len6);
+		json_object_set_new(o, "subnet6", json_string(b6));
+		inet_ntop(AF_INET6, &ds->cluster6, a6, sizeof(a6));
+		snprintf(b6, sizeof(b6), "%s/%u", a6, ds->cluster_len6);
+		json_object_set_new(o, "network6", json_string(b6));
+		inet_ntop(AF_INET6, &ds->address6, a6, sizeof(a6));
+		json_object_set_new(o, "address6", json_string(a6));
+	}
 	for (size_t i = 0; i < n; i++) {
 		char net[INET_ADDRSTRLEN], addr[INET_ADDRSTRLEN];
 
@@ -312,6 +624,16 @@ void ds_cache_write(struct datastore *ds, const struct ds_peer *p, size_t n)
 				      "address", addr, "net", net, "len", (json_int_t)p[i].len,
 				      "roost", p[i].roost, "asn", (json_int_t)p[i].asn);
 
+		if (e && p[i].len6) {
+			char a6[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET6, &p[i].net6, a6, sizeof(a6));
+			json_object_set_new(e, "net6", json_string(a6));
+			json_object_set_new(e, "len6", json_integer(p[i].len6));
+			inet_ntop(AF_INET6, &p[i].address6, a6, sizeof(a6));
+			json_object_set_new(e, "address6", json_string(a6));
+		}
+		json_object_set_new(e, "key", json_string(p[i].key));
 		if (e && p[i].reflector) {
 			json_object_set_new(e, "reflector", json_true());
 			inet_ntop(AF_INET, &p[i].cluster_id, addr, sizeof(addr));
@@ -345,10 +667,24 @@ int ds_cache_read(struct datastore *ds)
 
 	if (!o)
 		return -ENOENT;
-	if (cidr_parse(json_string_value(json_object_get(o, "subnet")), &ds->net, &ds->len,
-		       false) < 0 ||
-	    cidr_parse(json_string_value(json_object_get(o, "network")), &ds->cluster,
-		       &ds->cluster_len, false) < 0)
+	ds->v4 = !json_is_false(json_object_get(o, "ipv4"));
+	if (ds->v4 && (cidr_parse(json_string_value(json_object_get(o, "subnet")), &ds->net,
+				  &ds->len, false) < 0 ||
+		       cidr_parse(json_string_value(json_object_get(o, "network")), &ds->cluster,
+				  &ds->cluster_len, false) < 0))
+		goto out;
+	if (json_object_get(o, "subnet6") &&
+	    (ds_cidr6_parse(json_string_value(json_object_get(o, "subnet6")), &ds->net6,
+			    &ds->len6) < 0 ||
+	     ds_cidr6_parse(json_string_value(json_object_get(o, "network6")), &ds->cluster6,
+			    &ds->cluster_len6) < 0))
+		goto out;
+	if (IN6_IS_ADDR_UNSPECIFIED(&ds->address6) && json_object_get(o, "address6") &&
+	    parse_ip6(json_string_value(json_object_get(o, "address6")), &ds->address6) < 0)
+		goto out;
+	/* The cache must be of this node's families (node.address6 added or
+	 * removed since: lease again) */
+	if (!ds->v4 && !ds->cluster_len6)
 		goto out;
 	if (!ds->address.s_addr && json_object_get(o, "address") &&
 	    parse_ip(json_string_value(json_object_get(o, "address")), &ds->address) < 0)
@@ -368,6 +704,17 @@ int ds_cache_read(struct datastore *ds)
 		    parse_ip(json_string_value(json_object_get(v, "net")), &p->net) < 0)
 			continue;
 		p->len = (unsigned)json_integer_value(json_object_get(v, "len"));
+		if (json_object_get(v, "net6")) {
+			if (parse_ip6(json_string_value(json_object_get(v, "net6")), &p->net6) < 0 ||
+			    parse_ip6(json_string_value(json_object_get(v, "address6")),
+				      &p->address6) < 0)
+				continue;
+			p->len6 = (unsigned)json_integer_value(json_object_get(v, "len6"));
+			if (!p->len6 || p->len6 > 128)
+				continue;
+		}
+		snprintf(p->key, sizeof(p->key), "%s",
+			 json_string_value(json_object_get(v, "key")) ?: "");
 		p->roost = json_is_true(json_object_get(v, "roost"));
 		p->asn = (uint32_t)json_integer_value(json_object_get(v, "asn")); /* 0: none */
 		p->reflector = json_is_true(json_object_get(v, "reflector"));
@@ -391,14 +738,40 @@ out:
 
 /* ---- leasing ---------------------------------------------------------------- */
 
+/* The families of the network config against this node's: IPv6 needs
+ * node.address6 (the next hop of its IPv6 subnet, which etcd cannot
+ * know), an IPv6-only network a node without node.address. -EINVAL with
+ * err naming the file when they differ (a configuration problem). */
+static int check_families(struct datastore *ds, const struct ds_config6 *c6, const char *key,
+			  char *err, size_t errlen)
+{
+	bool has6 = !IN6_IS_ADDR_UNSPECIFIED(&ds->address6);
+
+	if (c6->v6 && !has6)
+		snprintf(err, errlen, "%s:%d: node.address6: missing: %s has \"EnableIPv6\": true, and the node's IPv6 subnet needs this node's global IPv6 address as its next hop",
+			 ds->conf_path, ds->node_line, key);
+	else if (!c6->v6 && has6)
+		snprintf(err, errlen, "%s:%d: node.address6 is set but %s has no \"EnableIPv6\": true (turn IPv6 on there, or remove node.address6)",
+			 ds->conf_path, ds->node_line, key);
+	else if (c6->v4 && !ds->address.s_addr)
+		snprintf(err, errlen, "%s:%d: node.address: missing: %s has IPv4 on (\"EnableIPv4\" is not false), and this node is IPv6-only",
+			 ds->conf_path, ds->node_line, key);
+	else if (!c6->v4 && ds->address.s_addr)
+		snprintf(err, errlen, "%s:%d: node.address is set but %s has \"EnableIPv4\": false (an IPv6-only network: remove node.address)",
+			 ds->conf_path, ds->node_line, key);
+	else
+		return 0;
+	return -EINVAL;
+}
+
 /* Reads the config; with a cached subnet, it must still fit. */
 static int read_config(struct datastore *ds, unsigned *subnet_len, struct in_addr *min,
-		       struct in_addr *max, char *err, size_t errlen)
+		       struct in_addr *max, struct ds_config6 *c6, char *err, size_t errlen)
 {
 	char key[256];
 	struct etcd_kv *kv = NULL;
-	struct in_addr net;
-	unsigned len;
+	struct in_addr net = {0};
+	unsigned len = 0;
 	size_t n = 0;
 	int r;
 
@@ -413,67 +786,164 @@ static int read_config(struct datastore *ds, unsigned *subnet_len, struct in_add
 		snprintf(err, errlen, "%s is missing: put flannel's network config there first", key);
 		return -EAGAIN; /* someone may yet write it */
 	}
-	r = ds_parse_config(kv[0].value, &net, &len, subnet_len, min, max, err, errlen);
+	r = ds_parse_config6(kv[0].value, c6, err, errlen);
+	if (r == 0 && c6->v4)
+		r = ds_parse_config(kv[0].value, &net, &len, subnet_len, min, max, err, errlen);
 	etcd_kvs_free(kv, n);
-	if (r < 0)
+	if (r < 0 || (r = check_families(ds, c6, key, err, errlen)) < 0)
 		return r;
 	/* The Network cannot move under running pods: keep the one in use. */
-	if (ds->cluster_len && (net.s_addr != ds->cluster.s_addr || len != ds->cluster_len)) {
-		snprintf(err, errlen, "%s: Network changed from the one in use; restart roostd for that",
-			 key);
+	if ((ds->cluster_len && (net.s_addr != ds->cluster.s_addr || len != ds->cluster_len)) ||
+	    (ds->cluster_len6 && (!eq6(&c6->net, &ds->cluster6) || c6->len != ds->cluster_len6))) {
+		snprintf(err, errlen, "%s: %s changed from the one in use; restart roostd for that",
+			 key, ds->cluster_len6 && !eq6(&c6->net, &ds->cluster6) ? "IPv6Network" : "Network");
 		return -EAGAIN;
 	}
 	pthread_mutex_lock(&ds->mu);
+	ds->v4 = c6->v4;
 	ds->cluster = net;
 	ds->cluster_len = len;
+	if (c6->v6) {
+		ds->cluster6 = c6->net;
+		ds->cluster_len6 = c6->len;
+	}
 	pthread_mutex_unlock(&ds->mu);
 	return 0;
 }
 
+/* flannel's LeaseAttrs: PublicIP ("0.0.0.0" on an IPv6-only network, as
+ * flannel writes its empty address), PublicIPv6 (null without IPv6). */
 static void lease_value(struct datastore *ds)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], b[INET6_ADDRSTRLEN + 2] = "null";
 
 	inet_ntop(AF_INET, &ds->address, a, sizeof(a));
+	if (ds->cluster_len6) {
+		b[0] = '"';
+		inet_ntop(AF_INET6, &ds->address6, b + 1, INET6_ADDRSTRLEN);
+		strcat(b, "\"");
+	}
 	snprintf(ds->value, sizeof(ds->value),
-		 "{\"PublicIP\":\"%s\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\","
+		 "{\"PublicIP\":\"%s\",\"PublicIPv6\":%s,\"BackendType\":\"host-gw\","
 		 "\"BackendData\":{\"roost\":{\"name\":\"%s\"}}}",
-		 a, ds->name);
+		 a, b, ds->name);
 }
 
 /* The worker writes the subnet while roostd may read it (ds_subnets). */
-static void set_subnet(struct datastore *ds, struct in_addr net, unsigned len, const char *key)
+static void set_subnet(struct datastore *ds, struct in_addr net, unsigned len,
+		       const struct in6_addr *net6, unsigned len6, const char *key)
 {
 	pthread_mutex_lock(&ds->mu);
 	ds->net = net;
 	ds->len = len;
+	if (len6) {
+		ds->net6 = *net6;
+		ds->len6 = len6;
+	}
 	snprintf(ds->key, sizeof(ds->key), "%s", key);
 	pthread_mutex_unlock(&ds->mu);
 }
 
 /* Takes (or takes again) a subnet: ours if a lease or reservation names our
- * address, else want (node.pod_cidr) or the first free one from a point that
- * depends on our address. 0, -EAGAIN (etcd trouble, err says) or -EINVAL. */
-static int acquire(struct datastore *ds, const struct in_addr *want, unsigned want_len, char *err,
-		   size_t errlen)
+ * address (node.address; IPv6-only: node.address6) and has the network's
+ * families, else want (node.pod_cidr, node.pod_cidr6) or the first free one
+ * from a point that depends on our address. With IPv6 the key holds both
+ * subnets (flannel's "10.244.1.0-24&fd00:0:0:1::-64"): a txn creates it
+ * only if absent, but another key may hold one of the two subnets with a
+ * different other half, so a new lease is checked once written and given
+ * up when an older lease holds one of its subnets (two nodes picked the
+ * same one at once). 0, -EAGAIN (etcd trouble, err says) or -EINVAL. */
+static bool mine(const struct datastore *ds, const struct ds_peer *p, unsigned slen,
+		 const struct ds_config6 *c6)
 {
-	struct in_addr min, max;
-	unsigned slen;
+	if (c6->v4 ? (p->len != slen || p->address.s_addr != ds->address.s_addr ||
+		      !inside(p->net, ds->cluster, ds->cluster_len))
+		   : (p->len != 0 || !eq6(&p->address6, &ds->address6)))
+		return false;
+	if (c6->v6 ? (p->len6 != c6->subnet_len || !inside6(&p->net6, &c6->net, c6->len))
+		   : p->len6 != 0)
+		return false; /* IPv6 turned on (or off) since: a new lease */
+	return !(p->roost && strcmp(p->name, ds->name) != 0);
+}
+
+/* Our own lease of other families (written before IPv6 was turned on,
+ * or off): our address, our name or none (flannel's, from before roost),
+ * an IPv4 subnet that still fits. Its subnets are taken over by the new
+ * lease, and it is deleted (else, older, it would shadow the new one on
+ * every other node, and they would keep it alive for us while we route). */
+static bool mine_stale(const struct datastore *ds, const struct ds_peer *p, unsigned slen,
+		       const struct ds_config6 *c6)
+{
+	if (c6->v4 ? (p->len != slen || p->address.s_addr != ds->address.s_addr ||
+		      !inside(p->net, ds->cluster, ds->cluster_len))
+		   : (p->len != 0 || !p->len6 || !eq6(&p->address6, &ds->address6)))
+		return false;
+	return !(p->roost && strcmp(p->name, ds->name) != 0);
+}
+
+/* A lease created before ours (key) holds one of our subnets (the key
+ * skip, our stale one, aside). */
+static bool lost_race(struct datastore *ds, const char *prefix, const char *key,
+		      const char *skip, const struct ds_peer *ours)
+{
 	struct etcd_kv *kv = NULL;
 	size_t n = 0, i;
-	char prefix[256];
+	int64_t rev = -1;
+	bool lost = false;
+
+	if (etcd_range(ds->e, prefix, true, &kv, &n, NULL) < 0)
+		return false; /* unknown: kept (the filter drops a repeat anyway) */
+	for (i = 0; i < n; i++)
+		if (!strcmp(kv[i].key, key))
+			rev = kv[i].create_revision;
+	for (i = 0; i < n && rev >= 0 && !lost; i++) {
+		struct ds_peer p;
+
+		if (!strcmp(kv[i].key, key) || (skip[0] && !strcmp(kv[i].key, skip)) ||
+		    kv[i].create_revision > rev ||
+		    strncmp(kv[i].key, prefix, strlen(prefix)) != 0 ||
+		    ds_parse_lease(kv[i].key + strlen(prefix), kv[i].value, &p) < 0)
+			continue;
+		lost = (ours->len && p.len == ours->len && p.net.s_addr == ours->net.s_addr) ||
+		       (ours->len6 && p.len6 == ours->len6 && eq6(&p.net6, &ours->net6));
+	}
+	etcd_kvs_free(kv, n);
+	return lost;
+}
+
+static int acquire(struct datastore *ds, const struct in_addr *want, unsigned want_len,
+		   const struct in6_addr *want6, unsigned want_len6, char *err, size_t errlen)
+{
+	struct in_addr min, max;
+	unsigned slen = 0;
+	struct ds_config6 c6;
+	struct etcd_kv *kv = NULL;
+	struct ds_peer *all = NULL, bestp, np, stale;
+	size_t n = 0, i, n_all = 0;
+	char prefix[256], key[256], stale_key[256] = "";
 	int64_t lease = 0;
-	long best;
-	bool best_named = false;
-	struct in_addr best_net = {0};
+	long best = -1;
 	int r;
 
-	r = read_config(ds, &slen, &min, &max, err, errlen);
+	r = read_config(ds, &slen, &min, &max, &c6, err, errlen);
 	if (r < 0)
 		return r;
+	if (!c6.v4 || !want_len)
+		want = NULL;
+	if (!c6.v6 || !want_len6)
+		want6 = NULL;
 	if (want && want_len != slen) {
 		snprintf(err, errlen, "node.pod_cidr is a /%u, the datastore's SubnetLen is %u", want_len,
 			 slen);
+		return -EINVAL;
+	}
+	if (want6 && want_len6 != c6.subnet_len) {
+		snprintf(err, errlen, "node.pod_cidr6 is a /%u, the datastore's IPv6SubnetLen is %u",
+			 want_len6, c6.subnet_len);
+		return -EINVAL;
+	}
+	if (want6 && !inside6(want6, &c6.net, c6.len)) {
+		snprintf(err, errlen, "node.pod_cidr6 is not inside the datastore's IPv6Network");
 		return -EINVAL;
 	}
 	snprintf(prefix, sizeof(prefix), "%s/subnets/", ds->prefix);
@@ -488,30 +958,38 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 		r = -EAGAIN;
 		goto out;
 	}
+	memset(&bestp, 0, sizeof(bestp));
+	all = calloc(n + 1, sizeof(*all));
+	if (!all) {
+		r = -ENOMEM;
+		goto out;
+	}
 	/* Ours already (a restart, or a reservation for us)? A lease that names
 	 * our address but another node is not ours; one that names us wins over
 	 * one that names nobody (a flannel lease or a reservation). */
-	best = -1;
 	for (i = 0; i < n; i++) {
 		struct ds_peer p;
 
 		if (strncmp(kv[i].key, prefix, strlen(prefix)) != 0 ||
-		    ds_parse_lease(kv[i].key + strlen(prefix), kv[i].value, &p) < 0 ||
-		    p.address.s_addr != ds->address.s_addr || p.len != slen ||
-		    (p.roost && strcmp(p.name, ds->name) != 0) ||
-		    !inside(p.net, ds->cluster, ds->cluster_len))
+		    ds_parse_lease(kv[i].key + strlen(prefix), kv[i].value, &p) < 0)
 			continue;
-		if (want && p.net.s_addr != want->s_addr)
+		all[n_all++] = p; /* every subnet held, for a new one */
+		if (!mine(ds, &p, slen, &c6) && mine_stale(ds, &p, slen, &c6) &&
+		    (!stale_key[0] || (p.roost && !stale.roost))) {
+			stale = p;
+			snprintf(stale_key, sizeof(stale_key), "%s", kv[i].key);
+		}
+		if (!mine(ds, &p, slen, &c6) || (want && p.net.s_addr != want->s_addr) ||
+		    (want6 && !eq6(&p.net6, want6)))
 			continue;
-		if (best < 0 || (p.roost && !best_named)) {
+		if (best < 0 || (p.roost && !bestp.roost)) {
 			best = (long)i;
-			best_named = p.roost;
-			best_net = p.net;
+			bestp = p;
 		}
 	}
 	if (best >= 0) {
 		i = (size_t)best;
-		set_subnet(ds, best_net, slen, kv[i].key);
+		set_subnet(ds, bestp.net, bestp.len, &bestp.net6, bestp.len6, kv[i].key);
 		if (kv[i].lease == 0) {
 			/* A reservation (no lease): used as it is, never rewritten. */
 			ds->reserved = true;
@@ -530,47 +1008,107 @@ static int acquire(struct datastore *ds, const struct in_addr *want, unsigned wa
 		r = -EAGAIN;
 		goto out;
 	}
-	/* A new one. */
-	{
+	/* A new one: a free subnet of each family; our stale lease's subnets
+	 * (the IPv4 one its pods have) are ours to take again. */
+	memset(&np, 0, sizeof(np));
+	if (stale_key[0]) {
+		if (c6.v4 && !want)
+			want = &stale.net;
+		if (c6.v6 && !want6 && stale.len6 == c6.subnet_len && inside6(&stale.net6, &c6.net, c6.len))
+			want6 = &stale.net6;
+	}
+	if (c6.v4) {
 		uint32_t size = 1u << (32 - slen), lo = ntohl(min.s_addr) / size,
 			 hi = ntohl(max.s_addr) / size, count = hi - lo + 1,
 			 start = (ntohl(ds->address.s_addr) * 2654435761u) % count;
+		bool found = false;
 
-		for (uint32_t k = 0; k < count; k++) {
+		for (uint32_t k = 0; k < count && !found; k++) {
 			struct in_addr net = {.s_addr = htonl((lo + (start + k) % count) * size)};
-			char key[256];
 			bool taken = false;
 
 			if (want)
 				net = *want;
-			key_of(ds, net, slen, key, sizeof(key));
-			for (i = 0; i < n && !taken; i++)
-				taken = strcmp(kv[i].key, key) == 0;
+			for (i = 0; i < n_all && !taken; i++)
+				taken = all[i].len && all[i].net.s_addr == net.s_addr &&
+					!(stale_key[0] && !strcmp(all[i].key, stale.key));
 			if (!taken) {
-				r = etcd_put_if(ds->e, key, ds->value, lease, 0);
-				if (r < 0) {
-					snprintf(err, errlen, "creating %s: %s", key, etcd_error(ds->e));
-					r = -EAGAIN;
-					goto out;
-				}
-				if (r == 1) {
-					set_subnet(ds, net, slen, key);
-					ds->lease = lease;
-					r = 0;
-					goto out;
-				}
-			}
-			if (want) {
-				snprintf(err, errlen, "node.pod_cidr's subnet %s is leased by another node",
-					 key);
-				r = -EAGAIN;
-				goto out;
+				np.net = net;
+				np.len = slen;
+				found = true;
+			} else if (want) {
+				break;
 			}
 		}
-		snprintf(err, errlen, "no free subnet between SubnetMin and SubnetMax");
-		r = -EAGAIN;
+		if (!found) {
+			snprintf(err, errlen, want ? "node.pod_cidr's subnet is leased by another node"
+						   : "no free subnet between SubnetMin and SubnetMax");
+			r = -EAGAIN;
+			goto out;
+		}
 	}
+	if (c6.v6) {
+		uint64_t count = c6.max - c6.min + 1, tries = count < 65536 ? count : 65536, start;
+		uint32_t h;
+		bool found = false;
+
+		memcpy(&h, &ds->address6.s6_addr[12], sizeof(h));
+		start = ((uint64_t)ntohl(h) * 2654435761u) % count;
+		for (uint64_t k = 0; k < tries && !found; k++) {
+			struct in6_addr net;
+			bool taken = false;
+
+			if (want6)
+				net = *want6;
+			else
+				ds_subnet6_nth(&c6.net, c6.subnet_len, c6.min + (start + k) % count,
+					       &net);
+			for (i = 0; i < n_all && !taken; i++)
+				taken = all[i].len6 && eq6(&all[i].net6, &net) &&
+					!(stale_key[0] && !strcmp(all[i].key, stale.key));
+			if (!taken) {
+				np.net6 = net;
+				np.len6 = c6.subnet_len;
+				found = true;
+			} else if (want6) {
+				break;
+			}
+		}
+		if (!found) {
+			snprintf(err, errlen, want6 ? "node.pod_cidr6's subnet is leased by another node"
+						    : "no free IPv6 subnet between IPv6SubnetMin and IPv6SubnetMax");
+			r = -EAGAIN;
+			goto out;
+		}
+	}
+	key_of(ds, np.net, np.len, &np.net6, np.len6, key, sizeof(key));
+	r = etcd_put_if(ds->e, key, ds->value, lease, 0);
+	if (r < 0 || r == 0) {
+		snprintf(err, errlen, "creating %s: %s", key,
+			 r == 0 ? "created by another node meanwhile" : etcd_error(ds->e));
+		r = -EAGAIN;
+		goto out;
+	}
+	if (lost_race(ds, prefix, key, stale_key, &np)) {
+		(void)etcd_delete(ds->e, key);
+		snprintf(err, errlen, "%s: another node took one of its subnets meanwhile; trying again",
+			 key);
+		r = -EAGAIN;
+		goto out;
+	}
+	set_subnet(ds, np.net, np.len, &np.net6, np.len6, key);
+	ds->lease = lease;
+	if (stale_key[0]) {
+		if (etcd_delete(ds->e, stale_key) < 0)
+			log_warn("datastore: cannot delete %s, replaced by %s: %s", stale_key, key,
+				 etcd_error(ds->e));
+		else
+			log_info("datastore: %s replaces this node's %s (the network's address families changed)",
+				 key, stale_key);
+	}
+	r = 0;
 out:
+	free(all);
 	etcd_kvs_free(kv, n);
 	return r;
 }
@@ -586,7 +1124,7 @@ static bool peers_equal(const struct ds_peer *a, size_t na, const struct ds_peer
 void ds_report_bad(void *arg, const char *key, const char *why)
 {
 	struct datastore *ds = arg;
-	char line[128];
+	char line[192];
 	void *v;
 	bool seen = false;
 
@@ -638,7 +1176,7 @@ static int publish(struct datastore *ds)
 		if (r == -ENOTSUP)
 			ds_report_bad(ds, tail, "its backend is not host-gw: not reachable without its overlay");
 		else if (r < 0)
-			ds_report_bad(ds, tail, "not a lease in flannel's format (key a.b.c.d-len, PublicIP, BackendType)");
+			ds_report_bad(ds, tail, "not a lease in flannel's format (key a.b.c.d-len or a.b.c.d-len&x:x::-len, PublicIP, PublicIPv6, BackendType)");
 		else
 			m++;
 	}
@@ -648,8 +1186,18 @@ static int publish(struct datastore *ds)
 int ds_peers_set(struct datastore *ds, struct ds_peer *p, size_t m)
 {
 	bool changed;
+	struct ds_check k = {.cluster = ds->cluster,
+			     .cluster_len = ds->v4 ? ds->cluster_len : 0,
+			     .subnet_len = ds->len,
+			     .cluster6 = ds->cluster6,
+			     .cluster_len6 = ds->cluster_len6,
+			     .subnet_len6 = ds->len6,
+			     .self = ds->address,
+			     .self6 = ds->address6,
+			     .self_net = ds->net,
+			     .self_net6 = ds->net6};
 
-	m = ds_leases_filter(p, m, ds->cluster, ds->cluster_len, ds->len, ds->address, ds_report_bad, ds);
+	m = ds_leases_filter(p, m, &k, ds_report_bad, ds);
 	free(ds->bad);
 	ds->bad = ds->bad_now;
 	ds->n_bad = ds->n_bad_now;
@@ -960,7 +1508,7 @@ static void *worker(void *arg)
 		if (!ts_due(&ds->next_try))
 			continue;
 		if (!ds->reserved && ds->lease == 0) {
-			r = acquire(ds, &ds->net, ds->len, err, sizeof(err));
+			r = acquire(ds, &ds->net, ds->len, &ds->net6, ds->len6, err, sizeof(err));
 			if (r == 0)
 				log_info("datastore: leased %s again", ds->key);
 		}
@@ -972,7 +1520,8 @@ static void *worker(void *arg)
 				log_warn("datastore: the lease of %s is gone; taking the subnet again",
 					 ds->key);
 				ds->lease = 0;
-				r = acquire(ds, &ds->net, ds->len, err, sizeof(err));
+				r = acquire(ds, &ds->net, ds->len, &ds->net6, ds->len6, err,
+					    sizeof(err));
 			} else if (r < 0) {
 				snprintf(err, sizeof(err), "keepalive: %s", etcd_error(ds->e));
 			}
@@ -1023,6 +1572,31 @@ static int start(struct datastore *ds, void *(*fn)(void *), struct datastore **r
 	return 0;
 }
 
+/* The cache is of this node's families: IPv4 with node.address, IPv6 with
+ * node.address6 (the file changed since it was written: no). */
+static bool cache_fits(struct datastore *ds, const struct roostd_conf *c)
+{
+	bool ok = ds->v4 == (c->address.s_addr != 0) &&
+		  (ds->cluster_len6 > 0) == !IN6_IS_ADDR_UNSPECIFIED(&c->address6);
+
+	if (!ok) {
+		memset(&ds->net, 0, sizeof(ds->net));
+		memset(&ds->cluster, 0, sizeof(ds->cluster));
+		memset(&ds->net6, 0, sizeof(ds->net6));
+		memset(&ds->cluster6, 0, sizeof(ds->cluster6));
+		ds->len = c->pod_len;
+		ds->cluster_len = ds->len6 = ds->cluster_len6 = 0;
+		ds->v4 = c->address.s_addr != 0;
+		free(ds->peers);
+		ds->peers = NULL;
+		ds->n_peers = 0;
+		ds->peers_changed = false;
+		log_warn("datastore: the last known state in '%s' is of other address families than node.address/node.address6 now: not used",
+			 ds->cache);
+	}
+	return ok;
+}
+
 int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size_t errlen)
 {
 	struct datastore *ds = calloc(1, sizeof(*ds));
@@ -1036,6 +1610,10 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 	ds->prefix = strdup(c->ds_prefix);
 	snprintf(ds->name, sizeof(ds->name), "%s", c->ds_kube ? c->kube_node : c->name);
 	ds->address = c->address;
+	ds->address6 = c->address6;
+	ds->v4 = c->address.s_addr || c->ds_kube; /* etcd: read_config says */
+	ds->conf_path = c->path;
+	ds->node_line = c->node_line;
 	ds->ttl = c->ds_lease_ttl;
 	ds->renew = c->ds_lease_renew;
 	ds->mtu = c->bridge_mtu;
@@ -1084,7 +1662,8 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 		return r;
 	}
 	for (;;) {
-		r = acquire(ds, c->ds_pod_given ? &c->pod_net : NULL, c->pod_len, err, errlen);
+		r = acquire(ds, c->ds_pod_given ? &c->pod_net : NULL, c->pod_len,
+			    c->ds_pod6_given ? &c->pod_net6 : NULL, c->pod_len6, err, errlen);
 		if (r == 0) {
 			ds->up = true;
 			ds->since = time(NULL);
@@ -1098,7 +1677,7 @@ int ds_open(const struct roostd_conf *c, struct datastore **ret, char *err, size
 			ds_free(ds);
 			return r;
 		}
-		if (ds_cache_read(ds) == 0) {
+		if (ds_cache_read(ds) == 0 && cache_fits(ds, c)) {
 			log_warn("datastore: etcd does not answer (%s); starting from the last known state in '%s'",
 				 err, ds->cache);
 			snprintf(ds->last_error, sizeof(ds->last_error), "%s", err);
@@ -1210,6 +1789,27 @@ void ds_subnets(struct datastore *ds, struct in_addr *net, unsigned *len,
 	pthread_mutex_unlock(&ds->mu);
 }
 
+void ds_subnets6(struct datastore *ds, struct in6_addr *net, unsigned *len,
+		 struct in6_addr *cluster, unsigned *cluster_len)
+{
+	pthread_mutex_lock(&ds->mu);
+	*net = ds->net6;
+	*len = ds->len6;
+	*cluster = ds->cluster6;
+	*cluster_len = ds->cluster_len6;
+	pthread_mutex_unlock(&ds->mu);
+}
+
+struct in6_addr ds_address6(struct datastore *ds)
+{
+	struct in6_addr a;
+
+	pthread_mutex_lock(&ds->mu);
+	a = ds->address6;
+	pthread_mutex_unlock(&ds->mu);
+	return a;
+}
+
 int ds_fd(const struct datastore *ds)
 {
 	return ds ? ds->wake[0] : -1;
@@ -1293,6 +1893,15 @@ json_t *ds_status_json(struct datastore *ds)
 			      (json_int_t)ds->n_peers, "last_error", ds->last_error, "since",
 			      (json_int_t)ds->since, "changes", ds->use_watch ? "watch" : "poll",
 			      "watching", ds->watching);
+	if (o && ds->cluster_len6) {
+		char a6[INET6_ADDRSTRLEN], b6[INET6_ADDRSTRLEN + 8];
+
+		inet_ntop(AF_INET6, &ds->net6, a6, sizeof(a6));
+		snprintf(b6, sizeof(b6), "%s/%u", a6, ds->len6);
+		json_object_set_new(o, "subnet6", json_string(b6));
+	}
+	if (o && !ds->v4)
+		json_object_set_new(o, "subnet", json_null());
 	pthread_mutex_unlock(&ds->mu);
 	if (o && ds->svc_on) /* svc_mu before mu, as the Service threads take them */
 		json_object_set_new(o, "services", ds_svc_status_json(ds));

@@ -31,13 +31,19 @@ static const char *lease_clashes(const struct roostd_conf *c, const struct bc_pe
 		return "its node name is this node's";
 	for (size_t j = 0; j < m; j++)
 		if ((p->roost && !strcmp(mesh[j].name, p->name)) ||
-		    mesh[j].address.s_addr == p->address.s_addr)
+		    (p->address.s_addr && mesh[j].address.s_addr == p->address.s_addr) ||
+		    (p->len6 && !memcmp(&mesh[j].address6, &p->address6, sizeof(p->address6))))
 			return "it repeats a mesh neighbour's name or address";
+	for (size_t j = 0; j < m; j++)
+		if (p->len6 && mesh[j].pod_len6 &&
+		    !memcmp(&mesh[j].pod_net6, &p->net6, sizeof(p->net6)))
+			return "bgp.mesh gives its IPv6 subnet to another node";
 	for (size_t j = 0; j < c->n_peers; j++)
-		if (c->peers[j].address.s_addr == p->address.s_addr)
+		if ((p->address.s_addr && c->peers[j].address.s_addr == p->address.s_addr) ||
+		    (p->len6 && !memcmp(&c->peers[j].address6, &p->address6, sizeof(p->address6))))
 			return "its PublicIP is an external peer's (bgp.peers)";
 	for (size_t j = 0; j < c->n_route_reflectors_file; j++)
-		if (c->route_reflectors[j].address.s_addr == p->address.s_addr)
+		if (p->address.s_addr && c->route_reflectors[j].address.s_addr == p->address.s_addr)
 			return "its PublicIP is a route reflector's";
 	return NULL;
 }
@@ -142,32 +148,40 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 {
 	struct bc_peer *mesh = calloc(c->n_mesh_file + n + 1, sizeof(*mesh));
 	struct bc_static_route *st = calloc(n + 1, sizeof(*st));
+	struct bc_static_route6 *st6 = calloc(n + 1, sizeof(*st6));
 	struct bc_owner *own = calloc(n + 1, sizeof(*own));
 	struct topo_node *t = calloc(n + 1, sizeof(*t));
 	struct in_addr net, cl;
-	unsigned len, cl_len;
-	size_t m = c->n_mesh_file, k = 0, o = 0, nt = 0;
+	struct in6_addr net6, cl6;
+	unsigned len, cl_len, len6, cl_len6;
+	size_t m = c->n_mesh_file, k = 0, k6 = 0, o = 0, nt = 0;
 	char err[256];
+	int r = -EINVAL;
 
-	if (!mesh || !st || !own || !t) {
+	if (!mesh || !st || !st6 || !own || !t) {
 		free(mesh);
 		free(st);
+		free(st6);
 		free(own);
 		free(t);
 		return -ENOMEM;
 	}
 	ds_subnets(ds, &net, &len, &cl, &cl_len);
-	if (!c->address.s_addr)
+	ds_subnets6(ds, &net6, &len6, &cl6, &cl_len6);
+	if (!c->address.s_addr && cl_len)
 		c->address = ds_address(ds); /* the Node's InternalIP */
+	if (IN6_IS_ADDR_UNSPECIFIED(&c->address6) && cl_len6)
+		c->address6 = ds_address6(ds); /* its IPv6 InternalIP */
+	if (!cl_len && !c->router_id.s_addr) /* IPv6-only: as conf.c derives it */
+		memcpy(&c->router_id.s_addr, &c->address6.s6_addr[12], 4);
 	if (ds_asn(ds))
 		c->asn = ds_asn(ds); /* the Node's roost.io/asn: per node, so it wins */
-	if (conf_set_subnets(c, net, len, cl, cl_len, err, sizeof(err)) < 0) {
-		free(mesh);
-		free(st);
-		free(own);
-		free(t);
+	/* an IPv6-only network has no IPv4 subnet, a network without IPv6 no
+	 * IPv6 one */
+	if ((cl_len && conf_set_subnets(c, net, len, cl, cl_len, err, sizeof(err)) < 0) ||
+	    (cl_len6 && conf_set_subnets6(c, &net6, len6, &cl6, cl_len6, err, sizeof(err)) < 0)) {
 		log_error("datastore: %s", err);
-		return -EINVAL;
+		goto fail;
 	}
 	if (c->n_mesh_file)
 		memcpy(mesh, c->mesh, c->n_mesh_file * sizeof(*mesh));
@@ -178,21 +192,35 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 			if (mesh[j].pod_len && mesh[j].pod_net.s_addr == p[i].net.s_addr)
 				why = "bgp.mesh gives its subnet to another node";
 		if (why) {
-			log_warn("datastore: lease %s/subnets/%s skipped: %s (PublicIP %s)",
-				 c->ds_prefix, p[i].key, why, inet_ntoa(p[i].address));
+			char a6[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET6, &p[i].address6, a6, sizeof(a6));
+			log_warn("datastore: lease %s/subnets/%s skipped: %s (PublicIP %s, PublicIPv6 %s)",
+				 c->ds_prefix, p[i].key, why, inet_ntoa(p[i].address), a6);
 			continue;
 		}
 		if (!p[i].roost) {
-			st[k++] = (struct bc_static_route){p[i].net, p[i].len, p[i].address};
-			own[o++] = (struct bc_owner){.net = p[i].net, .len = p[i].len,
-						     .via = p[i].address, .exclusive = true};
+			if (p[i].len) {
+				st[k++] = (struct bc_static_route){p[i].net, p[i].len, p[i].address};
+				own[o++] = (struct bc_owner){.net = p[i].net, .len = p[i].len,
+							     .via = p[i].address, .exclusive = true};
+			}
+			if (p[i].len6 && conf_has_v6(c))
+				st6[k6++] = (struct bc_static_route6){p[i].net6, p[i].len6,
+								      p[i].address6};
 			continue;
 		}
 		snprintf(mesh[m].name, sizeof(mesh[m].name), "%s", p[i].name);
 		mesh[m].address = p[i].address;
 		mesh[m].pod_net = p[i].net;
 		mesh[m].asn = p[i].asn;
-		mesh[m++].pod_len = p[i].len;
+		mesh[m].pod_len = p[i].len;
+		if (p[i].len6 && conf_has_v6(c)) {
+			mesh[m].address6 = p[i].address6;
+			mesh[m].pod_net6 = p[i].net6;
+			mesh[m].pod_len6 = p[i].len6;
+		}
+		m++;
 		snprintf(t[nt].name, sizeof(t[nt].name), "%s", p[i].name);
 		t[nt].address = p[i].address;
 		t[nt].net = p[i].net;
@@ -201,13 +229,8 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 		t[nt].reflector = p[i].reflector;
 		t[nt++].cluster_id = p[i].cluster_id;
 	}
-	if (c->ds_kube && kube_topology(c, ds, mesh, &m, t, nt, own, &o) < 0) {
-		free(mesh);
-		free(st);
-		free(own);
-		free(t);
-		return -EINVAL;
-	}
+	if (c->ds_kube && kube_topology(c, ds, mesh, &m, t, nt, own, &o) < 0)
+		goto fail;
 	free(t);
 	free(c->mesh);
 	c->mesh = mesh;
@@ -215,10 +238,20 @@ int ds_fill(struct roostd_conf *c, struct datastore *ds, const struct ds_peer *p
 	free(c->static_routes);
 	c->static_routes = st;
 	c->n_static_routes = k;
+	free(c->static_routes6);
+	c->static_routes6 = st6;
+	c->n_static_routes6 = k6;
 	free(c->owners);
 	c->owners = own;
 	c->n_owners = o;
 	return 0;
+fail:
+	free(mesh);
+	free(st);
+	free(st6);
+	free(own);
+	free(t);
+	return r;
 }
 
 /* The datastore's peers changed: render and apply like a reload (only the
@@ -249,6 +282,7 @@ struct apply_job *ds_merge_prepare(struct agent *a, struct ds_peer *p, size_t n)
 	c->mesh = calloc(was.n_mesh + 1, sizeof(*c->mesh));
 	c->route_reflectors = calloc(was.n_route_reflectors + 1, sizeof(*c->route_reflectors));
 	c->static_routes = NULL;
+	c->static_routes6 = NULL;
 	c->owners = NULL;
 	if (c->mesh && was.n_mesh)
 		memcpy(c->mesh, was.mesh, was.n_mesh * sizeof(*c->mesh));
@@ -268,6 +302,8 @@ struct apply_job *ds_merge_prepare(struct agent *a, struct ds_peer *p, size_t n)
 		j->rr_cluster_id = c->rr_cluster_id;
 		j->static_routes = c->static_routes;
 		j->n_static_routes = c->n_static_routes;
+		j->static_routes6 = c->static_routes6;
+		j->n_static_routes6 = c->n_static_routes6;
 		j->lease_owners = c->owners;
 		j->n_lease_owners = c->n_owners;
 		j->text = text;
@@ -280,6 +316,7 @@ struct apply_job *ds_merge_prepare(struct agent *a, struct ds_peer *p, size_t n)
 		free(c->mesh);
 		free(c->route_reflectors);
 		free(c->static_routes);
+		free(c->static_routes6);
 		free(c->owners);
 		free(text);
 		free(j);
@@ -301,6 +338,9 @@ void ds_merge_commit(struct agent *a, struct apply_job *j)
 	free(c->static_routes);
 	c->static_routes = TAKE_PTR(j->static_routes);
 	c->n_static_routes = j->n_static_routes;
+	free(c->static_routes6);
+	c->static_routes6 = TAKE_PTR(j->static_routes6);
+	c->n_static_routes6 = j->n_static_routes6;
 	free(c->owners);
 	c->owners = TAKE_PTR(j->lease_owners);
 	c->n_owners = j->n_lease_owners;
@@ -311,8 +351,9 @@ void ds_merge_commit(struct agent *a, struct apply_job *j)
 	c->rr_clients_net = j->rr_clients_net;
 	c->rr_clients_len = j->rr_clients_len;
 	c->rr_cluster_id = j->rr_cluster_id;
-	log_info("datastore: peers applied: %zu mesh neighbour(s), %zu flannel host-gw route(s)",
-		 c->n_mesh, c->n_static_routes);
+	log_info("datastore: peers applied: %zu mesh neighbour(s), %zu flannel host-gw route(s)%s",
+		 c->n_mesh, c->n_static_routes + c->n_static_routes6,
+		 c->n_static_routes6 ? " (IPv4 and IPv6)" : "");
 	if (c->n_route_reflectors)
 		log_info("datastore: route reflector client of %zu reflector(s)",
 			 c->n_route_reflectors);

@@ -14,6 +14,7 @@
 
 #include <yaml.h>
 
+#include "datastore.h"
 #include "etcd.h"
 #include "kube.h"
 #include "rst.h"
@@ -358,8 +359,14 @@ int kube_node_parse(const json_t *node, struct kube_node *ret, char *why, size_t
 			s = json_string_value(e);
 			if (!s)
 				return WHY("node %s: spec.podCIDRs[%zu] is not a string", name, i);
-			if (strchr(s, ':'))
-				continue; /* IPv6: dual-stack is not routed yet */
+			if (strchr(s, ':')) {
+				if (ret->len6)
+					return WHY("node %s: spec.podCIDRs has two IPv6 subnets", name);
+				if (ds_cidr6_parse(s, &ret->net6, &ret->len6) < 0 || ret->len6 == 0)
+					return WHY("node %s: spec.podCIDRs[%zu] '%.64s' is not an IPv6 subnet",
+						   name, i, s);
+				continue;
+			}
 			if (ret->len)
 				return WHY("node %s: spec.podCIDRs has two IPv4 subnets", name);
 			if (cidr4(s, &ret->net, &ret->len) < 0 || ret->len == 0)
@@ -369,6 +376,9 @@ int kube_node_parse(const json_t *node, struct kube_node *ret, char *why, size_t
 	} else if ((s = jstr(spec, "podCIDR")) && *s && !strchr(s, ':')) {
 		if (cidr4(s, &ret->net, &ret->len) < 0 || ret->len == 0)
 			return WHY("node %s: spec.podCIDR '%.64s' is not an IPv4 subnet", name, s);
+	} else if (s && *s) { /* an IPv6-only Node's */
+		if (ds_cidr6_parse(s, &ret->net6, &ret->len6) < 0 || ret->len6 == 0)
+			return WHY("node %s: spec.podCIDR '%.64s' is not an IPv6 subnet", name, s);
 	}
 
 	v = json_object_get(st, "addresses");
@@ -376,11 +386,19 @@ int kube_node_parse(const json_t *node, struct kube_node *ret, char *why, size_t
 	{
 		const char *type = jstr(e, "type"), *a = jstr(e, "address");
 
-		if (!type || !a || strcmp(type, "InternalIP") != 0 || strchr(a, ':'))
+		if (!type || !a || strcmp(type, "InternalIP") != 0)
+			continue;
+		if (strchr(a, ':')) { /* the first IPv6 InternalIP */
+			if (!IN6_IS_ADDR_UNSPECIFIED(&ret->address6))
+				continue;
+			if (inet_pton(AF_INET6, a, &ret->address6) != 1)
+				return WHY("node %s: InternalIP '%.64s' is not an IPv6 address", name, a);
+			continue;
+		}
+		if (ret->address.s_addr)
 			continue;
 		if (inet_pton(AF_INET, a, &ret->address) != 1)
 			return WHY("node %s: InternalIP '%.64s' is not an IPv4 address", name, a);
-		break;
 	}
 
 	if ((s = jstr(ann, "roost.io/asn"))) {

@@ -59,6 +59,9 @@ struct kube_node {
 	struct in_addr address; /* InternalIP (IPv4); 0 when it has none */
 	struct in_addr net;     /* spec.podCIDRs' IPv4 subnet (or spec.podCIDR) */
 	unsigned len;           /* 0 when none is assigned yet */
+	struct in6_addr address6; /* its IPv6 InternalIP; :: when none */
+	struct in6_addr net6;     /* spec.podCIDRs' IPv6 subnet (or an IPv6 spec.podCIDR) */
+	unsigned len6;            /* 0: none */
 	uint32_t asn;           /* 0: not annotated */
 	bool reflector;
 	struct in_addr cluster_id; /* 0: not annotated */

@@ -61,9 +61,9 @@ static int self_node(struct datastore *ds, struct kube_node *ret, char *err, siz
 		snprintf(err, errlen, "%s", why);
 		return -EAGAIN;
 	}
-	if (!ret->len) {
-		snprintf(err, errlen, "Node %s has no podCIDR yet (the controller manager assigns one with --allocate-node-cidrs)",
-			 ds->name);
+	if ((ds->v4 && !ret->len) || (ds->cluster_len6 && !ret->len6)) {
+		snprintf(err, errlen, "Node %s has no %spodCIDR yet (the controller manager assigns one with --allocate-node-cidrs)",
+			 ds->name, ds->v4 && ret->len ? "IPv6 " : !ds->v4 ? "IPv6 " : "");
 		return -EAGAIN;
 	}
 	return 0;
@@ -87,13 +87,23 @@ static void view_publish(struct datastore *ds)
 			ds_self_set(ds, k->reflector, k->cluster_id);
 			continue;
 		}
-		if (!k->len || !k->address.s_addr)
+		if (ds->v4 ? (!k->len || !k->address.s_addr)
+			   : (!k->len6 || IN6_IS_ADDR_UNSPECIFIED(&k->address6)))
 			continue; /* not ready to be routed to yet */
 		snprintf(p[m].name, sizeof(p[m].name), "%s", k->name);
 		snprintf(p[m].key, sizeof(p[m].key), "%.31s", k->name);
-		p[m].address = k->address;
-		p[m].net = k->net;
-		p[m].len = k->len;
+		if (ds->v4) {
+			p[m].address = k->address;
+			p[m].net = k->net;
+			p[m].len = k->len;
+		}
+		/* IPv6: its IPv6 podCIDR via its IPv6 InternalIP (a Node with
+		 * neither yet is routed over IPv4 only) */
+		if (ds->cluster_len6 && k->len6 && !IN6_IS_ADDR_UNSPECIFIED(&k->address6)) {
+			p[m].address6 = k->address6;
+			p[m].net6 = k->net6;
+			p[m].len6 = k->len6;
+		}
 		p[m].asn = k->asn;
 		p[m].reflector = k->reflector;
 		p[m].cluster_id = k->cluster_id;
@@ -327,6 +337,10 @@ int ds_kube_open(struct datastore *ds, const struct roostd_conf *c, char *err, s
 	ds->cluster = c->cluster_net;
 	ds->cluster_len = c->cluster_len;
 	ds->node_len = c->pod_len;
+	ds->v4 = c->ds_cluster_given; /* an IPv6-only cluster: cluster.pod_cidr6 alone */
+	ds->cluster6 = c->cluster_net6;
+	ds->cluster_len6 = c->cluster_len6;
+	ds->node_len6 = c->pod_len6;
 	r = kube_conf_load(c->ds_kubeconfig, NULL, &ds->kc, err, errlen);
 	if (r < 0)
 		return r;
@@ -339,6 +353,23 @@ int ds_kube_open(struct datastore *ds, const struct roostd_conf *c, char *err, s
 		char why[640];
 
 		r = self_node(ds, &self, why, sizeof(why));
+		if (r == 0 && ds->cluster_len6) {
+			struct in6_addr m = self.net6;
+
+			for (unsigned b = ds->cluster_len6; b < 128; b++)
+				m.s6_addr[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
+			if (self.len6 != ds->node_len6 || memcmp(&m, &ds->cluster6, sizeof(m)) != 0) {
+				char net[INET6_ADDRSTRLEN];
+
+				inet_ntop(AF_INET6, &self.net6, net, sizeof(net));
+				snprintf(err, errlen,
+					 "Node %s: IPv6 podCIDR %s/%u is not a /%u of cluster.pod_cidr6",
+					 ds->name, net, self.len6, ds->node_len6);
+				return -EINVAL;
+			}
+		}
+		if (r == 0 && !ds->v4)
+			break;
 		if (r == 0) {
 			if (self.len != ds->node_len ||
 			    (ntohl(self.net.s_addr) & (ds->cluster_len ? 0xffffffffu << (32 - ds->cluster_len) : 0)) !=
@@ -371,12 +402,21 @@ int ds_kube_open(struct datastore *ds, const struct roostd_conf *c, char *err, s
 	}
 	ds->net = self.net;
 	ds->len = self.len;
+	ds->net6 = self.net6;
+	ds->len6 = self.len6;
+	if (IN6_IS_ADDR_UNSPECIFIED(&ds->address6))
+		ds->address6 = self.address6;
+	if (ds->cluster_len6 && IN6_IS_ADDR_UNSPECIFIED(&ds->address6)) {
+		snprintf(err, errlen, "Node %s has no IPv6 InternalIP and node.address6 is not set",
+			 ds->name);
+		return -EINVAL;
+	}
 	ds->asn = self.asn;
 	ds->self_reflector = self.reflector; /* the worker is not running yet */
 	ds->self_cluster_id = self.cluster_id;
-	if (!ds->address.s_addr)
+	if (!ds->address.s_addr && ds->v4)
 		ds->address = self.address;
-	if (!ds->address.s_addr) {
+	if (!ds->address.s_addr && ds->v4) {
 		snprintf(err, errlen, "Node %s has no InternalIP and node.address is not set",
 			 ds->name);
 		return -EINVAL;
@@ -388,8 +428,17 @@ int ds_kube_open(struct datastore *ds, const struct roostd_conf *c, char *err, s
 
 		inet_ntop(AF_INET, &self.net, net, sizeof(net));
 		inet_ntop(AF_INET, &ds->address, addr, sizeof(addr));
-		log_info("datastore: Node %s: podCIDR %s/%u, address %s", ds->name, net, self.len,
-			 addr);
+		if (ds->v4)
+			log_info("datastore: Node %s: podCIDR %s/%u, address %s", ds->name, net,
+				 self.len, addr);
+		if (ds->cluster_len6) {
+			char net6[INET6_ADDRSTRLEN], addr6[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET6, &self.net6, net6, sizeof(net6));
+			inet_ntop(AF_INET6, &ds->address6, addr6, sizeof(addr6));
+			log_info("datastore: Node %s: IPv6 podCIDR %s/%u, address6 %s", ds->name, net6,
+				 self.len6, addr6);
+		}
 	}
 	{
 		char why[300] = "";

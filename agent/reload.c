@@ -254,6 +254,7 @@ void apply_job_free(struct apply_job *j)
 	conf_free(j->nc);
 	free(j->mesh);
 	free(j->static_routes);
+	free(j->static_routes6);
 	free(j->lease_owners);
 	free(j->route_reflectors);
 	free(j->peers);

@@ -122,8 +122,10 @@ static void print_status(const json_t *r)
 		bool up = strcmp(s_(ds, "state"), "up") == 0;
 
 		if (strcmp(s_(ds, "type"), "kubernetes") == 0 && up)
-			printf("datastore kubernetes up, %s, Node %s, podCIDR %s, %lld other Node(s)\n",
-			       s_(ds, "server"), s_(ds, "node"), s_(ds, "subnet"), i_(ds, "peers"));
+			printf("datastore kubernetes up, %s, Node %s, podCIDR %s%s%s, %lld other Node(s)\n",
+			       s_(ds, "server"), s_(ds, "node"), s_(ds, "subnet"),
+			       json_object_get(ds, "subnet6") ? " and " : "",
+			       json_object_get(ds, "subnet6") ? s_(ds, "subnet6") : "", i_(ds, "peers"));
 		else if (strcmp(s_(ds, "type"), "kubernetes") == 0)
 			printf("datastore kubernetes DOWN: %s; keeping the last known %lld Node(s)\n",
 			       s_(ds, "last_error"), i_(ds, "peers"));

@@ -122,6 +122,39 @@ static void print_conf_error(const char *path, const struct rst_err *e)
 	fprintf(stderr, "%s\n", buf);
 }
 
+/* The same for IPv6 (node.address6 with etcd): fd00:10:244::/48 and its
+ * second /64, unless the file gives them. */
+static void ds_stand_in6(struct roostd_conf *c, FILE *note)
+{
+	struct in6_addr cl = c->cluster_net6, pod = c->pod_net6;
+	unsigned cl_len = c->cluster_len6, len = c->ds_pod6_given ? c->pod_len6 : 64;
+	char err[256], a[INET6_ADDRSTRLEN];
+
+	if (c->ds_kube && c->cluster_len6) {
+		/* Kubernetes: the Node's IPv6 podCIDR and InternalIP at run time */
+		if (IN6_IS_ADDR_UNSPECIFIED(&c->address6))
+			inet_pton(AF_INET6, "2001:db8::1", &c->address6);
+		if (!c->address.s_addr && !c->router_id.s_addr)
+			inet_pton(AF_INET, "192.0.2.1", &c->router_id);
+		len = c->pod_len6;
+		c->ds_pod6_given = false;
+	} else if (IN6_IS_ADDR_UNSPECIFIED(&c->address6) || c->ds_kube) {
+		return;
+	}
+	if (!c->ds_cluster6_given) {
+		inet_pton(AF_INET6, "fd00:10:244::", &cl);
+		cl_len = 48;
+	}
+	if (!c->ds_pod6_given) {
+		pod = cl;
+		pod.s6_addr[7] |= 1; /* the second /64 */
+	}
+	inet_ntop(AF_INET6, &pod, a, sizeof(a));
+	if (conf_set_subnets6(c, &pod, len, &cl, cl_len, err, sizeof(err)) == 0 && note)
+		fprintf(note, "%s: note: the node's IPv6 subnet comes from the datastore; %s/%u stands in for it here\n",
+			c->path, a, len);
+}
+
 /* --check-config and --render with a datastore: the subnets come from etcd
  * at run time; a stand-in (the cluster's second subnet) lets the rest be
  * rendered and checked. */
@@ -139,16 +172,18 @@ static void ds_stand_in(struct roostd_conf *c, FILE *note)
 	}
 	if (!c->ds_pod_given)
 		pod.s_addr = htonl(ntohl(cl.s_addr) + (1u << (32 - len)));
-	if (!c->address.s_addr) {
+	if (!c->address.s_addr && c->ds_kube && c->ds_cluster_given) {
 		/* Kubernetes: the Node's InternalIP at run time. */
 		inet_pton(AF_INET, "192.0.2.1", &c->address);
 		if (note)
 			fprintf(note, "%s: note: the node's address comes from its Node's InternalIP; 192.0.2.1 stands in for it here\n",
 				c->path);
 	}
-	if (conf_set_subnets(c, pod, len, cl, cl_len, err, sizeof(err)) == 0 && note)
+	if (!conf_v6_only(c) && conf_set_subnets(c, pod, len, cl, cl_len, err, sizeof(err)) == 0 &&
+	    note)
 		fprintf(note, "%s: note: the node's subnet and peers come from the datastore; %s/%u stands in for them here\n",
 			c->path, inet_ntoa(pod), len);
+	ds_stand_in6(c, note);
 }
 
 /* --check-config: FILE and its rendered BIRD config, through `bird -p`. */

@@ -161,6 +161,13 @@ struct bc_static_route {
 	struct in_addr via;
 };
 
+/* A flannel host-gw node's IPv6 subnet via its global IPv6 address. */
+struct bc_static_route6 {
+	struct in6_addr net;
+	unsigned len;
+	struct in6_addr via;
+};
+
 struct bc_node {
 	/* Where the model came from, for the header comment (borrowed). */
 	const char *source;      /* config file path as given */
@@ -201,6 +208,8 @@ struct bc_node {
 	bool no_pods; /* a reflector only: no pod subnet, nothing originated */
 	const struct bc_static_route *static_routes; /* flannel host-gw nodes */
 	size_t n_static_routes;
+	const struct bc_static_route6 *static_routes6; /* and their IPv6 subnets */
+	size_t n_static_routes6;
 	struct in_addr rr_clients_net;
 	unsigned rr_clients_len;
 	struct in_addr rr_cluster_id;

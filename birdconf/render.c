@@ -1612,6 +1612,13 @@ static void render_owners6(const struct bc_node *n, FILE *f)
 			n->mesh[i].pod_len6, v, n->mesh[i].name);
 		any = true;
 	}
+	for (size_t i = 0; i < n->n_static_routes6; i++) {
+		ntop6(&n->static_routes6[i].net, a);
+		ntop6(&n->static_routes6[i].via, v);
+		fprintf(f, "\tif net = %s/%u then return bgp_next_hop = %s;   # a flannel host-gw node (lease)\n",
+			a, n->static_routes6[i].len, v);
+		any = true;
+	}
 	for (size_t i = 0; i < n->n_owners6; i++) {
 		const struct bc_owner6 *o = &n->owners6[i];
 
@@ -1628,6 +1635,11 @@ static void render_owners6(const struct bc_node *n, FILE *f)
 				fprintf(f, "%s%s", sep, v);
 				sep = ", ";
 			}
+		for (size_t i = 0; i < n->n_static_routes6; i++) {
+			ntop6(&n->static_routes6[i].via, v);
+			fprintf(f, "%s%s", sep, v);
+			sep = ", ";
+		}
 		fprintf(f, " ] then return false;\n");
 	}
 	fprintf(f, "\treturn true;\n}\n\n");
@@ -1750,8 +1762,17 @@ static void render_filters6(const struct bc_node *n, FILE *f)
 	fprintf(f, "# The kernel gets unicast BGP routes to other nodes' IPv6 subnets%s;\n"
 		   "# never ::/0, never our own subnet, never an unresolved next hop.\n",
 		any_peer_import6(n) ? " and to\n# the IPv6 peers' allow-listed prefixes" : "");
-	fprintf(f, "filter roost_to_kernel6 {\n"
-		   "\tif source != RTS_BGP then reject;\n"
+	fprintf(f, "filter roost_to_kernel6 {\n");
+	if (n->n_static_routes6) {
+		fprintf(f, "\tif proto = \"flannel_hostgw6\" then {   # nodes still on flannel\n"
+			   "\t\tif net.len = 0 then reject;\n");
+		if (pods)
+			fprintf(f, "\t\tif net = OWN_POD_NET6 then reject;\n");
+		fprintf(f, "\t\tif net ~ POD_NETS6 then accept;\n"
+			   "\t\treject;\n"
+			   "\t}\n");
+	}
+	fprintf(f, "\tif source != RTS_BGP then reject;\n"
 		   "\tif dest != RTD_UNICAST then reject;\n"
 		   "\tif net.len = 0 then reject;\n");
 	if (pods)
@@ -1786,6 +1807,20 @@ static void render_protocols6(const struct bc_node *n, FILE *f)
 		   "\t};\n"
 		   "}\n\n",
 		n->kernel_metric, n->kernel_metric);
+	if (n->n_static_routes6) {
+		fprintf(f, "# Nodes still on flannel host-gw with an IPv6 lease: their IPv6 subnets via\n"
+			   "# their PublicIPv6, to the kernel only (no BGP export takes them).\n"
+			   "protocol static flannel_hostgw6 {\n"
+			   "\tipv6;\n");
+		for (size_t i = 0; i < n->n_static_routes6; i++) {
+			char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
+
+			ntop6(&n->static_routes6[i].net, a);
+			ntop6(&n->static_routes6[i].via, v);
+			fprintf(f, "\troute %s/%u via %s;\n", a, n->static_routes6[i].len, v);
+		}
+		fprintf(f, "}\n\n");
+	}
 }
 
 /* The ipv6 channel of a node session (template): the import filter is the

@@ -43,10 +43,6 @@ agent = { socket = "$d/roostd.sock"; state_dir = "$d/state"; log_level = "debug"
 EOF
 }
 
-kernel_route6() {
-	ip -n "$(ns "n$1")" -6 route show "$2" proto bird | grep -q "^$2 via $3 dev eth0 "
-}
-
 # records K: IPv4 and IPv6 reservation files of node K ("N4 N6").
 records() {
 	local d="$RST_TMP/n$1/state"

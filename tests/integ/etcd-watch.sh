@@ -19,18 +19,9 @@ ROOSTCTL=${ROOSTCTL:-$top_builddir/agent/roostctl}
 EP=http://172.31.0.5:2379
 PFX=/coreos.com/network
 N=3
-ETCD_PID=""
 
-etcdctl_() {
-	ip netns exec "$(ns etcd1)" env ETCDCTL_API=3 etcdctl --endpoints "$EP" "$@"
-}
-etcd_start() {
-	aux_bg etcd1 "$RST_TMP/etcd1/etcd.log" etcd --name e1 --data-dir "$RST_TMP/etcd1/data" \
-		--listen-client-urls "$EP" --advertise-client-urls "$EP" \
-		--listen-peer-urls http://172.31.0.5:2380 --initial-advertise-peer-urls http://172.31.0.5:2380 \
-		--initial-cluster e1=http://172.31.0.5:2380
-	ETCD_PID=$BG_PID
-}
+# one etcd member at $EP: lib.sh's etcd1_up, etcd1_ctl
+etcdctl_() { etcd1_ctl "$@"; }
 etcd_healthy() { etcdctl_ get --prefix "$PFX" --keys-only >/dev/null 2>&1; }
 # grpc_started: the gRPC calls etcd has started since it started (the JSON
 # gateway's requests are gRPC calls inside etcd), all methods, or METHOD's.
@@ -89,8 +80,7 @@ idle_calls() {
 }
 
 fabric_up
-aux_add etcd1 172.31.0.5
-etcd_start
+etcd1_up
 check "etcd answers" wait_until 30 etcd_healthy
 etcdctl_ put "$PFX/config" '{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"host-gw"}}' >/dev/null
 # node3 also lists two endpoints where nothing answers (tried after the
@@ -146,9 +136,8 @@ etcdctl_ del "$PFX/subnets/8.8.8.0-24" >/dev/null
 # ---- etcd restarted, the store compacted past node1's watch ----------------------------------
 p1=$(roostd_pid 1)
 kill -STOP "$p1" # its watch connection stays as it is
-kill -TERM "$ETCD_PID"
-wait "$ETCD_PID" 2>/dev/null
-etcd_start
+etcd1_stop
+etcd1_start
 check "etcd restarted" wait_until 30 etcd_healthy
 hostgw 10.244.231.0-24 172.31.0.83
 etcdctl_ put /elsewhere x >/dev/null # the revision moves on past the lease's

@@ -223,6 +223,11 @@ kernel_route() {
 	ip -n "$(ns "n$1")" route show "$2" proto bird | grep -q "^$2 via $3 dev eth0"
 }
 
+# kernel_route6 K NET VIA: nK's kernel routes the IPv6 NET via VIA (BIRD's).
+kernel_route6() {
+	ip -n "$(ns "n$1")" -6 route show "$2" proto bird | grep -q "^$2 via $3 dev eth0 "
+}
+
 no_kernel_route() {
 	! ip -n "$(ns "n$1")" route show "$2" | grep -q .
 }
@@ -684,4 +689,28 @@ frr_vty() {
 	local n=$1 d=$2
 	shift 2
 	ip netns exec "$n" vtysh --vty_socket "$d" -c "$*"
+}
+
+# ---- one etcd member (datastore scenarios) ----------------------------------------------
+# etcd1_up: etcd in namespace etcd1 at 172.31.0.5 on the fabric (fabric_up
+# first), answering within 30 s; its pid in $ETCD1_PID. etcd1_ctl: etcdctl
+# against it, from its namespace.
+etcd1_ctl() {
+	ip netns exec "$(ns etcd1)" env ETCDCTL_API=3 etcdctl --endpoints http://172.31.0.5:2379 "$@"
+}
+etcd1_start() {
+	aux_bg etcd1 "$RST_TMP/etcd1/etcd.log" etcd --name e1 --data-dir "$RST_TMP/etcd1/data" \
+		--listen-client-urls http://172.31.0.5:2379 --advertise-client-urls http://172.31.0.5:2379 \
+		--listen-peer-urls http://172.31.0.5:2380 --initial-advertise-peer-urls http://172.31.0.5:2380 \
+		--initial-cluster e1=http://172.31.0.5:2380 --initial-cluster-state new
+	ETCD1_PID=$BG_PID
+	wait_until 30 etcd1_ctl endpoint status
+}
+etcd1_up() {
+	aux_add etcd1 172.31.0.5
+	etcd1_start
+}
+etcd1_stop() {
+	kill -TERM "$ETCD1_PID"
+	wait "$ETCD1_PID" 2>/dev/null
 }

@@ -217,7 +217,9 @@ static void test_lease_checks(void **state)
 	v[n++] = lease("10.244.11.0-24", "172.31.0.73", "node2");  /* node2's name again */
 	v[n++] = lease("10.244.12.0-24", "172.31.0.60", NULL);     /* fit: flannel */
 	n_reported = 0;
-	m = ds_leases_filter(v, n, cl, 16, 24, self, report, NULL);
+	m = ds_leases_filter(v, n, &(struct ds_check){.cluster = cl, .cluster_len = 16,
+						      .subnet_len = 24, .self = self},
+			     report, NULL);
 	assert_int_equal(m, 2);
 	assert_string_equal(v[0].key, "10.244.2.0-24");
 	assert_string_equal(v[1].key, "10.244.12.0-24");
@@ -231,6 +233,227 @@ static void test_lease_checks(void **state)
 	assert_string_equal(reported[6], "10.244.8.0-24: its PublicIP is this node's address");
 	assert_string_equal(reported[7], "10.244.10.0-24: its PublicIP is another lease's");
 	assert_string_equal(reported[8], "10.244.11.0-24: its node name is another lease's");
+}
+
+
+/* ---- IPv6 (flannel's EnableIPv6) ------------------------------------------------------ */
+
+static const char *ip6(const struct in6_addr *a, char buf[static INET6_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+static void test_config6(void **state)
+{
+	struct ds_config6 c6;
+	struct in6_addr a;
+	char err[256], b[INET6_ADDRSTRLEN];
+
+	(void)state;
+	/* flannel's defaults: IPv4 on, IPv6 off */
+	assert_int_equal(ds_parse_config6("{\"Network\":\"10.244.0.0/16\"}", &c6, err, sizeof(err)), 0);
+	assert_true(c6.v4);
+	assert_false(c6.v6);
+	/* IPv6SubnetLen 64 by default; from the second subnet to the last */
+	assert_int_equal(ds_parse_config6("{\"Network\":\"10.244.0.0/16\",\"EnableIPv6\":true,"
+					  "\"IPv6Network\":\"fd00:10:244::/48\"}",
+					  &c6, err, sizeof(err)),
+			 0);
+	assert_true(c6.v4 && c6.v6);
+	assert_string_equal(ip6(&c6.net, b), "fd00:10:244::");
+	assert_int_equal(c6.len, 48);
+	assert_int_equal(c6.subnet_len, 64);
+	assert_int_equal(c6.min, 1);
+	assert_int_equal(c6.max, 65535);
+	ds_subnet6_nth(&c6.net, c6.subnet_len, 5, &a);
+	assert_string_equal(ip6(&a, b), "fd00:10:244:5::");
+	/* a network longer than /62: the length + 2 */
+	assert_int_equal(ds_parse_config6("{\"EnableIPv4\":false,\"EnableIPv6\":true,"
+					  "\"IPv6Network\":\"fd00::/100\",\"IPv6SubnetMin\":\"fd00::800:0\","
+					  "\"IPv6SubnetMax\":\"fd00::c00:0\"}",
+					  &c6, err, sizeof(err)),
+			 0);
+	assert_false(c6.v4);
+	assert_int_equal(c6.subnet_len, 102);
+	assert_int_equal(c6.min, 2);
+	assert_int_equal(c6.max, 3);
+	ds_subnet6_nth(&c6.net, c6.subnet_len, 3, &a);
+	assert_string_equal(ip6(&a, b), "fd00::c00:0");
+	/* not on a subnet boundary */
+	assert_int_equal(ds_parse_config6("{\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/100\",\"IPv6SubnetMin\":\"fd00::200:0\"}",
+					  &c6, err, sizeof(err)),
+			 -EINVAL);
+	/* errors */
+	assert_int_equal(ds_parse_config6("{\"EnableIPv6\":true}", &c6, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "config: IPv6Network is missing or not an IPv6 CIDR (/8../124)");
+	assert_int_equal(ds_parse_config6("{\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/48\","
+					  "\"IPv6SubnetLen\":49}",
+					  &c6, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(ds_parse_config6("{\"EnableIPv6\":true,\"IPv6Network\":\"fd00::1/48\"}", &c6,
+					  err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(ds_parse_config6("{\"EnableIPv4\":false}", &c6, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ds_parse_config6("{\"EnableIPv6\":\"yes\"}", &c6, err, sizeof(err)), -EINVAL);
+}
+
+static struct ds_peer lease6(const char *key, const char *public_ip, const char *public_ip6,
+			     const char *name)
+{
+	char value[512], pub6[64] = "null";
+	struct ds_peer p;
+
+	if (public_ip6)
+		snprintf(pub6, sizeof(pub6), "\"%s\"", public_ip6);
+	snprintf(value, sizeof(value),
+		 "{\"PublicIP\":\"%s\",\"PublicIPv6\":%s,\"BackendType\":\"host-gw\",\"BackendData\":%s%s%s,\"BackendV6Data\":null}",
+		 public_ip, pub6, name ? "{\"roost\":{\"name\":\"" : "null", name ? name : "",
+		 name ? "\"}}" : "");
+	assert_int_equal(ds_parse_lease(key, value, &p), 0);
+	assert_string_equal(p.key, key);
+	return p;
+}
+
+static void test_lease6_parse(void **state)
+{
+	struct ds_peer p;
+	char b[INET6_ADDRSTRLEN], a[INET_ADDRSTRLEN];
+
+	(void)state;
+	/* flannel's dual-stack key and value */
+	p = lease6("10.244.3.0-24&fd00:10:244:3::-64", "172.31.0.13", "fd00:172:31::13", NULL);
+	assert_string_equal(ip(p.net, a), "10.244.3.0");
+	assert_int_equal(p.len, 24);
+	assert_string_equal(ip6(&p.net6, b), "fd00:10:244:3::");
+	assert_int_equal(p.len6, 64);
+	assert_string_equal(ip6(&p.address6, b), "fd00:172:31::13");
+	assert_false(p.roost);
+	/* IPv6-only: flannel's empty IPv4 subnet and PublicIP */
+	p = lease6("0.0.0.0-0&fd00:10:244:4::-64", "0.0.0.0", "fd00:172:31::14", "node4");
+	assert_int_equal(p.len, 0);
+	assert_int_equal(p.address.s_addr, 0);
+	assert_int_equal(p.len6, 64);
+	assert_true(p.roost);
+	assert_string_equal(p.name, "node4");
+	/* malformed */
+	assert_int_equal(ds_parse_lease("10.244.3.0-24&fd00:10:244:3::", "{\"PublicIP\":\"1.2.3.4\",\"PublicIPv6\":\"fd00::1\"}", &p), -EINVAL);
+	assert_int_equal(ds_parse_lease("10.244.3.0-24&fd00:10:244:3::1-64", "{\"PublicIP\":\"1.2.3.4\",\"PublicIPv6\":\"fd00::1\"}", &p), -EINVAL);
+	assert_int_equal(ds_parse_lease("10.244.3.0-24&fd00:10:244:3::-64", "{\"PublicIP\":\"1.2.3.4\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\"}", &p), -EINVAL);
+	assert_int_equal(ds_parse_lease("0.0.0.0-0", "{\"PublicIP\":\"0.0.0.0\",\"BackendType\":\"host-gw\"}", &p), -EINVAL);
+	assert_int_equal(ds_parse_lease("10.0.0.0-0&fd00::-64", "{\"PublicIPv6\":\"fd00::1\",\"BackendType\":\"host-gw\"}", &p), -EINVAL);
+}
+
+static struct ds_check check6(bool v4)
+{
+	struct ds_check k = {.cluster_len = v4 ? 16 : 0, .subnet_len = v4 ? 24 : 0,
+			     .cluster_len6 = 48, .subnet_len6 = 64};
+
+	inet_pton(AF_INET, "10.244.0.0", &k.cluster);
+	inet_pton(AF_INET, "172.31.0.11", &k.self);
+	inet_pton(AF_INET, "10.244.1.0", &k.self_net);
+	inet_pton(AF_INET6, "fd00:10:244::", &k.cluster6);
+	inet_pton(AF_INET6, "fd00:172:31::11", &k.self6);
+	inet_pton(AF_INET6, "fd00:10:244:1::", &k.self_net6);
+	return k;
+}
+
+/* IPv6 parts are untrusted like the rest: dropped and reported by key. */
+static void test_lease6_checks(void **state)
+{
+	struct ds_check k = check6(true);
+	struct ds_peer v[16];
+	size_t n = 0, m;
+
+	(void)state;
+	v[n++] = lease6("10.244.2.0-24&fd00:10:244:2::-64", "172.31.0.12", "fd00:172:31::12", "node2"); /* fit */
+	v[n++] = lease6("10.244.3.0-24", "172.31.0.13", NULL, NULL); /* fit: IPv4 only, not yet on IPv6 */
+	v[n++] = lease6("10.244.4.0-24&fd01::-64", "172.31.0.14", "fd00:172:31::14", NULL);        /* outside */
+	v[n++] = lease6("10.244.5.0-24&fd00:10:244:5::-80", "172.31.0.15", "fd00:172:31::15", NULL); /* length */
+	v[n++] = lease6("10.244.6.0-24&fd00:10:244:6::-64", "172.31.0.16", "fe80::16", NULL);        /* link-local */
+	v[n++] = lease6("10.244.7.0-24&fd00:10:244:7::-64", "172.31.0.17", "fd00:172:31::11", NULL); /* self */
+	v[n++] = lease6("10.244.8.0-24&fd00:10:244:8::-64", "172.31.0.18", "fd00:172:31::12", NULL); /* its PublicIPv6 again */
+	v[n++] = lease6("10.244.9.0-24&fd00:10:244:2::-64", "172.31.0.19", "fd00:172:31::19", NULL); /* its IPv6 subnet again */
+	v[n++] = lease6("10.244.2.0-24&fd00:10:244:a::-64", "172.31.0.20", "fd00:172:31::20", NULL); /* its IPv4 subnet again */
+	v[n++] = lease6("10.244.10.0-24&fd00:10:244:1::-64", "172.31.0.21", "fd00:172:31::21", NULL); /* our IPv6 subnet */
+	v[n++] = lease6("10.244.11.0-24&fd00:10:244::5-128", "172.31.0.22", "fd00:172:31::22", NULL); /* a /128 */
+	v[n++] = lease6("10.244.12.0-24&fd00:10:244:c::-64", "172.31.0.23", "ff02::1", NULL);         /* multicast */
+	v[n++] = lease6("10.244.13.0-24&fd00:10:244:d::-64", "172.31.0.24", "fd00:10:244:2::9", NULL); /* in the pod network */
+	v[n++] = lease6("0.0.0.0-0&fd00:10:244:e::-64", "0.0.0.0", "fd00:172:31::25", NULL);          /* IPv6-only in a dual-stack network */
+	n_reported = 0;
+	m = ds_leases_filter(v, n, &k, report, NULL);
+	assert_int_equal(m, 2);
+	assert_string_equal(v[0].key, "10.244.2.0-24&fd00:10:244:2::-64");
+	assert_string_equal(v[1].key, "10.244.3.0-24");
+	assert_int_equal(n_reported, 12);
+	assert_string_equal(reported[0], "10.244.4.0-24&fd01::-64: its IPv6 subnet is outside the network's IPv6Network");
+	assert_string_equal(reported[1], "10.244.5.0-24&fd00:10:244:5::-80: its IPv6 subnet is not of the network's IPv6SubnetLen");
+	assert_string_equal(reported[2], "10.244.6.0-24&fd00:10:244:6::-64: its PublicIPv6 is not a global unicast address");
+	assert_string_equal(reported[3], "10.244.7.0-24&fd00:10:244:7::-64: its PublicIPv6 is this node's address");
+	assert_string_equal(reported[4], "10.244.8.0-24&fd00:10:244:8::-64: its PublicIPv6 is another lease's");
+	assert_string_equal(reported[5], "10.244.9.0-24&fd00:10:244:2::-64: its IPv6 subnet is another lease's");
+	assert_string_equal(reported[6], "10.244.2.0-24&fd00:10:244:a::-64: its subnet is another lease's");
+	assert_string_equal(reported[7], "10.244.10.0-24&fd00:10:244:1::-64: its IPv6 subnet is this node's");
+	assert_string_equal(reported[8], "10.244.11.0-24&fd00:10:244::5-128: its IPv6 subnet is not of the network's IPv6SubnetLen");
+	assert_string_equal(reported[9], "10.244.12.0-24&fd00:10:244:c::-64: its PublicIPv6 is not a global unicast address");
+	assert_string_equal(reported[10], "10.244.13.0-24&fd00:10:244:d::-64: its PublicIPv6 is inside the IPv6 pod network");
+	assert_string_equal(reported[11], "0.0.0.0-0&fd00:10:244:e::-64: its subnet is not of the network's SubnetLen");
+
+	/* an IPv6-only network: only IPv6-only leases */
+	k = check6(false);
+	n = 0;
+	v[n++] = lease6("0.0.0.0-0&fd00:10:244:2::-64", "0.0.0.0", "fd00:172:31::12", "node2"); /* fit */
+	v[n++] = lease6("10.244.3.0-24&fd00:10:244:3::-64", "172.31.0.13", "fd00:172:31::13", NULL);
+	v[n++] = lease6("10.244.4.0-24", "172.31.0.14", NULL, NULL);
+	v[n++] = lease6("0.0.0.0-0&fd00:10:244:5::-64", "0.0.0.0", "fd00:172:31::12", NULL);
+	n_reported = 0;
+	m = ds_leases_filter(v, n, &k, report, NULL);
+	assert_int_equal(m, 1);
+	assert_string_equal(v[0].key, "0.0.0.0-0&fd00:10:244:2::-64");
+	assert_int_equal(n_reported, 3);
+	assert_string_equal(reported[0], "10.244.3.0-24&fd00:10:244:3::-64: it has an IPv4 subnet (the network is IPv6-only)");
+	assert_string_equal(reported[1], "10.244.4.0-24: it has an IPv4 subnet (the network is IPv6-only)");
+	assert_string_equal(reported[2], "0.0.0.0-0&fd00:10:244:5::-64: its PublicIPv6 is another lease's");
+
+	/* a network without IPv6: a lease's IPv6 part is ignored */
+	k = check6(true);
+	k.cluster_len6 = 0;
+	n = 0;
+	v[n++] = lease6("10.244.2.0-24&fd00:10:244:2::-64", "172.31.0.12", "fe80::1", NULL);
+	m = ds_leases_filter(v, n, &k, report, NULL);
+	assert_int_equal(m, 1);
+	assert_int_equal(v[0].len6, 0);
+}
+
+static void test_subnet_env6(void **state)
+{
+	struct in_addr cl, net;
+	struct in6_addr cl6, net6;
+	char buf[512];
+
+	(void)state;
+	inet_pton(AF_INET, "10.244.0.0", &cl);
+	inet_pton(AF_INET, "10.244.3.0", &net);
+	inet_pton(AF_INET6, "fd00:10:244::", &cl6);
+	inet_pton(AF_INET6, "fd00:10:244:3::", &net6);
+	/* flannel's order: IPv4, IPv6, MTU, masquerade */
+	assert_true(ds_subnet_env_format6(buf, sizeof(buf), cl, 16, net, 24, &cl6, 48, &net6, 64,
+					  1500, true) > 0);
+	assert_string_equal(buf, "FLANNEL_NETWORK=10.244.0.0/16\n"
+				 "FLANNEL_SUBNET=10.244.3.1/24\n"
+				 "FLANNEL_IPV6_NETWORK=fd00:10:244::/48\n"
+				 "FLANNEL_IPV6_SUBNET=fd00:10:244:3::1/64\n"
+				 "FLANNEL_MTU=1500\n"
+				 "FLANNEL_IPMASQ=true\n");
+	/* IPv6-only ("EnableIPv4": false): no IPv4 lines */
+	assert_true(ds_subnet_env_format6(buf, sizeof(buf), cl, 0, net, 0, &cl6, 48, &net6, 64, 1450,
+					  false) > 0);
+	assert_string_equal(buf, "FLANNEL_IPV6_NETWORK=fd00:10:244::/48\n"
+				 "FLANNEL_IPV6_SUBNET=fd00:10:244:3::1/64\n"
+				 "FLANNEL_MTU=1450\n"
+				 "FLANNEL_IPMASQ=false\n");
+	assert_int_equal(ds_subnet_env_format6(buf, 80, cl, 16, net, 24, &cl6, 48, &net6, 64, 1500,
+					       true),
+			 -ENOSPC);
 }
 
 /* ---- the watch stream (frames as etcd 3.4's gateway sends them) ------------------------- */
@@ -464,6 +687,8 @@ int main(void)
 		cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_leases),		cmocka_unit_test(test_subnet_env),
 		cmocka_unit_test(test_base64),          cmocka_unit_test(test_lease_checks),
+		cmocka_unit_test(test_config6),         cmocka_unit_test(test_lease6_parse),
+		cmocka_unit_test(test_lease6_checks),   cmocka_unit_test(test_subnet_env6),
 		cmocka_unit_test(test_watch_frames),	cmocka_unit_test(test_watch_errors),
 	};
 

@@ -219,6 +219,24 @@ static void test_node(void **state)
 	assert_int_equal(n.asn, 64513);
 	assert_true(n.reflector);
 	assert_string_equal(inet_ntop(AF_INET, &n.cluster_id, a, sizeof(a)), "1.0.0.1");
+	/* dual-stack: one podCIDR and one InternalIP of each family */
+	{
+		char b[INET6_ADDRSTRLEN];
+
+		assert_int_equal(n.len6, 64);
+		assert_string_equal(inet_ntop(AF_INET6, &n.net6, b, sizeof(b)), "fd00:10:244:2::");
+		assert_string_equal(inet_ntop(AF_INET6, &n.address6, b, sizeof(b)), "fd00::12");
+		/* an IPv6-only Node: podCIDR (and podCIDRs) IPv6, InternalIP IPv6 */
+		assert_int_equal(node("{\"metadata\":{\"name\":\"n6\"},\"spec\":{\"podCIDR\":\"fd00:20:244:4::/64\"},"
+				      "\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"fd00:172:31::14\"}]}}",
+				      &n, why),
+				 0);
+		assert_int_equal(n.len, 0);
+		assert_int_equal(n.address.s_addr, 0);
+		assert_int_equal(n.len6, 64);
+		assert_string_equal(inet_ntop(AF_INET6, &n.net6, b, sizeof(b)), "fd00:20:244:4::");
+		assert_string_equal(inet_ntop(AF_INET6, &n.address6, b, sizeof(b)), "fd00:172:31::14");
+	}
 
 	/* older clusters: spec.podCIDR only; a node the controller has not
 	 * given a subnet yet parses with len 0 */
@@ -298,6 +316,12 @@ static void test_node_refused(void **state)
 	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDRs\":[\"10.244.2.0/24\",\"10.244.3.0/24\"]}}",
 		     "two IPv4 subnets");
 	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDRs\":[7]}}", "not a string");
+	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDRs\":[\"fd00::/64\",\"fd01::/64\"]}}",
+		     "two IPv6 subnets");
+	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDRs\":[\"10.244.2.0/24\",\"fd00::1/64\"]}}",
+		     "not an IPv6 subnet");
+	node_refused("{\"metadata\":{\"name\":\"n\"},\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"fd00::g\"}]}}",
+		     "InternalIP 'fd00::g' is not an IPv6 address");
 	node_refused("{\"metadata\":{\"name\":\"n\"},\"spec\":{\"podCIDR\":\"10.244.2.0/33\"}}",
 		     "not an IPv4 subnet");
 	node_refused("{\"metadata\":{\"name\":\"n\"},\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"300.1.1.1\"}]}}",

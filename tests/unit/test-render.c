@@ -910,6 +910,35 @@ static void test_sha256(void **state)
 	}
 }
 
+/* Datastore: a flannel host-gw node's IPv6 lease is a static route to the
+ * kernel only, and its subnet is owned by its PublicIPv6. */
+static void test_flannel_hostgw6(void **state)
+{
+	struct bc_static_route6 st6 = {.len = 64};
+	struct bc_node n;
+	char *text, *plain;
+
+	(void)state;
+	dual_node(&n);
+	plain = render_ok(&n);
+	assert_null(strstr(plain, "flannel_hostgw6"));
+	inet_pton(AF_INET6, "fd00:10:244:c8::", &st6.net);
+	inet_pton(AF_INET6, "fd00:172:31::40", &st6.via);
+	n.static_routes6 = &st6;
+	n.n_static_routes6 = 1;
+	text = render_ok(&n);
+	assert_non_null(strstr(text, "protocol static flannel_hostgw6 {\n\tipv6;\n"
+				     "\troute fd00:10:244:c8::/64 via fd00:172:31::40;\n}\n"));
+	assert_non_null(strstr(text, "\tif net = fd00:10:244:c8::/64 then return bgp_next_hop = fd00:172:31::40;"));
+	assert_non_null(strstr(text, "filter roost_to_kernel6 {\n\tif proto = \"flannel_hostgw6\" then {"));
+	/* owned: no BGP route to it but via the flannel node, which announces nothing */
+	assert_non_null(strstr(text, "\tif bgp_next_hop ~ [ fd00:172:31::12, fd00:172:31::40 ] then return false;"));
+	/* no IPv4 flannel route came with it */
+	assert_null(strstr(text, "protocol static flannel_hostgw {"));
+	free(text);
+	free(plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -920,6 +949,7 @@ int main(void)
 		cmocka_unit_test(test_reflector),      cmocka_unit_test(test_ext_peers),
 		cmocka_unit_test(test_announce),       cmocka_unit_test(test_plain_policy_unchanged),
 		cmocka_unit_test(test_dual_stack),     cmocka_unit_test(test_owners6),
+		cmocka_unit_test(test_flannel_hostgw6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
