@@ -159,6 +159,15 @@ static int read_reply(struct sessions *s, struct bc_reply *ret)
 }
 
 /* kind and address of a protocol roost rendered, from the configuration. */
+void session_addr(const struct roostd_conf *c, struct in_addr a4, const struct in6_addr *a6,
+			 char *addr, size_t len)
+{
+	if (a4.s_addr && (c->address.s_addr || IN6_IS_ADDR_UNSPECIFIED(a6)))
+		inet_ntop(AF_INET, &a4, addr, (socklen_t)len);
+	else if (!IN6_IS_ADDR_UNSPECIFIED(a6))
+		inet_ntop(AF_INET6, a6, addr, (socklen_t)len);
+}
+
 static const char *describe(const struct roostd_conf *c, const char *name, char *addr, size_t len)
 {
 	static const struct {
@@ -170,17 +179,18 @@ static const char *describe(const struct roostd_conf *c, const char *name, char 
 	for (size_t i = 0; i < c->n_mesh; i++) {
 		bc_symbol(sym, sizeof(sym), "node_", c->mesh[i].name);
 		if (strcmp(sym, name) == 0)
-			inet_ntop(AF_INET, &c->mesh[i].address, addr, (socklen_t)len);
+			session_addr(c, c->mesh[i].address, &c->mesh[i].address6, addr, len);
 	}
 	for (size_t i = 0; i < c->n_route_reflectors; i++) {
 		bc_symbol(sym, sizeof(sym), "rr_", c->route_reflectors[i].name);
 		if (strcmp(sym, name) == 0)
-			inet_ntop(AF_INET, &c->route_reflectors[i].address, addr, (socklen_t)len);
+			session_addr(c, c->route_reflectors[i].address, &c->route_reflectors[i].address6,
+				     addr, len);
 	}
 	for (size_t i = 0; i < c->n_peers; i++) {
 		bc_symbol(sym, sizeof(sym), "peer_", c->peers[i].name);
 		if (strcmp(sym, name) == 0)
-			inet_ntop(AF_INET, &c->peers[i].address, addr, (socklen_t)len);
+			session_addr(c, c->peers[i].address, &c->peers[i].address6, addr, len);
 	}
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strncmp(name, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)

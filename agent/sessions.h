@@ -61,4 +61,10 @@ void sessions_tick(struct sessions *s, const struct roostd_conf *c);
 /* Whether BGP protocol name was Established in the last listing. */
 bool sessions_established(const struct sessions *s, const char *name);
 
+/* The address of a configured neighbour's session, as text: IPv4 when both
+ * ends have one, else its IPv6 address (an IPv6-only node or neighbour, a
+ * ToR given by address6). Leaves addr alone when it has neither. */
+void session_addr(const struct roostd_conf *c, struct in_addr a4, const struct in6_addr *a6,
+		  char *addr, size_t len);
+
 #endif

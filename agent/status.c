@@ -19,6 +19,7 @@
 #include "log.h"
 #include "netdev.h"
 #include "owners.h"
+#include "sessions.h"
 #include "status.h"
 
 #define STATUS_BIRD_TIMEOUT_MS 2000
@@ -186,7 +187,7 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 	size_t n_protos = 0, n_bgp = 0, n_exporting = 0, i, j;
 	bool answers, healthy;
 	json_t *sessions = json_array(), *out, *eg6 = NULL;
-	char pod[40], cl[40], addr[INET_ADDRSTRLEN], why[160] = "";
+	char pod[40], cl[40], addr[INET6_ADDRSTRLEN], why[160] = "";
 
 	answers = bc_ctl_open(c->bird_socket, STATUS_BIRD_TIMEOUT_MS, &ctl) == 0 &&
 		  bc_ctl_show_status(ctl, &st) == 0 &&
@@ -205,7 +206,8 @@ json_t *status_node(const struct roostd_conf *c, const struct bird *b, const str
 			if (strcmp(protos[j].name, sym) == 0)
 				found = true;
 		if (!found) {
-			inet_ntop(AF_INET, &c->mesh[i].address, addr, sizeof(addr));
+			snprintf(addr, sizeof(addr), "-");
+			session_addr(c, c->mesh[i].address, &c->mesh[i].address6, addr, sizeof(addr));
 			json_array_append_new(
 				sessions,
 				json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b}",

@@ -266,6 +266,8 @@ wait_until 10 test -S "$RST_TMP/n4/roostd.sock"
 wait_until 10 test -S "$RST_TMP/n5/roostd.sock"
 wait_until 30 kernel_route6 4 fd00:20:244:5::/64 fd00:172:32::15
 wait_until 30 kernel_route6 5 fd00:20:244:4::/64 fd00:172:32::14
+check "IPv6-only node4: the session log names node5's IPv6 address" \
+	wait_until 5 log_has 4 "session: up name=node_node5 kind=mesh address=fd00:172:32::15 "
 add_ok "IPv6-only node4: ADD succeeds" 4 1
 check "IPv6-only result: one address fd00:20:244:4::N/64 with gateway fd00:20:244:4::1, IPv6 routes only" \
 	jq -e '(.ips | length == 1) and (.ips[0].address | test("^fd00:20:244:4::[0-9a-f]+/64$")) and
