@@ -542,14 +542,19 @@ void bird_settle_dynamic(struct bird *b, const struct bc_peer *mesh, size_t n)
 	    bc_ctl_show_protocols(ctl, true, &p, &np) < 0)
 		return;
 	for (size_t i = 0; i < np; i++) {
-		char addr[INET_ADDRSTRLEN], sym[BC_NAME_MAX + 8], cmd[128];
+		char addr[INET_ADDRSTRLEN], addr6[INET6_ADDRSTRLEN], sym[BC_NAME_MAX + 8], cmd[128];
 		struct bc_reply r;
 
-		if (strncmp(p[i].name, "client_", 7) != 0 || !strcmp(p[i].state, "down"))
+		/* client_N: an IPv4 client; client6_N: an IPv6-only one (clients6) */
+		if ((strncmp(p[i].name, "client_", 7) != 0 && strncmp(p[i].name, "client6_", 8) != 0) ||
+		    !strcmp(p[i].state, "down"))
 			continue;
 		for (size_t j = 0; j < n; j++) {
 			inet_ntop(AF_INET, &mesh[j].address, addr, sizeof(addr));
-			if (strcmp(p[i].neighbor, addr) != 0)
+			inet_ntop(AF_INET6, &mesh[j].address6, addr6, sizeof(addr6));
+			if (!(mesh[j].address.s_addr && !strcmp(p[i].neighbor, addr)) &&
+			    !(!IN6_IS_ADDR_UNSPECIFIED(&mesh[j].address6) &&
+			      !strcmp(p[i].neighbor, addr6)))
 				continue;
 			bc_symbol(sym, sizeof(sym), "node_", mesh[j].name);
 			log_info("bird: %s is %s's session from when it was a client: disabling it, restarting %s",

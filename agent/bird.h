@@ -67,8 +67,9 @@ int bird_start(struct bird *b, const char *text);
  * configurer thread, with a struct bird of the job's own: it reads b->conf
  * and sets b->applied, nothing else. */
 int bird_apply(struct bird *b, const char *text, struct rst_err *reterr);
-/* A route reflector: a dynamic client session (client_N) from the address
- * of one of mesh[0..n) (a node that has just become a reflector itself)
+/* A route reflector: a dynamic client session (client_N, or client6_N from
+ * bgp.reflector.clients6) from an address of one of mesh[0..n) (a node that
+ * has just become a reflector, or a mesh neighbour, itself)
  * holds the TCP session its static protocol needs, and BIRD never moves
  * it. Disables that client_N and restarts the static protocol, so the peer
  * connects again and is matched to the static one. Logged; best effort. */

@@ -11,7 +11,9 @@
 # IPv4 session announced) and ties the client to it. ExaBGP plays two
 # clients that lie about the IPv6 next hop: one over IPv6 (node4's address
 # as next hop), one over IPv4 (a next hop outside clients6, and node3's
-# address): all are filtered by the reflector and reach no kernel.
+# address): all are filtered by the reflector and reach no kernel. Last,
+# IPv6-only node6 becomes a mesh neighbour of the reflector while node1
+# still holds it as a dynamic client6_*: roostd moves it to node_node6.
 . "$(dirname "$0")/lib.sh"
 trap topo_cleanup EXIT
 
@@ -177,5 +179,34 @@ done
 check "RR6: the reflector learned no owner from the liars" \
 	bash -c "! grep -Eq 'owner: learned (subnet=fd00:10:244:6[6-8]::|client=172.31.0.66)' $RST_TMP/n1/roostd.log"
 check "RR6: node4's /64 still via node4 on node5" kernel_route6 5 fd00:10:244:4::/64 fd00:172:31::14
+
+
+# ---- an IPv6-only client becomes a mesh neighbour of the reflector -----------------
+# Both files change (node1's gains a mesh entry for node6, node6's names
+# node1 as a mesh neighbour instead of a reflector) and both reload. node6's
+# address is still inside clients6, so BIRD may keep its connection as a
+# dynamic client6_N; roostd disables that one, and node_node6 takes over.
+conf 1 'reflector = { clients = "172.31.0.0/24"; clients6 = "fd00:172:31::/64"; };
+	mesh = ( { name = "node6"; address6 = "fd00:172:31::16"; pod_cidr6 = "fd00:10:244:6::/64"; } );'
+conf 6 'mesh = ( { name = "node1"; address6 = "fd00:172:31::11"; pod_cidr6 = "fd00:10:244:1::/64"; } );'
+# node1's Established sessions with fd00:172:31::16, by protocol name
+sessions_of_node6() {
+	birdc_n 1 show protocols all | awk '
+		/^[A-Za-z0-9_]+ +BGP / { name = $1; est = / Established/ }
+		/Neighbor address: fd00:172:31::16$/ && est { print name }'
+}
+node6_meshed() { [ "$(sessions_of_node6 | tr '\n' ' ')" = "node_node6 " ]; }
+# node6 first: its new node_node1 session lands on node1's dynamic range
+kill_ours HUP "$(roostd_pid 6)"
+check "RR6 -> mesh: node6 reloaded first is held by node1 as a dynamic client6_*" \
+	wait_until 20 bash -c "$(declare -f sessions_of_node6 birdc_n); BIRDC=$BIRDC RST_TMP=$RST_TMP;
+		sessions_of_node6 | grep -q '^client6_'"
+t0=$(now_ms)
+kill_ours HUP "$(roostd_pid 1)"
+check "RR6 -> mesh: node1's one Established session with node6 is node_node6 (no client6_*)" \
+	wait_until 20 node6_meshed
+measure "RR6 -> mesh: node1 reload -> node_node6 Established: $(($(now_ms) - t0)) ms"
+check "RR6 -> mesh: node5 (still a client) has node6's /64 via node6" \
+	wait_until 10 kernel_route6 5 fd00:10:244:6::/64 fd00:172:31::16
 
 rst_finish
