@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		"          masquerade (table ip roost: present, connections masqueraded),\n"
 		"          with IPv6 (dual-stack, IPv6-only) the IPv6 address, subnet,\n"
 		"          gateway and pool, table ip6 roost, and the IPv6 subnets BIRD\n"
-		"          learned (route6: next hop, session, configured owner),\n"
+		"          learned (route6: next hop, session, owner),\n"
 		"          and every BGP\n"
 		"          session: kind (mesh, reflector, client, peer), address, ASN,\n"
 		"          state, since, BFD state, routes imported, exported and filtered.\n"

@@ -123,10 +123,13 @@ static void cidr6(const struct in6_addr *a, unsigned len, char *buf, size_t n)
 	snprintf(buf, n, "%s/%u", t, len);
 }
 
-/* The mesh neighbour whose configured IPv6 subnet is prefix ("" when none). */
-static const char *owner6(const struct roostd_conf *c, const char *prefix)
+/* Who owns the IPv6 subnet prefix: the mesh neighbour (or lease) whose
+ * pod_cidr6 it is, else the first announcer roostd learned (its name, or
+ * its address when it has none, into buf); "" when nobody is known. */
+static const char *owner6(const struct roostd_conf *c, const struct bc_owner6 *learned,
+			  size_t n_learned, const char *prefix, char *buf, size_t len)
 {
-	char p[64];
+	char p[64], v[INET6_ADDRSTRLEN];
 
 	for (size_t i = 0; i < c->n_mesh; i++) {
 		if (!c->mesh[i].pod_len6)
@@ -134,6 +137,14 @@ static const char *owner6(const struct roostd_conf *c, const char *prefix)
 		cidr6(&c->mesh[i].pod_net6, c->mesh[i].pod_len6, p, sizeof(p));
 		if (strcmp(p, prefix) == 0)
 			return c->mesh[i].name;
+	}
+	for (size_t i = 0; i < n_learned; i++) {
+		cidr6(&learned[i].net, learned[i].len, p, sizeof(p));
+		if (strcmp(p, prefix) != 0)
+			continue;
+		inet_ntop(AF_INET6, &learned[i].via, v, sizeof(v));
+		snprintf(buf, len, "%s (first announcer)", learned[i].name[0] ? learned[i].name : v);
+		return buf;
 	}
 	return "";
 }
@@ -144,18 +155,22 @@ static bool is_v6_route(const struct bc_route *r)
 }
 
 /* Dual-stack: the node's IPv6 side and the IPv6 subnets BIRD learned (best
- * BGP routes of master6), each with its next hop, session and owner (the
- * mesh entry whose pod_cidr6 it is; "" when no configuration names one). */
+ * BGP routes of master6), each with its next hop, session and owner (see
+ * owner6). */
 static json_t *status_node6(const struct roostd_conf *c, struct bc_ctl *ctl)
 {
 	_cleanup_free_ struct bc_route *routes = NULL;
-	size_t n = 0;
+	_cleanup_free_ struct bc_owner6 *learned = NULL;
+	size_t n = 0, n_learned = 0;
+	char ob[BC_NAME_MAX + 32];
 	json_t *list = json_array();
 	char a[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN], pod[64] = "none",
 		cl[64];
 
 	if (ctl && bc_ctl_show_route(ctl, "table master6 all", &routes, &n) < 0)
 		n = 0;
+	if (owners_load6(c, &learned, &n_learned) < 0)
+		n_learned = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct bc_route *r = &routes[i];
 
@@ -163,7 +178,8 @@ static json_t *status_node6(const struct roostd_conf *c, struct bc_ctl *ctl)
 			continue;
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "prefix", r->prefix,
 						      "via", r->via, "session", r->proto, "owner",
-						      owner6(c, r->prefix)));
+						      owner6(c, learned, n_learned, r->prefix, ob,
+							     sizeof(ob))));
 	}
 	inet_ntop(AF_INET6, &c->address6, a, sizeof(a));
 	inet_ntop(AF_INET6, &c->gateway6, gw, sizeof(gw));

@@ -77,6 +77,9 @@ check "node1's rendered import policy names the owner (roost_owner6_ok)" \
 check "node1: the learned owner is kept in the state folder (learned6)" \
 	jq -e '.learned6[] | select(.subnet == "fd00:10:244:2::/64" and .owner == "fd00:172:31::12" and .name == "node2")' \
 	"$RST_TMP/n1/state/owners.json"
+check "node1: roostctl status names the learned owner of fd00:10:244:2::/64" \
+	bash -c "'$ROOSTCTL' -s $RST_TMP/n1/roostd.sock status |
+		grep -q '^route6    fd00:10:244:2::/64 via fd00:172:31::12, session node_node2, owner node2 (first announcer)\$'"
 P1=none P2=none
 pod_add 1 1 && P1=$(jq -r '[.ips[] | select(.address | test(":"))][0].address' "$RST_TMP/cni.out" | cut -d/ -f1)
 pod_add 2 1 && P2=$(jq -r '[.ips[] | select(.address | test(":"))][0].address' "$RST_TMP/cni.out" | cut -d/ -f1)
