@@ -3,7 +3,8 @@
 # dual-pods.sh - dual-stack pods through the real plugin: three dual-stack
 # nodes; each pod gets an IPv4 and an IPv6 address (the IPv6 one usable when
 # ADD returns), the CNI result (1.0.0 and 1.1.0) lists both with their
-# gateways and both families' routes; pods ping and ping6 across nodes;
+# gateways and both families' routes; pods ping and ping6 across nodes, and
+# tcpdump on the fabric sees their own packets, nothing encapsulated;
 # CHECK passes and fails when the IPv6 address goes; DEL and GC remove
 # both records and the veth; an ADD whose IPv6 reservation fails leaves no
 # IPv4 record and no veth; a restart reconciles both families. Then two
@@ -134,6 +135,24 @@ check "ping6 node1 pod -> node2 pod ($P2_6)" ping_from 1 1 "$P2_6"
 check "ping6 node2 pod -> node3 pod ($P3_6)" ping_from 2 1 "$P3_6"
 check "ping6 node3 pod -> node1 pod ($P1_6)" ping_from 3 1 "$P1_6"
 check "ping node3 pod -> node1 pod ($P1_4)" ping_from 3 1 "$P1_4"
+
+# ---- on the fabric: the pods' own packets, no encapsulation in either family -----------
+# Everything node1 sends to node2 on br0 while its pod pings node2's pod in
+# both families: the ICMP and ICMPv6 echoes carry the pods' addresses, and no
+# tunnel packet (VXLAN/Geneve UDP, IPIP, 6in4, GRE, ESP) appears at all.
+bg_start "$(ns fab)" "$RST_TMP/fabric.txt" tcpdump -l -n -i br0 \
+	"(src host 172.31.0.11 or src host fd00:172:31::11 or src net 10.244.1.0/24 or src net fd00:10:244:1::/64) and not tcp port 179"
+TCPDUMP=$BG_PID
+wait_until 10 grep -q "listening on" "$RST_TMP/fabric.txt"
+ip netns exec "$(ns n1p1)" ping -c 3 -i 0.2 -W 2 "$P2_4" >/dev/null
+ip netns exec "$(ns n1p1)" ping -6 -c 3 -i 0.2 -W 2 "$P2_6" >/dev/null
+check "tcpdump on the fabric: ICMP $P1_4 > $P2_4 as the outermost header" \
+	wait_until 10 bash -c "[ \$(grep -Ec '^[0-9:.]+ IP $P1_4 > $P2_4: ICMP echo request' $RST_TMP/fabric.txt) -ge 3 ]"
+check "tcpdump on the fabric: ICMP6 $P1_6 > $P2_6 as the outermost header" \
+	wait_until 10 bash -c "[ \$(grep -Ec '^[0-9:.]+ IP6 $P1_6 > $P2_6: ICMP6, echo request' $RST_TMP/fabric.txt) -ge 3 ]"
+bg_stop "$TCPDUMP"
+check "tcpdump on the fabric: no encapsulated packet from node1 in either family" \
+	bash -c "! grep -Eiq 'vxlan|geneve|\\.(4789|8472|6081)[ :]|ipip|ip-proto-(4|41|47|50)|GREv|ESP\\(' $RST_TMP/fabric.txt"
 
 # ---- egress masquerade, IPv6 ------------------------------------------------------------
 # A host on the fabric with no route to the pod subnets: a pod reaches it
