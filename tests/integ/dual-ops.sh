@@ -33,9 +33,6 @@ EOF
 }
 
 ctl() { ip netns exec "$(ns n1)" "$ROOSTCTL" -s "$RST_TMP/n1/roostd.sock" "$@"; }
-kernel_route6() {
-	ip -n "$(ns "n$1")" -6 route show "$2" proto bird | grep -q "^$2 via $3 dev eth0 "
-}
 records6() {
 	find "$RST_TMP/n$1/state/roost6" -maxdepth 1 -type f -name 'fd00:*' ! -name '*.bad' | wc -l
 }

@@ -25,10 +25,6 @@ fi
 DUAL="3 4"
 V6ONLY="5 6"
 
-kernel_route6() { # K PREFIX VIA: nK's kernel has PREFIX via VIA from BIRD
-	ip -n "$(ns "n$1")" -6 route show "$2" proto bird | grep -q "^$2 via $3 dev eth0 "
-}
-
 # conf K BGP: nK's roostd.conf; nodes 5 and 6 are IPv6-only.
 conf() {
 	local k=$1 bgp=$2 d="$RST_TMP/n$1" node

@@ -15,9 +15,6 @@ trap topo_cleanup EXIT
 
 ROOSTCTL=${ROOSTCTL:-$top_builddir/agent/roostctl}
 
-kernel_route6() { # K PREFIX VIA: nK's kernel has PREFIX via VIA from BIRD
-	ip -n "$(ns "n$1")" -6 route show "$2" proto bird | grep -q "^$2 via $3 dev eth0 "
-}
 
 # conf K: nK's roostd.conf; node2 is IPv6-only; mesh entries without subnets.
 conf() {
