@@ -632,6 +632,56 @@ void owners_done(struct owners *o)
 
 /* ---- one look at BIRD ------------------------------------------------------------ */
 
+/* The learned lists (learned, learned6, clients6) each keep a parallel
+ * array of absent-since times; these keep the two in step. */
+
+/* How long a learned entry outlives its last route. */
+static long long hold_ms(const struct roostd_conf *c)
+{
+	return (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
+}
+
+/* Removes entry i (of size bytes) from v and absent_ms, *n entries long. */
+static void drop(void *v, long long *absent_ms, size_t *n, size_t i, size_t size)
+{
+	char *b = v;
+
+	memmove(b + i * size, b + (i + 1) * size, (*n - i - 1) * size);
+	memmove(&absent_ms[i], &absent_ms[i + 1], (*n - i - 1) * sizeof(*absent_ms));
+	(*n)--;
+}
+
+/* Makes room for one more entry (of size bytes) after the n of v and of
+ * *absent_ms: returns v moved, its new entry zeroed and absent, or NULL
+ * when out of memory (v and *absent_ms still valid). */
+static void *grow(void *v, long long **absent_ms, size_t n, size_t size)
+{
+	long long *t = realloc(*absent_ms, (n + 1) * sizeof(*t));
+	char *w;
+
+	if (!t)
+		return NULL;
+	*absent_ms = t;
+	t[n] = 0;
+	w = realloc(v, (n + 1) * size);
+	if (w)
+		memset(w + n * size, 0, size);
+	return w;
+}
+
+/* Notes whether an entry's route is present now; true when it has been
+ * absent for the hold time (forget it). */
+static bool gone(long long *absent_ms, bool present, long long now_ms, long long hold)
+{
+	if (present)
+		*absent_ms = 0;
+	else if (!*absent_ms)
+		*absent_ms = now_ms ? now_ms : 1;
+	else if (now_ms - *absent_ms >= hold)
+		return true;
+	return false;
+}
+
 static void forget(struct owners *o, size_t i, const char *why)
 {
 	char a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN];
@@ -640,10 +690,7 @@ static void forget(struct owners *o, size_t i, const char *why)
 	ntop(o->learned[i].via, v, sizeof(v));
 	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, o->learned[i].len,
 		 o->learned[i].name[0] ? o->learned[i].name : v, why);
-	memmove(&o->learned[i], &o->learned[i + 1], (o->n_learned - i - 1) * sizeof(*o->learned));
-	memmove(&o->absent_since_ms[i], &o->absent_since_ms[i + 1],
-		(o->n_learned - i - 1) * sizeof(*o->absent_since_ms));
-	o->n_learned--;
+	drop(o->learned, o->absent_since_ms, &o->n_learned, i, sizeof(*o->learned));
 	o->changed = true;
 }
 
@@ -652,8 +699,6 @@ static void forget(struct owners *o, size_t i, const char *why)
 static void expire(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
 		   size_t n_acc, long long now_ms)
 {
-	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
-
 	for (size_t i = o->n_learned; i-- > 0;) {
 		struct bc_owner *x = &o->learned[i];
 		struct in_addr via;
@@ -671,11 +716,7 @@ static void expire(struct owners *o, const struct roostd_conf *c, const struct b
 				  net.s_addr == x->net.s_addr && route_next_hop(&acc[j], &nh) &&
 				  nh.s_addr == x->via.s_addr;
 		}
-		if (present)
-			o->absent_since_ms[i] = 0;
-		else if (!o->absent_since_ms[i])
-			o->absent_since_ms[i] = now_ms ? now_ms : 1;
-		else if (now_ms - o->absent_since_ms[i] >= hold_ms)
+		if (gone(&o->absent_since_ms[i], present, now_ms, hold_ms(c)))
 			forget(o, i, "no route from it for the graceful restart time");
 	}
 }
@@ -688,7 +729,6 @@ static void learn(struct owners *o, const struct roostd_conf *c, const struct bc
 		struct in_addr net, nh, via;
 		unsigned len;
 		struct bc_owner *w, *x;
-		long long *t;
 		const char *name;
 
 		if (!acc[i].best || !node_session(acc[i].proto) ||
@@ -696,23 +736,17 @@ static void learn(struct owners *o, const struct roostd_conf *c, const struct bc
 		    nh.s_addr == 0 || nh.s_addr == c->address.s_addr ||
 		    owner_of(c, o->learned, o->n_learned, net, len, &via, NULL, 0))
 			continue;
-		w = realloc(o->learned, (o->n_learned + 1) * sizeof(*w));
+		w = grow(o->learned, &o->absent_since_ms, o->n_learned, sizeof(*w));
 		if (!w)
 			return;
 		o->learned = w;
-		t = realloc(o->absent_since_ms, (o->n_learned + 1) * sizeof(*t));
-		if (!t)
-			return;
-		o->absent_since_ms = t;
-		x = &o->learned[o->n_learned];
-		memset(x, 0, sizeof(*x));
+		x = &o->learned[o->n_learned++];
 		x->net = net;
 		x->len = len;
 		x->via = nh;
 		x->learned = true;
 		name = mesh_name(c, nh);
 		snprintf(x->name, sizeof(x->name), "%s", name ? name : "");
-		o->absent_since_ms[o->n_learned++] = 0;
 		o->changed = true;
 		log_info("owner: learned subnet=%s owner=%s address=%s session=%s (the first node to announce it)",
 			 acc[i].prefix, name ? name : "-", acc[i].bgp_next_hop[0] ? acc[i].bgp_next_hop : acc[i].via,
@@ -728,19 +762,13 @@ static void forget6(struct owners *o, size_t i, const char *why)
 	ntop6(&o->learned6[i].via, v, sizeof(v));
 	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, o->learned6[i].len,
 		 o->learned6[i].name[0] ? o->learned6[i].name : v, why);
-	memmove(&o->learned6[i], &o->learned6[i + 1],
-		(o->n_learned6 - i - 1) * sizeof(*o->learned6));
-	memmove(&o->absent6_since_ms[i], &o->absent6_since_ms[i + 1],
-		(o->n_learned6 - i - 1) * sizeof(*o->absent6_since_ms));
-	o->n_learned6--;
+	drop(o->learned6, o->absent6_since_ms, &o->n_learned6, i, sizeof(*o->learned6));
 	o->changed = true;
 }
 
 static void expire6(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
 		    size_t n_acc, long long now_ms)
 {
-	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
-
 	for (size_t i = o->n_learned6; i-- > 0;) {
 		struct bc_owner6 *x = &o->learned6[i];
 		struct in6_addr via;
@@ -758,11 +786,7 @@ static void expire6(struct owners *o, const struct roostd_conf *c, const struct 
 				  eq6(&net, &x->net) && route_next_hop6(&acc[j], &nh) &&
 				  eq6(&nh, &x->via);
 		}
-		if (present)
-			o->absent6_since_ms[i] = 0;
-		else if (!o->absent6_since_ms[i])
-			o->absent6_since_ms[i] = now_ms ? now_ms : 1;
-		else if (now_ms - o->absent6_since_ms[i] >= hold_ms)
+		if (gone(&o->absent6_since_ms[i], present, now_ms, hold_ms(c)))
 			forget6(o, i, "no route from it for the graceful restart time");
 	}
 }
@@ -775,7 +799,6 @@ static void learn6(struct owners *o, const struct roostd_conf *c, const struct b
 		char a[INET6_ADDRSTRLEN];
 		unsigned len;
 		struct bc_owner6 *w, *x;
-		long long *t;
 		const char *name;
 
 		if (!acc[i].best || !node_session(acc[i].proto) ||
@@ -784,22 +807,16 @@ static void learn6(struct owners *o, const struct roostd_conf *c, const struct b
 		    eq6(&nh, &c->address6) ||
 		    owner_of6(c, o->learned6, o->n_learned6, &net, len, &via, NULL, 0))
 			continue;
-		w = realloc(o->learned6, (o->n_learned6 + 1) * sizeof(*w));
+		w = grow(o->learned6, &o->absent6_since_ms, o->n_learned6, sizeof(*w));
 		if (!w)
 			return;
 		o->learned6 = w;
-		t = realloc(o->absent6_since_ms, (o->n_learned6 + 1) * sizeof(*t));
-		if (!t)
-			return;
-		o->absent6_since_ms = t;
-		x = &o->learned6[o->n_learned6];
-		memset(x, 0, sizeof(*x));
+		x = &o->learned6[o->n_learned6++];
 		x->net = net;
 		x->len = len;
 		x->via = nh;
 		name = mesh_name6(c, &nh);
 		snprintf(x->name, sizeof(x->name), "%s", name ? name : "");
-		o->absent6_since_ms[o->n_learned6++] = 0;
 		o->changed = true;
 		ntop6(&nh, a, sizeof(a));
 		log_info("owner: learned subnet=%s owner=%s address=%s session=%s (the first node to announce it)",
@@ -814,10 +831,7 @@ static void forget_client6(struct owners *o, size_t i, const char *why)
 	ntop(o->clients6[i].from, f4, sizeof(f4));
 	ntop6(&o->clients6[i].via, v6, sizeof(v6));
 	log_info("owner: forgotten client=%s address6=%s (%s)", f4, v6, why);
-	memmove(&o->clients6[i], &o->clients6[i + 1], (o->n_clients6 - i - 1) * sizeof(*o->clients6));
-	memmove(&o->client6_absent_ms[i], &o->client6_absent_ms[i + 1],
-		(o->n_clients6 - i - 1) * sizeof(*o->client6_absent_ms));
-	o->n_clients6--;
+	drop(o->clients6, o->client6_absent_ms, &o->n_clients6, i, sizeof(*o->clients6));
 	o->changed = true;
 }
 
@@ -826,8 +840,6 @@ static void forget_client6(struct owners *o, size_t i, const char *why)
 static void clients6_update(struct owners *o, const struct roostd_conf *c,
 			    const struct bc_route *acc, size_t n_acc, long long now_ms)
 {
-	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
-
 	for (size_t i = o->n_clients6; i-- > 0;) {
 		bool present = false;
 
@@ -843,18 +855,13 @@ static void clients6_update(struct owners *o, const struct roostd_conf *c,
 				  from.s_addr == o->clients6[i].from.s_addr &&
 				  route_next_hop6(&acc[j], &nh) && eq6(&nh, &o->clients6[i].via);
 		}
-		if (present)
-			o->client6_absent_ms[i] = 0;
-		else if (!o->client6_absent_ms[i])
-			o->client6_absent_ms[i] = now_ms ? now_ms : 1;
-		else if (now_ms - o->client6_absent_ms[i] >= hold_ms)
+		if (gone(&o->client6_absent_ms[i], present, now_ms, hold_ms(c)))
 			forget_client6(o, i, "no IPv6 route from it for the graceful restart time");
 	}
 	for (size_t i = 0; i < n_acc && reflector6(c); i++) {
 		struct bc_client6 x, *w;
 		struct in6_addr net;
 		unsigned len;
-		long long *t;
 		bool known = false;
 		char v6[INET6_ADDRSTRLEN];
 
@@ -867,16 +874,11 @@ static void clients6_update(struct owners *o, const struct roostd_conf *c,
 				eq6(&o->clients6[j].via, &x.via);
 		if (known)
 			continue;
-		w = realloc(o->clients6, (o->n_clients6 + 1) * sizeof(*w));
+		w = grow(o->clients6, &o->client6_absent_ms, o->n_clients6, sizeof(*w));
 		if (!w)
 			return;
 		o->clients6 = w;
-		t = realloc(o->client6_absent_ms, (o->n_clients6 + 1) * sizeof(*t));
-		if (!t)
-			return;
-		o->client6_absent_ms = t;
-		o->clients6[o->n_clients6] = x;
-		o->client6_absent_ms[o->n_clients6++] = 0;
+		o->clients6[o->n_clients6++] = x;
 		o->changed = true;
 		ntop6(&x.via, v6, sizeof(v6));
 		log_info("owner: learned client=%s address6=%s session=%s (the first IPv6 next hop it announced)",
