@@ -118,6 +118,25 @@ void owners_query(const struct roostd_conf *c, bool filtered, char *buf, size_t 
 		 both ? "(" : "", sets, both ? ")" : "");
 }
 
+static bool has_conflict(const struct owners_conflict *v, size_t n, const struct owners_conflict *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].subnet, x->subnet) && !strcmp(v[i].claimant, x->claimant))
+			return true;
+	return false;
+}
+
+/* Records filtered route r as a claim on the subnet whose owner owner_of
+ * wrote into v[n].owner, by the claimant who (a name or an address), unless
+ * the same claimant's claim on it is there already. Returns the new n. */
+static size_t claim(struct owners_conflict *v, size_t n, const struct bc_route *r, const char *who)
+{
+	snprintf(v[n].subnet, sizeof(v[n].subnet), "%s", r->prefix);
+	snprintf(v[n].session, sizeof(v[n].session), "%s", r->proto);
+	snprintf(v[n].claimant, sizeof(v[n].claimant), "%s", who);
+	return has_conflict(v, n, &v[n]) ? n : n + 1;
+}
+
 int owners_merge(const struct bc_owner *learned, size_t n_learned, const struct roostd_conf *c,
 		 struct bc_owner **ret, size_t *ret_n)
 {
@@ -155,7 +174,7 @@ long owners_conflicts(const struct roostd_conf *c, const struct bc_owner *learne
 		struct in_addr net, via, nh;
 		unsigned len;
 		const char *who;
-		bool dup = false;
+		char a[INET_ADDRSTRLEN];
 
 		if (!node_subnet(c, filt[i].prefix, &net, &len) || !node_session(filt[i].proto) ||
 		    !route_next_hop(&filt[i], &nh))
@@ -165,17 +184,12 @@ long owners_conflicts(const struct roostd_conf *c, const struct bc_owner *learne
 		/* The owner's own route, filtered for another reason: no claim. */
 		if (nh.s_addr == via.s_addr && via.s_addr != c->address.s_addr)
 			continue;
-		snprintf(v[n].subnet, sizeof(v[n].subnet), "%s", filt[i].prefix);
-		snprintf(v[n].session, sizeof(v[n].session), "%s", filt[i].proto);
 		who = mesh_name(c, nh);
-		if (who)
-			snprintf(v[n].claimant, sizeof(v[n].claimant), "%s", who);
-		else
-			ntop(nh, v[n].claimant, sizeof(v[n].claimant));
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = !strcmp(v[j].subnet, v[n].subnet) && !strcmp(v[j].claimant, v[n].claimant);
-		if (!dup)
-			n++;
+		if (!who) {
+			ntop(nh, a, sizeof(a));
+			who = a;
+		}
+		n = claim(v, n, &filt[i], who);
 	}
 	*ret = v;
 	return (long)n;
@@ -360,7 +374,7 @@ long owners_conflicts6(const struct roostd_conf *c, const struct bc_owner6 *lear
 		struct in6_addr net, via, nh;
 		unsigned len;
 		const char *who;
-		bool dup = false;
+		char a[INET6_ADDRSTRLEN];
 
 		if (!node_subnet6(c, filt[i].prefix, &net, &len) || !node_session(filt[i].proto) ||
 		    !route_next_hop6(&filt[i], &nh))
@@ -371,17 +385,12 @@ long owners_conflicts6(const struct roostd_conf *c, const struct bc_owner6 *lear
 		/* The owner's own route, filtered for another reason: no claim. */
 		if (eq6(&nh, &via) && !eq6(&via, &c->address6))
 			continue;
-		snprintf(v[n].subnet, sizeof(v[n].subnet), "%s", filt[i].prefix);
-		snprintf(v[n].session, sizeof(v[n].session), "%s", filt[i].proto);
 		who = mesh_name6(c, &nh);
-		if (who)
-			snprintf(v[n].claimant, sizeof(v[n].claimant), "%s", who);
-		else
-			ntop6(&nh, v[n].claimant, sizeof(v[n].claimant));
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = !strcmp(v[j].subnet, v[n].subnet) && !strcmp(v[j].claimant, v[n].claimant);
-		if (!dup)
-			n++;
+		if (!who) {
+			ntop6(&nh, a, sizeof(a));
+			who = a;
+		}
+		n = claim(v, n, &filt[i], who);
 	}
 	*ret = v;
 	return (long)n;
@@ -884,14 +893,6 @@ static void clients6_update(struct owners *o, const struct roostd_conf *c,
 		log_info("owner: learned client=%s address6=%s session=%s (the first IPv6 next hop it announced)",
 			 acc[i].from, v6, acc[i].proto);
 	}
-}
-
-static bool has_conflict(const struct owners_conflict *v, size_t n, const struct owners_conflict *x)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].subnet, x->subnet) && !strcmp(v[i].claimant, x->claimant))
-			return true;
-	return false;
 }
 
 void owners_update(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
