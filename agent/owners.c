@@ -398,130 +398,131 @@ long owners_conflicts6(const struct roostd_conf *c, const struct bc_owner6 *lear
 
 /* ---- the file ----------------------------------------------------------------- */
 
-static int parse_file(const struct roostd_conf *c, const char *path, struct bc_owner **ret,
-		      size_t *ret_n)
+/* Entry i (v) of a list in the file at path, into w[n] when it fits c
+ * (else a log line): true when taken. */
+typedef bool take_fn(const struct roostd_conf *c, const char *path, size_t i, json_t *v, void *w,
+		     size_t n);
+
+/* Reads the list key of the owners file at path (absent or unreadable:
+ * none) into a calloc'ed array of size-byte entries, those take() keeps. */
+static int parse_list(const struct roostd_conf *c, const char *path, const char *key, size_t size,
+		      take_fn *take, void **ret, size_t *ret_n)
 {
 	json_error_t je;
 	json_t *o = json_load_file(path, 0, &je), *v;
-	struct bc_owner *w;
+	void *w;
 	size_t i, n = 0;
 
 	*ret = NULL;
 	*ret_n = 0;
 	if (!o)
 		return 0; /* none yet (or unreadable: learn again) */
-	w = calloc(json_array_size(json_object_get(o, "learned")) + 1, sizeof(*w));
+	w = calloc(json_array_size(json_object_get(o, key)) + 1, size);
 	if (!w) {
 		json_decref(o);
 		return -ENOMEM;
 	}
-	json_array_foreach(json_object_get(o, "learned"), i, v)
+	json_array_foreach(json_object_get(o, key), i, v)
 	{
-		const char *subnet = json_string_value(json_object_get(v, "subnet"));
-		const char *owner = json_string_value(json_object_get(v, "owner"));
-		const char *name = json_string_value(json_object_get(v, "name"));
-		struct bc_owner *x = &w[n];
-		struct in_addr via;
-
-		if (!subnet || !node_subnet(c, subnet, &x->net, &x->len) || !owner ||
-		    inet_pton(AF_INET, owner, &x->via) != 1 || x->via.s_addr == 0 ||
-		    x->via.s_addr == c->address.s_addr ||
-		    owner_of(c, w, n, x->net, x->len, &via, NULL, 0)) {
-			log_warn("owner: '%s' entry %zu (%s via %s) does not fit the configuration, dropped",
-				 path, i, subnet ? subnet : "?", owner ? owner : "?");
-			continue;
-		}
-		snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
-		x->learned = true;
-		n++;
-	}
-	json_decref(o);
-	*ret = w;
-	*ret_n = n;
-	return 0;
-}
-
-static int parse_file6(const struct roostd_conf *c, const char *path, struct bc_owner6 **ret,
-		       size_t *ret_n)
-{
-	json_error_t je;
-	json_t *o = json_load_file(path, 0, &je), *v;
-	struct bc_owner6 *w;
-	size_t i, n = 0;
-
-	*ret = NULL;
-	*ret_n = 0;
-	if (!o)
-		return 0;
-	w = calloc(json_array_size(json_object_get(o, "learned6")) + 1, sizeof(*w));
-	if (!w) {
-		json_decref(o);
-		return -ENOMEM;
-	}
-	json_array_foreach(json_object_get(o, "learned6"), i, v)
-	{
-		const char *subnet = json_string_value(json_object_get(v, "subnet"));
-		const char *owner = json_string_value(json_object_get(v, "owner"));
-		const char *name = json_string_value(json_object_get(v, "name"));
-		struct bc_owner6 *x = &w[n];
-		struct in6_addr via;
-
-		if (!subnet || !node_subnet6(c, subnet, &x->net, &x->len) || !owner ||
-		    inet_pton(AF_INET6, owner, &x->via) != 1 || IN6_IS_ADDR_UNSPECIFIED(&x->via) ||
-		    IN6_IS_ADDR_LINKLOCAL(&x->via) || eq6(&x->via, &c->address6) ||
-		    owner_of6(c, w, n, &x->net, x->len, &via, NULL, 0)) {
-			log_warn("owner: '%s' IPv6 entry %zu (%s via %s) does not fit the configuration, dropped",
-				 path, i, subnet ? subnet : "?", owner ? owner : "?");
-			continue;
-		}
-		snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
-		n++;
-	}
-	json_decref(o);
-	*ret = w;
-	*ret_n = n;
-	return 0;
-}
-
-static int parse_clients6(const struct roostd_conf *c, const char *path, struct bc_client6 **ret,
-			  size_t *ret_n)
-{
-	json_error_t je;
-	json_t *o = json_load_file(path, 0, &je), *v;
-	struct bc_client6 *w;
-	size_t i, n = 0;
-
-	*ret = NULL;
-	*ret_n = 0;
-	if (!o)
-		return 0;
-	w = calloc(json_array_size(json_object_get(o, "clients6")) + 1, sizeof(*w));
-	if (!w) {
-		json_decref(o);
-		return -ENOMEM;
-	}
-	json_array_foreach(json_object_get(o, "clients6"), i, v)
-	{
-		const char *from = json_string_value(json_object_get(v, "from"));
-		const char *a6 = json_string_value(json_object_get(v, "address6"));
-		struct bc_client6 *x = &w[n];
-		bool dup = false;
-
-		if (!from || !a6 || inet_pton(AF_INET, from, &x->from) != 1 ||
-		    inet_pton(AF_INET6, a6, &x->via) != 1 || !client6_fits(c, x)) {
-			log_warn("owner: '%s' client entry %zu (%s, %s) does not fit the configuration, dropped",
-				 path, i, from ? from : "?", a6 ? a6 : "?");
-			continue;
-		}
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = w[j].from.s_addr == x->from.s_addr || eq6(&w[j].via, &x->via);
-		if (!dup)
+		if (take(c, path, i, v, w, n))
 			n++;
 	}
 	json_decref(o);
 	*ret = w;
 	*ret_n = n;
 	return 0;
+}
+
+static bool take_owner(const struct roostd_conf *c, const char *path, size_t i, json_t *v,
+		       void *w, size_t n)
+{
+	const char *subnet = json_string_value(json_object_get(v, "subnet"));
+	const char *owner = json_string_value(json_object_get(v, "owner"));
+	const char *name = json_string_value(json_object_get(v, "name"));
+	struct bc_owner *x = (struct bc_owner *)w + n;
+	struct in_addr via;
+
+	if (!subnet || !node_subnet(c, subnet, &x->net, &x->len) || !owner ||
+	    inet_pton(AF_INET, owner, &x->via) != 1 || x->via.s_addr == 0 ||
+	    x->via.s_addr == c->address.s_addr || owner_of(c, w, n, x->net, x->len, &via, NULL, 0)) {
+		log_warn("owner: '%s' entry %zu (%s via %s) does not fit the configuration, dropped",
+			 path, i, subnet ? subnet : "?", owner ? owner : "?");
+		return false;
+	}
+	snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
+	x->learned = true;
+	return true;
+}
+
+static bool take_owner6(const struct roostd_conf *c, const char *path, size_t i, json_t *v,
+			void *w, size_t n)
+{
+	const char *subnet = json_string_value(json_object_get(v, "subnet"));
+	const char *owner = json_string_value(json_object_get(v, "owner"));
+	const char *name = json_string_value(json_object_get(v, "name"));
+	struct bc_owner6 *x = (struct bc_owner6 *)w + n;
+	struct in6_addr via;
+
+	if (!subnet || !node_subnet6(c, subnet, &x->net, &x->len) || !owner ||
+	    inet_pton(AF_INET6, owner, &x->via) != 1 || IN6_IS_ADDR_UNSPECIFIED(&x->via) ||
+	    IN6_IS_ADDR_LINKLOCAL(&x->via) || eq6(&x->via, &c->address6) ||
+	    owner_of6(c, w, n, &x->net, x->len, &via, NULL, 0)) {
+		log_warn("owner: '%s' IPv6 entry %zu (%s via %s) does not fit the configuration, dropped",
+			 path, i, subnet ? subnet : "?", owner ? owner : "?");
+		return false;
+	}
+	snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
+	return true;
+}
+
+static bool take_client6(const struct roostd_conf *c, const char *path, size_t i, json_t *v,
+			 void *w, size_t n)
+{
+	const char *from = json_string_value(json_object_get(v, "from"));
+	const char *a6 = json_string_value(json_object_get(v, "address6"));
+	const struct bc_client6 *k = w;
+	struct bc_client6 *x = (struct bc_client6 *)w + n;
+
+	if (!from || !a6 || inet_pton(AF_INET, from, &x->from) != 1 ||
+	    inet_pton(AF_INET6, a6, &x->via) != 1 || !client6_fits(c, x)) {
+		log_warn("owner: '%s' client entry %zu (%s, %s) does not fit the configuration, dropped",
+			 path, i, from ? from : "?", a6 ? a6 : "?");
+		return false;
+	}
+	for (size_t j = 0; j < n; j++)
+		if (k[j].from.s_addr == x->from.s_addr || eq6(&k[j].via, &x->via))
+			return false;
+	return true;
+}
+
+static int parse_file(const struct roostd_conf *c, const char *path, struct bc_owner **ret,
+		      size_t *ret_n)
+{
+	void *w;
+	int r = parse_list(c, path, "learned", sizeof(**ret), take_owner, &w, ret_n);
+
+	*ret = w;
+	return r;
+}
+
+static int parse_file6(const struct roostd_conf *c, const char *path, struct bc_owner6 **ret,
+		       size_t *ret_n)
+{
+	void *w;
+	int r = parse_list(c, path, "learned6", sizeof(**ret), take_owner6, &w, ret_n);
+
+	*ret = w;
+	return r;
+}
+
+static int parse_clients6(const struct roostd_conf *c, const char *path, struct bc_client6 **ret,
+			  size_t *ret_n)
+{
+	void *w;
+	int r = parse_list(c, path, "clients6", sizeof(**ret), take_client6, &w, ret_n);
+
+	*ret = w;
+	return r;
 }
 
 int owners_load6(const struct roostd_conf *c, struct bc_owner6 **ret, size_t *ret_n)
