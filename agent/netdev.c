@@ -905,7 +905,8 @@ static int route_list(struct netdev *nd, int family, unsigned char proto, size_t
 
 	err = rtnl_route_alloc_cache(nd->sk, family, 0, &cache);
 	if (err < 0)
-		return nle_log(LOG_ERR, err, "routes: %sdump failed", family == AF_INET6 ? "IPv6 " : "");
+		return nle_log(LOG_ERR, err, "routes: %sdump failed",
+			       family == AF_INET6 ? "IPv6 " : "");
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
 		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
 		struct nl_addr *d = rtnl_route_get_dst(route);

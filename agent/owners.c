@@ -46,6 +46,19 @@ static const char *mesh_name(const struct roostd_conf *c, struct in_addr a)
 	return NULL;
 }
 
+/* The end of owner_of and owner_of6: n the owner's name (NULL: none),
+ * written into name, or when it has none its address via (family af). */
+static bool owner_found(const char *n, int af, const void *via, char *name, size_t namelen)
+{
+	if (!n)
+		return false;
+	if (name && n[0])
+		snprintf(name, namelen, "%s", n);
+	else if (name)
+		inet_ntop(af, via, name, (socklen_t)namelen);
+	return true;
+}
+
 /* Who owns net: this node, a mesh entry's pod_cidr, a lease, or (with
  * learned) a first announcer. *via is the owner's address (this node's
  * own for its subnet), name its name or address. */
@@ -74,13 +87,7 @@ static bool owner_of(const struct roostd_conf *c, const struct bc_owner *learned
 			*via = learned[i].via;
 			n = learned[i].name;
 		}
-	if (!n)
-		return false;
-	if (name && n[0])
-		snprintf(name, namelen, "%s", n);
-	else if (name)
-		ntop(*via, name, namelen);
-	return true;
+	return owner_found(n, AF_INET, via, name, namelen);
 }
 
 /* The route's BGP next hop (its gateway when BIRD did not list one). */
@@ -280,13 +287,7 @@ static bool owner_of6(const struct roostd_conf *c, const struct bc_owner6 *learn
 			*via = learned[i].via;
 			n = learned[i].name;
 		}
-	if (!n)
-		return false;
-	if (name && n[0])
-		snprintf(name, namelen, "%s", n);
-	else if (name)
-		ntop6(via, name, namelen);
-	return true;
+	return owner_found(n, AF_INET6, via, name, namelen);
 }
 
 /* ---- a dual-stack reflector's clients and their IPv6 addresses ---- */
@@ -541,32 +542,37 @@ int owners_load(const struct roostd_conf *c, struct bc_owner **ret, size_t *ret_
 	return parse_file(c, path, ret, ret_n);
 }
 
+/* A learned owner's entry in the file: net/len and via of family af. */
+static json_t *owner_json(int af, const void *net, unsigned len, const void *via, const char *name)
+{
+	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN + 8];
+
+	inet_ntop(af, net, a, sizeof(a));
+	inet_ntop(af, via, v, sizeof(v));
+	snprintf(p, sizeof(p), "%s/%u", a, len);
+	return json_pack("{s:s, s:s, s:s}", "subnet", p, "owner", v, "name", name);
+}
+
 /* Writes the learned owners (atomically, durably). */
 static void save(const struct owners *o)
 {
 	json_t *root = json_object(), *list = json_array();
-	char a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN], p[64];
 	char *text;
 	int r = -ENOMEM;
 
 	for (size_t i = 0; i < o->n_learned; i++) {
-		ntop(o->learned[i].net, a, sizeof(a));
-		ntop(o->learned[i].via, v, sizeof(v));
-		snprintf(p, sizeof(p), "%s/%u", a, o->learned[i].len);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "subnet", p, "owner", v,
-						      "name", o->learned[i].name));
+		const struct bc_owner *x = &o->learned[i];
+
+		json_array_append_new(list, owner_json(AF_INET, &x->net, x->len, &x->via, x->name));
 	}
 	json_object_set_new(root, "learned", list);
 	if (o->n_learned6) {
-		char a6[INET6_ADDRSTRLEN], v6[INET6_ADDRSTRLEN], p6[INET6_ADDRSTRLEN + 8];
-
 		list = json_array();
 		for (size_t i = 0; i < o->n_learned6; i++) {
-			ntop6(&o->learned6[i].net, a6, sizeof(a6));
-			ntop6(&o->learned6[i].via, v6, sizeof(v6));
-			snprintf(p6, sizeof(p6), "%s/%u", a6, o->learned6[i].len);
-			json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "subnet", p6, "owner",
-							      v6, "name", o->learned6[i].name));
+			const struct bc_owner6 *x = &o->learned6[i];
+
+			json_array_append_new(list, owner_json(AF_INET6, &x->net, x->len, &x->via,
+								 x->name));
 		}
 		json_object_set_new(root, "learned6", list);
 	}
@@ -692,14 +698,22 @@ static bool gone(long long *absent_ms, bool present, long long now_ms, long long
 	return false;
 }
 
+/* The log line of forget and forget6: net/len and via of family af. */
+static void log_forgotten(int af, const void *net, unsigned len, const void *via, const char *name,
+			  const char *why)
+{
+	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
+
+	inet_ntop(af, net, a, sizeof(a));
+	inet_ntop(af, via, v, sizeof(v));
+	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, len, name[0] ? name : v, why);
+}
+
 static void forget(struct owners *o, size_t i, const char *why)
 {
-	char a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN];
+	const struct bc_owner *x = &o->learned[i];
 
-	ntop(o->learned[i].net, a, sizeof(a));
-	ntop(o->learned[i].via, v, sizeof(v));
-	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, o->learned[i].len,
-		 o->learned[i].name[0] ? o->learned[i].name : v, why);
+	log_forgotten(AF_INET, &x->net, x->len, &x->via, x->name, why);
 	drop(o->learned, o->absent_since_ms, &o->n_learned, i, sizeof(*o->learned));
 	o->changed = true;
 }
@@ -766,12 +780,9 @@ static void learn(struct owners *o, const struct roostd_conf *c, const struct bc
 
 static void forget6(struct owners *o, size_t i, const char *why)
 {
-	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
+	const struct bc_owner6 *x = &o->learned6[i];
 
-	ntop6(&o->learned6[i].net, a, sizeof(a));
-	ntop6(&o->learned6[i].via, v, sizeof(v));
-	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, o->learned6[i].len,
-		 o->learned6[i].name[0] ? o->learned6[i].name : v, why);
+	log_forgotten(AF_INET6, &x->net, x->len, &x->via, x->name, why);
 	drop(o->learned6, o->absent6_since_ms, &o->n_learned6, i, sizeof(*o->learned6));
 	o->changed = true;
 }
