@@ -873,56 +873,124 @@ int netdev_route_exists(struct netdev *nd, struct in_addr dst, unsigned plen, st
 	return 0;
 }
 
-int netdev_route_list(struct netdev *nd, unsigned char proto, struct netdev_route **ret,
-		      size_t *ret_n)
+/* A main-table route as netdev_route and netdev_route6 hold it, its
+ * addresses alen (4 or 16) bytes long; 0s when absent or of another length. */
+struct route_row {
+	unsigned char dst[16], gw[16];
+	unsigned plen, metric;
+	int oif;
+	unsigned char type, proto;
+};
+
+/* Copies row x into a list entry of one family. */
+typedef void route_put_fn(void *entry, const struct route_row *x);
+
+static void route_addr(const struct nl_addr *a, size_t alen, unsigned char *ret)
+{
+	if (a && nl_addr_get_len(a) == alen)
+		memcpy(ret, nl_addr_get_binary_addr(a), alen);
+}
+
+/* Every route of family in the main table whose protocol is proto (0:
+ * all), put() into an owned array of size-byte entries. 0 or -errno. */
+static int route_list(struct netdev *nd, int family, unsigned char proto, size_t size,
+		      route_put_fn *put, void **ret, size_t *ret_n)
 {
 	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
-	struct netdev_route *list = NULL, *grown;
+	size_t alen = family == AF_INET6 ? 16 : 4;
+	char *list = NULL, *grown;
 	struct nl_object *obj;
 	size_t n = 0, cap = 0;
 	int err;
 
-	err = rtnl_route_alloc_cache(nd->sk, AF_INET, 0, &cache);
+	err = rtnl_route_alloc_cache(nd->sk, family, 0, &cache);
 	if (err < 0)
-		return nle_log(LOG_ERR, err, "routes: dump failed");
+		return nle_log(LOG_ERR, err, "routes: %sdump failed",
+			       family == AF_INET6 ? "IPv6 " : "");
 	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
 		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
-		struct nl_addr *d = rtnl_route_get_dst(route), *g;
+		struct nl_addr *d = rtnl_route_get_dst(route);
 		struct rtnl_nexthop *nh;
-		struct netdev_route *r;
+		struct route_row x = { 0 };
 
-		if (rtnl_route_get_family(route) != AF_INET ||
+		if (rtnl_route_get_family(route) != family ||
 		    rtnl_route_get_table(route) != RT_TABLE_MAIN ||
 		    (proto && rtnl_route_get_protocol(route) != proto))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
-			grown = realloc(list, cap * sizeof(*list));
+			grown = realloc(list, cap * size);
 			if (!grown) {
 				free(list);
 				return log_errno(LOG_ERR, ENOMEM, "routes: out of memory");
 			}
 			list = grown;
 		}
-		r = &list[n++];
-		memset(r, 0, sizeof(*r));
-		if (d && nl_addr_get_len(d) == 4)
-			memcpy(&r->dst, nl_addr_get_binary_addr(d), 4);
-		r->plen = d ? nl_addr_get_prefixlen(d) : 0;
-		r->metric = rtnl_route_get_priority(route);
-		r->type = rtnl_route_get_type(route);
-		r->proto = rtnl_route_get_protocol(route);
+		route_addr(d, alen, x.dst);
+		x.plen = d ? nl_addr_get_prefixlen(d) : 0;
+		x.metric = rtnl_route_get_priority(route);
+		x.type = rtnl_route_get_type(route);
+		x.proto = rtnl_route_get_protocol(route);
 		nh = rtnl_route_nexthop_n(route, 0);
 		if (nh) {
-			r->oif = rtnl_route_nh_get_ifindex(nh);
-			g = rtnl_route_nh_get_gateway(nh);
-			if (g && nl_addr_get_len(g) == 4)
-				memcpy(&r->gw, nl_addr_get_binary_addr(g), 4);
+			x.oif = rtnl_route_nh_get_ifindex(nh);
+			route_addr(rtnl_route_nh_get_gateway(nh), alen, x.gw);
 		}
+		memset(list + n * size, 0, size);
+		put(list + n++ * size, &x);
 	}
 	*ret = list;
 	*ret_n = n;
 	return 0;
+}
+
+static void route_put(void *entry, const struct route_row *x)
+{
+	struct netdev_route *r = entry;
+
+	memcpy(&r->dst, x->dst, sizeof(r->dst));
+	memcpy(&r->gw, x->gw, sizeof(r->gw));
+	r->plen = x->plen;
+	r->oif = x->oif;
+	r->metric = x->metric;
+	r->type = x->type;
+	r->proto = x->proto;
+}
+
+static void route6_put(void *entry, const struct route_row *x)
+{
+	struct netdev_route6 *r = entry;
+
+	memcpy(&r->dst, x->dst, sizeof(r->dst));
+	memcpy(&r->gw, x->gw, sizeof(r->gw));
+	r->plen = x->plen;
+	r->oif = x->oif;
+	r->metric = x->metric;
+	r->type = x->type;
+	r->proto = x->proto;
+}
+
+int netdev_route_list(struct netdev *nd, unsigned char proto, struct netdev_route **ret,
+		      size_t *ret_n)
+{
+	void *list = NULL;
+	int r = route_list(nd, AF_INET, proto, sizeof(**ret), route_put, &list, ret_n);
+
+	if (r >= 0)
+		*ret = list;
+	return r;
+}
+
+/* Dual-stack: the kernel's IPv6 routes, for roostctl audit. */
+int netdev_route6_list(struct netdev *nd, unsigned char proto, struct netdev_route6 **ret,
+		       size_t *ret_n)
+{
+	void *list = NULL;
+	int r = route_list(nd, AF_INET6, proto, sizeof(**ret), route6_put, &list, ret_n);
+
+	if (r >= 0)
+		*ret = list;
+	return r;
 }
 
 int netdev_link_list(struct netdev *nd, struct netdev_link_info **ret, size_t *ret_n)
@@ -1181,59 +1249,5 @@ int netdev_route6_exists(struct netdev *nd, const struct in6_addr *dst, unsigned
 		if (g && nl_addr_get_len(g) == 16 && memcmp(nl_addr_get_binary_addr(g), gw, 16) == 0)
 			return 1;
 	}
-	return 0;
-}
-
-/* ---- Dual-stack: the kernel's IPv6 routes, for roostctl audit ---- */
-
-int netdev_route6_list(struct netdev *nd, unsigned char proto, struct netdev_route6 **ret,
-		       size_t *ret_n)
-{
-	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
-	struct netdev_route6 *list = NULL, *grown;
-	struct nl_object *obj;
-	size_t n = 0, cap = 0;
-	int err;
-
-	err = rtnl_route_alloc_cache(nd->sk, AF_INET6, 0, &cache);
-	if (err < 0)
-		return nle_log(LOG_ERR, err, "routes: IPv6 dump failed");
-	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
-		struct rtnl_route *route = (struct rtnl_route *)obj; /* borrowed */
-		struct nl_addr *d = rtnl_route_get_dst(route), *g;
-		struct rtnl_nexthop *nh;
-		struct netdev_route6 *r;
-
-		if (rtnl_route_get_family(route) != AF_INET6 ||
-		    rtnl_route_get_table(route) != RT_TABLE_MAIN ||
-		    (proto && rtnl_route_get_protocol(route) != proto))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			grown = realloc(list, cap * sizeof(*list));
-			if (!grown) {
-				free(list);
-				return log_errno(LOG_ERR, ENOMEM, "routes: out of memory");
-			}
-			list = grown;
-		}
-		r = &list[n++];
-		memset(r, 0, sizeof(*r));
-		if (d && nl_addr_get_len(d) == 16)
-			memcpy(&r->dst, nl_addr_get_binary_addr(d), 16);
-		r->plen = d ? nl_addr_get_prefixlen(d) : 0;
-		r->metric = rtnl_route_get_priority(route);
-		r->type = rtnl_route_get_type(route);
-		r->proto = rtnl_route_get_protocol(route);
-		nh = rtnl_route_nexthop_n(route, 0);
-		if (nh) {
-			r->oif = rtnl_route_nh_get_ifindex(nh);
-			g = rtnl_route_nh_get_gateway(nh);
-			if (g && nl_addr_get_len(g) == 16)
-				memcpy(&r->gw, nl_addr_get_binary_addr(g), 16);
-		}
-	}
-	*ret = list;
-	*ret_n = n;
 	return 0;
 }

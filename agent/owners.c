@@ -46,6 +46,19 @@ static const char *mesh_name(const struct roostd_conf *c, struct in_addr a)
 	return NULL;
 }
 
+/* The end of owner_of and owner_of6: n the owner's name (NULL: none),
+ * written into name, or when it has none its address via (family af). */
+static bool owner_found(const char *n, int af, const void *via, char *name, size_t namelen)
+{
+	if (!n)
+		return false;
+	if (name && n[0])
+		snprintf(name, namelen, "%s", n);
+	else if (name)
+		inet_ntop(af, via, name, (socklen_t)namelen);
+	return true;
+}
+
 /* Who owns net: this node, a mesh entry's pod_cidr, a lease, or (with
  * learned) a first announcer. *via is the owner's address (this node's
  * own for its subnet), name its name or address. */
@@ -74,13 +87,7 @@ static bool owner_of(const struct roostd_conf *c, const struct bc_owner *learned
 			*via = learned[i].via;
 			n = learned[i].name;
 		}
-	if (!n)
-		return false;
-	if (name && n[0])
-		snprintf(name, namelen, "%s", n);
-	else if (name)
-		ntop(*via, name, namelen);
-	return true;
+	return owner_found(n, AF_INET, via, name, namelen);
 }
 
 /* The route's BGP next hop (its gateway when BIRD did not list one). */
@@ -116,6 +123,25 @@ void owners_query(const struct roostd_conf *c, bool filtered, char *buf, size_t 
 	}
 	snprintf(buf, len, "all%s where %s%s%s && source = RTS_BGP", filtered ? " filtered" : "",
 		 both ? "(" : "", sets, both ? ")" : "");
+}
+
+static bool has_conflict(const struct owners_conflict *v, size_t n, const struct owners_conflict *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].subnet, x->subnet) && !strcmp(v[i].claimant, x->claimant))
+			return true;
+	return false;
+}
+
+/* Records filtered route r as a claim on the subnet whose owner owner_of
+ * wrote into v[n].owner, by the claimant who (a name or an address), unless
+ * the same claimant's claim on it is there already. Returns the new n. */
+static size_t claim(struct owners_conflict *v, size_t n, const struct bc_route *r, const char *who)
+{
+	snprintf(v[n].subnet, sizeof(v[n].subnet), "%s", r->prefix);
+	snprintf(v[n].session, sizeof(v[n].session), "%s", r->proto);
+	snprintf(v[n].claimant, sizeof(v[n].claimant), "%s", who);
+	return has_conflict(v, n, &v[n]) ? n : n + 1;
 }
 
 int owners_merge(const struct bc_owner *learned, size_t n_learned, const struct roostd_conf *c,
@@ -155,7 +181,7 @@ long owners_conflicts(const struct roostd_conf *c, const struct bc_owner *learne
 		struct in_addr net, via, nh;
 		unsigned len;
 		const char *who;
-		bool dup = false;
+		char a[INET_ADDRSTRLEN];
 
 		if (!node_subnet(c, filt[i].prefix, &net, &len) || !node_session(filt[i].proto) ||
 		    !route_next_hop(&filt[i], &nh))
@@ -165,17 +191,12 @@ long owners_conflicts(const struct roostd_conf *c, const struct bc_owner *learne
 		/* The owner's own route, filtered for another reason: no claim. */
 		if (nh.s_addr == via.s_addr && via.s_addr != c->address.s_addr)
 			continue;
-		snprintf(v[n].subnet, sizeof(v[n].subnet), "%s", filt[i].prefix);
-		snprintf(v[n].session, sizeof(v[n].session), "%s", filt[i].proto);
 		who = mesh_name(c, nh);
-		if (who)
-			snprintf(v[n].claimant, sizeof(v[n].claimant), "%s", who);
-		else
-			ntop(nh, v[n].claimant, sizeof(v[n].claimant));
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = !strcmp(v[j].subnet, v[n].subnet) && !strcmp(v[j].claimant, v[n].claimant);
-		if (!dup)
-			n++;
+		if (!who) {
+			ntop(nh, a, sizeof(a));
+			who = a;
+		}
+		n = claim(v, n, &filt[i], who);
 	}
 	*ret = v;
 	return (long)n;
@@ -266,13 +287,7 @@ static bool owner_of6(const struct roostd_conf *c, const struct bc_owner6 *learn
 			*via = learned[i].via;
 			n = learned[i].name;
 		}
-	if (!n)
-		return false;
-	if (name && n[0])
-		snprintf(name, namelen, "%s", n);
-	else if (name)
-		ntop6(via, name, namelen);
-	return true;
+	return owner_found(n, AF_INET6, via, name, namelen);
 }
 
 /* ---- a dual-stack reflector's clients and their IPv6 addresses ---- */
@@ -360,7 +375,7 @@ long owners_conflicts6(const struct roostd_conf *c, const struct bc_owner6 *lear
 		struct in6_addr net, via, nh;
 		unsigned len;
 		const char *who;
-		bool dup = false;
+		char a[INET6_ADDRSTRLEN];
 
 		if (!node_subnet6(c, filt[i].prefix, &net, &len) || !node_session(filt[i].proto) ||
 		    !route_next_hop6(&filt[i], &nh))
@@ -371,17 +386,12 @@ long owners_conflicts6(const struct roostd_conf *c, const struct bc_owner6 *lear
 		/* The owner's own route, filtered for another reason: no claim. */
 		if (eq6(&nh, &via) && !eq6(&via, &c->address6))
 			continue;
-		snprintf(v[n].subnet, sizeof(v[n].subnet), "%s", filt[i].prefix);
-		snprintf(v[n].session, sizeof(v[n].session), "%s", filt[i].proto);
 		who = mesh_name6(c, &nh);
-		if (who)
-			snprintf(v[n].claimant, sizeof(v[n].claimant), "%s", who);
-		else
-			ntop6(&nh, v[n].claimant, sizeof(v[n].claimant));
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = !strcmp(v[j].subnet, v[n].subnet) && !strcmp(v[j].claimant, v[n].claimant);
-		if (!dup)
-			n++;
+		if (!who) {
+			ntop6(&nh, a, sizeof(a));
+			who = a;
+		}
+		n = claim(v, n, &filt[i], who);
 	}
 	*ret = v;
 	return (long)n;
@@ -389,130 +399,131 @@ long owners_conflicts6(const struct roostd_conf *c, const struct bc_owner6 *lear
 
 /* ---- the file ----------------------------------------------------------------- */
 
-static int parse_file(const struct roostd_conf *c, const char *path, struct bc_owner **ret,
-		      size_t *ret_n)
+/* Entry i (v) of a list in the file at path, into w[n] when it fits c
+ * (else a log line): true when taken. */
+typedef bool take_fn(const struct roostd_conf *c, const char *path, size_t i, json_t *v, void *w,
+		     size_t n);
+
+/* Reads the list key of the owners file at path (absent or unreadable:
+ * none) into a calloc'ed array of size-byte entries, those take() keeps. */
+static int parse_list(const struct roostd_conf *c, const char *path, const char *key, size_t size,
+		      take_fn *take, void **ret, size_t *ret_n)
 {
 	json_error_t je;
 	json_t *o = json_load_file(path, 0, &je), *v;
-	struct bc_owner *w;
+	void *w;
 	size_t i, n = 0;
 
 	*ret = NULL;
 	*ret_n = 0;
 	if (!o)
 		return 0; /* none yet (or unreadable: learn again) */
-	w = calloc(json_array_size(json_object_get(o, "learned")) + 1, sizeof(*w));
+	w = calloc(json_array_size(json_object_get(o, key)) + 1, size);
 	if (!w) {
 		json_decref(o);
 		return -ENOMEM;
 	}
-	json_array_foreach(json_object_get(o, "learned"), i, v)
+	json_array_foreach(json_object_get(o, key), i, v)
 	{
-		const char *subnet = json_string_value(json_object_get(v, "subnet"));
-		const char *owner = json_string_value(json_object_get(v, "owner"));
-		const char *name = json_string_value(json_object_get(v, "name"));
-		struct bc_owner *x = &w[n];
-		struct in_addr via;
-
-		if (!subnet || !node_subnet(c, subnet, &x->net, &x->len) || !owner ||
-		    inet_pton(AF_INET, owner, &x->via) != 1 || x->via.s_addr == 0 ||
-		    x->via.s_addr == c->address.s_addr ||
-		    owner_of(c, w, n, x->net, x->len, &via, NULL, 0)) {
-			log_warn("owner: '%s' entry %zu (%s via %s) does not fit the configuration, dropped",
-				 path, i, subnet ? subnet : "?", owner ? owner : "?");
-			continue;
-		}
-		snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
-		x->learned = true;
-		n++;
-	}
-	json_decref(o);
-	*ret = w;
-	*ret_n = n;
-	return 0;
-}
-
-static int parse_file6(const struct roostd_conf *c, const char *path, struct bc_owner6 **ret,
-		       size_t *ret_n)
-{
-	json_error_t je;
-	json_t *o = json_load_file(path, 0, &je), *v;
-	struct bc_owner6 *w;
-	size_t i, n = 0;
-
-	*ret = NULL;
-	*ret_n = 0;
-	if (!o)
-		return 0;
-	w = calloc(json_array_size(json_object_get(o, "learned6")) + 1, sizeof(*w));
-	if (!w) {
-		json_decref(o);
-		return -ENOMEM;
-	}
-	json_array_foreach(json_object_get(o, "learned6"), i, v)
-	{
-		const char *subnet = json_string_value(json_object_get(v, "subnet"));
-		const char *owner = json_string_value(json_object_get(v, "owner"));
-		const char *name = json_string_value(json_object_get(v, "name"));
-		struct bc_owner6 *x = &w[n];
-		struct in6_addr via;
-
-		if (!subnet || !node_subnet6(c, subnet, &x->net, &x->len) || !owner ||
-		    inet_pton(AF_INET6, owner, &x->via) != 1 || IN6_IS_ADDR_UNSPECIFIED(&x->via) ||
-		    IN6_IS_ADDR_LINKLOCAL(&x->via) || eq6(&x->via, &c->address6) ||
-		    owner_of6(c, w, n, &x->net, x->len, &via, NULL, 0)) {
-			log_warn("owner: '%s' IPv6 entry %zu (%s via %s) does not fit the configuration, dropped",
-				 path, i, subnet ? subnet : "?", owner ? owner : "?");
-			continue;
-		}
-		snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
-		n++;
-	}
-	json_decref(o);
-	*ret = w;
-	*ret_n = n;
-	return 0;
-}
-
-static int parse_clients6(const struct roostd_conf *c, const char *path, struct bc_client6 **ret,
-			  size_t *ret_n)
-{
-	json_error_t je;
-	json_t *o = json_load_file(path, 0, &je), *v;
-	struct bc_client6 *w;
-	size_t i, n = 0;
-
-	*ret = NULL;
-	*ret_n = 0;
-	if (!o)
-		return 0;
-	w = calloc(json_array_size(json_object_get(o, "clients6")) + 1, sizeof(*w));
-	if (!w) {
-		json_decref(o);
-		return -ENOMEM;
-	}
-	json_array_foreach(json_object_get(o, "clients6"), i, v)
-	{
-		const char *from = json_string_value(json_object_get(v, "from"));
-		const char *a6 = json_string_value(json_object_get(v, "address6"));
-		struct bc_client6 *x = &w[n];
-		bool dup = false;
-
-		if (!from || !a6 || inet_pton(AF_INET, from, &x->from) != 1 ||
-		    inet_pton(AF_INET6, a6, &x->via) != 1 || !client6_fits(c, x)) {
-			log_warn("owner: '%s' client entry %zu (%s, %s) does not fit the configuration, dropped",
-				 path, i, from ? from : "?", a6 ? a6 : "?");
-			continue;
-		}
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = w[j].from.s_addr == x->from.s_addr || eq6(&w[j].via, &x->via);
-		if (!dup)
+		if (take(c, path, i, v, w, n))
 			n++;
 	}
 	json_decref(o);
 	*ret = w;
 	*ret_n = n;
 	return 0;
+}
+
+static bool take_owner(const struct roostd_conf *c, const char *path, size_t i, json_t *v,
+		       void *w, size_t n)
+{
+	const char *subnet = json_string_value(json_object_get(v, "subnet"));
+	const char *owner = json_string_value(json_object_get(v, "owner"));
+	const char *name = json_string_value(json_object_get(v, "name"));
+	struct bc_owner *x = (struct bc_owner *)w + n;
+	struct in_addr via;
+
+	if (!subnet || !node_subnet(c, subnet, &x->net, &x->len) || !owner ||
+	    inet_pton(AF_INET, owner, &x->via) != 1 || x->via.s_addr == 0 ||
+	    x->via.s_addr == c->address.s_addr || owner_of(c, w, n, x->net, x->len, &via, NULL, 0)) {
+		log_warn("owner: '%s' entry %zu (%s via %s) does not fit the configuration, dropped",
+			 path, i, subnet ? subnet : "?", owner ? owner : "?");
+		return false;
+	}
+	snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
+	x->learned = true;
+	return true;
+}
+
+static bool take_owner6(const struct roostd_conf *c, const char *path, size_t i, json_t *v,
+			void *w, size_t n)
+{
+	const char *subnet = json_string_value(json_object_get(v, "subnet"));
+	const char *owner = json_string_value(json_object_get(v, "owner"));
+	const char *name = json_string_value(json_object_get(v, "name"));
+	struct bc_owner6 *x = (struct bc_owner6 *)w + n;
+	struct in6_addr via;
+
+	if (!subnet || !node_subnet6(c, subnet, &x->net, &x->len) || !owner ||
+	    inet_pton(AF_INET6, owner, &x->via) != 1 || IN6_IS_ADDR_UNSPECIFIED(&x->via) ||
+	    IN6_IS_ADDR_LINKLOCAL(&x->via) || eq6(&x->via, &c->address6) ||
+	    owner_of6(c, w, n, &x->net, x->len, &via, NULL, 0)) {
+		log_warn("owner: '%s' IPv6 entry %zu (%s via %s) does not fit the configuration, dropped",
+			 path, i, subnet ? subnet : "?", owner ? owner : "?");
+		return false;
+	}
+	snprintf(x->name, sizeof(x->name), "%s", name && bc_name_ok(name) ? name : "");
+	return true;
+}
+
+static bool take_client6(const struct roostd_conf *c, const char *path, size_t i, json_t *v,
+			 void *w, size_t n)
+{
+	const char *from = json_string_value(json_object_get(v, "from"));
+	const char *a6 = json_string_value(json_object_get(v, "address6"));
+	const struct bc_client6 *k = w;
+	struct bc_client6 *x = (struct bc_client6 *)w + n;
+
+	if (!from || !a6 || inet_pton(AF_INET, from, &x->from) != 1 ||
+	    inet_pton(AF_INET6, a6, &x->via) != 1 || !client6_fits(c, x)) {
+		log_warn("owner: '%s' client entry %zu (%s, %s) does not fit the configuration, dropped",
+			 path, i, from ? from : "?", a6 ? a6 : "?");
+		return false;
+	}
+	for (size_t j = 0; j < n; j++)
+		if (k[j].from.s_addr == x->from.s_addr || eq6(&k[j].via, &x->via))
+			return false;
+	return true;
+}
+
+static int parse_file(const struct roostd_conf *c, const char *path, struct bc_owner **ret,
+		      size_t *ret_n)
+{
+	void *w;
+	int r = parse_list(c, path, "learned", sizeof(**ret), take_owner, &w, ret_n);
+
+	*ret = w;
+	return r;
+}
+
+static int parse_file6(const struct roostd_conf *c, const char *path, struct bc_owner6 **ret,
+		       size_t *ret_n)
+{
+	void *w;
+	int r = parse_list(c, path, "learned6", sizeof(**ret), take_owner6, &w, ret_n);
+
+	*ret = w;
+	return r;
+}
+
+static int parse_clients6(const struct roostd_conf *c, const char *path, struct bc_client6 **ret,
+			  size_t *ret_n)
+{
+	void *w;
+	int r = parse_list(c, path, "clients6", sizeof(**ret), take_client6, &w, ret_n);
+
+	*ret = w;
+	return r;
 }
 
 int owners_load6(const struct roostd_conf *c, struct bc_owner6 **ret, size_t *ret_n)
@@ -531,32 +542,37 @@ int owners_load(const struct roostd_conf *c, struct bc_owner **ret, size_t *ret_
 	return parse_file(c, path, ret, ret_n);
 }
 
+/* A learned owner's entry in the file: net/len and via of family af. */
+static json_t *owner_json(int af, const void *net, unsigned len, const void *via, const char *name)
+{
+	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN + 8];
+
+	inet_ntop(af, net, a, sizeof(a));
+	inet_ntop(af, via, v, sizeof(v));
+	snprintf(p, sizeof(p), "%s/%u", a, len);
+	return json_pack("{s:s, s:s, s:s}", "subnet", p, "owner", v, "name", name);
+}
+
 /* Writes the learned owners (atomically, durably). */
 static void save(const struct owners *o)
 {
 	json_t *root = json_object(), *list = json_array();
-	char a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN], p[64];
 	char *text;
 	int r = -ENOMEM;
 
 	for (size_t i = 0; i < o->n_learned; i++) {
-		ntop(o->learned[i].net, a, sizeof(a));
-		ntop(o->learned[i].via, v, sizeof(v));
-		snprintf(p, sizeof(p), "%s/%u", a, o->learned[i].len);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "subnet", p, "owner", v,
-						      "name", o->learned[i].name));
+		const struct bc_owner *x = &o->learned[i];
+
+		json_array_append_new(list, owner_json(AF_INET, &x->net, x->len, &x->via, x->name));
 	}
 	json_object_set_new(root, "learned", list);
 	if (o->n_learned6) {
-		char a6[INET6_ADDRSTRLEN], v6[INET6_ADDRSTRLEN], p6[INET6_ADDRSTRLEN + 8];
-
 		list = json_array();
 		for (size_t i = 0; i < o->n_learned6; i++) {
-			ntop6(&o->learned6[i].net, a6, sizeof(a6));
-			ntop6(&o->learned6[i].via, v6, sizeof(v6));
-			snprintf(p6, sizeof(p6), "%s/%u", a6, o->learned6[i].len);
-			json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "subnet", p6, "owner",
-							      v6, "name", o->learned6[i].name));
+			const struct bc_owner6 *x = &o->learned6[i];
+
+			json_array_append_new(list, owner_json(AF_INET6, &x->net, x->len, &x->via,
+								 x->name));
 		}
 		json_object_set_new(root, "learned6", list);
 	}
@@ -632,18 +648,73 @@ void owners_done(struct owners *o)
 
 /* ---- one look at BIRD ------------------------------------------------------------ */
 
+/* The learned lists (learned, learned6, clients6) each keep a parallel
+ * array of absent-since times; these keep the two in step. */
+
+/* How long a learned entry outlives its last route. */
+static long long hold_ms(const struct roostd_conf *c)
+{
+	return (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
+}
+
+/* Removes entry i (of size bytes) from v and absent_ms, *n entries long. */
+static void drop(void *v, long long *absent_ms, size_t *n, size_t i, size_t size)
+{
+	char *b = v;
+
+	memmove(b + i * size, b + (i + 1) * size, (*n - i - 1) * size);
+	memmove(&absent_ms[i], &absent_ms[i + 1], (*n - i - 1) * sizeof(*absent_ms));
+	(*n)--;
+}
+
+/* Makes room for one more entry (of size bytes) after the n of v and of
+ * *absent_ms: returns v moved, its new entry zeroed and absent, or NULL
+ * when out of memory (v and *absent_ms still valid). */
+static void *grow(void *v, long long **absent_ms, size_t n, size_t size)
+{
+	long long *t = realloc(*absent_ms, (n + 1) * sizeof(*t));
+	char *w;
+
+	if (!t)
+		return NULL;
+	*absent_ms = t;
+	t[n] = 0;
+	w = realloc(v, (n + 1) * size);
+	if (w)
+		memset(w + n * size, 0, size);
+	return w;
+}
+
+/* Notes whether an entry's route is present now; true when it has been
+ * absent for the hold time (forget it). */
+static bool gone(long long *absent_ms, bool present, long long now_ms, long long hold)
+{
+	if (present)
+		*absent_ms = 0;
+	else if (!*absent_ms)
+		*absent_ms = now_ms ? now_ms : 1;
+	else if (now_ms - *absent_ms >= hold)
+		return true;
+	return false;
+}
+
+/* The log line of forget and forget6: net/len and via of family af. */
+static void log_forgotten(int af, const void *net, unsigned len, const void *via, const char *name,
+			  const char *why)
+{
+	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
+
+	inet_ntop(af, net, a, sizeof(a));
+	inet_ntop(af, via, v, sizeof(v));
+	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, len, name[0] ? name : v, why);
+}
+
 static void forget(struct owners *o, size_t i, const char *why)
 {
-	char a[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN];
+	const struct bc_owner *x = &o->learned[i];
 
-	ntop(o->learned[i].net, a, sizeof(a));
-	ntop(o->learned[i].via, v, sizeof(v));
-	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, o->learned[i].len,
-		 o->learned[i].name[0] ? o->learned[i].name : v, why);
-	memmove(&o->learned[i], &o->learned[i + 1], (o->n_learned - i - 1) * sizeof(*o->learned));
-	memmove(&o->absent_since_ms[i], &o->absent_since_ms[i + 1],
-		(o->n_learned - i - 1) * sizeof(*o->absent_since_ms));
-	o->n_learned--;
+	log_forgotten(AF_INET, &x->net, x->len, &x->via, x->name, why);
+	drop(o->learned, o->absent_since_ms, &o->n_learned, i, sizeof(*o->learned));
 	o->changed = true;
 }
 
@@ -652,8 +723,6 @@ static void forget(struct owners *o, size_t i, const char *why)
 static void expire(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
 		   size_t n_acc, long long now_ms)
 {
-	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
-
 	for (size_t i = o->n_learned; i-- > 0;) {
 		struct bc_owner *x = &o->learned[i];
 		struct in_addr via;
@@ -671,11 +740,7 @@ static void expire(struct owners *o, const struct roostd_conf *c, const struct b
 				  net.s_addr == x->net.s_addr && route_next_hop(&acc[j], &nh) &&
 				  nh.s_addr == x->via.s_addr;
 		}
-		if (present)
-			o->absent_since_ms[i] = 0;
-		else if (!o->absent_since_ms[i])
-			o->absent_since_ms[i] = now_ms ? now_ms : 1;
-		else if (now_ms - o->absent_since_ms[i] >= hold_ms)
+		if (gone(&o->absent_since_ms[i], present, now_ms, hold_ms(c)))
 			forget(o, i, "no route from it for the graceful restart time");
 	}
 }
@@ -688,7 +753,6 @@ static void learn(struct owners *o, const struct roostd_conf *c, const struct bc
 		struct in_addr net, nh, via;
 		unsigned len;
 		struct bc_owner *w, *x;
-		long long *t;
 		const char *name;
 
 		if (!acc[i].best || !node_session(acc[i].proto) ||
@@ -696,23 +760,17 @@ static void learn(struct owners *o, const struct roostd_conf *c, const struct bc
 		    nh.s_addr == 0 || nh.s_addr == c->address.s_addr ||
 		    owner_of(c, o->learned, o->n_learned, net, len, &via, NULL, 0))
 			continue;
-		w = realloc(o->learned, (o->n_learned + 1) * sizeof(*w));
+		w = grow(o->learned, &o->absent_since_ms, o->n_learned, sizeof(*w));
 		if (!w)
 			return;
 		o->learned = w;
-		t = realloc(o->absent_since_ms, (o->n_learned + 1) * sizeof(*t));
-		if (!t)
-			return;
-		o->absent_since_ms = t;
-		x = &o->learned[o->n_learned];
-		memset(x, 0, sizeof(*x));
+		x = &o->learned[o->n_learned++];
 		x->net = net;
 		x->len = len;
 		x->via = nh;
 		x->learned = true;
 		name = mesh_name(c, nh);
 		snprintf(x->name, sizeof(x->name), "%s", name ? name : "");
-		o->absent_since_ms[o->n_learned++] = 0;
 		o->changed = true;
 		log_info("owner: learned subnet=%s owner=%s address=%s session=%s (the first node to announce it)",
 			 acc[i].prefix, name ? name : "-", acc[i].bgp_next_hop[0] ? acc[i].bgp_next_hop : acc[i].via,
@@ -722,25 +780,16 @@ static void learn(struct owners *o, const struct roostd_conf *c, const struct bc
 
 static void forget6(struct owners *o, size_t i, const char *why)
 {
-	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN];
+	const struct bc_owner6 *x = &o->learned6[i];
 
-	ntop6(&o->learned6[i].net, a, sizeof(a));
-	ntop6(&o->learned6[i].via, v, sizeof(v));
-	log_info("owner: forgotten subnet=%s/%u owner=%s (%s)", a, o->learned6[i].len,
-		 o->learned6[i].name[0] ? o->learned6[i].name : v, why);
-	memmove(&o->learned6[i], &o->learned6[i + 1],
-		(o->n_learned6 - i - 1) * sizeof(*o->learned6));
-	memmove(&o->absent6_since_ms[i], &o->absent6_since_ms[i + 1],
-		(o->n_learned6 - i - 1) * sizeof(*o->absent6_since_ms));
-	o->n_learned6--;
+	log_forgotten(AF_INET6, &x->net, x->len, &x->via, x->name, why);
+	drop(o->learned6, o->absent6_since_ms, &o->n_learned6, i, sizeof(*o->learned6));
 	o->changed = true;
 }
 
 static void expire6(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
 		    size_t n_acc, long long now_ms)
 {
-	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
-
 	for (size_t i = o->n_learned6; i-- > 0;) {
 		struct bc_owner6 *x = &o->learned6[i];
 		struct in6_addr via;
@@ -758,11 +807,7 @@ static void expire6(struct owners *o, const struct roostd_conf *c, const struct 
 				  eq6(&net, &x->net) && route_next_hop6(&acc[j], &nh) &&
 				  eq6(&nh, &x->via);
 		}
-		if (present)
-			o->absent6_since_ms[i] = 0;
-		else if (!o->absent6_since_ms[i])
-			o->absent6_since_ms[i] = now_ms ? now_ms : 1;
-		else if (now_ms - o->absent6_since_ms[i] >= hold_ms)
+		if (gone(&o->absent6_since_ms[i], present, now_ms, hold_ms(c)))
 			forget6(o, i, "no route from it for the graceful restart time");
 	}
 }
@@ -775,7 +820,6 @@ static void learn6(struct owners *o, const struct roostd_conf *c, const struct b
 		char a[INET6_ADDRSTRLEN];
 		unsigned len;
 		struct bc_owner6 *w, *x;
-		long long *t;
 		const char *name;
 
 		if (!acc[i].best || !node_session(acc[i].proto) ||
@@ -784,22 +828,16 @@ static void learn6(struct owners *o, const struct roostd_conf *c, const struct b
 		    eq6(&nh, &c->address6) ||
 		    owner_of6(c, o->learned6, o->n_learned6, &net, len, &via, NULL, 0))
 			continue;
-		w = realloc(o->learned6, (o->n_learned6 + 1) * sizeof(*w));
+		w = grow(o->learned6, &o->absent6_since_ms, o->n_learned6, sizeof(*w));
 		if (!w)
 			return;
 		o->learned6 = w;
-		t = realloc(o->absent6_since_ms, (o->n_learned6 + 1) * sizeof(*t));
-		if (!t)
-			return;
-		o->absent6_since_ms = t;
-		x = &o->learned6[o->n_learned6];
-		memset(x, 0, sizeof(*x));
+		x = &o->learned6[o->n_learned6++];
 		x->net = net;
 		x->len = len;
 		x->via = nh;
 		name = mesh_name6(c, &nh);
 		snprintf(x->name, sizeof(x->name), "%s", name ? name : "");
-		o->absent6_since_ms[o->n_learned6++] = 0;
 		o->changed = true;
 		ntop6(&nh, a, sizeof(a));
 		log_info("owner: learned subnet=%s owner=%s address=%s session=%s (the first node to announce it)",
@@ -814,10 +852,7 @@ static void forget_client6(struct owners *o, size_t i, const char *why)
 	ntop(o->clients6[i].from, f4, sizeof(f4));
 	ntop6(&o->clients6[i].via, v6, sizeof(v6));
 	log_info("owner: forgotten client=%s address6=%s (%s)", f4, v6, why);
-	memmove(&o->clients6[i], &o->clients6[i + 1], (o->n_clients6 - i - 1) * sizeof(*o->clients6));
-	memmove(&o->client6_absent_ms[i], &o->client6_absent_ms[i + 1],
-		(o->n_clients6 - i - 1) * sizeof(*o->client6_absent_ms));
-	o->n_clients6--;
+	drop(o->clients6, o->client6_absent_ms, &o->n_clients6, i, sizeof(*o->clients6));
 	o->changed = true;
 }
 
@@ -826,8 +861,6 @@ static void forget_client6(struct owners *o, size_t i, const char *why)
 static void clients6_update(struct owners *o, const struct roostd_conf *c,
 			    const struct bc_route *acc, size_t n_acc, long long now_ms)
 {
-	long long hold_ms = (long long)(c->gr_enabled ? c->gr_restart_time : 120) * 1000;
-
 	for (size_t i = o->n_clients6; i-- > 0;) {
 		bool present = false;
 
@@ -843,18 +876,13 @@ static void clients6_update(struct owners *o, const struct roostd_conf *c,
 				  from.s_addr == o->clients6[i].from.s_addr &&
 				  route_next_hop6(&acc[j], &nh) && eq6(&nh, &o->clients6[i].via);
 		}
-		if (present)
-			o->client6_absent_ms[i] = 0;
-		else if (!o->client6_absent_ms[i])
-			o->client6_absent_ms[i] = now_ms ? now_ms : 1;
-		else if (now_ms - o->client6_absent_ms[i] >= hold_ms)
+		if (gone(&o->client6_absent_ms[i], present, now_ms, hold_ms(c)))
 			forget_client6(o, i, "no IPv6 route from it for the graceful restart time");
 	}
 	for (size_t i = 0; i < n_acc && reflector6(c); i++) {
 		struct bc_client6 x, *w;
 		struct in6_addr net;
 		unsigned len;
-		long long *t;
 		bool known = false;
 		char v6[INET6_ADDRSTRLEN];
 
@@ -867,29 +895,16 @@ static void clients6_update(struct owners *o, const struct roostd_conf *c,
 				eq6(&o->clients6[j].via, &x.via);
 		if (known)
 			continue;
-		w = realloc(o->clients6, (o->n_clients6 + 1) * sizeof(*w));
+		w = grow(o->clients6, &o->client6_absent_ms, o->n_clients6, sizeof(*w));
 		if (!w)
 			return;
 		o->clients6 = w;
-		t = realloc(o->client6_absent_ms, (o->n_clients6 + 1) * sizeof(*t));
-		if (!t)
-			return;
-		o->client6_absent_ms = t;
-		o->clients6[o->n_clients6] = x;
-		o->client6_absent_ms[o->n_clients6++] = 0;
+		o->clients6[o->n_clients6++] = x;
 		o->changed = true;
 		ntop6(&x.via, v6, sizeof(v6));
 		log_info("owner: learned client=%s address6=%s session=%s (the first IPv6 next hop it announced)",
 			 acc[i].from, v6, acc[i].proto);
 	}
-}
-
-static bool has_conflict(const struct owners_conflict *v, size_t n, const struct owners_conflict *x)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].subnet, x->subnet) && !strcmp(v[i].claimant, x->claimant))
-			return true;
-	return false;
 }
 
 void owners_update(struct owners *o, const struct roostd_conf *c, const struct bc_route *acc,
