@@ -254,6 +254,19 @@ lost() {
 	done
 	kill -CONT "$frozen"
 }
+# bfd_ready K WHERE...: every node of WHERE has its BFD session with nK Up
+# (over IPv4 or IPv6) and nK's /64 in its kernel: a node whose session is
+# still coming back from the previous freeze would not notice this one.
+bfd_ready() {
+	local k=$1 w
+	shift
+	for w in "$@"; do
+		$BIRDC -s "$RST_TMP/$w/bird.ctl" show bfd sessions |
+			grep -Eq "^(172\.31\.0\.1$k|fd00:172:31::1$k) .* Up" || return 1
+		kernel_route6 "${w#n}" "fd00:10:244:$k::/64" "fd00:172:31::1$k" || return 1
+	done
+}
+wait_until 15 bfd_ready 3 n1 n2 n4
 lost 3 n1 n2 n4
 measure "strict BFD: node3's BIRD frozen -> fd00:10:244:3::/64 gone from nodes 1, 2 and 4 in ${GONE_MS:-more than 5000} ms"
 check "strict BFD: dual-stack node3's IPv6 /64 gone from the other nodes within 1 s (${GONE_MS:-?} ms)" \
@@ -265,6 +278,7 @@ lost 2 tor
 measure "ToR strict BFD (over IPv6): node2's BIRD frozen -> fd00:10:244:2::/64 gone from the ToR's kernel in ${GONE_MS:-more than 5000} ms"
 check "ToR strict BFD: node2's IPv6 /64 gone from the ToR within 1 s (${GONE_MS:-?} ms)" \
 	test -n "$GONE_MS" -a "${GONE_MS:-9999}" -le 1000
+wait_until 15 bfd_ready 4 n1 n2 n3
 lost 4 n1 n2 n3
 measure "strict BFD (over IPv6): IPv6-only node4's BIRD frozen -> fd00:10:244:4::/64 gone from nodes 1-3 in ${GONE_MS:-more than 5000} ms"
 check "strict BFD over IPv6: node4's /64 gone from nodes 1-3 within 1 s (${GONE_MS:-?} ms)" \
