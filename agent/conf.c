@@ -1335,9 +1335,8 @@ static int load_peer6(struct ctx *x, const config_setting_t *p, int i, const str
 	for (int j = 0; j < i; j++)
 		if (!memcmp(&c->peers[j].address6, &peer->address6, 16))
 			return fail(x, s, "bgp.peers[%d].address6: already bgp.peers[%d]'s", i, j);
-	if (member(p, "multihop") && config_setting_get_int(member(p, "multihop")) != 0)
-		return fail(x, member(p, "multihop"),
-			    "bgp.peers[%d].multihop: a peer over IPv6 is single hop, for now", i);
+	/* multihop: as for an IPv4 peer (load_peers); the next hop resolves
+	 * recursively through the node's own IPv6 routes (birdconf). */
 	return 0;
 }
 

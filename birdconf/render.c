@@ -510,9 +510,6 @@ static int validate6_peers(const struct bc_node *node, struct rst_err *reterr)
 		if (!v6_zero(&p->address6) && (!v6 || !addr6_ok(&p->address6)))
 			return BAD("peer '%s': an IPv6 peer needs IPv6 on the node and a global unicast address",
 				   p->name);
-		if (!v6_zero(&p->address6) && p->multihop)
-			return BAD("peer '%s': a peer over IPv6 is single hop (multihop is IPv4 only)",
-				   p->name);
 		if (p->n_import6 && v6_zero(&p->address6))
 			return BAD("peer '%s': IPv6 import prefixes need a peer over IPv6", p->name);
 		if (p->n_import && p->address.s_addr == 0)
@@ -715,10 +712,11 @@ static bool any_peer_import(const struct bc_node *n)
 	return false;
 }
 
+/* A multihop peer over IPv4 (one over IPv6: any_multihop6). */
 static bool any_multihop(const struct bc_node *n)
 {
 	for (size_t i = 0; i < n->n_peers; i++)
-		if (n->peers[i].multihop > 0)
+		if (n->peers[i].multihop > 0 && n->peers[i].address.s_addr)
 			return true;
 	return false;
 }
@@ -1500,6 +1498,15 @@ static bool prefix6_seen(const struct bc_node *n, size_t pi, size_t k)
 	return false;
 }
 
+/* A multihop peer over IPv6: its next hop resolves through master6. */
+static bool any_multihop6(const struct bc_node *n)
+{
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i].multihop > 0 && !v6_zero(&n->peers[i].address6))
+			return true;
+	return false;
+}
+
 static void render_globals6(const struct bc_node *n, FILE *f)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -1519,6 +1526,9 @@ static void render_globals6(const struct bc_node *n, FILE *f)
 	ntop6(&n->cluster_net6, a);
 	fprintf(f, "define POD_NETS6 = [ %s/%u{%u,%u} ];\n", a, n->cluster_len6, n->pod_len6,
 		n->pod_len6);
+	if (any_multihop6(n))
+		fprintf(f, "define CLUSTER_NETS6 = [ %s/%u+ ];   # the whole cluster IPv6 CIDR\n", a,
+			n->cluster_len6);
 	if (!any_peer_import6(n))
 		return;
 	fprintf(f, "define PEER_NETS6 = [ ");
@@ -1784,6 +1794,45 @@ static void render_filters6(const struct bc_node *n, FILE *f)
 		   "}\n\n");
 }
 
+/* kernel6 when a peer over IPv6 is multihop: render_kernel's reasoning for
+ * IPv6. Its next hop is not on the segment: BIRD resolves it (gateway
+ * recursive) through master6, which then needs the node's own IPv6 routes.
+ * They stay in BIRD: roost_to_kernel6 takes BGP routes (and flannel_hostgw6)
+ * only, every IPv6 BGP export takes pods6 or BGP routes only. */
+static void render_kernel6_learn(const struct bc_node *n, FILE *f)
+{
+	fprintf(f, "# A multihop IPv6 peer's next hop resolves through the node's own IPv6\n"
+		   "# routes: the kernel's (learned, alien routes only) and the connected\n"
+		   "# subnets, outside the cluster IPv6 CIDR and never link-local\n"
+		   "# (roost_learn6). roost_to_kernel6 and every BGP export take BGP routes\n"
+		   "# only, so these stay in BIRD.\n"
+		   "filter roost_learn6 {\n"
+		   "\tif net.type != NET_IP6 then reject;\n"
+		   "\tif net ~ CLUSTER_NETS6 then reject;\n"
+		   "\tif net ~ [ fe80::/10+ ] then reject;\n"
+		   "\taccept;\n"
+		   "}\n\n");
+	fprintf(f, "# Learned IPv6 subnets to the kernel, as kernel4 does for IPv4: own metric\n"
+		   "# (%u), graceful restart. It also learns the kernel's other IPv6 routes,\n"
+		   "# through roost_learn6.\n"
+		   "protocol kernel kernel6 {\n"
+		   "\tmetric %u;\n"
+		   "\tmerge paths on;\n"
+		   "\tgraceful restart on;\n"
+		   "\tlearn;\n"
+		   "\tipv6 {\n"
+		   "\t\timport filter roost_learn6;\n"
+		   "\t\texport filter roost_to_kernel6;\n"
+		   "\t};\n"
+		   "}\n\n",
+		n->kernel_metric, n->kernel_metric);
+	fprintf(f, "protocol direct connected6 {\n"
+		   "\tipv6 {\n"
+		   "\t\timport filter roost_learn6;\n"
+		   "\t};\n"
+		   "}\n\n");
+}
+
 static void render_protocols6(const struct bc_node *n, FILE *f)
 {
 	if (!bc_node_has_v6(n))
@@ -1795,18 +1844,21 @@ static void render_protocols6(const struct bc_node *n, FILE *f)
 			   "\tipv6;\n"
 			   "\troute OWN_POD_NET6 blackhole;\n"
 			   "}\n\n");
-	fprintf(f, "# Learned IPv6 subnets to the kernel, as kernel4 does for IPv4: own metric\n"
-		   "# (%u), graceful restart.\n"
-		   "protocol kernel kernel6 {\n"
-		   "\tmetric %u;\n"
-		   "\tmerge paths on;\n"
-		   "\tgraceful restart on;\n"
-		   "\tipv6 {\n"
-		   "\t\timport none;\n"
-		   "\t\texport filter roost_to_kernel6;\n"
-		   "\t};\n"
-		   "}\n\n",
-		n->kernel_metric, n->kernel_metric);
+	if (any_multihop6(n))
+		render_kernel6_learn(n, f);
+	else
+		fprintf(f, "# Learned IPv6 subnets to the kernel, as kernel4 does for IPv4: own metric\n"
+			   "# (%u), graceful restart.\n"
+			   "protocol kernel kernel6 {\n"
+			   "\tmetric %u;\n"
+			   "\tmerge paths on;\n"
+			   "\tgraceful restart on;\n"
+			   "\tipv6 {\n"
+			   "\t\timport none;\n"
+			   "\t\texport filter roost_to_kernel6;\n"
+			   "\t};\n"
+			   "}\n\n",
+			n->kernel_metric, n->kernel_metric);
 	if (n->n_static_routes6) {
 		fprintf(f, "# Nodes still on flannel host-gw with an IPv6 lease: their IPv6 subnets via\n"
 			   "# their PublicIPv6, to the kernel only (no BGP export takes them).\n"
@@ -1855,15 +1907,18 @@ static void render_ext_peer6(const struct bc_node *n, const struct bc_ext_peer *
 	bc_symbol(fsym, sizeof(fsym), "roost_import6_", p->name);
 	bc_symbol(esym, sizeof(esym), "roost_export6_", p->name);
 	ntop6(&p->address6, addr);
-	fprintf(f, "# External peer %s over IPv6 (IPv6 routes only): %s, single hop%s%s.\n",
-		p->name, ebgp ? "eBGP" : "iBGP", p->password[0] ? ", MD5 password" : "",
-		p->ttl_security ? ", TTL security" : "");
+	fprintf(f, "# External peer %s over IPv6 (IPv6 routes only): %s, %s%s%s.\n",
+		p->name, ebgp ? "eBGP" : "iBGP", p->multihop ? "multihop" : "single hop",
+		p->password[0] ? ", MD5 password" : "", p->ttl_security ? ", TTL security" : "");
 	fprintf(f, "protocol bgp %s {\n"
 		   "\tdescription \"peer %s\";\n"
 		   "\tlocal NODE_ADDR6 as NODE_AS;\n"
-		   "\tneighbor %s as %u;\n"
-		   "\tdirect;\n",
+		   "\tneighbor %s as %u;\n",
 		sym, p->name, addr, p->asn);
+	if (p->multihop)
+		fprintf(f, "\tmultihop %u;\n", p->multihop);
+	else
+		fprintf(f, "\tdirect;\n");
 	if (p->password[0])
 		fprintf(f, "\tpassword \"%s\";\n", p->password);
 	if (p->ttl_security)
@@ -1873,13 +1928,13 @@ static void render_ext_peer6(const struct bc_node *n, const struct bc_ext_peer *
 		   "\t\tpreference 90;   # a pod subnet learned from the nodes wins\n"
 		   "\t\tnext hop self;\n"
 		   "\t\tnext hop address NODE_ADDR6;\n"
-		   "\t\tgateway direct;\n"
+		   "\t\tgateway %s;\n"
 		   "\t\timport filter %s;\n"
 		   "\t\texport filter %s;\n"
 		   "\t\treceive limit %u action block;\n"
 		   "\t};\n"
 		   "}\n\n",
-		fsym, esym, p->import_limit);
+		p->multihop ? "recursive" : "direct", fsym, esym, p->import_limit);
 }
 
 /* IPv6-only route reflector clients: a second dynamic protocol, sessions

@@ -424,7 +424,9 @@ static void test_dual_stack(void **state)
 		   "                   pod_cidr6 = \"fd00:10:244:2::/64\"; },\n"
 		   "                 { name = \"n3\"; address6 = \"fd00:172:31::13\"; } );\n"
 		   "        peers = ( { name = \"tor\"; address6 = \"fd00:172:31::1\"; asn = 65000;\n"
-		   "                    import = ( \"2001:db8::/32\" ); } ); };\n",
+		   "                    import = ( \"2001:db8::/32\" ); },\n"
+		   "                  { name = \"far\"; address6 = \"fd00:77::2\"; asn = 65100;\n"
+		   "                    multihop = 2; } ); };\n",
 		   path, sizeof(path));
 	assert_int_equal(conf_load(path, &c, &e), 0);
 	assert_true(conf_has_v6(c));
@@ -442,7 +444,11 @@ static void test_dual_stack(void **state)
 	assert_int_equal(c->mesh[0].pod_len6, 64);
 	assert_int_equal(c->mesh[1].address.s_addr, 0); /* IPv6-only neighbour */
 	assert_int_equal(c->mesh[1].pod_len6, 0);
-	assert_int_equal(c->n_peers, 1);
+	assert_int_equal(c->n_peers, 2);
+	assert_int_equal(c->peers[0].multihop, 0);
+	assert_int_equal(c->peers[1].address.s_addr, 0); /* a multihop peer over IPv6 */
+	assert_string_equal(ip6(&c->peers[1].address6), "fd00:77::2");
+	assert_int_equal(c->peers[1].multihop, 2);
 	assert_int_equal(c->peers[0].address.s_addr, 0);
 	assert_string_equal(ip6(&c->peers[0].address6), "fd00:172:31::1");
 	assert_int_equal(c->peers[0].n_import, 0);

@@ -428,6 +428,11 @@ static void mut6_peer_multihop(struct bc_node *n)
 	ext[0].address.s_addr = 0;
 	ext[0].multihop = 2;
 }
+static void mut6_peer_multihop_range(struct bc_node *n)
+{
+	mut6_peer_multihop(n);
+	ext[0].multihop = 256;
+}
 static void mut6_peer_import_cluster(struct bc_node *n)
 {
 	mut6_peer_both(n);
@@ -484,7 +489,7 @@ static void test_dual_stack(void **state)
 		mut6_len_short,	      mut6_mesh_own,	   mut6_mesh_pod_no_addr, mut6_mesh_len,
 		mut6_mesh_twice,      mut6_mesh_same_addr, mut6_mesh_dup_addr,	 mut6_off_but_set,
 		mut6_peer_both,
-		mut6_peer_multihop,   mut6_peer_import_cluster, mut6only_no_router_id,
+		mut6_peer_multihop_range, mut6_peer_import_cluster, mut6only_no_router_id,
 		mut6only_v4_neighbour, mut6only_reflector, mut6only_rr_v4,
 		mut6_clients6_not_reflector, mut6_clients6_outside,
 	};
@@ -511,6 +516,40 @@ static void test_dual_stack(void **state)
 	assert_null(strstr(text, "neighbor fd00")); /* both sessions over IPv4 */
 	assert_null(strstr(strstr(text, "filter roost_import6 {"), "if net.type != NET_IP4"
 		    " then reject;\n\tif net.len = 0 then reject;\n\tif net = OWN_POD_NET6"));
+	free(text);
+
+	/* A multihop peer over IPv6: its next hop resolves recursively through
+	 * master6, which learns the kernel's IPv6 routes and the connected IPv6
+	 * subnets outside the cluster CIDR (roost_learn6); IPv4 is untouched:
+	 * kernel4 learns nothing, no CLUSTER_NETS. */
+	dual_node(&n);
+	mut6_peer_multihop(&n);
+	text = render_ok(&n);
+	assert_non_null(strstr(text, "define CLUSTER_NETS6 = [ fd00:10:244::/48+ ];"));
+	assert_null(strstr(text, "define CLUSTER_NETS ="));
+	assert_null(strstr(text, "filter roost_learn {"));
+	assert_non_null(strstr(text, "protocol kernel kernel4 {\n\tmetric 33;\n\tmerge paths on;\n"
+				     "\tgraceful restart on;\n\tipv4 {\n\t\timport none;\n"));
+	assert_non_null(strstr(text, "filter roost_learn6 {\n\tif net.type != NET_IP6 then reject;\n"
+				     "\tif net ~ CLUSTER_NETS6 then reject;\n"));
+	assert_non_null(strstr(text, "\tlearn;\n\tipv6 {\n\t\timport filter roost_learn6;\n"
+				     "\t\texport filter roost_to_kernel6;\n"));
+	assert_non_null(strstr(text, "protocol direct connected6 {\n\tipv6 {\n"
+				     "\t\timport filter roost_learn6;\n"));
+	assert_non_null(strstr(text, "\tneighbor fd00:172:31::1 as 65000;\n\tmultihop 2;\n"));
+	assert_non_null(strstr(strstr(text, "protocol bgp peer_tor {"), "\t\tgateway recursive;\n"));
+	/* the learned routes reach neither the kernel nor a BGP export */
+	assert_non_null(strstr(strstr(text, "filter roost_to_kernel6 {"),
+			       "\tif source != RTS_BGP then reject;\n"));
+	assert_non_null(strstr(text, "filter roost_export6_tor {\n"
+				     "\tif proto != \"pods6\" || net != OWN_POD_NET6 then reject;\n"));
+	free(text);
+	/* ... single hop: kernel6 learns nothing, as before */
+	ext[0].multihop = 0;
+	text = render_ok(&n);
+	assert_null(strstr(text, "roost_learn6"));
+	assert_null(strstr(text, "CLUSTER_NETS6"));
+	assert_non_null(strstr(strstr(text, "protocol bgp peer_tor {"), "\tdirect;\n"));
 	free(text);
 	free(v4);
 
