@@ -1068,6 +1068,32 @@ static int get_addr6(struct ctx *x, const config_setting_t *g, const char *key,
 
 static int load_v6_only(struct ctx *x, const config_setting_t *root, struct roostd_conf *c);
 
+/* cluster.pod_cidr6 (present) and cluster.node_prefix_len6 (default
+ * *plen6): the cluster's IPv6 pod CIDR into c, the node subnet length into
+ * *plen6. 0 or a file:line error. */
+static int load_cluster6(struct ctx *x, const config_setting_t *cl, struct roostd_conf *c,
+			 unsigned *plen6)
+{
+	const char *v;
+	int r;
+
+	if ((r = get_string(x, cl, "pod_cidr6", true, &v)) < 0 ||
+	    (r = parse_cidr6(x, member(cl, "pod_cidr6"), v, &c->cluster_net6, &c->cluster_len6)) < 0)
+		return r;
+	if (c->cluster_len6 < 8 || c->cluster_len6 > 120)
+		return fail(x, member(cl, "pod_cidr6"),
+			    "cluster.pod_cidr6: prefix length /%u is out of range /8../120",
+			    c->cluster_len6);
+	if (get_uint(x, cl, "node_prefix_len6", 16, 124, plen6) < 0)
+		return -EINVAL;
+	if (*plen6 <= c->cluster_len6)
+		return fail(x, member(cl, "node_prefix_len6") ? member(cl, "node_prefix_len6")
+							       : member(cl, "pod_cidr6"),
+			    "cluster.node_prefix_len6: /%u must be longer than cluster.pod_cidr6 (/%u)",
+			    *plen6, c->cluster_len6);
+	return 0;
+}
+
 /* With a datastore (etcd): node.address6 turns IPv6 on (etcd's config must
  * say "EnableIPv6": true, datastore.c checks); the IPv6 subnet and network
  * come from etcd like the IPv4 ones: node.pod_cidr6 and cluster.pod_cidr6
@@ -1099,21 +1125,8 @@ static int load_ds6(struct ctx *x, const config_setting_t *root, struct roostd_c
 		}
 		if (member(node, "address6") && (r = get_addr6(x, node, "address6", &c->address6)) < 0)
 			return r;
-		if ((r = get_string(x, cl, "pod_cidr6", true, &v)) < 0 ||
-		    (r = parse_cidr6(x, member(cl, "pod_cidr6"), v, &c->cluster_net6,
-				     &c->cluster_len6)) < 0)
+		if ((r = load_cluster6(x, cl, c, &plen6)) < 0)
 			return r;
-		if (c->cluster_len6 < 8 || c->cluster_len6 > 120)
-			return fail(x, member(cl, "pod_cidr6"),
-				    "cluster.pod_cidr6: prefix length /%u is out of range /8../120",
-				    c->cluster_len6);
-		if (get_uint(x, cl, "node_prefix_len6", 16, 124, &plen6) < 0)
-			return -EINVAL;
-		if (plen6 <= c->cluster_len6)
-			return fail(x, member(cl, "node_prefix_len6") ? member(cl, "node_prefix_len6")
-								       : member(cl, "pod_cidr6"),
-				    "cluster.node_prefix_len6: /%u must be longer than cluster.pod_cidr6 (/%u)",
-				    plen6, c->cluster_len6);
 		c->pod_len6 = plen6; /* what the Node's IPv6 podCIDR must be */
 		c->ds_cluster6_given = true;
 		return 0;
@@ -1189,20 +1202,8 @@ static int load_dual_stack(struct ctx *x, const config_setting_t *root, struct r
 	if (!member(cl, "pod_cidr6"))
 		return fail(x, member(node, "address6"),
 			    "cluster.pod_cidr6: missing; node.address6 turns IPv6 on and needs the cluster's IPv6 pod CIDR");
-	if ((r = get_string(x, cl, "pod_cidr6", true, &v)) < 0 ||
-	    (r = parse_cidr6(x, member(cl, "pod_cidr6"), v, &c->cluster_net6, &c->cluster_len6)) < 0)
+	if ((r = load_cluster6(x, cl, c, &plen6)) < 0)
 		return r;
-	if (c->cluster_len6 < 8 || c->cluster_len6 > 120)
-		return fail(x, member(cl, "pod_cidr6"),
-			    "cluster.pod_cidr6: prefix length /%u is out of range /8../120",
-			    c->cluster_len6);
-	if (get_uint(x, cl, "node_prefix_len6", 16, 124, &plen6) < 0)
-		return -EINVAL;
-	if (plen6 <= c->cluster_len6)
-		return fail(x, member(cl, "node_prefix_len6") ? member(cl, "node_prefix_len6")
-							       : member(cl, "pod_cidr6"),
-			    "cluster.node_prefix_len6: /%u must be longer than cluster.pod_cidr6 (/%u)",
-			    plen6, c->cluster_len6);
 	c->pod_len6 = plen6;
 	if (same6(&c->address6, &c->cluster_net6, c->cluster_len6))
 		return fail(x, member(node, "address6"),
