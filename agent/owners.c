@@ -290,6 +290,16 @@ static bool owner_of6(const struct roostd_conf *c, const struct bc_owner6 *learn
 	return owner_found(n, AF_INET6, via, name, namelen);
 }
 
+bool owners_owner6(const struct roostd_conf *c, const struct bc_owner6 *learned, size_t nl,
+		   const char *prefix, char *name, size_t namelen)
+{
+	struct in6_addr net, via;
+	unsigned len;
+
+	return node_subnet6(c, prefix, &net, &len) &&
+	       owner_of6(c, learned, nl, &net, len, &via, name, namelen);
+}
+
 /* ---- a dual-stack reflector's clients and their IPv6 addresses ---- */
 
 static bool reflector6(const struct roostd_conf *c)

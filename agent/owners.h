@@ -110,4 +110,10 @@ int owners_load(const struct roostd_conf *c, struct bc_owner **ret, size_t *ret_
 /* Likewise, the IPv6 ones. */
 int owners_load6(const struct roostd_conf *c, struct bc_owner6 **ret, size_t *ret_n);
 
+/* Who owns the IPv6 node subnet prefix ("fd00:10:244:2::/64"): this node, a
+ * mesh entry's or lease's pod_cidr6, else (with learned) its first
+ * announcer; its name (or address) into name. false when nobody does. */
+bool owners_owner6(const struct roostd_conf *c, const struct bc_owner6 *learned, size_t nl,
+		   const char *prefix, char *name, size_t namelen);
+
 #endif

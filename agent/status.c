@@ -123,27 +123,18 @@ static void cidr6(const struct in6_addr *a, unsigned len, char *buf, size_t n)
 	snprintf(buf, n, "%s/%u", t, len);
 }
 
-/* Who owns the IPv6 subnet prefix: the mesh neighbour (or lease) whose
- * pod_cidr6 it is, else the first announcer roostd learned (its name, or
- * its address when it has none, into buf); "" when nobody is known. */
+/* Who owns the IPv6 subnet prefix, as owners.c decides: the mesh neighbour
+ * (or lease) whose pod_cidr6 it is, else the first announcer roostd
+ * learned, marked so (into buf); "" when nobody is known. */
 static const char *owner6(const struct roostd_conf *c, const struct bc_owner6 *learned,
 			  size_t n_learned, const char *prefix, char *buf, size_t len)
 {
-	char p[64], v[INET6_ADDRSTRLEN];
+	char who[BC_NAME_MAX + 1 > INET6_ADDRSTRLEN ? BC_NAME_MAX + 1 : INET6_ADDRSTRLEN];
 
-	for (size_t i = 0; i < c->n_mesh; i++) {
-		if (!c->mesh[i].pod_len6)
-			continue;
-		cidr6(&c->mesh[i].pod_net6, c->mesh[i].pod_len6, p, sizeof(p));
-		if (strcmp(p, prefix) == 0)
-			return c->mesh[i].name;
-	}
-	for (size_t i = 0; i < n_learned; i++) {
-		cidr6(&learned[i].net, learned[i].len, p, sizeof(p));
-		if (strcmp(p, prefix) != 0)
-			continue;
-		inet_ntop(AF_INET6, &learned[i].via, v, sizeof(v));
-		snprintf(buf, len, "%s (first announcer)", learned[i].name[0] ? learned[i].name : v);
+	if (owners_owner6(c, NULL, 0, prefix, buf, len))
+		return buf;
+	if (owners_owner6(c, learned, n_learned, prefix, who, sizeof(who))) {
+		snprintf(buf, len, "%s (first announcer)", who);
 		return buf;
 	}
 	return "";
